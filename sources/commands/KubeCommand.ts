@@ -1,0 +1,98 @@
+import {Option, UsageError} from 'clipanion';
+import * as t from 'typanion';
+import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
+import {BaseCommand} from './BaseCommand.ts';
+import {parseDuration} from './options.ts';
+
+/**
+ * The kubectl global flags, shared by every command that may talk to a cluster.
+ * Flag names and help texts follow kubectl's (`kubectl options`); no invented short flags.
+ */
+export abstract class KubeCommand extends BaseCommand {
+  kubeconfig = Option.String(`--kubeconfig`, {description: `path to the kubeconfig file to use for CLI requests`});
+  // `context` is reserved by clipanion (this.context holds stdio), hence the property name.
+  kubeContexts = Option.Array(`--context`, {description: `the name of the kubeconfig context to use (repeatable where a command fans out over clusters)`});
+  namespace = Option.String(`-n,--namespace`, {description: `if present, the namespace scope for this CLI request`});
+  requestTimeout = Option.String(`--request-timeout`, {description: `the length of time to wait before giving up on a single server request (e.g. 1s, 2m, 3h); 0 means no timeout`});
+
+  /** Whether this command accepts several `--context` flags. */
+  protected allowsManyContexts(): boolean {
+    return false;
+  }
+
+  /** The targets named by the flags: one per `--context`, or the current context. */
+  protected clusterTargets(): ClusterTarget[] {
+    const contexts = this.kubeContexts ?? [];
+    if (contexts.length > 1 && !this.allowsManyContexts())
+      throw new UsageError(`--context may be given only once for this command`);
+    const base: ClusterTarget = {
+      kubeconfig: this.kubeconfig,
+      namespace: this.namespace,
+      requestTimeoutMs: this.requestTimeout === undefined ? undefined : parseDuration(this.requestTimeout, `--request-timeout`),
+    };
+    if (contexts.length === 0)
+      return [base];
+    return contexts.map(context => ({...base, context}));
+  }
+
+  /** Opens the one cluster session of a single-cluster command. */
+  protected async connect(): Promise<ClusterSession> {
+    const [target] = this.clusterTargets();
+    return this.context.connectCluster(target!);
+  }
+}
+
+/** `--concurrency` validation: a positive integer. */
+export const isConcurrency = t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(1, 256)]);
+
+/**
+ * Commands that act on a set of namespaces: `-n`, `-A`, `--namespaces`, `--namespace-selector`,
+ * `--exclude-namespaces`, and `--concurrency` for the fan-out.
+ */
+export abstract class ScopedCommand extends KubeCommand {
+  allNamespaces = Option.Boolean(`-A,--all-namespaces`, false, {description: `act on every namespace (namespaces annotated pullsecret.kubectl.io/ignore=true are skipped)`});
+  namespaces = Option.String(`--namespaces`, {description: `comma-separated list of namespaces to act on`});
+  namespaceSelector = Option.String(`--namespace-selector`, {description: `label selector choosing the namespaces to act on (e.g. team=web,env!=dev)`});
+  excludeNamespaces = Option.String(`--exclude-namespaces`, {description: `comma-separated namespace globs to leave out (e.g. kube-*,istio-system)`});
+  concurrency = Option.String(`--concurrency`, {validator: isConcurrency, description: `how many namespaces to work on at once (default 16)`});
+
+  /** The `--concurrency` value, 16 by default. */
+  get workers(): number {
+    return this.concurrency ?? 16;
+  }
+
+  protected override allowsManyContexts(): boolean {
+    return true;
+  }
+
+  /** The namespace scope named by the flags, checked for conflicts. */
+  protected namespaceScope(): NamespaceScope {
+    const given = [this.namespace !== undefined && `-n`, this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);
+    if (given.length > 1)
+      throw new UsageError(`${given.join(` and `)} cannot be combined; choose one way to select namespaces`);
+    const exclude = splitList(this.excludeNamespaces);
+    if (this.allNamespaces)
+      return {kind: `all`, exclude};
+    if (this.namespaces !== undefined) {
+      const names = splitList(this.namespaces);
+      if (names.length === 0)
+        throw new UsageError(`--namespaces needs at least one namespace name`);
+      return {kind: `list`, names, exclude};
+    }
+    if (this.namespaceSelector !== undefined)
+      return {kind: `selector`, selector: this.namespaceSelector, exclude};
+    return {kind: `current`, exclude};
+  }
+}
+
+/** Which namespaces a fan-out command acts on. `current` means `-n`, else the context's namespace. */
+export type NamespaceScope =
+  | {kind: `current`; exclude: string[]}
+  | {kind: `all`; exclude: string[]}
+  | {kind: `list`; names: string[]; exclude: string[]}
+  | {kind: `selector`; selector: string; exclude: string[]};
+
+/** Splits a comma-separated flag value, dropping empty items. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? ``).split(`,`).map(item => item.trim()).filter(item => item !== ``);
+}

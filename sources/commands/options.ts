@@ -1,0 +1,28 @@
+import {UsageError} from 'clipanion';
+import * as t from 'typanion';
+
+/** `--dry-run=none|client|server`, as kubectl; a bare `--dry-run` means `client` (kubectl's deprecated boolean form). */
+export const isDryRun = t.isEnum([`none`, `client`, `server`]);
+
+/** kubectl's `--request-timeout` syntax: `0` (no timeout), a bare number of seconds, or a Go duration such as `30s`, `1m`, `1m30s`, `500ms`. */
+export function parseDuration(value: string, flag: string): number {
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed))
+    return Number(trimmed) * 1000;
+  const units: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let match = re.exec(trimmed); match; match = re.exec(trimmed)) {
+    total += Number(match[1]) * units[match[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (trimmed === `` || consumed !== trimmed.length)
+    throw new UsageError(`invalid value "${value}" for ${flag}: expected a duration such as 30s, 1m or 0 (no timeout)`);
+  return total;
+}
+
+/** A DNS-1123 subdomain, the rule for Secret and ServiceAccount names. */
+export const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS-1123 label, the rule for namespace names. */
+export const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

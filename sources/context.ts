@@ -1,0 +1,34 @@
+import type {BaseContext} from 'clipanion';
+import type {ClusterConnector, CredentialHelperRunner, RegistryProbe} from './core/ports.ts';
+
+/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
+export type RegistryProbeOptions = {
+  caFiles?: string[];
+  insecureHosts?: string[];
+  timeoutMs?: number;
+};
+
+/**
+ * Everything a command may touch, injected by `main.ts` (or by tests).
+ * Commands never import `process`, `node:fs` side effects aside, or concrete adapters.
+ */
+export type PullSecretContext = BaseContext & {
+  env: Record<string, string | undefined>;
+  stdin: NodeJS.ReadableStream & {isTTY?: boolean; setRawMode?: (mode: boolean) => unknown};
+  stdout: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
+  stderr: NodeJS.WritableStream & {isTTY?: boolean; columns?: number};
+  /** The user's home directory (for `~/.kube/config`, `~/.docker/config.json`). */
+  homedir: string;
+  /** The working directory, for relative paths. */
+  cwd: string;
+  /** Opens a cluster session from the kubectl flags. */
+  connectCluster: ClusterConnector;
+  /** Builds a registry probe (one per run, so that its token cache lives for the run). */
+  makeRegistryProbe: (options: RegistryProbeOptions) => RegistryProbe;
+  /** Runs Docker credential helpers. */
+  runCredentialHelper: CredentialHelperRunner;
+  /** The Node.js version running the plugin (for `version`). */
+  nodeVersion: string;
+  /** The clock, injectable for expiry tests. */
+  now: () => Date;
+};

@@ -1,0 +1,148 @@
+/**
+ * Ports: the interfaces through which the core and the commands reach the outside world.
+ * Adapters (sources/adapters/**) implement them; tests use the real adapters against the
+ * API emulator and the real registry. Only plain data crosses these boundaries.
+ */
+
+/** A Kubernetes object as plain JSON. */
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{apiVersion: string; kind: string; name: string; uid: string; controller?: boolean}>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+};
+
+/** The resources the product reads or writes, by their plural REST name. */
+export type ResourceName =
+  | `namespaces`
+  | `secrets`
+  | `serviceaccounts`
+  | `pods`
+  | `events`
+  | `replicationcontrollers`
+  | `deployments`
+  | `statefulsets`
+  | `daemonsets`
+  | `replicasets`
+  | `jobs`
+  | `cronjobs`;
+
+export type DryRun = `none` | `client` | `server`;
+
+export type ListOptions = {
+  /** Omit for a cluster-wide list (one paginated request for all namespaces). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size; the adapter follows `continue` tokens until the list is complete. */
+  limit?: number;
+};
+
+export type WriteOptions = {
+  /** `server` sends `dryRun=All`; `client` never reaches the adapter. */
+  dryRun?: boolean;
+  fieldManager?: string;
+};
+
+export type PatchType = `json` | `merge` | `strategic`;
+
+/** A failed API call, carrying the server's `Status` fields. */
+export type KubeApiErrorShape = {
+  code: number;
+  reason: string;
+  message: string;
+  /** The verb, resource and namespace of the request, for messages naming the missing permission. */
+  verb: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+};
+
+/** One connection to one cluster/context, with every request bounded by `--request-timeout` and retried on 429/5xx. */
+export interface ClusterSession {
+  /** The context's name as in the kubeconfig. */
+  readonly contextName: string;
+  /** Namespace from `-n`, else the context's, else `default`. */
+  readonly namespace: string;
+  /** True when the namespace came from `-n/--namespace`. */
+  readonly namespaceExplicit: boolean;
+
+  get(resource: ResourceName, namespace: string | undefined, name: string): Promise<KubeObject | null>;
+  list(resource: ResourceName, options?: ListOptions): Promise<KubeObject[]>;
+  create(resource: ResourceName, namespace: string | undefined, body: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  replace(resource: ResourceName, namespace: string | undefined, name: string, body: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  patch(resource: ResourceName, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options?: WriteOptions): Promise<KubeObject>;
+  delete(resource: ResourceName, namespace: string | undefined, name: string, options?: WriteOptions): Promise<void>;
+  /** SelfSubjectAccessReview. */
+  canI(verb: string, resource: ResourceName, namespace?: string): Promise<boolean>;
+  /** Count of HTTP requests sent so far (for benchmarks and `-v`). */
+  requestCount(): number;
+}
+
+/** What the global kubectl flags say about which cluster to talk to. */
+export type ClusterTarget = {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  requestTimeoutMs?: number;
+};
+
+/** Opens a session for a target; throws `PullSecretError`s with one-line messages for missing/bad kubeconfigs. */
+export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession>;
+
+/** Runs `docker-credential-<helper> get` with the server URL on stdin; returns its JSON output, or null when it has no credentials. */
+export type CredentialHelperRunner = (helper: string, serverUrl: string) => Promise<{Username: string; Secret: string} | null>;
+
+/** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
+export type RegistryOutcome =
+  | `ok`
+  | `unauthorized`
+  | `denied`
+  | `not-found`
+  | `rate-limited`
+  | `unavailable`
+  | `unreachable`
+  | `tls-error`
+  | `invalid-reference`;
+
+/** A credential as the kubelet hands it to the runtime: username/password only (identity tokens are never used). */
+export type BasicCredential = {username: string; password: string};
+
+/** Where one image lives on the wire. */
+export type ManifestTarget = {
+  /** Registry host as the runtime dials it, e.g. `registry-1.docker.io`, `127.0.0.1:5000`. */
+  host: string;
+  /** Repository path, e.g. `library/nginx`. */
+  repository: string;
+  /** Tag or digest. */
+  reference: string;
+};
+
+export type RegistryCheck = {
+  outcome: RegistryOutcome;
+  /** One human line explaining the outcome (never containing a secret). */
+  detail: string;
+  httpStatus?: number;
+  /** Seconds, from `Retry-After` or Docker Hub's rate-limit headers. */
+  retryAfterSeconds?: number;
+  digest?: string;
+  mediaType?: string;
+};
+
+/** What containerd does for one credential: ping, challenge, token, manifest HEAD. */
+export interface RegistryProbe {
+  checkManifest(target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck>;
+  /** Counters for benchmarks: token requests and manifest requests sent so far. */
+  stats(): {tokenRequests: number; manifestRequests: number; pings: number};
+}

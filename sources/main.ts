@@ -1,0 +1,35 @@
+// The composition root: the only file that touches `process` and picks the concrete adapters.
+import os from 'node:os';
+import {runPullSecret} from './cli.ts';
+import type {PullSecretContext} from './context.ts';
+import {connectCluster} from './adapters/kube/connect.ts';
+import {makeRegistryProbe} from './adapters/registry/probe.ts';
+import {runCredentialHelper} from './adapters/local/credentialHelper.ts';
+
+const context: PullSecretContext = {
+  env: process.env,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  colorDepth: process.stdout.isTTY && process.env.NO_COLOR === undefined ? process.stdout.getColorDepth() : 1,
+  homedir: os.homedir(),
+  cwd: process.cwd(),
+  nodeVersion: process.version,
+  connectCluster,
+  makeRegistryProbe,
+  runCredentialHelper,
+  now: () => new Date(),
+};
+
+// Writing to a closed pipe (`| head`) must not crash with EPIPE.
+process.stdout.on(`error`, error => {
+  if ((error as NodeJS.ErrnoException).code === `EPIPE`)
+    process.exit(process.exitCode ?? 0);
+});
+
+runPullSecret(process.argv.slice(2), context).then(code => {
+  process.exitCode = code;
+}, error => {
+  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
