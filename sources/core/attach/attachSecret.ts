@@ -1,0 +1,348 @@
+/**
+ * attach/detach engine: adds or removes one pull-secret reference on ServiceAccounts and workload pod
+ * templates in one namespace, conflict-safe, idempotent, and honest about timing.
+ *
+ * STABLE ENTRY POINTS (other commands call these; signatures committed early, change only compatibly):
+ *
+ *   attachSecret(session, namespace, secretName, targets, options) → Promise<NamespaceAttachResult>
+ *   detachSecret(session, namespace, secretName, targets, options) → Promise<NamespaceAttachResult>
+ *   prepareAttach(session, namespaces, secretName, targets, options?) → Promise<AttachSnapshot>
+ *
+ * `targets` is `{serviceAccounts: 'default' | 'all' | string[]; workloads?: string[] | 'all'}` (workloads as
+ * kubectl-style `KIND/NAME`, e.g. `deploy/web`; `'all'` only for detach: every workload that references it).
+ * `options` is `{dryRun: boolean | 'none' | 'client' | 'server'; allowMissing: boolean; restart?; now?; snapshot?; timing?}`.
+ *
+ * For a fan-out over many namespaces, call `prepareAttach` ONCE with all namespaces (it does one
+ * cluster-wide list per kind instead of one per namespace) and pass the result as `options.snapshot`
+ * to each per-namespace call; a namespace then usually costs one PATCH per changed object.
+ * A per-namespace call never throws for cluster errors: it returns `status: 'failed'` with the step.
+ */
+import type {ClusterSession, DryRun, KubeObject, ResourceName} from '../ports.ts';
+import type {JsonPatchOp, ListEdit, TargetKind, TargetRef} from './plan.ts';
+import {describeTarget, parseWorkloadRef, planAttach, planDetach, pullSecretNames, resourceOf, restartPatch} from './plan.ts';
+import type {HidingWorkload, StalePod} from './timing.ts';
+import {timingTruth} from './timing.ts';
+
+/** Which ServiceAccounts to act on. */
+export type ServiceAccountSelection = `default` | `all` | string[];
+
+/** What to attach to / detach from in each namespace. */
+export type AttachTargets = {
+  serviceAccounts: ServiceAccountSelection;
+  /** `KIND/NAME` references (`deploy/web`); `'all'` (detach only) means every workload whose template references the secret. */
+  workloads?: string[] | `all`;
+};
+
+export type AttachOptions = {
+  /** `true` is the same as `'client'`: plan and report, write nothing. `'server'` sends the writes with dryRun=All. */
+  dryRun: boolean | DryRun;
+  /** Attach even when the secret does not exist in the namespace (ignored by detach). */
+  allowMissing: boolean;
+  /** Roll the workloads whose running pods will not get the secret until recreated (attach only). */
+  restart?: boolean;
+  /** The clock for `--restart`'s restartedAt stamp. */
+  now?: () => Date;
+  /** Cluster-wide lists fetched once by `prepareAttach` for a fan-out. */
+  snapshot?: AttachSnapshot;
+  /** Compute the stale-pod / hiding-workload report (attach only; default true). */
+  timing?: boolean;
+  /** Field manager sent with every write. */
+  fieldManager?: string;
+};
+
+export type TargetAction = `attached` | `detached` | `unchanged` | `restarted`;
+
+/** What happened to one object. `imagePullSecrets` is its list after the change (names only). */
+export type TargetResult = {kind: TargetKind; name: string; action: TargetAction; imagePullSecrets?: string[]};
+
+/** The result for one namespace: either every step done (`ok`), or `failed` naming the step. */
+export type NamespaceAttachResult = {
+  namespace: string;
+  status: `ok` | `failed`;
+  /** The step that failed, e.g. `check secret`, `patch serviceaccount/default`. */
+  failedStep?: string;
+  /** One line, never containing secret data. */
+  error?: string;
+  /** The objects examined, in the order they were handled (the failed one last). */
+  targets: TargetResult[];
+  /** Running pods that will not use the secret until recreated. */
+  stalePods: StalePod[];
+  /** Workloads whose own imagePullSecrets hide the ServiceAccount's list. */
+  hidingWorkloads: HidingWorkload[];
+  /** Workloads rolled by `--restart`. */
+  restarted: TargetRef[];
+  /** Non-fatal notes (e.g. pods could not be listed for the timing report). */
+  warnings: string[];
+};
+
+/** Lists fetched once for many namespaces; a field left undefined is fetched per namespace on demand. */
+export type AttachSnapshot = {
+  namespaces: ReadonlySet<string>;
+  serviceAccounts?: Map<string, KubeObject[]>;
+  /** Namespaces in which the secret exists. */
+  secretPresent?: Set<string>;
+  pods?: Map<string, KubeObject[]>;
+  workloads?: Map<string, Array<{kind: TargetKind; object: KubeObject}>>;
+};
+
+const FIELD_MANAGER = `kubectl-pullsecret`;
+const WORKLOAD_KINDS: TargetKind[] = [`Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `CronJob`];
+
+/** A failed step: carries the step name up to the per-namespace result. */
+class StepError extends Error {
+  readonly step: string;
+  constructor(step: string, message: string) {
+    super(message);
+    this.step = step;
+  }
+}
+
+/** The HTTP status of an API error from the session, if it is one. */
+export function apiErrorCode(error: unknown): number | undefined {
+  const code = (error as {code?: unknown} | null)?.code;
+  return typeof code === `number` ? code : undefined;
+}
+
+/** A one-line description of any error (API errors carry the server's message, never request bodies). */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, `; `);
+}
+
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+function groupByNamespace<T>(objects: KubeObject[], wanted: ReadonlySet<string>, wrap: (object: KubeObject) => T): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const namespace of wanted)
+    map.set(namespace, []);
+  for (const object of objects) {
+    const namespace = object.metadata.namespace ?? ``;
+    map.get(namespace)?.push(wrap(object));
+  }
+  return map;
+}
+
+/**
+ * Fetches, with one list per kind (cluster-wide when there are several namespaces, paginated by the
+ * session), what the per-namespace calls need. A list the user may not read cluster-wide (403) is left
+ * out, and the per-namespace calls then list in their namespace.
+ */
+export async function prepareAttach(session: ClusterSession, namespaces: string[], secretName: string, targets: AttachTargets, options: {timing?: boolean; checkSecret?: boolean} = {}): Promise<AttachSnapshot> {
+  const wanted = new Set(namespaces);
+  const snapshot: AttachSnapshot = {namespaces: wanted};
+  if (wanted.size === 0)
+    return snapshot;
+  const single = wanted.size === 1 ? [...wanted][0] : undefined;
+  const list = async (resource: ResourceName, extra: {fieldSelector?: string} = {}): Promise<KubeObject[] | undefined> => {
+    try {
+      return await session.list(resource, {...(single === undefined ? {} : {namespace: single}), ...extra});
+    } catch {
+      return undefined; // fetched again per namespace, where the error is reported with its step
+    }
+  };
+  const jobs: Array<Promise<void>> = [];
+  jobs.push(list(`serviceaccounts`).then(items => {
+    if (items)
+      snapshot.serviceAccounts = groupByNamespace(items, wanted, object => object);
+  }));
+  if (options.checkSecret ?? true) {
+    jobs.push(list(`secrets`, {fieldSelector: `metadata.name=${secretName}`}).then(items => {
+      if (items)
+        snapshot.secretPresent = new Set(items.filter(item => item.metadata.name === secretName).map(item => item.metadata.namespace ?? ``));
+    }));
+  }
+  const needWorkloads = (options.timing ?? true) || targets.workloads !== undefined;
+  if (options.timing ?? true) {
+    jobs.push(list(`pods`).then(items => {
+      if (items)
+        snapshot.pods = groupByNamespace(items, wanted, object => object);
+    }));
+  }
+  if (needWorkloads) {
+    jobs.push(Promise.all(WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(items => items?.map(object => ({kind, object}))))).then(perKind => {
+      if (perKind.every(items => items !== undefined)) {
+        const all = perKind.flat() as Array<{kind: TargetKind; object: KubeObject}>;
+        const map = new Map<string, Array<{kind: TargetKind; object: KubeObject}>>();
+        for (const namespace of wanted)
+          map.set(namespace, []);
+        for (const item of all)
+          map.get(item.object.metadata.namespace ?? ``)?.push(item);
+        snapshot.workloads = map;
+      }
+    }));
+  }
+  await Promise.all(jobs);
+  return snapshot;
+}
+
+/** Normalizes the dry-run option. */
+function dryRunMode(value: boolean | DryRun): DryRun {
+  if (value === true)
+    return `client`;
+  if (value === false)
+    return `none`;
+  return value;
+}
+
+/** Attaches `secretName` to the targets in one namespace. Never throws for cluster errors. */
+export async function attachSecret(session: ClusterSession, namespace: string, secretName: string, targets: AttachTargets, options: AttachOptions): Promise<NamespaceAttachResult> {
+  return editReferences(session, namespace, secretName, targets, options, `attach`);
+}
+
+/** Removes every reference to `secretName` from the targets in one namespace, and nothing else. Never throws for cluster errors. */
+export async function detachSecret(session: ClusterSession, namespace: string, secretName: string, targets: AttachTargets, options: AttachOptions): Promise<NamespaceAttachResult> {
+  return editReferences(session, namespace, secretName, targets, {...options, restart: false, timing: false}, `detach`);
+}
+
+async function editReferences(session: ClusterSession, namespace: string, secretName: string, targets: AttachTargets, options: AttachOptions, mode: `attach` | `detach`): Promise<NamespaceAttachResult> {
+  const result: NamespaceAttachResult = {namespace, status: `ok`, targets: [], stalePods: [], hidingWorkloads: [], restarted: [], warnings: []};
+  const dryRun = dryRunMode(options.dryRun);
+  const writeOptions = {dryRun: dryRun === `server`, fieldManager: options.fieldManager ?? FIELD_MANAGER};
+  const snapshot = options.snapshot !== undefined && options.snapshot.namespaces.has(namespace) ? options.snapshot : undefined;
+  const step = async <T>(name: string, action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof StepError)
+        throw error;
+      throw new StepError(name, describeError(error));
+    }
+  };
+
+  try {
+    // 1. The secret must exist (attach), unless --allow-missing.
+    if (mode === `attach` && !options.allowMissing) {
+      const present = snapshot?.secretPresent !== undefined && snapshot.secretPresent.has(namespace)
+        ? true
+        : (await step(`check secret`, () => session.get(`secrets`, namespace, secretName))) !== null;
+      if (!present)
+        throw new StepError(`check secret`, `secret "${secretName}" not found in namespace "${namespace}"; create it first (kubectl pullsecret add or sync) or pass --allow-missing`);
+    }
+
+    // 2. Resolve the targets.
+    let workloadsCache = snapshot?.workloads?.get(namespace);
+    const namespaceWorkloads = async () => {
+      if (workloadsCache === undefined) {
+        workloadsCache = await step(`list workloads`, async () => (await Promise.all(WORKLOAD_KINDS.map(async kind =>
+          (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat());
+      }
+      return workloadsCache;
+    };
+    let accountsCache = snapshot?.serviceAccounts?.get(namespace);
+    const serviceAccounts = async () => {
+      if (accountsCache === undefined)
+        accountsCache = await step(`list serviceaccounts`, () => session.list(`serviceaccounts`, {namespace}));
+      return accountsCache;
+    };
+
+    const work: Array<{ref: TargetRef; object: KubeObject | null}> = [];
+    const selection = targets.serviceAccounts;
+    if (selection === `all`) {
+      for (const object of await serviceAccounts())
+        work.push({ref: {kind: `ServiceAccount`, name: object.metadata.name}, object});
+    } else {
+      const names = selection === `default` ? [`default`] : selection;
+      for (const name of names) {
+        const cached = snapshot?.serviceAccounts?.get(namespace)?.find(object => object.metadata.name === name);
+        work.push({ref: {kind: `ServiceAccount`, name}, object: cached ?? null});
+      }
+    }
+    if (targets.workloads === `all`) {
+      for (const workload of await namespaceWorkloads()) {
+        if (pullSecretNames(workload.object, workload.kind).includes(secretName))
+          work.push({ref: {kind: workload.kind, name: workload.object.metadata.name}, object: workload.object});
+      }
+    } else {
+      for (const text of targets.workloads ?? []) {
+        const ref = parseWorkloadRef(text);
+        const cached = workloadsCache?.find(item => item.kind === ref.kind && item.object.metadata.name === ref.name)?.object;
+        work.push({ref, object: cached ?? null});
+      }
+    }
+
+    // 3. Write each target, conflict-safe.
+    const withSecret = new Set<string>();
+    const attachedWorkloads = new Set<string>();
+    for (const item of work) {
+      const label = describeTarget(item.ref);
+      const planner = mode === `attach` ? planAttach : planDetach;
+      const {edit} = await step(`patch ${label}`, () => writeWithRetry(session, namespace, item.ref, item.object, object => planner(object, item.ref.kind, secretName), dryRun, writeOptions));
+      const action: TargetAction = !edit.changed ? `unchanged` : mode === `attach` ? `attached` : `detached`;
+      result.targets.push({kind: item.ref.kind, name: item.ref.name, action, imagePullSecrets: edit.names});
+      if (item.ref.kind === `ServiceAccount` && edit.names.includes(secretName))
+        withSecret.add(item.ref.name);
+      if (item.ref.kind !== `ServiceAccount` && edit.changed)
+        attachedWorkloads.add(label);
+    }
+
+    // 4. Timing truth and --restart (attach only).
+    if (mode === `attach` && (options.timing ?? true)) {
+      let pods = snapshot?.pods?.get(namespace);
+      let workloads: Array<{kind: TargetKind; object: KubeObject}> | undefined;
+      try {
+        pods ??= await session.list(`pods`, {namespace});
+        workloads = await namespaceWorkloads();
+      } catch (error) {
+        result.warnings.push(`could not check running pods in namespace "${namespace}": ${describeError(error instanceof StepError ? error.message : error)}`);
+      }
+      if (pods !== undefined && workloads !== undefined) {
+        const report = timingTruth({secretName, serviceAccountsWithSecret: withSecret, attachedWorkloads, pods, workloads});
+        result.stalePods = report.stalePods;
+        result.hidingWorkloads = report.hidingWorkloads;
+        if (options.restart) {
+          const now = (options.now ?? (() => new Date()))();
+          for (const ref of report.restartTargets) {
+            const label = describeTarget(ref);
+            if (dryRun !== `client`)
+              await step(`restart ${label}`, () => session.patch(resourceOf(ref.kind), namespace, ref.name, restartPatch(ref.kind, now), `merge`, writeOptions));
+            result.restarted.push(ref);
+            result.targets.push({kind: ref.kind, name: ref.name, action: `restarted`});
+          }
+        }
+      }
+    }
+  } catch (error) {
+    result.status = `failed`;
+    if (error instanceof StepError) {
+      result.failedStep = error.step;
+      result.error = error.message;
+    } else {
+      result.failedStep = `plan`;
+      result.error = describeError(error);
+    }
+  }
+  return result;
+}
+
+/** How many times one object is re-read and re-planned after losing a race, before giving up. */
+const MAX_ATTEMPTS = 60;
+
+/**
+ * Read-plan-write with optimistic concurrency: the JSON patch starts with a `test` of what was read, so
+ * the server refuses it (409/422) when another writer got there first; then re-read and plan again.
+ * Also heals a write whose response was lost: the re-read shows the change done and plans nothing.
+ */
+async function writeWithRetry(session: ClusterSession, namespace: string, ref: TargetRef, cached: KubeObject | null, plan: (object: KubeObject) => ListEdit, dryRun: DryRun, writeOptions: {dryRun: boolean; fieldManager: string}): Promise<{edit: ListEdit; object: KubeObject}> {
+  let object = cached;
+  for (let attempt = 1; ; attempt++) {
+    if (object === null) {
+      object = await session.get(resourceOf(ref.kind), namespace, ref.name);
+      if (object === null)
+        throw new Error(`${describeTarget(ref).replace(/\/.*/, ``)} "${ref.name}" not found in namespace "${namespace}"`);
+    }
+    const edit = plan(object);
+    if (!edit.changed || dryRun === `client`)
+      return {edit, object};
+    try {
+      const written = await session.patch(resourceOf(ref.kind), namespace, ref.name, edit.patch satisfies JsonPatchOp[], `json`, writeOptions);
+      return {edit, object: written};
+    } catch (error) {
+      const code = apiErrorCode(error);
+      if ((code !== 409 && code !== 422) || attempt >= MAX_ATTEMPTS)
+        throw error;
+      // Lost a race: back off a little (jittered, so that many writers spread out) and re-read.
+      object = null;
+      await sleep(Math.min(2 ** Math.min(attempt, 8), 100) * Math.random());
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * "Timing truth" for `attach` (credential-rules.md §R2.2): the ServiceAccount admission plugin copies the
+ * ServiceAccount's imagePullSecrets into a pod only when the pod is CREATED, and only when the pod lists
+ * none of its own. So after attaching a secret to a ServiceAccount:
+ * - running pods keep the list they were admitted with until they are recreated;
+ * - pods of a workload whose template lists its own imagePullSecrets never get the ServiceAccount's.
+ * This module finds both from plain objects; it never talks to the cluster.
+ */
+import type {KubeObject} from '../ports.ts';
+import type {TargetKind, TargetRef} from './plan.ts';
+import {describeTarget, pullSecretNames, templateServiceAccount} from './plan.ts';
+
+/** A running pod that will not use the secret until it is recreated. */
+export type StalePod = {
+  name: string;
+  serviceAccount: string;
+  /** The workload that owns the pod (a ReplicaSet's Deployment is followed up), when there is one. */
+  owner?: {kind: string; name: string};
+  /** True when `--restart` can roll the owner (Deployment, StatefulSet, DaemonSet). */
+  restartable: boolean;
+};
+
+/** A workload whose pod template lists its own imagePullSecrets, hiding the ServiceAccount's list. */
+export type HidingWorkload = TargetRef & {serviceAccount: string; imagePullSecrets: string[]};
+
+export type TimingInput = {
+  secretName: string;
+  /** ServiceAccounts whose list contains the secret after this run. */
+  serviceAccountsWithSecret: ReadonlySet<string>;
+  /** Workloads (by `describeTarget`) whose template gained the secret in this run. */
+  attachedWorkloads: ReadonlySet<string>;
+  pods: KubeObject[];
+  workloads: Array<{kind: TargetKind; object: KubeObject}>;
+};
+
+export type TimingReport = {
+  stalePods: StalePod[];
+  hidingWorkloads: HidingWorkload[];
+  /** The owners `--restart` would roll so that their pods pick the secret up. */
+  restartTargets: TargetRef[];
+};
+
+const ROLLING_KINDS = new Set([`Deployment`, `StatefulSet`, `DaemonSet`]);
+
+function controllerOf(object: KubeObject): {kind: string; name: string} | undefined {
+  const owners = object.metadata.ownerReferences ?? [];
+  const owner = owners.find(reference => reference.controller) ?? owners[0];
+  return owner === undefined ? undefined : {kind: owner.kind, name: owner.name};
+}
+
+function isLive(pod: KubeObject): boolean {
+  if (pod.metadata.deletionTimestamp !== undefined)
+    return false;
+  const phase = (pod.status as {phase?: string} | undefined)?.phase;
+  return phase === undefined || phase === `Running` || phase === `Pending` || phase === `Unknown`;
+}
+
+/** Computes which pods miss the secret until recreated and which workloads hide the ServiceAccount's list. */
+export function timingTruth(input: TimingInput): TimingReport {
+  const byKey = new Map<string, {kind: TargetKind; object: KubeObject}>();
+  for (const workload of input.workloads)
+    byKey.set(`${workload.kind}/${workload.object.metadata.name}`, workload);
+
+  // The template's own list, counting what this run added to it.
+  const templateList = (workload: {kind: TargetKind; object: KubeObject}): string[] => {
+    const names = pullSecretNames(workload.object, workload.kind);
+    if (input.attachedWorkloads.has(describeTarget({kind: workload.kind, name: workload.object.metadata.name})) && !names.includes(input.secretName))
+      names.push(input.secretName);
+    return names;
+  };
+
+  // Follows a pod to its top-level workload: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.
+  const topOwner = (pod: KubeObject): {kind: string; name: string} | undefined => {
+    let owner = controllerOf(pod);
+    for (let depth = 0; owner !== undefined && depth < 3; depth++) {
+      const parentObject = byKey.get(`${owner.kind}/${owner.name}`)?.object;
+      const parent = parentObject === undefined ? undefined : controllerOf(parentObject);
+      if (parent === undefined || !byKey.has(`${parent.kind}/${parent.name}`))
+        break;
+      owner = parent;
+    }
+    return owner;
+  };
+
+  const hiding = new Map<string, HidingWorkload>();
+  for (const workload of input.workloads) {
+    // A ReplicaSet run by a Deployment is reported through the Deployment.
+    const controller = controllerOf(workload.object);
+    if (controller !== undefined && byKey.has(`${controller.kind}/${controller.name}`))
+      continue;
+    const serviceAccount = templateServiceAccount(workload.object, workload.kind);
+    const own = templateList(workload);
+    if (input.serviceAccountsWithSecret.has(serviceAccount) && own.length > 0 && !own.includes(input.secretName))
+      hiding.set(`${workload.kind}/${workload.object.metadata.name}`, {kind: workload.kind, name: workload.object.metadata.name, serviceAccount, imagePullSecrets: own});
+  }
+
+  const stalePods: StalePod[] = [];
+  const restart = new Map<string, TargetRef>();
+  for (const pod of input.pods) {
+    if (!isLive(pod))
+      continue;
+    const spec = pod.spec as {serviceAccountName?: string; serviceAccount?: string; imagePullSecrets?: Array<{name?: string}>} | undefined;
+    const serviceAccount = spec?.serviceAccountName || spec?.serviceAccount || `default`;
+    if (!input.serviceAccountsWithSecret.has(serviceAccount))
+      continue;
+    if ((spec?.imagePullSecrets ?? []).some(entry => entry?.name === input.secretName))
+      continue;
+    const owner = topOwner(pod);
+    const ownerWorkload = owner === undefined ? undefined : byKey.get(`${owner.kind}/${owner.name}`);
+    if (owner !== undefined && hiding.has(`${owner.kind}/${owner.name}`))
+      continue; // Recreating would not help: reported as a hiding workload instead.
+    if (ownerWorkload !== undefined && ROLLING_KINDS.has(ownerWorkload.kind) && templateList(ownerWorkload).includes(input.secretName) && input.attachedWorkloads.has(describeTarget({kind: ownerWorkload.kind, name: owner!.name})))
+      continue; // This run changed the template itself; the controller is already replacing the pod.
+    const restartable = owner !== undefined && ownerWorkload !== undefined && ROLLING_KINDS.has(owner.kind);
+    stalePods.push({name: pod.metadata.name, serviceAccount, ...(owner === undefined ? {} : {owner}), restartable});
+    if (restartable)
+      restart.set(`${owner!.kind}/${owner!.name}`, {kind: owner!.kind as TargetKind, name: owner!.name});
+  }
+  stalePods.sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    stalePods,
+    hidingWorkloads: [...hiding.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
+    restartTargets: [...restart.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
+  };
+}
