@@ -1,5 +1,6 @@
 // The composition root: the only file that touches `process` and picks the concrete adapters.
 import os from 'node:os';
+import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {connectCluster} from './adapters/kube/connect.ts';
@@ -27,7 +28,11 @@ process.stdout.on(`error`, error => {
     process.exit(process.exitCode ?? 0);
 });
 
-runPullSecret(process.argv.slice(2), context).then(code => {
+// kubectl runs `kubectl_complete-pullsecret <args…>` (a symlink to this binary) to complete `kubectl pullsecret …`.
+const invokedAs = path.basename(process.argv[1] ?? ``).replace(/\.(exe|cmd)$/i, ``);
+const argv = invokedAs === `kubectl_complete-pullsecret` ? [`__complete`, ...process.argv.slice(2)] : process.argv.slice(2);
+
+runPullSecret(argv, context).then(code => {
   process.exitCode = code;
 }, error => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,0 +1,151 @@
+// Build steps shared by `npm run build` (host binary) and `npm run release` (every platform):
+// bundle with esbuild, make a Node single-executable blob, inject it into a Node binary with postject.
+// Facts behind each choice are measured in /work/shared/reference/toolchain.md §2–§4.
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+
+/** The repository root (scripts/lib/ is two levels below it). */
+export const ROOT = path.resolve(import.meta.dirname, `..`, `..`);
+/** Where build outputs go. */
+export const DIST = path.join(ROOT, `dist`);
+/** The bundle every binary embeds. */
+export const BUNDLE = path.join(DIST, `kubectl-pullsecret.cjs`);
+/** Node's documented SEA sentinel; postject flips it so the binary runs the embedded blob. */
+export const SEA_FUSE = `NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2`;
+/** The binary's name; `kubectl` finds plugins by the `kubectl-` prefix. */
+export const BINARY_NAME = `kubectl-pullsecret`;
+/** The completion executable kubectl looks for (`kubectl_complete-<plugin>`); a symlink to the binary. */
+export const COMPLETION_NAME = `kubectl_complete-pullsecret`;
+
+/** Runs a program, inheriting stderr; throws with the program's name when it fails. */
+export function run(program: string, args: string[], options: {cwd?: string; quiet?: boolean; env?: NodeJS.ProcessEnv} = {}): string {
+  const result = spawnSync(program, args, {cwd: options.cwd ?? ROOT, env: options.env ?? process.env, encoding: `utf8`, stdio: [`ignore`, `pipe`, options.quiet ? `pipe` : `inherit`], maxBuffer: 64 * 1024 * 1024});
+  if (result.error)
+    throw new Error(`could not run ${program}: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new Error(`${program} ${args.join(` `)} exited with ${result.status ?? result.signal}${options.quiet ? `: ${result.stderr.trim()}` : ``}`);
+  return result.stdout;
+}
+
+/** True when `program` can be found on PATH. */
+export function hasProgram(program: string): boolean {
+  const result = spawnSync(process.platform === `win32` ? `where` : `sh`, process.platform === `win32` ? [program] : [`-c`, `command -v "$1"`, `sh`, program], {stdio: `ignore`});
+  return result.status === 0;
+}
+
+/** The package.json version, e.g. `0.1.0`. */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(ROOT, `package.json`), `utf8`)) as {version: string}).version;
+}
+
+/** The short git commit of HEAD, or `unknown` outside a git checkout. */
+export function gitCommit(): string {
+  const result = spawnSync(`git`, [`rev-parse`, `--short`, `HEAD`], {cwd: ROOT, encoding: `utf8`, stdio: [`ignore`, `pipe`, `ignore`]});
+  return result.status === 0 && result.stdout.trim() !== `` ? result.stdout.trim() : `unknown`;
+}
+
+/**
+ * Bundles `sources/main.ts` into one minified CommonJS file (the SEA main must be CommonJS on Node 24).
+ * `@kubernetes/client-node` stays behind the kube adapter's lazy `import()` of a local re-export module,
+ * which esbuild turns into a lazy initializer instead of a real dynamic import.
+ */
+export async function bundle(options: {outfile?: string; entry?: string; version?: string; commit?: string} = {}): Promise<{outfile: string; bytes: number}> {
+  const outfile = options.outfile ?? BUNDLE;
+  const result = await esbuild.build({
+    entryPoints: [options.entry ?? path.join(ROOT, `sources`, `main.ts`)],
+    outfile,
+    bundle: true,
+    platform: `node`,
+    target: `node24`,
+    format: `cjs`,
+    minify: true,
+    legalComments: `eof`,
+    logLevel: `warning`,
+    define: {
+      __PULLSECRET_VERSION__: JSON.stringify(options.version ?? packageVersion()),
+      __PULLSECRET_COMMIT__: JSON.stringify(options.commit ?? gitCommit()),
+    },
+  });
+  if (result.errors.length > 0)
+    throw new Error(`esbuild failed`);
+  const text = fs.readFileSync(outfile, `utf8`);
+  assertNoDynamicImport(text, outfile);
+  return {outfile, bytes: Buffer.byteLength(text)};
+}
+
+/**
+ * A `import(` left in the bundle fails inside the single executable (Node's SEA docs: no dynamic
+ * import with `useCodeCache`), e.g. clipanion's lazy `import('typanion')` behind `static schema`.
+ */
+export function assertNoDynamicImport(text: string, file: string): void {
+  const index = text.search(/(?<![\w$.])import\s*\(/);
+  if (index >= 0)
+    throw new Error(`${path.relative(ROOT, file)} contains a dynamic import( that a single executable cannot run: …${text.slice(Math.max(0, index - 60), index + 60)}…`);
+}
+
+/** The Node built-in modules that only the Kubernetes client needs; `--help` and `version` must not load them. */
+export const CLIENT_ONLY_BUILTINS = [`http`, `https`, `http2`, `tls`];
+
+/**
+ * Runs the bundle with `args` under `node` and returns which of CLIENT_ONLY_BUILTINS it loaded,
+ * read from `process.moduleLoadList` at exit by a preloaded probe. An eager `@kubernetes/client-node`
+ * (undici, ws, hpagent) loads all four.
+ */
+export function builtinsLoadedBy(bundleFile: string, args: string[], node = process.execPath): string[] {
+  const probe = path.join(path.dirname(bundleFile), `.load-probe.cjs`);
+  fs.writeFileSync(probe, `process.on('exit', () => { require('fs').writeSync(2, '\\n@@loaded ' + JSON.stringify(process.moduleLoadList.filter(m => m.startsWith('NativeModule ')).map(m => m.slice(13))) + '\\n'); });\n`);
+  try {
+    const result = spawnSync(node, [`--require`, probe, bundleFile, ...args], {encoding: `utf8`, env: {PATH: process.env.PATH ?? ``, HOME: process.env.HOME ?? ``}, stdio: [`ignore`, `pipe`, `pipe`]});
+    const line = result.stderr.split(`\n`).find(l => l.startsWith(`@@loaded `));
+    if (!line)
+      throw new Error(`the load probe printed nothing for ${args.join(` `)} (exit ${result.status}): ${result.stderr.trim()}`);
+    const loaded = JSON.parse(line.slice(9)) as string[];
+    return CLIENT_ONLY_BUILTINS.filter(name => loaded.includes(name));
+  } finally {
+    fs.rmSync(probe, {force: true});
+  }
+}
+
+/**
+ * Makes the SEA blob with `node` (the exact version and architecture of the target when `useCodeCache`
+ * is on: a code cache from another version or arch is rejected at start-up). `runner` prefixes the
+ * command, e.g. `qemu-aarch64-static` to run a foreign-arch node.
+ */
+export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; runner?: string[]}): void {
+  const config = `${options.blob}.json`;
+  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, useCodeCache: options.useCodeCache}, null, 2)}\n`);
+  const [program, ...prefix] = [...(options.runner ?? []), options.node];
+  run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true});
+  fs.rmSync(config);
+}
+
+/** Strip tools per target (host `strip` only handles the host arch; Mach-O and PE are left alone). */
+export function stripTool(os: string, arch: string): string | null {
+  if (os !== `linux`)
+    return null;
+  const hostArch = process.arch === `x64` ? `amd64` : process.arch;
+  if (process.platform === `linux` && arch === hostArch)
+    return hasProgram(`strip`) ? `strip` : null;
+  if (arch === `arm64`)
+    return hasProgram(`aarch64-linux-gnu-strip`) ? `aarch64-linux-gnu-strip` : null;
+  return null;
+}
+
+/** Injects the blob into a copy of a Node binary (stripped first when `strip` is given; stripping after injection is unsafe). */
+export async function injectBlob(options: {node: string; blob: string; output: string; strip?: string | null; macho?: boolean}): Promise<void> {
+  fs.rmSync(options.output, {force: true});
+  fs.copyFileSync(options.node, options.output);
+  fs.chmodSync(options.output, 0o755);
+  if (options.strip)
+    run(options.strip, [options.output]);
+  // postject's CLI in a child process, so that its benign ".note" section warnings can be filtered out.
+  const result = spawnSync(process.execPath, [path.join(ROOT, `node_modules`, `postject`, `dist`, `cli.js`), options.output, `NODE_SEA_BLOB`, options.blob, `--sentinel-fuse`, SEA_FUSE, ...(options.macho ? [`--macho-segment-name`, `NODE_SEA`] : [])], {encoding: `utf8`, stdio: [`ignore`, `pipe`, `pipe`]});
+  const noise = /^warning: Can't find string offset for section name '\.note[^']*'$/;
+  const messages = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, ``).split(`\n`).filter(line => line.trim() !== `` && !noise.test(line) && !/^Start injection|^💉|^Injection done/u.test(line));
+  if (result.status !== 0)
+    throw new Error(`postject failed for ${path.basename(options.output)}: ${messages.join(`; `) || `exit ${result.status}`}`);
+  for (const line of messages)
+    process.stderr.write(`postject: ${line}\n`);
+}
