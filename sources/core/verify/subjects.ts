@@ -1,0 +1,215 @@
+/**
+ * From Kubernetes objects (plain JSON, from the cluster or from manifests) to the pod specs `verify` checks.
+ *
+ * What is checked, and why:
+ * - the pod template of every top-level workload (Deployment, StatefulSet, DaemonSet, CronJob, and ReplicaSets,
+ *   Jobs and ReplicationControllers that no checked workload owns): what the NEXT pod will get;
+ * - every running (Pending/Running) pod, with its ACTUAL `imagePullSecrets` (admission copied them at creation).
+ *   A pod whose images and effective secrets equal its owner's template adds nothing and is folded into the
+ *   workload's row (the engine does that after resolution); pods that differ (created before a ServiceAccount
+ *   change, for example) keep their own rows, with a drift warning.
+ * The registry work is shared: each (image, credential) pair is checked once per run.
+ */
+import type {KubeObject} from '../ports.ts';
+import type {ContainerImage, PodSubject} from './types.ts';
+
+/** Workload kinds whose pod template verify reads, with the path of the pod spec. */
+export const WORKLOAD_KINDS = [`Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `ReplicationController`, `Job`, `CronJob`] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+type PodSpecLike = {
+  serviceAccountName?: unknown;
+  serviceAccount?: unknown;
+  imagePullSecrets?: unknown;
+  containers?: unknown;
+  initContainers?: unknown;
+  ephemeralContainers?: unknown;
+};
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === `object` && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+}
+
+/** The pod spec of a Pod or of a workload's template; undefined for other kinds or malformed objects. */
+export function podSpecOf(object: KubeObject): PodSpecLike | undefined {
+  const spec = asRecord(object.spec);
+  if (!spec)
+    return undefined;
+  switch (object.kind) {
+    case `Pod`:
+      return spec;
+    case `CronJob`:
+      return asRecord(asRecord(asRecord(asRecord(spec.jobTemplate)?.spec)?.template)?.spec);
+    case `Deployment`: case `StatefulSet`: case `DaemonSet`: case `ReplicaSet`: case `ReplicationController`: case `Job`:
+      return asRecord(asRecord(spec.template)?.spec);
+    default:
+      return undefined;
+  }
+}
+
+/** `spec.imagePullSecrets[].name` in order, skipping entries without a name (the kubelet skips them silently). */
+export function pullSecretNames(spec: PodSpecLike): string[] {
+  if (!Array.isArray(spec.imagePullSecrets))
+    return [];
+  const names: string[] = [];
+  for (const ref of spec.imagePullSecrets) {
+    const name = asRecord(ref)?.name;
+    if (typeof name === `string` && name !== ``)
+      names.push(name);
+  }
+  return names;
+}
+
+/** Containers, init containers and (for running pods) ephemeral containers, with their images. */
+export function containerImages(spec: PodSpecLike, includeEphemeral: boolean): ContainerImage[] {
+  const out: ContainerImage[] = [];
+  const add = (list: unknown, kind: ContainerImage[`kind`]) => {
+    if (!Array.isArray(list))
+      return;
+    for (const item of list) {
+      const container = asRecord(item);
+      if (!container)
+        continue;
+      const image = typeof container.image === `string` ? container.image : ``;
+      out.push({name: typeof container.name === `string` ? container.name : `?`, image, kind});
+    }
+  };
+  add(spec.initContainers, `init`);
+  add(spec.containers, `container`);
+  if (includeEphemeral)
+    add(spec.ephemeralContainers, `ephemeral`);
+  return out;
+}
+
+/** The ServiceAccount named in a pod spec (`serviceAccountName`, else the deprecated `serviceAccount`), if any. */
+export function serviceAccountOf(spec: PodSpecLike): string | undefined {
+  for (const value of [spec.serviceAccountName, spec.serviceAccount]) {
+    if (typeof value === `string` && value !== ``)
+      return value;
+  }
+  return undefined;
+}
+
+/** The controller owner reference of an object, if any. */
+export function controllerOf(object: KubeObject): {kind: string; name: string} | undefined {
+  const refs = object.metadata.ownerReferences ?? [];
+  const ref = refs.find(candidate => candidate.controller) ?? refs[0];
+  return ref ? {kind: ref.kind, name: ref.name} : undefined;
+}
+
+/** Index of workloads by `namespace/Kind/name`. */
+export type WorkloadIndex = Map<string, KubeObject>;
+
+function indexKey(namespace: string, kind: string, name: string): string {
+  return `${namespace}/${kind}/${name}`;
+}
+
+/** Builds the index used to walk owner chains. */
+export function indexWorkloads(workloads: KubeObject[]): WorkloadIndex {
+  const index: WorkloadIndex = new Map();
+  for (const workload of workloads)
+    index.set(indexKey(workload.metadata.namespace ?? ``, workload.kind ?? ``, workload.metadata.name), workload);
+  return index;
+}
+
+/**
+ * The top-level workload that owns an object: ReplicaSet → Deployment, Job → CronJob, Pod → StatefulSet…
+ * Owners missing from the index end the walk (the last known one is returned).
+ */
+export function topLevelOwner(object: KubeObject, index: WorkloadIndex): {kind: string; name: string} | undefined {
+  const namespace = object.metadata.namespace ?? ``;
+  let owner = controllerOf(object);
+  let top: {kind: string; name: string} | undefined;
+  for (let depth = 0; owner && depth < 8; depth++) {
+    top = owner;
+    const parent = index.get(indexKey(namespace, owner.kind, owner.name));
+    owner = parent ? controllerOf(parent) : undefined;
+  }
+  return top;
+}
+
+/** `kubectl rollout restart deployment/api -n web`, or the pod deletion that replaces a controller's pod. */
+export function restartCommand(namespace: string, owner: {kind: string; name: string} | undefined, podName?: string): string {
+  if (owner && (owner.kind === `Deployment` || owner.kind === `StatefulSet` || owner.kind === `DaemonSet`))
+    return `kubectl rollout restart ${owner.kind.toLowerCase()}/${owner.name} -n ${namespace}`;
+  if (podName !== undefined)
+    return `kubectl delete pod ${podName} -n ${namespace}${owner ? `` : `  # a bare pod: re-create it afterwards`}`;
+  return `kubectl rollout restart ${(owner?.kind ?? `deployment`).toLowerCase()}/${owner?.name ?? `NAME`} -n ${namespace}`;
+}
+
+function isOwnedByChecked(object: KubeObject, index: WorkloadIndex): boolean {
+  const owner = controllerOf(object);
+  return owner !== undefined && index.has(indexKey(object.metadata.namespace ?? ``, owner.kind, owner.name));
+}
+
+/** A subject from one workload or pod object. */
+export function subjectOf(object: KubeObject, origin: PodSubject[`origin`], fallbackNamespace: string): PodSubject | undefined {
+  const spec = podSpecOf(object);
+  if (!spec)
+    return undefined;
+  return {
+    namespace: object.metadata.namespace ?? fallbackNamespace,
+    kind: object.kind ?? `Pod`,
+    name: object.metadata.name,
+    origin,
+    serviceAccountName: serviceAccountOf(spec),
+    ownPullSecrets: pullSecretNames(spec),
+    containers: containerImages(spec, object.kind === `Pod` && origin === `pod`),
+  };
+}
+
+/** True for pods whose containers may still pull (not Succeeded/Failed). */
+export function isLivePod(pod: KubeObject): boolean {
+  const phase = asRecord(pod.status)?.phase;
+  return phase !== `Succeeded` && phase !== `Failed`;
+}
+
+/**
+ * The subjects of a cluster scan: templates of top-level workloads, then live pods (with their top-level owner,
+ * so that the engine can fold pods that match their template).
+ */
+export function clusterSubjects(workloads: KubeObject[], pods: KubeObject[]): PodSubject[] {
+  const index = indexWorkloads(workloads);
+  const subjects: PodSubject[] = [];
+  const templateHasOwnSecrets = new Map<string, boolean>();
+  for (const workload of workloads) {
+    if (isOwnedByChecked(workload, index))
+      continue;
+    const subject = subjectOf(workload, `template`, `default`);
+    if (!subject)
+      continue;
+    subjects.push(subject);
+    templateHasOwnSecrets.set(indexKey(subject.namespace, subject.kind, subject.name), subject.ownPullSecrets.length > 0);
+  }
+  for (const pod of pods) {
+    if (!isLivePod(pod))
+      continue;
+    const subject = subjectOf(pod, `pod`, `default`);
+    if (!subject)
+      continue;
+    const owner = topLevelOwner(pod, index);
+    if (owner) {
+      subject.owner = owner;
+      const hasOwn = templateHasOwnSecrets.get(indexKey(subject.namespace, owner.kind, owner.name));
+      if (hasOwn !== undefined)
+        subject.ownerTemplateHasOwnSecrets = hasOwn;
+    }
+    subjects.push(subject);
+  }
+  return subjects;
+}
+
+/** The subjects of manifests: every Pod and workload template in the files (owner chains inside the files are folded). */
+export function manifestSubjects(objects: KubeObject[], defaultNamespace: string): PodSubject[] {
+  const workloads = objects.filter(object => (WORKLOAD_KINDS as readonly string[]).includes(object.kind ?? ``) || object.kind === `Pod`);
+  const index = indexWorkloads(workloads);
+  const subjects: PodSubject[] = [];
+  for (const object of workloads) {
+    if (isOwnedByChecked(object, index))
+      continue;
+    const subject = subjectOf(object, `manifest`, defaultNamespace);
+    if (subject)
+      subjects.push(subject);
+  }
+  return subjects;
+}
