@@ -1,0 +1,64 @@
+import {InputError} from '../../core/errors.ts';
+
+/** A terminal input stream that can switch to raw mode (so typed characters are not echoed). */
+export type TerminalInput = NodeJS.ReadableStream & {isTTY?: boolean; setRawMode?: (mode: boolean) => unknown};
+
+/**
+ * Asks for a secret on a terminal without echoing it: writes the question to stderr, reads
+ * keystrokes in raw mode until Enter, handles Backspace, and aborts on Ctrl-C / Ctrl-D.
+ * Raw mode is always switched off again.
+ */
+export async function promptHidden(stdin: TerminalInput, stderr: NodeJS.WritableStream, question: string): Promise<string> {
+  if (!stdin.isTTY || typeof stdin.setRawMode !== `function`)
+    throw new Error(`Assertion failed: promptHidden needs a terminal`);
+  stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let answer = ``;
+      const finish = (error: Error | null) => {
+        stdin.removeListener(`data`, onData);
+        stdin.removeListener(`end`, onEnd);
+        stderr.write(`\n`);
+        if (error)
+          reject(error);
+        else
+          resolve(answer);
+      };
+      const onEnd = () => finish(new InputError(`no password given: the terminal closed before Enter was pressed`));
+      const onData = (chunk: Buffer | string) => {
+        for (const char of typeof chunk === `string` ? chunk : chunk.toString(`utf8`)) {
+          switch (char) {
+            case `\r`:
+            case `\n`:
+              finish(null);
+              return;
+            case `\u0003`: // Ctrl-C
+              finish(new InputError(`interrupted: no password read`));
+              return;
+            case `\u0004`: // Ctrl-D
+              if (answer === ``) {
+                finish(new InputError(`no password given: input ended`));
+                return;
+              }
+              finish(null);
+              return;
+            case `\u007f`: // Backspace (DEL)
+            case `\b`:
+              answer = [...answer].slice(0, -1).join(``);
+              break;
+            default:
+              if (char >= ` `)
+                answer += char;
+          }
+        }
+      };
+      stdin.on(`data`, onData);
+      stdin.on(`end`, onEnd);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+  }
+}

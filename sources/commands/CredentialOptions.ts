@@ -1,0 +1,109 @@
+import {Option, UsageError} from 'clipanion';
+import {DOCKER_HUB_SERVER} from '../core/dockerconfig/serialize.ts';
+import {InputError} from '../core/errors.ts';
+import type {RegistryCredential} from '../core/secrets/build.ts';
+import {readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
+import {promptHidden} from '../adapters/local/prompt.ts';
+import {ScopedCommand} from './KubeCommand.ts';
+
+/** docker login's warning for a password in argv, word for word, so users recognise it. */
+export const PASSWORD_IN_ARGV_WARNING = `WARNING! Using --docker-password via the CLI is insecure. Use --docker-password-stdin.`;
+
+/** Credentials read from the flags, plus lines to show the user (never containing secrets). */
+export type CredentialsRead = {credentials: RegistryCredential[]; notes: string[]; warnings: string[]; source: string};
+
+/**
+ * The credential flags shared by `add` and `rotate`: kubectl's `--docker-*` flags, the password from
+ * stdin, a file or a no-echo prompt, or whole entries from a Docker/Podman config with credential
+ * helpers resolved. Call `readCredentials()` before contacting any cluster.
+ */
+export abstract class CredentialCommand extends ScopedCommand {
+  dockerServer = Option.String(`--docker-server`, {description: `server location for the registry (default https://index.docker.io/v1/, as kubectl)`});
+  dockerUsername = Option.String(`--docker-username`, {description: `username for registry authentication`});
+  dockerEmail = Option.String(`--docker-email`, {description: `email for the registry (optional; not used for pulls)`});
+  dockerPasswordStdin = Option.Boolean(`--docker-password-stdin`, false, {description: `read the password from stdin (one trailing newline is removed)`});
+  dockerPasswordFile = Option.String(`--docker-password-file`, {description: `read the password from this file (one trailing newline is removed)`});
+  dockerPassword = Option.String(`--docker-password`, {description: `password for registry authentication (insecure: visible to other users; prefer --docker-password-stdin)`});
+  fromDockerConfig = Option.String(`--from-docker-config`, {tolerateBoolean: true, description: `take the registries from a Docker config.json (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json), resolving credsStore/credHelpers; give a path as --from-docker-config=PATH`});
+  fromPodmanAuth = Option.String(`--from-podman-auth`, {tolerateBoolean: true, description: `take the registries from Podman's auth.json (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json); give a path as --from-podman-auth=PATH`});
+  registry = Option.Array(`--registry`, {description: `with --from-docker-config/--from-podman-auth: only this registry (repeatable)`});
+
+  /** Which local config the flags name, if any. */
+  protected configSource(): {kind: `docker` | `podman`; path: string | undefined} | null {
+    if (this.fromDockerConfig !== undefined && this.fromPodmanAuth !== undefined)
+      throw new UsageError(`--from-docker-config and --from-podman-auth cannot be combined; run add once per file`);
+    const value = this.fromDockerConfig ?? this.fromPodmanAuth;
+    if (value === undefined)
+      return null;
+    const kind = this.fromDockerConfig !== undefined ? `docker` : `podman`;
+    if (value === ``)
+      throw new UsageError(`--from-${kind === `docker` ? `docker-config` : `podman-auth`} needs a path after "=", or no value for the default file`);
+    return {kind, path: typeof value === `string` ? value : undefined};
+  }
+
+  /** Checks the flag combinations; throws a UsageError naming the conflict. */
+  protected validateCredentialFlags(): void {
+    const source = this.configSource();
+    const passwordSources = [
+      this.dockerPassword !== undefined && `--docker-password`,
+      this.dockerPasswordStdin && `--docker-password-stdin`,
+      this.dockerPasswordFile !== undefined && `--docker-password-file`,
+    ].filter((flag): flag is string => typeof flag === `string`);
+    if (source) {
+      const sourceFlag = source.kind === `docker` ? `--from-docker-config` : `--from-podman-auth`;
+      const clash = [
+        this.dockerUsername !== undefined && `--docker-username`,
+        ...passwordSources,
+        this.dockerServer !== undefined && `--docker-server`,
+        this.dockerEmail !== undefined && `--docker-email`,
+      ].filter(Boolean);
+      if (clash.length > 0)
+        throw new UsageError(`${sourceFlag} cannot be combined with ${clash.join(`, `)}: the credentials come from the file (use --registry HOST to pick registries)`);
+      return;
+    }
+    if (this.registry !== undefined)
+      throw new UsageError(`--registry only applies with --from-docker-config or --from-podman-auth; use --docker-server for a single registry`);
+    if (passwordSources.length > 1)
+      throw new UsageError(`${passwordSources.join(` and `)} cannot be combined; give the password one way`);
+    if (this.dockerUsername === undefined)
+      throw new UsageError(`missing --docker-username (or take the credentials from a local config with --from-docker-config)`);
+    if (this.dockerUsername === ``)
+      throw new UsageError(`--docker-username must not be empty`);
+    if (this.dockerServer === ``)
+      throw new UsageError(`--docker-server must not be empty`);
+  }
+
+  /** Reads the credentials the flags describe. Flag errors are UsageErrors, unreadable inputs InputErrors (exit 2). */
+  protected async readCredentials(): Promise<CredentialsRead> {
+    this.validateCredentialFlags();
+    const source = this.configSource();
+    if (source)
+      return this.readCredentialsFromConfig(source);
+    const warnings: string[] = [];
+    let password: string;
+    if (this.dockerPassword !== undefined) {
+      warnings.push(PASSWORD_IN_ARGV_WARNING);
+      password = this.dockerPassword;
+    } else if (this.dockerPasswordStdin) {
+      password = stripOneNewline(await readAll(this.context.stdin, `the password on stdin`));
+    } else if (this.dockerPasswordFile !== undefined) {
+      const file = resolveUserPath(this.dockerPasswordFile, this.context.cwd, this.context.homedir);
+      password = stripOneNewline(await readUserFile(file, `--docker-password-file`));
+    } else if (this.context.stdin.isTTY && typeof this.context.stdin.setRawMode === `function`) {
+      password = await promptHidden(this.context.stdin, this.context.stderr, `Password for ${this.dockerUsername}@${this.dockerServer ?? DOCKER_HUB_SERVER}: `);
+    } else {
+      throw new InputError(`no password given: use --docker-password-stdin, --docker-password-file or run in a terminal`);
+    }
+    if (password === ``)
+      throw new InputError(`the password is empty`);
+    const credential: RegistryCredential = {server: this.dockerServer ?? DOCKER_HUB_SERVER, username: this.dockerUsername!, password};
+    if (this.dockerEmail)
+      credential.email = this.dockerEmail;
+    return {credentials: [credential], notes: [], warnings, source: `flags`};
+  }
+
+  /** Reads registries from a Docker config.json or Podman auth.json. */
+  protected async readCredentialsFromConfig(_source: {kind: `docker` | `podman`; path: string | undefined}): Promise<CredentialsRead> {
+    throw new InputError(`--from-docker-config is not available yet`);
+  }
+}

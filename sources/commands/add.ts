@@ -1,0 +1,142 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import type {DryRun, KubeObject} from '../core/ports.ts';
+import {asClientDryRunObject, buildPullSecret, dockerConfigJsonFor} from '../core/secrets/build.ts';
+import type {RegistryCredential} from '../core/secrets/build.ts';
+import {planAddSecret} from '../core/secrets/plan.ts';
+import {applySecretPlan} from '../core/secrets/apply.ts';
+import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
+import type {ObjectFormat} from '../adapters/output/printObjects.ts';
+import {statusLine} from '../adapters/output/status.ts';
+import {CredentialCommand} from './CredentialOptions.ts';
+import {SUBDOMAIN_RE} from './options.ts';
+
+/** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
+export class AddCommand extends CredentialCommand {
+  static override paths = [[`add`]];
+  static override usage: Usage = {
+    description: `create or update a kubernetes.io/dockerconfigjson pull secret`,
+    details: `
+      Creates the secret exactly as \`kubectl create secret docker-registry\` would (same flags, same bytes), labelled
+      app.kubernetes.io/managed-by=kubectl-pullsecret. The password comes from --docker-password-stdin,
+      --docker-password-file or a prompt without echo; --from-docker-config / --from-podman-auth copy registries from a
+      local config, resolving credential helpers, and refuse entries without a usable username and password.
+
+      An existing secret keeps its other registries (\`configured\`), or is left \`unchanged\` when it already holds these
+      credentials; --replace overwrites its content, and --force recreates a secret of another type.
+      Options taking an optional value need "=": --dry-run=server, --attach=all, --from-docker-config=PATH.
+    `,
+    examples: [
+      [`Create a pull secret for GHCR, reading the token from stdin`, `echo "$TOKEN" | $0 add regcred --docker-server ghcr.io --docker-username bot --docker-password-stdin`],
+      [`Print the manifest kubectl would print, without a cluster`, `$0 add regcred -n web --docker-server ghcr.io --docker-username bot --docker-password-file token.txt --dry-run=client -o yaml`],
+      [`Copy Docker Hub and GHCR credentials from ~/.docker/config.json into every namespace and attach them to the default ServiceAccounts`, `$0 add regcred --from-docker-config --registry docker.io --registry ghcr.io -A --attach`],
+    ],
+  };
+
+  name = Option.String({name: `NAME`});
+  replace = Option.Boolean(`--replace`, false, {description: `replace the whole content of an existing secret instead of adding registries to it`});
+  force = Option.Boolean(`--force`, false, {description: `delete and recreate an existing secret of another type (a Secret's type cannot be changed)`});
+  attach = Option.String(`--attach`, {tolerateBoolean: true, description: `then attach it to ServiceAccounts: --attach (default), --attach=all or --attach=SA,SA`});
+  dryRun = Option.String(`--dry-run`, {tolerateBoolean: true, description: `none, client (print only, no cluster needed) or server (the API server validates, nothing is stored); bare --dry-run means client`});
+  output = Option.String(`-o,--output`, {description: `print the resulting secret(s): json, yaml or name`});
+
+  async executeCommand() {
+    validateSecretName(this.name);
+    const dryRun = parseDryRun(this.dryRun);
+    const format = parseObjectFormat(this.output);
+    const attach = parseAttach(this.attach);
+    const scope = this.namespaceScope();
+    const read = await this.readCredentials();
+    for (const warning of read.warnings)
+      this.context.stderr.write(`${warning}\n`);
+    for (const note of read.notes)
+      this.context.stderr.write(`${note}\n`);
+    if (this.isVerbose)
+      this.context.stderr.write(`debug: ${read.credentials.length} registr${read.credentials.length === 1 ? `y` : `ies`} from ${read.source}: ${read.credentials.map(describeCredential).join(`, `)}\n`);
+
+    if (dryRun === `client`) {
+      if (scope.kind === `all` || scope.kind === `selector`)
+        throw new UsageError(`--dry-run=client cannot list namespaces for -A or --namespace-selector; use --dry-run=server, or --namespaces with names`);
+      const namespaces = scope.kind === `list` ? scope.names : [this.namespace];
+      const objects = namespaces.map(namespace => asClientDryRunObject(buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt: null})) as KubeObject);
+      if (attach)
+        this.context.stderr.write(`note: --attach is not simulated with --dry-run=client; use --dry-run=server to check it against the cluster\n`);
+      this.report(objects, format, objects.map(() => `created` as const), dryRun);
+      return;
+    }
+
+    const session = await this.connect();
+    const namespace = session.namespace;
+    const result = await applySecretPlan(session, namespace, this.name, existing => planAddSecret(existing, {
+      name: this.name,
+      namespace,
+      credentials: read.credentials,
+      replace: this.replace,
+      force: this.force,
+      expiryOf: () => null,
+    }), {dryRun: dryRun === `server`});
+    for (const note of result.notes)
+      this.context.stderr.write(`note: ${note}\n`);
+    this.report([result.object], format, [result.verb], dryRun);
+  }
+
+  /** kubectl's printing: the objects on stdout for -o, else one status line per object on stderr. */
+  private report(objects: KubeObject[], format: ObjectFormat | undefined, verbs: Array<`created` | `configured` | `unchanged` | `replaced`>, dryRun: DryRun): void {
+    if (format) {
+      printObjects(objects, format, this.context.stdout);
+      return;
+    }
+    objects.forEach((object, index) => {
+      this.context.stderr.write(`${statusLine(object.metadata.name, verbs[index]!, dryRun)}\n`);
+    });
+  }
+}
+
+/** `user@server`, the only way credentials appear in messages. */
+export function describeCredential(credential: RegistryCredential): string {
+  return `${credential.username}@${credential.server}`;
+}
+
+/** Secret names are DNS-1123 subdomains of at most 253 characters. */
+export function validateSecretName(name: string): void {
+  if (name.length > 253 || !SUBDOMAIN_RE.test(name))
+    throw new UsageError(`invalid secret name "${name}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
+}
+
+/** `--dry-run`: absent → none; bare → client; else none|client|server. */
+export function parseDryRun(value: string | boolean | undefined): DryRun {
+  if (value === undefined || value === false)
+    return `none`;
+  if (value === true)
+    return `client`;
+  if (value === `none` || value === `client` || value === `server`)
+    return value;
+  throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
+}
+
+/** `-o`: json, yaml or name. */
+export function parseObjectFormat(value: string | undefined): ObjectFormat | undefined {
+  if (value === undefined)
+    return undefined;
+  if (isObjectFormat(value))
+    return value;
+  throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
+}
+
+/** `--attach`: bare → default; `all`; or a comma-separated list of ServiceAccount names. */
+export function parseAttach(value: string | boolean | undefined): `default` | `all` | string[] | null {
+  if (value === undefined || value === false)
+    return null;
+  if (value === true || value === `default`)
+    return `default`;
+  if (value === `all`)
+    return `all`;
+  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
+  if (names.length === 0)
+    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
+  for (const name of names) {
+    if (name.length > 253 || !SUBDOMAIN_RE.test(name))
+      throw new UsageError(`invalid ServiceAccount name "${name}" in --attach`);
+  }
+  return names;
+}

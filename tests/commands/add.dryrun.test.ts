@@ -1,0 +1,158 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFile, spawn} from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {PassThrough} from 'node:stream';
+import {promisify} from 'node:util';
+import {parse as parseYaml} from 'yaml';
+import {runCli} from '../helpers/runCli.ts';
+
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, `../..`);
+const NODE = path.join(ROOT, `node_modules/.bin/node`);
+const MANAGED_BY = {'app.kubernetes.io/managed-by': `kubectl-pullsecret`};
+
+/** The oracle: real kubectl, offline (`--kubeconfig=/dev/null`, client dry run). */
+async function kubectlCreate(args: string[]): Promise<string> {
+  const {stdout} = await execFileAsync(`kubectl`, [`--kubeconfig=/dev/null`, `create`, `secret`, `docker-registry`, ...args, `--dry-run=client`]);
+  return stdout;
+}
+
+function decodedConfig(object: {data: Record<string, string>}): string {
+  return Buffer.from(object.data[`.dockerconfigjson`]!, `base64`).toString(`utf8`);
+}
+
+/** Our object with the managed-by label removed, to compare with kubectl's. */
+function withoutOurLabel(object: {metadata: {labels?: Record<string, string>}}) {
+  assert.deepEqual(object.metadata.labels, MANAGED_BY);
+  const {labels: _labels, ...metadata} = object.metadata;
+  return {...object, metadata};
+}
+
+async function tempDir(t: {after: (fn: () => Promise<void>) => void}): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `pullsecret-add-`));
+  t.after(() => fs.rm(dir, {recursive: true, force: true}));
+  return dir;
+}
+
+test(`add --dry-run=client -o json prints the object kubectl prints, plus only our label`, async () => {
+  const flags = [`--docker-server=registry.example.com`, `--docker-username=u`, `--docker-email=e@example.com`, `-n`, `ns`];
+  const expected = JSON.parse(await kubectlCreate([`regcred`, ...flags, `--docker-password=p`, `-o`, `json`]));
+  const ours = await runCli([`add`, `regcred`, ...flags, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n`});
+  assert.equal(ours.code, 0, ours.stderr);
+  const object = JSON.parse(ours.stdout);
+  assert.deepEqual(withoutOurLabel(object), expected);
+  assert.equal(decodedConfig(object), decodedConfig(expected));
+  assert.equal(object.metadata.namespace, `ns`);
+  assert.equal(object.metadata.creationTimestamp, null);
+});
+
+test(`add --dry-run=client -o yaml matches kubectl's YAML and leaves out the namespace without -n`, async () => {
+  const expected = parseYaml(await kubectlCreate([`regcred`, `--docker-username=u`, `--docker-password=p`, `-o`, `yaml`]));
+  const ours = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `yaml`], {stdin: `p`});
+  assert.equal(ours.code, 0, ours.stderr);
+  const object = parseYaml(ours.stdout);
+  assert.deepEqual(withoutOurLabel(object), expected);
+  assert.equal(`namespace` in object.metadata, false);
+  assert.match(decodedConfig(object), /"https:\/\/index\.docker\.io\/v1\/"/);
+  assert.match(ours.stdout, /^ {2}creationTimestamp: null$/m);
+});
+
+test(`add --dry-run=client encodes HTML characters, colons and non-ASCII byte for byte like kubectl`, async () => {
+  const flags = [`--docker-server=https://r.example.com:5000/v2/`, `--docker-username=a<b>&c`, `--docker-email=x&y@example.com`];
+  const expected = JSON.parse(await kubectlCreate([`regcred`, ...flags, `--docker-password=pä:ss`, `-o`, `json`]));
+  const ours = await runCli([`add`, `regcred`, ...flags, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `pä:ss\n`});
+  assert.equal(ours.code, 0, ours.stderr);
+  assert.equal(decodedConfig(JSON.parse(ours.stdout)), decodedConfig(expected));
+});
+
+test(`add --dry-run=client -o name prints secret/NAME on stdout`, async () => {
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `name`], {stdin: `p`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `secret/regcred\n`);
+});
+
+test(`add --dry-run without -o says "created (dry run)" on stderr and prints nothing on stdout`, async () => {
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run`], {stdin: `p`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `secret/regcred created (dry run)\n`);
+});
+
+test(`add --dry-run=client needs no kubeconfig and never loads client-node`, async t => {
+  const home = await tempDir(t);
+  // A resolve hook reports every attempt to load @kubernetes/client-node.
+  const hook = `data:text/javascript,${encodeURIComponent(`import {registerHooks} from 'node:module'; registerHooks({resolve(specifier, context, next) { if (specifier.includes('@kubernetes/client-node')) process.stderr.write('LOADED client-node\\n'); return next(specifier, context); }});`)}`;
+  const child = spawn(NODE, [`--import`, hook, path.join(ROOT, `sources/main.ts`), `add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {
+    env: {PATH: process.env.PATH, HOME: home, KUBECONFIG: path.join(home, `missing`)},
+    stdio: [`pipe`, `pipe`, `pipe`],
+  });
+  child.stdin.end(`p`);
+  let stdout = ``;
+  let stderr = ``;
+  child.stdout.on(`data`, chunk => stdout += chunk);
+  child.stderr.on(`data`, chunk => stderr += chunk);
+  const code = await new Promise(resolve => child.on(`close`, resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /LOADED client-node/);
+  assert.equal(JSON.parse(stdout).metadata.name, `regcred`);
+});
+
+test(`add --docker-password-stdin removes exactly one trailing newline`, async () => {
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n\n`});
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(decodedConfig(JSON.parse(result.stdout)));
+  assert.equal(config.auths[`https://index.docker.io/v1/`].password, `p\n`);
+});
+
+test(`add --docker-password-file reads the password and strips one newline`, async t => {
+  const dir = await tempDir(t);
+  await fs.writeFile(path.join(dir, `token.txt`), `s3cret\r\n`);
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-file`, `token.txt`, `--dry-run=client`, `-o`, `json`], {cwd: dir});
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(decodedConfig(JSON.parse(result.stdout))).auths[`https://index.docker.io/v1/`].password, `s3cret`);
+});
+
+test(`add --docker-password warns like docker login that argv is visible`, async () => {
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password=p`, `--dry-run=client`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^WARNING! Using --docker-password via the CLI is insecure\. Use --docker-password-stdin\.$/m);
+});
+
+test(`add prompts for the password on a terminal without echoing it`, async () => {
+  const rawModes: boolean[] = [];
+  const stdin = Object.assign(new PassThrough(), {isTTY: true, setRawMode: (mode: boolean) => rawModes.push(mode)});
+  setTimeout(() => stdin.write(`hunter2x\u007f\r`), 20);
+  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--dry-run=client`, `-o`, `json`], {context: {stdin}});
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(rawModes, [true, false]);
+  assert.match(result.stderr, /^Password for u@https:\/\/index\.docker\.io\/v1\/: \n/);
+  assert.doesNotMatch(result.stderr, /hunter2/);
+  assert.equal(JSON.parse(decodedConfig(JSON.parse(result.stdout))).auths[`https://index.docker.io/v1/`].password, `hunter2`);
+});
+
+const badInputs: Array<[string, string[], RegExp, {stdin?: string}?]> = [
+  [`no password source off a terminal`, [`--docker-username=u`], /^error: no password given: use --docker-password-stdin, --docker-password-file or run in a terminal$/m],
+  [`a missing username`, [`--docker-password-stdin`], /^error: missing --docker-username/m, {stdin: `p`}],
+  [`an invalid secret name`, [`--docker-username=u`, `--docker-password-stdin`], /^error: invalid secret name "Reg_Cred"/m, {stdin: `p`}],
+  [`two password sources`, [`--docker-username=u`, `--docker-password=p`, `--docker-password-stdin`], /^error: --docker-password and --docker-password-stdin cannot be combined/m],
+  [`--from-docker-config with --docker-username`, [`--from-docker-config`, `--docker-username=u`], /^error: --from-docker-config cannot be combined with --docker-username/m],
+  [`an unreadable password file`, [`--docker-username=u`, `--docker-password-file=/nonexistent/token`], /^error: cannot read --docker-password-file \/nonexistent\/token: no such file$/m],
+  [`an empty password`, [`--docker-username=u`, `--docker-password-stdin`], /^error: the password is empty$/m, {stdin: `\n`}],
+  [`an unknown --dry-run value`, [`--docker-username=u`, `--docker-password=p`, `--dry-run=maybe`], /^error: invalid value "maybe" for --dry-run/m],
+  [`an unknown output format`, [`--docker-username=u`, `--docker-password=p`, `-o`, `wide`], /^error: unsupported output format "wide"/m],
+  [`--registry without a config file`, [`--docker-username=u`, `--docker-password=p`, `--registry`, `ghcr.io`], /^error: --registry only applies with --from-docker-config/m],
+];
+for (const [what, flags, message, options] of badInputs) {
+  test(`add refuses ${what} with one error line, exit 2 and nothing on stdout`, async () => {
+    const name = what === `an invalid secret name` ? `Reg_Cred` : `regcred`;
+    const dryRun = flags.some(flag => flag.startsWith(`--dry-run`)) ? [] : [`--dry-run=client`];
+    const result = await runCli([`add`, name, ...flags, ...dryRun], {stdin: options?.stdin});
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.equal(result.stderr.split(`\n`).filter(line => line.startsWith(`error:`)).length, 1);
+    assert.equal(result.stdout, ``);
+  });
+}
