@@ -100,7 +100,7 @@ test(`attaching to a deployment edits the pod template's list`, t => {
   assert.ok(edit.changed);
   const applied = kubectlJsonPatch(t, before, edit.patch);
   assert.ok(applied.ok, applied.ok ? `` : applied.error);
-  assert.deepEqual((applied.object as {spec: {template: {spec: {imagePullSecrets: unknown}}}}).spec.template.spec.imagePullSecrets, [{name: `mine`}, {name: `regcred`}]);
+  assert.deepEqual((applied.object as unknown as {spec: {template: {spec: {imagePullSecrets: unknown}}}}).spec.template.spec.imagePullSecrets, [{name: `mine`}, {name: `regcred`}]);
 });
 
 test(`attaching to a cronjob edits the job template's pod template`, () => {
