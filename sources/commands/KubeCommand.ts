@@ -29,6 +29,10 @@ export abstract class KubeCommand extends BaseCommand {
       kubeconfig: this.kubeconfig,
       namespace: this.namespace,
       requestTimeoutMs: this.requestTimeout === undefined ? undefined : parseDuration(this.requestTimeout, `--request-timeout`),
+      env: this.context.env,
+      homedir: this.context.homedir,
+      cwd: this.context.cwd,
+      log: this.isVerbose ? line => this.context.stderr.write(`${line}\n`) : undefined,
     };
     if (contexts.length === 0)
       return [base];

@@ -96,6 +96,14 @@ export type ClusterTarget = {
   context?: string;
   namespace?: string;
   requestTimeoutMs?: number;
+  /** The environment (for `KUBECONFIG`, proxies, PATH of exec plugins); commands pass `this.context.env`. */
+  env?: Record<string, string | undefined>;
+  /** The home directory, for `~/.kube/config`. */
+  homedir?: string;
+  /** The working directory, for relative `--kubeconfig`/`KUBECONFIG` paths. */
+  cwd?: string;
+  /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
+  log?: (line: string) => void;
 };
 
 /** Opens a session for a target; throws `PullSecretError`s with one-line messages for missing/bad kubeconfigs. */

@@ -1,7 +1,121 @@
+/**
+ * `connectCluster`: resolves the kubeconfig like kubectl, loads the user's credentials (client-node,
+ * lazily) and returns a `ClusterSession` whose requests this adapter sends itself.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import {PullSecretError} from '../../core/errors.ts';
 import type {ClusterSession, ClusterTarget} from '../../core/ports.ts';
+import {loadCredentials} from './credentials.ts';
+import type {Credentials} from './credentials.ts';
+import {resolveKubeconfig} from './kubeconfig.ts';
+import type {ResolvedCluster} from './kubeconfig.ts';
+import {KubeClusterSession} from './session.ts';
+import {Transport} from './transport.ts';
+import type {RetryPolicy} from './transport.ts';
 
-/** Opens a cluster session (kubeconfig resolution like kubectl). Implemented in the kube adapter work. */
-export async function connectCluster(_target: ClusterTarget): Promise<ClusterSession> {
-  throw new PullSecretError(`cluster access is not built yet`);
+export {KubeApiError, isKubeApiError} from './errors.ts';
+export {FIELD_MANAGER, KubeClusterSession} from './session.ts';
+
+/** Test and tuning knobs that are not part of the port. */
+export type ConnectOptions = {
+  retry?: Partial<RetryPolicy>;
+};
+
+/**
+ * Opens a session for the target: `--kubeconfig`, else every file in `KUBECONFIG` (merged, first wins),
+ * else `~/.kube/config`; `--context` over `current-context`; namespace from `-n`, the context, or `default`.
+ * Throws one-line `PullSecretError`s for every kubeconfig problem (never client-node's localhost:8080 fallback).
+ */
+export async function connectCluster(target: ClusterTarget, options: ConnectOptions = {}): Promise<ClusterSession> {
+  const env = target.env ?? {};
+  const resolved = resolveKubeconfig({
+    explicitPath: target.kubeconfig,
+    kubeconfigEnv: env.KUBECONFIG,
+    homedir: target.homedir,
+    cwd: target.cwd,
+    context: target.context,
+    namespace: target.namespace,
+  });
+  const {cluster} = resolved;
+  const plainHttp = cluster.server.startsWith(`http:`);
+  let credentials: Credentials;
+  if (plainHttp) {
+    // Like kubectl (clientcmd sets credentials only for TLS): nothing secret travels in clear text.
+    // That is what `kubectl proxy` expects; it adds the credentials itself.
+    credentials = {headers: async () => ({}), kind: `none (plain http)`};
+  } else {
+    credentials = await loadCredentials(resolved, env);
+  }
+  target.log?.(`using context "${resolved.contextName}" from ${resolved.files.join(`:`)}: server ${cluster.server}, namespace "${resolved.namespace}", credentials: ${credentials.kind}${cluster.proxyUrl ? `, proxy ${redactUrl(cluster.proxyUrl)}` : ``}`);
+
+  const transport = new Transport({
+    server: cluster.server,
+    contextName: resolved.contextName,
+    agent: makeAgent(cluster, credentials, env, resolved.user.name),
+    headers: credentials.headers,
+    timeoutMs: target.requestTimeoutMs,
+    log: target.log,
+    retry: options.retry,
+  });
+  return new KubeClusterSession({
+    contextName: resolved.contextName,
+    namespace: resolved.namespace,
+    namespaceExplicit: resolved.namespaceExplicit,
+    server: cluster.server,
+    transport,
+  });
+}
+
+function makeAgent(cluster: ResolvedCluster, credentials: Credentials, env: Record<string, string | undefined>, userName: string): http.Agent {
+  const proxyEnv = proxyEnvironment(cluster, env);
+  if (cluster.server.startsWith(`http:`))
+    return new http.Agent({keepAlive: true, proxyEnv});
+  const tlsOptions: tls.SecureContextOptions & {rejectUnauthorized?: boolean; servername?: string} = {};
+  if (cluster.ca)
+    tlsOptions.ca = cluster.ca;
+  if (credentials.cert !== undefined)
+    tlsOptions.cert = credentials.cert;
+  if (credentials.key !== undefined)
+    tlsOptions.key = credentials.key;
+  try {
+    tls.createSecureContext(tlsOptions);
+  } catch (error) {
+    throw new PullSecretError(`the client certificate or key of user "${userName}" cannot be used (${(error as Error).message.split(`\n`)[0]}); fix the kubeconfig`, {cause: error});
+  }
+  return new https.Agent({
+    ...tlsOptions,
+    keepAlive: true,
+    rejectUnauthorized: !cluster.insecureSkipTlsVerify,
+    servername: cluster.tlsServerName,
+    proxyEnv,
+  });
+}
+
+/**
+ * `proxy-url` applies to every request of the cluster; otherwise kubectl (Go's ProxyFromEnvironment)
+ * honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment and never proxies loopback addresses.
+ */
+function proxyEnvironment(cluster: ResolvedCluster, env: Record<string, string | undefined>): http.ProxyEnv | undefined {
+  if (cluster.proxyUrl)
+    return {HTTPS_PROXY: cluster.proxyUrl, HTTP_PROXY: cluster.proxyUrl};
+  const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;
+  const httpProxy = env.HTTP_PROXY ?? env.http_proxy;
+  if (!httpsProxy && !httpProxy)
+    return undefined;
+  const noProxy = [env.NO_PROXY ?? env.no_proxy, `localhost`, `127.0.0.1`, `::1`].filter(Boolean).join(`,`);
+  return {HTTPS_PROXY: httpsProxy, HTTP_PROXY: httpProxy, NO_PROXY: noProxy};
+}
+
+/** A proxy URL may carry a password; logs show it without. */
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password)
+      url.password = `xxxxx`;
+    return url.href;
+  } catch {
+    return `(invalid URL)`;
+  }
 }

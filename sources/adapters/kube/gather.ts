@@ -1,0 +1,255 @@
+/**
+ * Gathers what `verify` and `doctor` read from a cluster, through the ClusterSession port:
+ * workloads, pods, ServiceAccounts and Secrets (and Events for doctor).
+ *
+ * - For `-A` (and any scope of more than a few namespaces) each kind is ONE cluster-wide list (the session pages
+ *   through it with `limit`/`continue`), filtered locally to the namespaces in scope; never one request per
+ *   namespace.
+ * - A user who may not list secrets (or ServiceAccounts) still gets every check that does not need them: the
+ *   referenced objects are then read one by one, and those that stay unreadable are reported per object
+ *   (`cannot read secret web/regcred: forbidden`), not as an abort.
+ */
+import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../../core/ports.ts';
+import type {ClusterView, SecretState, ServiceAccountState} from '../../core/verify/effective.ts';
+import {serviceAccountPullSecrets} from '../../core/verify/effective.ts';
+import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
+
+/** Workload resources read by verify, with the kind of their objects. */
+export const WORKLOAD_RESOURCES: ReadonlyArray<[ResourceName, string]> = [
+  [`deployments`, `Deployment`],
+  [`statefulsets`, `StatefulSet`],
+  [`daemonsets`, `DaemonSet`],
+  [`replicasets`, `ReplicaSet`],
+  [`replicationcontrollers`, `ReplicationController`],
+  [`jobs`, `Job`],
+  [`cronjobs`, `CronJob`],
+];
+
+// Above this many namespaces one cluster-wide list per kind is cheaper than one list per namespace.
+const PER_NAMESPACE_LIMIT = 8;
+const PAGE_SIZE = 500;
+
+/** The HTTP status of a failed API call, when the error carries one. */
+export function apiErrorCode(error: unknown): number | undefined {
+  const code = (error as {code?: unknown} | null)?.code;
+  return typeof code === `number` ? code : undefined;
+}
+
+/** `forbidden`, `not found`, or the error's own message, for per-object notes. */
+export function apiErrorReason(error: unknown): string {
+  const code = apiErrorCode(error);
+  if (code === 403)
+    return `forbidden`;
+  if (code === 404)
+    return `not found`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** What one gather found, ready to be turned into a ClusterView. */
+export type ClusterSnapshot = {
+  workloads: KubeObject[];
+  pods: KubeObject[];
+  serviceAccounts: Map<string, KubeObject>;
+  secrets: Map<string, KubeObject>;
+  /** `ns/name` of secrets (or ServiceAccounts) that could not be read, with the reason. */
+  unreadableSecrets: Map<string, string>;
+  unreadableServiceAccounts: Map<string, string>;
+  /** Kinds that could not be listed at all (e.g. `cronjobs: forbidden`), reported as notes. */
+  notes: string[];
+};
+
+const key = (namespace: string | undefined, name: string) => `${namespace ?? ``}/${name}`;
+
+/** Lists one resource over a set of namespaces: cluster-wide and filtered, or per namespace when they are few. */
+async function listIn(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[]> {
+  if (namespaces === `all` || namespaces.length > PER_NAMESPACE_LIMIT) {
+    const items = await session.list(resource, {limit: PAGE_SIZE, ...extra});
+    if (namespaces === `all`)
+      return items;
+    const wanted = new Set(namespaces);
+    return items.filter(item => wanted.has(item.metadata.namespace ?? ``));
+  }
+  const lists = await Promise.all(namespaces.map(namespace => session.list(resource, {namespace, limit: PAGE_SIZE, ...extra})));
+  return lists.flat();
+}
+
+/** Like listIn, but a 403/404 becomes a note and an empty list. */
+async function tryList(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, notes: string[], extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
+  try {
+    return await listIn(session, resource, namespaces, extra);
+  } catch (error) {
+    const code = apiErrorCode(error);
+    if (code === 403 || code === 404) {
+      notes.push(`cannot list ${resource}: ${apiErrorReason(error)}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Gathers workloads, live pods, ServiceAccounts and referenced Secrets for a set of namespaces. */
+export async function gatherForVerify(session: ClusterSession, namespaces: string[] | `all`, options: {labelSelector?: string} = {}): Promise<ClusterSnapshot> {
+  const notes: string[] = [];
+  const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
+  const [workloadLists, pods, serviceAccounts, secrets] = await Promise.all([
+    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => ((await tryList(session, resource, namespaces, notes, selector)) ?? []).map(item => ({...item, kind})))),
+    tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => ({...item, kind: `Pod`}))),
+    tryList(session, `serviceaccounts`, namespaces, notes),
+    tryList(session, `secrets`, namespaces, notes),
+  ]);
+  const snapshot: ClusterSnapshot = {
+    workloads: workloadLists.flat(),
+    pods,
+    serviceAccounts: new Map(),
+    secrets: new Map(),
+    unreadableSecrets: new Map(),
+    unreadableServiceAccounts: new Map(),
+    notes,
+  };
+  for (const serviceAccount of serviceAccounts ?? [])
+    snapshot.serviceAccounts.set(key(serviceAccount.metadata.namespace, serviceAccount.metadata.name), serviceAccount);
+  for (const secret of secrets ?? [])
+    snapshot.secrets.set(key(secret.metadata.namespace, secret.metadata.name), secret);
+
+  // Fall back to reading referenced objects one by one when a list was refused.
+  if (serviceAccounts === undefined)
+    await readOneByOne(session, `serviceaccounts`, referencedServiceAccounts([...snapshot.workloads, ...snapshot.pods]), snapshot.serviceAccounts, snapshot.unreadableServiceAccounts);
+  if (secrets === undefined)
+    await readOneByOne(session, `secrets`, referencedSecrets([...snapshot.workloads, ...snapshot.pods], snapshot.serviceAccounts.values()), snapshot.secrets, snapshot.unreadableSecrets);
+  return snapshot;
+}
+
+/** Reads the named objects one at a time (bounded), recording found objects and unreadable ones. */
+export async function readOneByOne(session: ClusterSession, resource: ResourceName, refs: Iterable<string>, found: Map<string, KubeObject>, unreadable: Map<string, string>): Promise<void> {
+  const pending = [...new Set(refs)].filter(ref => !found.has(ref));
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const ref = pending[next++]!;
+      const slash = ref.indexOf(`/`);
+      try {
+        const object = await session.get(resource, ref.slice(0, slash), ref.slice(slash + 1));
+        if (object)
+          found.set(ref, object);
+      } catch (error) {
+        const code = apiErrorCode(error);
+        if (code === 404)
+          continue;
+        if (code === 403) {
+          unreadable.set(ref, `forbidden`);
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(16, pending.length)}, worker));
+}
+
+/** `ns/sa` of every ServiceAccount the objects' pod specs use (`default` when unset). */
+export function referencedServiceAccounts(objects: KubeObject[]): string[] {
+  const refs: string[] = [];
+  for (const object of objects) {
+    const spec = podSpecOf(object);
+    if (!spec)
+      continue;
+    const name = typeof spec.serviceAccountName === `string` && spec.serviceAccountName !== `` ? spec.serviceAccountName : `default`;
+    refs.push(key(object.metadata.namespace, name));
+  }
+  return refs;
+}
+
+/** `ns/name` of every secret named by pod specs or ServiceAccounts. */
+export function referencedSecrets(objects: KubeObject[], serviceAccounts: Iterable<KubeObject>): string[] {
+  const refs: string[] = [];
+  for (const object of objects) {
+    const spec = podSpecOf(object);
+    if (spec)
+      refs.push(...pullSecretNames(spec).map(name => key(object.metadata.namespace, name)));
+  }
+  for (const serviceAccount of serviceAccounts)
+    refs.push(...serviceAccountPullSecrets(serviceAccount).map(name => key(serviceAccount.metadata.namespace, name)));
+  return refs;
+}
+
+/** The ClusterView over a snapshot, with objects from manifests taking precedence (they will be applied too). */
+export function snapshotView(snapshot: ClusterSnapshot, overlay: KubeObject[] = [], overlayNamespace = `default`): ClusterView {
+  const serviceAccounts = new Map(snapshot.serviceAccounts);
+  const secrets = new Map(snapshot.secrets);
+  for (const object of overlay) {
+    const ref = key(object.metadata.namespace ?? overlayNamespace, object.metadata.name);
+    if (object.kind === `ServiceAccount`)
+      serviceAccounts.set(ref, object);
+    else if (object.kind === `Secret`)
+      secrets.set(ref, normalizeManifestSecret(object));
+  }
+  return {
+    serviceAccount(namespace: string, name: string): ServiceAccountState {
+      const ref = key(namespace, name);
+      const found = serviceAccounts.get(ref);
+      if (found)
+        return {state: `found`, imagePullSecrets: serviceAccountPullSecrets(found)};
+      const reason = snapshot.unreadableServiceAccounts.get(ref);
+      return reason === undefined ? {state: `missing`} : {state: `forbidden`, message: reason};
+    },
+    secret(namespace: string, name: string): SecretState {
+      const ref = key(namespace, name);
+      const found = secrets.get(ref);
+      if (found)
+        return {state: `found`, secret: found};
+      const reason = snapshot.unreadableSecrets.get(ref);
+      return reason === undefined ? {state: `missing`} : {state: `forbidden`, message: reason};
+    },
+  };
+}
+
+/** A Secret from a manifest may use `stringData`; the API server would fold it into base64 `data`. */
+export function normalizeManifestSecret(secret: KubeObject): KubeObject {
+  const stringData = secret.stringData;
+  if (typeof stringData !== `object` || stringData === null)
+    return secret;
+  const data: Record<string, string> = {...(secret.data as Record<string, string> | undefined)};
+  for (const [name, value] of Object.entries(stringData as Record<string, unknown>)) {
+    if (typeof value === `string`)
+      data[name] = Buffer.from(value, `utf8`).toString(`base64`);
+  }
+  const {stringData: _dropped, ...rest} = secret;
+  return {...rest, data} as KubeObject;
+}
+
+/** Adds the serviceaccounts and secrets of a few namespaces (manifest mode), one list each, falling back to gets. */
+export async function gatherNamespaces(session: ClusterSession, namespaces: string[], refs: {serviceAccounts: string[]; secrets: string[]}): Promise<ClusterSnapshot> {
+  const notes: string[] = [];
+  const [serviceAccounts, secrets] = await Promise.all([
+    tryList(session, `serviceaccounts`, namespaces, notes),
+    tryList(session, `secrets`, namespaces, notes),
+  ]);
+  const snapshot: ClusterSnapshot = {workloads: [], pods: [], serviceAccounts: new Map(), secrets: new Map(), unreadableSecrets: new Map(), unreadableServiceAccounts: new Map(), notes};
+  for (const serviceAccount of serviceAccounts ?? [])
+    snapshot.serviceAccounts.set(key(serviceAccount.metadata.namespace, serviceAccount.metadata.name), serviceAccount);
+  for (const secret of secrets ?? [])
+    snapshot.secrets.set(key(secret.metadata.namespace, secret.metadata.name), secret);
+  if (serviceAccounts === undefined)
+    await readOneByOne(session, `serviceaccounts`, refs.serviceAccounts, snapshot.serviceAccounts, snapshot.unreadableServiceAccounts);
+  if (secrets === undefined)
+    await readOneByOne(session, `secrets`, [...refs.secrets, ...referencedSecrets([], snapshot.serviceAccounts.values())], snapshot.secrets, snapshot.unreadableSecrets);
+  return snapshot;
+}
+
+/** Events about one object (doctor), newest last; an unreadable event list yields none. */
+export async function eventsFor(session: ClusterSession, namespace: string, kind: string, name: string): Promise<KubeObject[]> {
+  try {
+    const events = await session.list(`events`, {namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`});
+    return events.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+  } catch (error) {
+    const code = apiErrorCode(error);
+    if (code === 403 || code === 404)
+      return [];
+    throw error;
+  }
+}
+
+function eventTime(event: KubeObject): string {
+  const value = event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? ``;
+  return typeof value === `string` ? value : ``;
+}

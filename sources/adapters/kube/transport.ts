@@ -1,0 +1,232 @@
+/**
+ * The HTTP layer of the Kubernetes adapter: one request with a per-request timeout, retries with
+ * exponential backoff and jitter (honouring `Retry-After`), gzip, a request counter and `-v` log lines.
+ * It never logs headers or bodies.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import zlib from 'node:zlib';
+import {networkError} from './errors.ts';
+
+/** One request as the session builds it. */
+export type TransportRequest = {
+  method: `GET` | `POST` | `PUT` | `PATCH` | `DELETE`;
+  /** Path and query, appended to the server URL (which may carry a path prefix). */
+  path: string;
+  body?: string;
+  contentType?: string;
+  /**
+   * True when sending the request twice has the same effect as once (GET, PUT with resourceVersion,
+   * DELETE, PATCH, access reviews). A non-idempotent request (POST create) is retried only when the
+   * failure proves the server did not process it: 429, a 503 with Retry-After, or a reset on a reused
+   * keep-alive socket before any response byte.
+   */
+  idempotent: boolean;
+};
+
+/** The answer, whatever its status (the session maps statuses to errors). */
+export type TransportResponse = {status: number; statusText: string; headers: http.IncomingHttpHeaders; body: string; attempts: number};
+
+/** Retry limits; the defaults suit an interactive CLI. */
+export type RetryPolicy = {
+  /** Attempts in total, the first included. */
+  maxAttempts: number;
+  /** First backoff in ms; doubled per retry, capped at `maxDelayMs`, with jitter. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Total backoff per request when the server gives no `Retry-After`. */
+  budgetMs: number;
+  /** A single `Retry-After` wait is capped at this, and the total wait when the server asks for more. */
+  retryAfterCapMs: number;
+};
+
+export const DEFAULT_RETRY: RetryPolicy = {maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 4000, budgetMs: 10_000, retryAfterCapMs: 30_000};
+
+/** Statuses that mean "try again later" in Kubernetes (client-go retries the same set when Retry-After is present). */
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+/** Socket errors after which an idempotent request may be repeated. */
+const RETRYABLE_CODES = new Set([`ECONNRESET`, `EPIPE`, `ECONNABORTED`, `EAI_AGAIN`, `ETIMEDOUT`, `ERR_PULLSECRET_TIMEOUT`]);
+/** kubectl's dial timeout, used when `--request-timeout` is not set. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+type AttemptError = Error & {code?: string; reusedSocket?: boolean; responseStarted?: boolean};
+
+/** Sends requests to one API server. */
+export class Transport {
+  private readonly server: string;
+  private readonly contextName: string;
+  private readonly agent: http.Agent;
+  private readonly headers: () => Promise<Record<string, string>>;
+  private readonly timeoutMs: number;
+  private readonly log?: (line: string) => void;
+  private readonly retry: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private sent = 0;
+
+  constructor(options: {server: string; contextName: string; agent: http.Agent; headers: () => Promise<Record<string, string>>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>}) {
+    this.server = options.server.replace(/\/+$/, ``);
+    this.contextName = options.contextName;
+    this.agent = options.agent;
+    this.headers = options.headers;
+    this.timeoutMs = options.timeoutMs ?? 0;
+    this.log = options.log;
+    this.retry = {...DEFAULT_RETRY, ...options.retry};
+    this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+  }
+
+  /** HTTP requests sent so far, retries included. */
+  count(): number {
+    return this.sent;
+  }
+
+  /** Sends a request, retrying transient failures; throws `ClusterUnreachableError` when the server cannot be reached. */
+  async send(request: TransportRequest): Promise<TransportResponse> {
+    let waited = 0;
+    let timeouts = 0;
+    for (let attempt = 1; ; attempt++) {
+      const headers = await this.headers();
+      let response: TransportResponse | undefined;
+      let failure: AttemptError | undefined;
+      try {
+        response = {...await this.attempt(request, headers), attempts: attempt};
+      } catch (error) {
+        failure = error as AttemptError;
+      }
+
+      let delay: number | undefined;
+      let why = ``;
+      if (response) {
+        if (!RETRYABLE_STATUSES.has(response.status))
+          return response;
+        const retryAfter = parseRetryAfter(response.headers[`retry-after`]);
+        const safe = request.idempotent || response.status === 429 || (response.status === 503 && retryAfter !== undefined);
+        if (!safe)
+          return response;
+        why = `${response.status} ${response.statusText}`;
+        delay = retryAfter !== undefined ? Math.min(retryAfter, this.retry.retryAfterCapMs) : this.backoff(attempt);
+        if (retryAfter === undefined && waited + delay > this.retry.budgetMs)
+          return response;
+        if (retryAfter !== undefined && waited + delay > this.retry.retryAfterCapMs)
+          return response;
+      } else {
+        const code = failure!.code ?? ``;
+        const timedOut = code === `ERR_PULLSECRET_TIMEOUT`;
+        const staleSocket = code === `ECONNRESET` && failure!.reusedSocket === true && failure!.responseStarted !== true;
+        const safe = (request.idempotent && RETRYABLE_CODES.has(code)) || staleSocket;
+        // A timed-out request is repeated once: a server that is slow now is likely slow again.
+        if (!safe || (timedOut && ++timeouts > 1))
+          throw networkError(failure, this.server, this.contextName);
+        why = code;
+        delay = this.backoff(attempt);
+        if (waited + delay > this.retry.budgetMs)
+          throw networkError(failure, this.server, this.contextName);
+      }
+      if (attempt >= this.retry.maxAttempts) {
+        if (response)
+          return response;
+        throw networkError(failure, this.server, this.contextName);
+      }
+      this.log?.(`retrying ${request.method} ${this.server}${request.path} in ${formatMs(delay)} (${why}; attempt ${attempt + 1} of ${this.retry.maxAttempts})`);
+      await this.sleep(delay);
+      waited += delay;
+    }
+  }
+
+  /** Exponential backoff with "equal jitter": half fixed, half random. */
+  private backoff(attempt: number): number {
+    const base = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(base / 2 + Math.random() * base / 2);
+  }
+
+  private attempt(request: TransportRequest, headers: Record<string, string>): Promise<Omit<TransportResponse, `attempts`>> {
+    const url = new URL(`${this.server}${request.path}`);
+    const started = Date.now();
+    this.sent++;
+    const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
+    return new Promise((resolve, reject) => {
+      let responseStarted = false;
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+        if (settled)
+          return;
+        settled = true;
+        for (const timer of timers)
+          clearTimeout(timer);
+        if (error) {
+          error.reusedSocket = req.reusedSocket;
+          error.responseStarted = responseStarted;
+          finish(error.code ?? `error`);
+          reject(error);
+        } else {
+          finish(String(value!.status));
+          resolve(value!);
+        }
+      };
+      const requestHeaders: Record<string, string> = {
+        Accept: `application/json`,
+        [`Accept-Encoding`]: `gzip`,
+        [`User-Agent`]: `kubectl-pullsecret`,
+        ...headers,
+      };
+      if (request.body !== undefined) {
+        requestHeaders[`Content-Type`] = request.contentType ?? `application/json`;
+        requestHeaders[`Content-Length`] = String(Buffer.byteLength(request.body));
+      }
+      const send = url.protocol === `https:` ? https.request : http.request;
+      const req = send(url, {method: request.method, agent: this.agent, headers: requestHeaders}, res => {
+        responseStarted = true;
+        const chunks: Buffer[] = [];
+        res.on(`data`, (chunk: Buffer) => chunks.push(chunk));
+        res.on(`error`, error => done(error as AttemptError));
+        res.on(`end`, () => {
+          let raw = Buffer.concat(chunks);
+          try {
+            if (/gzip/i.test(String(res.headers[`content-encoding`] ?? ``)))
+              raw = zlib.gunzipSync(raw);
+          } catch (error) {
+            done(error as AttemptError);
+            return;
+          }
+          done(undefined, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers, body: raw.toString(`utf8`)});
+        });
+      });
+      req.on(`error`, error => done(error as AttemptError));
+      if (this.timeoutMs > 0) {
+        timers.push(setTimeout(() => {
+          const error: AttemptError = new Error(`the request timed out after ${formatMs(this.timeoutMs)} (--request-timeout)`);
+          error.code = `ERR_PULLSECRET_TIMEOUT`;
+          req.destroy(error);
+        }, this.timeoutMs));
+      } else {
+        req.on(`socket`, socket => {
+          if (!socket.connecting)
+            return;
+          const timer = setTimeout(() => {
+            const error: AttemptError = new Error(`the connection timed out after ${formatMs(CONNECT_TIMEOUT_MS)}`);
+            error.code = `ETIMEDOUT`;
+            req.destroy(error);
+          }, CONNECT_TIMEOUT_MS);
+          timers.push(timer);
+          socket.once(`connect`, () => clearTimeout(timer));
+        });
+      }
+      req.end(request.body);
+    });
+  }
+}
+
+/** `Retry-After` in ms: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === ``)
+    return undefined;
+  if (/^\d+$/.test(text.trim()))
+    return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s` : `${Math.round(ms)}ms`;
+}
