@@ -2,7 +2,9 @@ import {Option, UsageError} from 'clipanion';
 import {DOCKER_HUB_SERVER} from '../core/dockerconfig/serialize.ts';
 import {InputError} from '../core/errors.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
-import {readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
+import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
+import {readHelperSettings, resolveConfigCredentials} from '../core/secrets/fromConfig.ts';
+import {defaultDockerConfigPath, defaultPodmanAuthPath, readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
 import {promptHidden} from '../adapters/local/prompt.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 
@@ -102,8 +104,21 @@ export abstract class CredentialCommand extends ScopedCommand {
     return {credentials: [credential], notes: [], warnings, source: `flags`};
   }
 
-  /** Reads registries from a Docker config.json or Podman auth.json. */
-  protected async readCredentialsFromConfig(_source: {kind: `docker` | `podman`; path: string | undefined}): Promise<CredentialsRead> {
-    throw new InputError(`--from-docker-config is not available yet`);
+  /** Reads registries from a Docker config.json or Podman auth.json, asking credential helpers as Docker does. */
+  protected async readCredentialsFromConfig(source: {kind: `docker` | `podman`; path: string | undefined}): Promise<CredentialsRead> {
+    const {env, homedir, cwd} = this.context;
+    const flag = source.kind === `docker` ? `--from-docker-config` : `--from-podman-auth`;
+    const file = source.path !== undefined
+      ? resolveUserPath(source.path, cwd, homedir)
+      : source.kind === `docker` ? defaultDockerConfigPath(env, homedir) : defaultPodmanAuthPath(env, homedir);
+    const text = await readUserFile(file, flag, {maxBytes: 4 * 1024 * 1024});
+    const parsed = parseDockerConfigFile(text, file);
+    const {credsStore, credHelpers} = readHelperSettings(text);
+    const {credentials, notes} = await resolveConfigCredentials(
+      {path: file, entries: parsed.entries, credsStore, credHelpers},
+      {registries: this.registry, runHelper: (helper, serverUrl) => this.context.runCredentialHelper(helper, serverUrl, env)},
+    );
+    const debug = this.isVerbose ? parsed.warnings.map(warning => `debug: ${warning}`) : [];
+    return {credentials, notes: [...debug, ...notes], warnings: [], source: file};
   }
 }

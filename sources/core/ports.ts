@@ -109,8 +109,11 @@ export type ClusterTarget = {
 /** Opens a session for a target; throws `PullSecretError`s with one-line messages for missing/bad kubeconfigs. */
 export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession>;
 
-/** Runs `docker-credential-<helper> get` with the server URL on stdin; returns its JSON output, or null when it has no credentials. */
-export type CredentialHelperRunner = (helper: string, serverUrl: string) => Promise<{Username: string; Secret: string} | null>;
+/**
+ * Runs `docker-credential-<helper> get` with the server URL on stdin; returns its JSON output, or null when it has no credentials.
+ * `env`, when given, is the helper's environment (commands pass `context.env`, so PATH comes from the context).
+ */
+export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: Record<string, string | undefined>) => Promise<{Username: string; Secret: string} | null>;
 
 /** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
 export type RegistryOutcome =

@@ -10,13 +10,14 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
  * Runs `docker-credential-<helper> get` as Docker does: the server URL on stdin, JSON
  * `{"ServerURL","Username","Secret"}` on stdout. "credentials not found" yields null.
  * Nothing secret is passed in argv, and the helper's output never reaches our logs.
+ * `env` (optional) is the environment the helper runs with (its PATH finds the helper); by default the process's.
  */
-export async function runCredentialHelper(helper: string, serverUrl: string): Promise<{Username: string; Secret: string} | null> {
+export async function runCredentialHelper(helper: string, serverUrl: string, env?: Record<string, string | undefined>): Promise<{Username: string; Secret: string} | null> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper))
     throw new PullSecretError(`invalid credential helper name "${helper}": expected letters, digits, '.', '_' or '-'`);
   const program = `docker-credential-${helper}`;
   const {code, stdout, stderr, spawnError} = await new Promise<{code: number | null; stdout: string; stderr: string; spawnError?: NodeJS.ErrnoException}>(resolve => {
-    const child = spawn(program, [`get`], {stdio: [`pipe`, `pipe`, `pipe`], timeout: HELPER_TIMEOUT_MS});
+    const child = spawn(program, [`get`], {stdio: [`pipe`, `pipe`, `pipe`], timeout: HELPER_TIMEOUT_MS, ...(env === undefined ? {} : {env: env as NodeJS.ProcessEnv})});
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
