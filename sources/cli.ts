@@ -4,12 +4,15 @@ import type {PullSecretContext} from './context.ts';
 import {ExitCode, oneLine} from './core/errors.ts';
 import {VERSION} from './version.ts';
 import {VersionCommand} from './commands/version.ts';
+import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   VersionCommand,
   AddCommand,
+  CompletionCommand,
+  CompleteCommand,
   // commands:end
 ];
 

@@ -11,7 +11,8 @@ export const ROOT = path.resolve(import.meta.dirname, `..`, `..`);
 /** Where build outputs go. */
 export const DIST = path.join(ROOT, `dist`);
 /** The bundle every binary embeds. */
-export const BUNDLE = path.join(DIST, `kubectl-pullsecret.cjs`);
+// In a subdirectory: a `kubectl-*` file beside the binary would show up in `kubectl plugin list` as a broken plugin.
+export const BUNDLE = path.join(DIST, `bundle`, `kubectl-pullsecret.cjs`);
 /** Node's documented SEA sentinel; postject flips it so the binary runs the embedded blob. */
 export const SEA_FUSE = `NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2`;
 /** The binary's name; `kubectl` finds plugins by the `kubectl-` prefix. */
@@ -85,24 +86,44 @@ export function assertNoDynamicImport(text: string, file: string): void {
     throw new Error(`${path.relative(ROOT, file)} contains a dynamic import( that a single executable cannot run: …${text.slice(Math.max(0, index - 60), index + 60)}…`);
 }
 
-/** The Node built-in modules that only the Kubernetes client needs; `--help` and `version` must not load them. */
-export const CLIENT_ONLY_BUILTINS = [`http`, `https`, `http2`, `tls`];
+/** Marker written to stderr by the probe bundle when a heavy package's code is evaluated. */
+const EVALUATED = `@@pullsecret-evaluated `;
+/** The packages that `--help` and `version` must never evaluate (about 80 ms of start-up, toolchain.md §3). */
+const HEAVY_PACKAGES = [`@kubernetes/client-node`, `undici`];
 
 /**
- * Runs the bundle with `args` under `node` and returns which of CLIENT_ONLY_BUILTINS it loaded,
- * read from `process.moduleLoadList` at exit by a preloaded probe. An eager `@kubernetes/client-node`
- * (undici, ws, hpagent) loads all four.
+ * Which of the heavy packages (`@kubernetes/client-node`, `undici`) the CLI evaluates for `args`.
+ * Builds a probe bundle of `entry` in which those packages' entry modules announce their evaluation,
+ * runs it under `node`, and reads the announcements; the real bundle is not touched.
  */
-export function builtinsLoadedBy(bundleFile: string, args: string[], node = process.execPath): string[] {
-  const probe = path.join(path.dirname(bundleFile), `.load-probe.cjs`);
-  fs.writeFileSync(probe, `process.on('exit', () => { require('fs').writeSync(2, '\\n@@loaded ' + JSON.stringify(process.moduleLoadList.filter(m => m.startsWith('NativeModule ')).map(m => m.slice(13))) + '\\n'); });\n`);
+export async function heavyPackagesEvaluatedBy(argsList: string[][], options: {entry?: string; node?: string} = {}): Promise<Array<{args: string[]; packages: string[]}>> {
+  const probe = path.join(path.dirname(BUNDLE), `.probe.cjs`);
+  fs.mkdirSync(path.dirname(probe), {recursive: true});
   try {
-    const result = spawnSync(node, [`--require`, probe, bundleFile, ...args], {encoding: `utf8`, env: {PATH: process.env.PATH ?? ``, HOME: process.env.HOME ?? ``}, stdio: [`ignore`, `pipe`, `pipe`]});
-    const line = result.stderr.split(`\n`).find(l => l.startsWith(`@@loaded `));
-    if (!line)
-      throw new Error(`the load probe printed nothing for ${args.join(` `)} (exit ${result.status}): ${result.stderr.trim()}`);
-    const loaded = JSON.parse(line.slice(9)) as string[];
-    return CLIENT_ONLY_BUILTINS.filter(name => loaded.includes(name));
+    await esbuild.build({
+      entryPoints: [options.entry ?? path.join(ROOT, `sources`, `main.ts`)],
+      outfile: probe,
+      bundle: true,
+      platform: `node`,
+      target: `node24`,
+      format: `cjs`,
+      logLevel: `error`,
+      plugins: [{
+        name: `announce-evaluation`,
+        setup(build) {
+          build.onLoad({filter: /[\\/]node_modules[\\/](@kubernetes[\\/]client-node[\\/]dist|undici)[\\/]index\.js$/}, async args => {
+            const name = HEAVY_PACKAGES.find(pkg => args.path.includes(`${path.sep}${pkg.replace(`/`, path.sep)}${path.sep}`))!;
+            const marker = `require('node:fs').writeSync(2, ${JSON.stringify(`\n${EVALUATED}${name}\n`)});\n`;
+            return {contents: marker + await fs.promises.readFile(args.path, `utf8`), loader: `js`};
+          });
+        },
+      }],
+    });
+    return argsList.map(args => {
+      const result = spawnSync(options.node ?? process.execPath, [probe, ...args], {encoding: `utf8`, env: {PATH: process.env.PATH ?? ``, HOME: process.env.HOME ?? ``}, stdio: [`ignore`, `pipe`, `pipe`], timeout: 30_000});
+      const packages = [...new Set(result.stderr.split(`\n`).filter(line => line.startsWith(EVALUATED)).map(line => line.slice(EVALUATED.length)))];
+      return {args, packages};
+    });
   } finally {
     fs.rmSync(probe, {force: true});
   }

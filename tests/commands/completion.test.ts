@@ -1,0 +1,153 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {runCli} from '../helpers/runCli.ts';
+import {COMMANDS, buildCli} from '../../sources/cli.ts';
+
+/** Splits protocol output into candidate values and the directive. */
+function parse(stdout: string): {values: string[]; lines: string[]; directive: string} {
+  const lines = stdout.split(`\n`);
+  assert.equal(lines.pop(), ``, `output ends with a newline`);
+  const directive = lines.pop() ?? ``;
+  return {values: lines.map(line => line.split(`\t`)[0]!), lines, directive};
+}
+
+/** The visible commands' first path segments, read from the registered command classes themselves. */
+function visibleCommandNames(): string[] {
+  return COMMANDS.filter(command => command.usage !== undefined).map(command => command.paths![0]![0]!);
+}
+
+test(`__complete '' lists every visible subcommand with its description and directive :4`, async () => {
+  const result = await runCli([`__complete`, ``]);
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, ``);
+  const {values, lines, directive} = parse(result.stdout);
+  assert.deepEqual([...values].sort(), visibleCommandNames().sort());
+  assert.ok(values.includes(`version`) && values.includes(`completion`));
+  assert.ok(lines.includes(`version\tprint the plugin's version, git commit and Node.js version`));
+  assert.equal(directive, `:4`);
+});
+
+test(`__complete never offers the hidden __complete command or --help as a subcommand`, async () => {
+  const {values} = parse((await runCli([`__complete`, ``])).stdout);
+  assert.ok(!values.includes(`__complete`));
+  assert.ok(values.every(value => !value.startsWith(`-`)));
+});
+
+test(`__complete filters subcommands by the word being completed`, async () => {
+  const {values, directive} = parse((await runCli([`__complete`, `ver`])).stdout);
+  assert.deepEqual(values, [`version`]);
+  assert.equal(directive, `:4`);
+});
+
+test(`__complete lists a command's flags, long names only after --`, async () => {
+  const cli = buildCli({env: {}, stdout: process.stdout});
+  for (const definition of cli.definitions()) {
+    const name = definition.path.replace(/^kubectl pullsecret /, ``);
+    const {values, directive} = parse((await runCli([`__complete`, ...name.split(` `), `--`])).stdout);
+    const expected = definition.options.flatMap(option => option.definition.split(` `)[0]!.split(`,`)).filter(flag => flag.startsWith(`--`));
+    assert.deepEqual(values, expected, `flags of ${name}`);
+    assert.equal(directive, `:4`);
+  }
+});
+
+test(`__complete add -- lists add's own flags such as --docker-server`, async () => {
+  const {values} = parse((await runCli([`__complete`, `add`, `--`])).stdout);
+  for (const flag of [`--docker-server`, `--docker-username`, `--docker-password-stdin`, `--namespace`, `--context`, `--kubeconfig`])
+    assert.ok(values.includes(flag), `${flag} in ${values.join(` `)}`);
+});
+
+test(`__complete offers short and long names after a single dash`, async () => {
+  const {values} = parse((await runCli([`__complete`, `version`, `-`])).stdout);
+  assert.deepEqual(values, [`-v`, `--verbose`, `-o`, `--output`]);
+});
+
+test(`__complete completes a flag value listed in its description, separately and after =`, async () => {
+  assert.deepEqual(parse((await runCli([`__complete`, `version`, `-o`, ``])).stdout), {values: [`json`, `yaml`], lines: [`json`, `yaml`], directive: `:4`});
+  assert.deepEqual(parse((await runCli([`__complete`, `version`, `--output=y`])).stdout).values, [`--output=yaml`]);
+});
+
+test(`__complete after a command's positional offers no files (directive :4)`, async () => {
+  const {values, directive} = parse((await runCli([`__complete`, `version`, ``])).stdout);
+  assert.deepEqual(values, []);
+  assert.equal(directive, `:4`);
+});
+
+test(`__complete --kubeconfig '' lets the shell complete files (directive :0)`, async () => {
+  const {values, directive} = parse((await runCli([`__complete`, `--kubeconfig`, ``])).stdout);
+  assert.deepEqual(values, []);
+  assert.equal(directive, `:0`);
+});
+
+test(`__complete --context '' lists the contexts of the kubeconfig named by KUBECONFIG, without a cluster`, async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-completion-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const kubeconfig = path.join(dir, `config`);
+  fs.writeFileSync(kubeconfig, [
+    `apiVersion: v1`, `kind: Config`, `current-context: prod`,
+    `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]`,
+    `users: [{name: u, user: {}}]`,
+    `contexts: [{name: prod, context: {cluster: c, user: u}}, {name: staging, context: {cluster: c, user: u}}, {name: dev-eu, context: {cluster: c, user: u}}]`,
+    ``].join(`\n`));
+  const all = parse((await runCli([`__complete`, `--context`, ``], {env: {KUBECONFIG: kubeconfig}})).stdout);
+  assert.deepEqual(all.values, [`dev-eu`, `prod`, `staging`]);
+  assert.equal(all.directive, `:4`);
+  const filtered = parse((await runCli([`__complete`, `--kubeconfig`, kubeconfig, `--context=s`])).stdout);
+  assert.deepEqual(filtered.values, [`--context=staging`]);
+});
+
+test(`__complete stays silent and well-formed when no kubeconfig exists`, async t => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-completion-home-`));
+  t.after(() => fs.rmSync(home, {recursive: true, force: true}));
+  for (const args of [[`--context`, ``], [`-n`, ``]]) {
+    const result = await runCli([`__complete`, ...args], {home});
+    assert.equal(result.code, 0);
+    assert.equal(result.stderr, ``);
+    assert.equal(result.stdout, `:4\n`);
+  }
+});
+
+test(`completion bash prints a script that calls kubectl-pullsecret __complete and registers itself`, async () => {
+  const result = await runCli([`completion`, `bash`]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /"kubectl-pullsecret" __complete "\$\{words\[@\]:1\}" "\$cur"/);
+  assert.match(result.stdout, /\ncomplete -F _kubectl_pullsecret_complete kubectl-pullsecret\n$/);
+});
+
+test(`completion zsh and fish print scripts that call __complete and register for kubectl-pullsecret`, async () => {
+  const zsh = await runCli([`completion`, `zsh`]);
+  assert.match(zsh.stdout, /^#compdef kubectl-pullsecret\n/);
+  assert.match(zsh.stdout, /kubectl-pullsecret __complete/);
+  assert.match(zsh.stdout, /compdef _kubectl_pullsecret_complete kubectl-pullsecret/);
+  const fish = await runCli([`completion`, `fish`]);
+  assert.match(fish.stdout, /kubectl-pullsecret __complete \$words\[2\.\.-1\] \$current/);
+  assert.match(fish.stdout, /complete -c kubectl-pullsecret -f -a '\(_kubectl_pullsecret_complete\)'/);
+});
+
+test(`completion with an unknown shell is a usage error naming the supported shells`, async () => {
+  const result = await runCli([`completion`, `powershell`]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, ``);
+  assert.match(result.stderr, /^error: unsupported shell "powershell": use bash, zsh, fish\n/);
+});
+
+test(`the bash script completes subcommands and flags when bash runs it`, async t => {
+  // Runs the script's function in a real bash with the CLI (via node) standing in for kubectl-pullsecret on PATH.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-bash-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const main = path.resolve(import.meta.dirname, `..`, `..`, `sources`, `main.ts`);
+  fs.writeFileSync(path.join(dir, `kubectl-pullsecret`), `#!/bin/sh\nexec "${process.execPath}" "${main}" "$@"\n`, {mode: 0o755});
+  const script = (await runCli([`completion`, `bash`])).stdout;
+  const complete = async (line: string, words: string[], cword: number) => {
+    const program = `${script}\nCOMP_LINE=${JSON.stringify(line)}; COMP_POINT=${line.length}; COMP_WORDS=(${words.map(word => JSON.stringify(word)).join(` `)}); COMP_CWORD=${cword}\n_kubectl_pullsecret_complete; printf '%s\\n' "\${COMPREPLY[@]}"\n`;
+    const result = spawnSync(`bash`, [`-c`, program], {encoding: `utf8`, env: {PATH: `${dir}:${process.env.PATH}`, HOME: dir}});
+    return result.stdout.split(`\n`).filter(line => line !== ``);
+  };
+  assert.deepEqual(await complete(`kubectl-pullsecret vers`, [`kubectl-pullsecret`, `vers`], 1), [`version`]);
+  assert.deepEqual(await complete(`kubectl-pullsecret version --ou`, [`kubectl-pullsecret`, `version`, `--ou`], 2), [`--output`]);
+  // bash splits `--output=j` into `--output`, `=`, `j`; only the part after `=` is replaced.
+  assert.deepEqual(await complete(`kubectl-pullsecret version --output=j`, [`kubectl-pullsecret`, `version`, `--output`, `=`, `j`], 4), [`json`]);
+});

@@ -1,0 +1,62 @@
+import {before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {BUNDLE, ROOT, assertNoDynamicImport, heavyPackagesEvaluatedBy} from '../../scripts/lib/sea.ts';
+import {BINARY, ensureBinary, pluginEnv, runProgram} from './binary.ts';
+
+before(async () => {
+  await ensureBinary();
+});
+
+/** Writes fixture entry points inside the repository, so that they resolve the project's node_modules. */
+function fixtureDir(t: {after: (fn: () => void) => void}): string {
+  fs.mkdirSync(path.join(ROOT, `.tmp`), {recursive: true});
+  const dir = fs.mkdtempSync(path.join(ROOT, `.tmp`, `build-fixture-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  return dir;
+}
+
+test(`the bundle is one CommonJS file with no dynamic import( left in it`, () => {
+  const text = fs.readFileSync(BUNDLE, `utf8`);
+  assert.doesNotThrow(() => assertNoDynamicImport(text, BUNDLE));
+  assert.doesNotMatch(text, /^\s*(import|export)\s[^(]/m, `no ESM syntax`);
+});
+
+test(`the dynamic-import check rejects a bundle that still contains import(`, () => {
+  assert.throws(() => assertNoDynamicImport(`var a=1;async function f(){return import("typanion")}`, BUNDLE), /dynamic import\(/);
+  assert.throws(() => assertNoDynamicImport(`x=await import ('./x.js')`, BUNDLE), /dynamic import\(/);
+  assert.doesNotThrow(() => assertNoDynamicImport(`obj.import("a");var reimport=1;`, BUNDLE));
+});
+
+test(`--help and version of the real CLI do not evaluate @kubernetes/client-node or undici`, async () => {
+  const results = await heavyPackagesEvaluatedBy([[`--help`], [`version`], [`__complete`, ``]]);
+  for (const {args, packages} of results)
+    assert.deepEqual(packages, [], `${args.join(` `)} evaluated ${packages.join(`, `)}`);
+});
+
+test(`the lazy-load probe detects an eager import of @kubernetes/client-node`, async t => {
+  const dir = fixtureDir(t);
+  const entry = path.join(dir, `eager.ts`);
+  fs.writeFileSync(entry, `import {KubeConfig} from '@kubernetes/client-node';\nprocess.stdout.write(typeof KubeConfig);\n`);
+  const [result] = await heavyPackagesEvaluatedBy([[`--help`]], {entry});
+  assert.deepEqual([...result!.packages].sort(), [`@kubernetes/client-node`, `undici`]);
+});
+
+test(`the lazy-load probe sees a lazily imported re-export module only when it is used`, async t => {
+  const dir = fixtureDir(t);
+  fs.writeFileSync(path.join(dir, `clientNode.ts`), `export {KubeConfig} from '@kubernetes/client-node';\n`);
+  const entry = path.join(dir, `lazy.ts`);
+  fs.writeFileSync(entry, `async function main() {\n  if (process.argv[2] === 'connect') {\n    const {KubeConfig} = await import('./clientNode.ts');\n    process.stdout.write(typeof KubeConfig);\n  }\n}\nvoid main();\n`);
+  const [help, connect] = await heavyPackagesEvaluatedBy([[`--help`], [`connect`]], {entry});
+  assert.deepEqual(help!.packages, []);
+  assert.ok(connect!.packages.includes(`@kubernetes/client-node`));
+});
+
+test(`the binary starts without the experimental SEA warning and without rejecting its code cache`, t => {
+  const home = fixtureDir(t);
+  const result = runProgram(BINARY, [`version`], {env: pluginEnv(home)});
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, ``);
+  assert.match(result.stdout, /^kubectl-pullsecret \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{7,}|unknown), node v24\.21\.0\)\n$/);
+});
