@@ -6,6 +6,7 @@ import {VERSION} from './version.ts';
 import {VersionCommand} from './commands/version.ts';
 import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
+import {ExplainCommand} from './commands/explain.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -13,6 +14,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   AddCommand,
   CompletionCommand,
   CompleteCommand,
+  ExplainCommand,
   // commands:end
 ];
 

@@ -248,8 +248,8 @@ export function decodeAuthField(auth: string): {username: string; password: stri
   return {username: decodeUtf8(bytes.subarray(0, colon)), password: decodeUtf8(bytes.subarray(colon + 1))};
 }
 
-/** Warnings about one entry that never reveal its secret parts. */
-function entryWarnings(entry: DockerConfigEntry, label: string): string[] {
+/** Warnings about one entry (prefixed with `label`) that never reveal its secret parts. */
+export function entryWarnings(entry: DockerConfigEntry, label: string): string[] {
   const where = `${label}: entry ${JSON.stringify(entry.key)}`;
   const warnings: string[] = [];
   if (entry.identityToken !== undefined)

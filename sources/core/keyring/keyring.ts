@@ -250,6 +250,8 @@ function lookupOne(keyring: Keyring, target: string): CredentialLookup {
       }
     }
   }
+  if (fallback && !target.startsWith(`docker.io/`) && !target.startsWith(`index.docker.io/`) && target.includes(`/`))
+    warnings.push(`the kubelet treats ${JSON.stringify(target.split(`/`)[0])} like Docker Hub (no "." or ":" in it) and sends the Docker Hub credentials to it`);
   for (const credential of credentials) {
     const where = `${credential.source} key ${JSON.stringify(credential.key)}`;
     if (credential.hasIdentityToken)
