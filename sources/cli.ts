@@ -7,6 +7,11 @@ import {VersionCommand} from './commands/version.ts';
 import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
 import {ExplainCommand} from './commands/explain.ts';
+import {AttachCommand} from './commands/attach.ts';
+import {DetachCommand} from './commands/detach.ts';
+import {SyncCommand} from './commands/sync.ts';
+import {RotateCommand} from './commands/rotate.ts';
+import {RemoveCommand} from './commands/remove.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -15,6 +20,11 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   CompletionCommand,
   CompleteCommand,
   ExplainCommand,
+  AttachCommand,
+  DetachCommand,
+  SyncCommand,
+  RotateCommand,
+  RemoveCommand,
   // commands:end
 ];
 

@@ -140,6 +140,9 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
   result.references = references;
   if (references.status === `failed`)
     return {...result, status: `failed`, failedStep: `detach: ${references.failedStep}`, error: references.error};
+  // The cluster-wide list already says the secret is not there: no DELETE to send.
+  if (options.snapshot?.secretPresent !== undefined && !options.snapshot.secretPresent.has(namespace))
+    return {...result, action: `not-found`};
   try {
     if (options.dryRun === `client`) {
       const existing = options.snapshot?.secretPresent?.has(namespace) ? {} : await session.get(`secrets`, namespace, name);

@@ -1,0 +1,184 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import type {ClusterSession, DryRun} from '../core/ports.ts';
+import {PullSecretError} from '../core/errors.ts';
+import {resolveNamespaces} from '../core/scope.ts';
+import {fanOut, progressLine} from '../core/fanout.ts';
+import type {AttachTargets} from '../core/attach/attachSecret.ts';
+import {attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import {parseWorkloadRef} from '../core/attach/plan.ts';
+import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/report.ts';
+import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
+import {printData} from '../adapters/output/printObjects.ts';
+import {ScopedCommand} from './KubeCommand.ts';
+import {SUBDOMAIN_RE} from './options.ts';
+
+/**
+ * Mixes the shared shape of the fan-out commands (attach, detach, sync, rotate, remove): `--dry-run`, `-o`,
+ * one session per `--context`, the namespace fan-out with bounded concurrency, and the report.
+ */
+export function withFanOut<TBase extends abstract new (...args: any[]) => ScopedCommand>(Base: TBase) {
+  abstract class FanOut extends Base {
+    dryRun = Option.String(`--dry-run`, {tolerateBoolean: true, description: `none, client (plan only: read, write nothing) or server (the API server checks the writes, nothing is stored); bare --dry-run means client`});
+    output = Option.String(`-o,--output`, {description: `print the result document as json or yaml, or the changed objects as name`});
+
+    /** `--dry-run` as kubectl reads it. */
+    protected dryRunMode(): DryRun {
+      const value = this.dryRun;
+      if (value === undefined || value === false)
+        return `none`;
+      if (value === true)
+        return `client`;
+      if (value === `none` || value === `client` || value === `server`)
+        return value;
+      throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
+    }
+
+    /** `-o` for the fan-out commands: json, yaml or name. */
+    protected outputFormat(): `json` | `yaml` | `name` | undefined {
+      const value = this.output;
+      if (value === undefined || value === `json` || value === `yaml` || value === `name`)
+        return value;
+      throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
+    }
+
+    /**
+     * Runs `body` once per cluster (`--context`, repeatable). With one cluster, its connection errors
+     * propagate (exit 3 when unreachable); with several, a cluster that fails is reported and the others go on.
+     */
+    protected async forEachCluster(body: (session: ClusterSession) => Promise<NamespaceReport[]>): Promise<NamespaceReport[]> {
+      const targets = this.clusterTargets();
+      if (targets.length === 1)
+        return body(await this.context.connectCluster(targets[0]!));
+      const reports: NamespaceReport[] = [];
+      for (const target of targets) {
+        try {
+          reports.push(...await body(await this.context.connectCluster(target)));
+        } catch (error) {
+          reports.push(bareReport(target.context ?? ``, ``, {status: `failed`, failedStep: `connect`, error: describeError(error)}));
+        }
+      }
+      return reports;
+    }
+
+    /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
+    protected async namespacesInScope(session: ClusterSession): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
+      const resolved = await resolveNamespaces(session, this.namespaceScope());
+      return {
+        namespaces: resolved.namespaces,
+        // A namespace named with --namespaces that does not exist is a failure; the others are skipped with a note.
+        skipped: resolved.skipped.map(entry => entry.cause === `missing`
+          ? bareReport(session.contextName, entry.namespace, {status: `failed`, failedStep: `check namespace`, error: entry.reason})
+          : bareReport(session.contextName, entry.namespace, {status: `skipped`, note: entry.reason})),
+        ignored: new Set(resolved.skipped.filter(entry => entry.cause === `ignored`).map(entry => entry.namespace)),
+      };
+    }
+
+    /** Runs `work` for each namespace with `--concurrency` workers; a thrown error becomes a failed namespace. */
+    protected async fanOutNamespaces(session: ClusterSession, namespaces: string[], work: (namespace: string) => Promise<NamespaceReport>): Promise<NamespaceReport[]> {
+      const progress = progressLine(this.context.stderr, `${this.path.join(` `)}:`);
+      const outcomes = await fanOut(namespaces, this.workers, work, (done, total) => progress.update(done, total, `namespaces`));
+      progress.clear();
+      return outcomes.map(outcome => outcome.ok
+        ? outcome.value
+        : bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `unexpected error`, error: describeError(outcome.error)}));
+    }
+
+    /** Prints the report (document on stdout for -o, lines on stderr otherwise) and returns the exit code. */
+    protected printReport(report: FanOutReport, options: {verbPastTense: string; restartRequested?: boolean}): number {
+      const format = this.outputFormat();
+      if (format === `json` || format === `yaml`)
+        printData(report, format, this.context.stdout);
+      else if (format === `name`)
+        for (const name of changedNames(report))
+          this.context.stdout.write(`${name}\n`);
+      const lines = humanLines(report, options);
+      // With -o json|yaml the document carries everything; stderr keeps only what needs attention.
+      const shown = format === `json` || format === `yaml` ? lines.filter(line => /^(warning|error)|: failed at /.test(line)) : lines;
+      for (const line of shown)
+        this.context.stderr.write(`${line}\n`);
+      return report.summary.failed > 0 ? 1 : 0;
+    }
+
+    /** Builds the report and prints it. */
+    protected finish(kind: ReportKind, secret: string, reports: NamespaceReport[], options: {verbPastTense: string; restartRequested?: boolean; source?: string}): number {
+      return this.printReport(buildReport(kind, secret, this.dryRunMode(), reports, options.source), options);
+    }
+  }
+  return FanOut;
+}
+
+/** The base of attach, detach, sync and remove (rotate mixes the same members into the credential flags). */
+export abstract class FanOutCommand extends withFanOut(ScopedCommand) {}
+
+/** Secret and ServiceAccount names are DNS-1123 subdomains. */
+export function checkName(value: string, what: string): void {
+  if (value.length > 253 || !SUBDOMAIN_RE.test(value))
+    throw new UsageError(`invalid ${what} name "${value}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
+}
+
+/** The targets named by `--service-account`, `--all-service-accounts` and `--workload` (default: the `default` ServiceAccount). */
+export function targetsFromFlags(flags: {serviceAccount?: string[]; allServiceAccounts: boolean; workload?: string[]}): AttachTargets {
+  if (flags.allServiceAccounts && flags.serviceAccount !== undefined)
+    throw new UsageError(`--service-account and --all-service-accounts cannot be combined`);
+  for (const name of flags.serviceAccount ?? [])
+    checkName(name, `ServiceAccount`);
+  const workloads = flags.workload ?? [];
+  for (const text of workloads)
+    parseWorkloadRef(text); // fails early, before any request
+  const serviceAccounts = flags.allServiceAccounts ? `all` : flags.serviceAccount ?? (workloads.length > 0 ? [] : `default`);
+  return {serviceAccounts, ...(workloads.length > 0 ? {workloads} : {})};
+}
+
+/** `kubectl pullsecret attach NAME`: reference a pull secret from ServiceAccounts and workloads without dropping other entries. */
+export class AttachCommand extends FanOutCommand {
+  static override paths = [[`attach`]];
+  static override usage: Usage = {
+    description: `reference a pull secret from ServiceAccounts and workloads, keeping their other entries`,
+    details: `
+      Adds NAME to the imagePullSecrets of the \`default\` ServiceAccount (or those named with --service-account,
+      or all with --all-service-accounts) and of the pod templates named with --workload KIND/NAME (deployments,
+      statefulsets, daemonsets, replicasets, cronjobs), in the selected namespaces. Entries already there are kept
+      in order and never duplicated; an object that already lists NAME is \`unchanged\`. Writes are JSON patches
+      guarded by a \`test\` of the list that was read, so a concurrent edit is never lost (\`kubectl patch sa\` with a
+      strategic merge replaces the whole list). The secret must exist in each namespace unless --allow-missing.
+
+      A ServiceAccount's pull secrets reach only pods created afterwards, and never pods whose template lists its
+      own imagePullSecrets: both are reported, and --restart rolls the Deployments, StatefulSets and DaemonSets whose
+      running pods lack the secret, like \`kubectl rollout restart\`.
+
+      -o json|yaml prints an AttachResult document (see the README, "Output schemas"); -o name prints the objects changed.
+      Exit code 1 when any namespace failed; each failure names its namespace and the step that failed.
+    `,
+    examples: [
+      [`Attach regcred to the default ServiceAccount of the current namespace`, `$0 attach regcred`],
+      [`Attach to every ServiceAccount in every namespace`, `$0 attach regcred -A --all-service-accounts`],
+      [`Attach to a deployment's pod template and to the builder ServiceAccount`, `$0 attach regcred -n web --workload deploy/api --service-account builder`],
+      [`Attach and restart the workloads whose running pods lack it`, `$0 attach regcred -n web --restart`],
+    ],
+  };
+
+  name = Option.String({name: `NAME`});
+  serviceAccount = Option.Array(`--service-account`, {description: `a ServiceAccount to attach to (repeatable; default: default)`});
+  allServiceAccounts = Option.Boolean(`--all-service-accounts`, false, {description: `attach to every ServiceAccount in the namespaces`});
+  workload = Option.Array(`--workload`, {description: `a workload's pod template to attach to, as KIND/NAME (deploy/web, sts/db, ds/agent, rs/x, cronjob/nightly; repeatable)`});
+  allowMissing = Option.Boolean(`--allow-missing`, false, {description: `attach even where the secret does not exist (yet)`});
+  restart = Option.Boolean(`--restart`, false, {description: `roll the workloads whose running pods will not get the secret until recreated (like kubectl rollout restart)`});
+
+  async executeCommand() {
+    checkName(this.name, `secret`);
+    const targets = targetsFromFlags(this);
+    const dryRun = this.dryRunMode();
+    this.outputFormat();
+    const reports = await this.forEachCluster(async session => {
+      const {namespaces, skipped} = await this.namespacesInScope(session);
+      const snapshot = await prepareAttach(session, namespaces, this.name, targets);
+      const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromAttachResult(session.contextName,
+        await attachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: this.allowMissing, restart: this.restart, now: this.context.now, snapshot})));
+      return [...done, ...skipped];
+    });
+    if (reports.length === 0)
+      throw new PullSecretError(`no namespace selected`);
+    return this.finish(`AttachResult`, this.name, reports, {verbPastTense: `attached`, restartRequested: this.restart});
+  }
+}

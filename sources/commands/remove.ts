@@ -1,0 +1,51 @@
+import {Option} from 'clipanion';
+import type {Usage} from 'clipanion';
+import {PullSecretError} from '../core/errors.ts';
+import {prepareAttach} from '../core/attach/attachSecret.ts';
+import {removeSecret} from '../core/sync/syncSecret.ts';
+import {FanOutCommand, checkName} from './attach.ts';
+import {fromSyncResult} from './sync.ts';
+
+/** `kubectl pullsecret remove NAME`: detach a pull secret everywhere in scope, then delete it. */
+export class RemoveCommand extends FanOutCommand {
+  static override paths = [[`remove`]];
+  static override usage: Usage = {
+    description: `delete a pull secret and remove every reference to it from ServiceAccounts and workloads`,
+    details: `
+      In each selected namespace, removes NAME from the imagePullSecrets of every ServiceAccount and workload pod
+      template that lists it (keeping their other entries), then deletes the secret. References are removed first, so
+      a failure never leaves references to a deleted secret; a rerun finishes the job. --dry-run shows what would change.
+
+      Exit code 1 when any namespace failed, or when the secret exists nowhere in scope and nothing references it.
+      -o json|yaml prints a RemoveResult document; -o name prints the objects changed.
+    `,
+    examples: [
+      [`Remove regcred from the current namespace`, `$0 remove regcred`],
+      [`See what removing it from every namespace would change`, `$0 remove regcred -A --dry-run`],
+    ],
+  };
+
+  name = Option.String({name: `NAME`});
+
+  async executeCommand() {
+    checkName(this.name, `secret`);
+    const dryRun = this.dryRunMode();
+    this.outputFormat();
+    const reports = await this.forEachCluster(async session => {
+      const {namespaces, skipped} = await this.namespacesInScope(session);
+      const snapshot = await prepareAttach(session, namespaces, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
+      const done = await this.fanOutNamespaces(session, namespaces, async namespace => {
+        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot}));
+        // Every ServiceAccount is examined; only those that listed the secret are worth a line.
+        return {...report, targets: report.targets.filter(target => target.action !== `unchanged`)};
+      });
+      return [...done, ...skipped];
+    });
+    const found = reports.some(report => report.status !== `ok` || (report.secret !== undefined && report.secret !== `not-found`) || report.targets.some(target => target.action !== `unchanged`));
+    if (!found) {
+      const where = reports.length === 1 ? `namespace "${reports[0]!.namespace}"` : `the ${reports.length} namespaces in scope`;
+      throw new PullSecretError(`secret "${this.name}" not found in ${where}, and nothing references it`);
+    }
+    return this.finish(`RemoveResult`, this.name, reports, {verbPastTense: `removed`});
+  }
+}

@@ -1,0 +1,125 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
+import {PullSecretError} from '../core/errors.ts';
+import type {NamespaceScope} from '../core/scope.ts';
+import {resolveNamespaces} from '../core/scope.ts';
+import type {RegistryCredential} from '../core/secrets/build.ts';
+import {planAddSecret} from '../core/secrets/plan.ts';
+import type {SecretPlan} from '../core/secrets/plan.ts';
+import {applySecretPlan} from '../core/secrets/apply.ts';
+import {bareReport} from '../core/attach/report.ts';
+import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
+import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
+import {syncCopy} from '../core/sync/syncSecret.ts';
+import {CredentialCommand} from './CredentialOptions.ts';
+import {splitList} from './KubeCommand.ts';
+import {LABEL_RE} from './options.ts';
+import {checkName, withFanOut} from './attach.ts';
+import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
+
+/** `kubectl pullsecret rotate NAME`: new credentials into the source secret and every managed copy of it. */
+export class RotateCommand extends withFanOut(CredentialCommand) {
+  static override paths = [[`rotate`]];
+  static override usage: Usage = {
+    description: `put new credentials into a pull secret and into every copy that sync made of it`,
+    details: `
+      Takes the new credentials like \`add\` (--docker-server, --docker-username and the password from
+      --docker-password-stdin, --docker-password-file or a prompt; or --from-docker-config) and writes them into the
+      source secret NAME in --from-namespace (default: -n, else the context's namespace), keeping its other registries
+      (--replace: only the given ones). Then every managed copy of it (label app.kubernetes.io/managed-by=kubectl-pullsecret,
+      annotation pullsecret.kubectl.io/source=NS/NAME) is updated to the new content. Copies are found with one
+      cluster-wide list; --namespaces, --namespace-selector and --exclude-namespaces narrow which ones are updated.
+      No copy is created where there is none (use \`sync\`); namespaces annotated pullsecret.kubectl.io/ignore=true are left alone.
+
+      Reruns are idempotent: a copy missed by a failed run is updated by the next. -o json|yaml prints a RotateResult document.
+    `,
+    examples: [
+      [`Rotate the GHCR token of regcred in the platform namespace and all its copies`, `echo "$NEW_TOKEN" | $0 rotate regcred --from-namespace platform --docker-server ghcr.io --docker-username bot --docker-password-stdin`],
+      [`Rotate, updating only the copies in namespaces labelled team=web`, `$0 rotate regcred -n platform --docker-server ghcr.io --docker-username bot --docker-password-file token.txt --namespace-selector team=web`],
+    ],
+  };
+
+  name = Option.String({name: `NAME`});
+  fromNamespace = Option.String(`--from-namespace`, {description: `the namespace of the source secret (default: -n, else the context's namespace)`});
+  replace = Option.Boolean(`--replace`, false, {description: `replace the whole content of the source with the given registries instead of updating them in place`});
+
+  async executeCommand() {
+    checkName(this.name, `secret`);
+    if (this.fromNamespace !== undefined && !LABEL_RE.test(this.fromNamespace))
+      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    if (this.fromNamespace !== undefined && this.namespace !== undefined && this.fromNamespace !== this.namespace)
+      throw new UsageError(`-n and --from-namespace name different namespaces; the source namespace is given once`);
+    const dryRun = this.dryRunMode();
+    this.outputFormat();
+    const scope = this.copyScope();
+    const read = await this.readCredentials();
+    for (const line of [...read.warnings, ...read.notes])
+      this.context.stderr.write(`${line}\n`);
+    let source = ``;
+    const reports = await this.forEachCluster(async session => {
+      const sourceNamespace = this.fromNamespace ?? session.namespace;
+      source = sourceRef(sourceNamespace, this.name);
+      return this.rotateCluster(session, sourceNamespace, read.credentials, scope, dryRun);
+    });
+    return this.finish(`RotateResult`, this.name, reports, {verbPastTense: `rotated`, source});
+  }
+
+  /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */
+  private copyScope(): NamespaceScope {
+    const exclude = splitList(this.excludeNamespaces);
+    const given = [this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);
+    if (given.length > 1)
+      throw new UsageError(`${given.join(` and `)} cannot be combined; choose one way to select namespaces`);
+    if (this.namespaces !== undefined) {
+      const names = splitList(this.namespaces);
+      if (names.length === 0)
+        throw new UsageError(`--namespaces needs at least one namespace name`);
+      return {kind: `list`, names, exclude};
+    }
+    if (this.namespaceSelector !== undefined)
+      return {kind: `selector`, selector: this.namespaceSelector, exclude};
+    return {kind: `all`, exclude};
+  }
+
+  private async rotateCluster(session: ClusterSession, sourceNamespace: string, credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun): Promise<NamespaceReport[]> {
+    const context = session.contextName;
+    // 1. The source: it must exist already and be a pull secret (rotate never creates it).
+    const current = await readSource(session, sourceNamespace, this.name);
+    const makePlan = (existing: KubeObject | null): SecretPlan => {
+      if (existing === null)
+        throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
+      return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false, expiryOf: () => null});
+    };
+    let rotated: KubeObject;
+    let verb: SecretOutcome;
+    if (dryRun === `client`) {
+      const plan = makePlan(current);
+      rotated = plan.action === `unchanged` ? plan.current : plan.body;
+      verb = plan.action === `unchanged` ? `unchanged` : `configured`;
+    } else {
+      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`});
+      rotated = applied.object;
+      verb = applied.verb === `created` ? `configured` : applied.verb;
+      for (const note of applied.notes)
+        this.context.stderr.write(`note: ${note}\n`);
+    }
+    rotated = {...rotated, metadata: {...rotated.metadata, namespace: sourceNamespace}};
+    const sourceReport = bareReport(context, sourceNamespace, {status: `ok`, secret: verb});
+
+    // 2. The copies, found with one cluster-wide list, narrowed to the scope.
+    const resolved = await resolveNamespaces(session, scope);
+    const allowed = new Set(resolved.namespaces);
+    const skippedNames = new Set(resolved.skipped.map(entry => entry.namespace));
+    const {all} = await secretsByNamespace(session, this.name);
+    const copies = all.filter(secret => isCopyOf(secret, {namespace: sourceNamespace, name: this.name}) && secret.metadata.namespace !== sourceNamespace);
+    const inScope = copies.filter(secret => allowed.has(secret.metadata.namespace ?? ``));
+    const skipped = copies
+      .filter(secret => skippedNames.has(secret.metadata.namespace ?? ``))
+      .map(secret => bareReport(context, secret.metadata.namespace ?? ``, {status: `skipped`, note: resolved.skipped.find(entry => entry.namespace === secret.metadata.namespace)?.reason ?? `out of scope`}));
+    const byNamespace = new Map(inScope.map(secret => [secret.metadata.namespace ?? ``, secret]));
+    const done = await this.fanOutNamespaces(session, [...byNamespace.keys()].sort(), async namespace =>
+      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false})));
+    return [sourceReport, ...done, ...skipped];
+  }
+}

@@ -1,0 +1,145 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
+import {InputError, PullSecretError} from '../core/errors.ts';
+import type {AttachTargets} from '../core/attach/attachSecret.ts';
+import {prepareAttach} from '../core/attach/attachSecret.ts';
+import type {NamespaceReport} from '../core/attach/report.ts';
+import {bareReport, fromAttachResult} from '../core/attach/report.ts';
+import {PULL_SECRET_TYPES, planPrune, sourceRef} from '../core/sync/plan.ts';
+import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
+import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
+import {IGNORE_ANNOTATION} from '../core/scope.ts';
+import {FanOutCommand, checkName} from './attach.ts';
+import {LABEL_RE} from './options.ts';
+
+/** A NamespaceReport from a sync/rotate/remove result. */
+export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
+  const base = result.references === undefined
+    ? bareReport(context, result.namespace, {status: result.status})
+    : fromAttachResult(context, result.references);
+  const {failedStep: _step, error: _error, ...rest} = base;
+  return {
+    ...rest,
+    status: result.status,
+    ...(result.action === undefined ? {} : {secret: result.action}),
+    ...(result.failedStep === undefined ? {} : {failedStep: result.failedStep, error: result.error}),
+  };
+}
+
+/** `--attach`: bare → default; `all`; or comma-separated ServiceAccount names. */
+export function parseAttachFlag(value: string | boolean | undefined): AttachTargets | null {
+  if (value === undefined || value === false)
+    return null;
+  if (value === true || value === `default`)
+    return {serviceAccounts: `default`};
+  if (value === `all`)
+    return {serviceAccounts: `all`};
+  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
+  if (names.length === 0)
+    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
+  for (const name of names)
+    checkName(name, `ServiceAccount`);
+  return {serviceAccounts: names};
+}
+
+/** Reads the source secret; it must exist and be a pull secret. */
+export async function readSource(session: ClusterSession, namespace: string, name: string): Promise<KubeObject> {
+  const source = await session.get(`secrets`, namespace, name);
+  if (source === null)
+    throw new PullSecretError(`source secret "${name}" not found in namespace "${namespace}"`);
+  const type = typeof source.type === `string` ? source.type : `Opaque`;
+  if (!PULL_SECRET_TYPES.has(type))
+    throw new InputError(`source secret ${namespace}/${name} has type ${type}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; only pull secrets are synced`);
+  return {...source, metadata: {...source.metadata, namespace}};
+}
+
+/**
+ * The secrets named `name` in `namespaces`: one cluster-wide list (by field selector) when there are
+ * several, so that a fan-out over hundreds of namespaces costs one request, not one per namespace.
+ */
+export async function secretsByNamespace(session: ClusterSession, name: string): Promise<{all: KubeObject[]; byNamespace: Map<string, KubeObject>}> {
+  const all = (await session.list(`secrets`, {fieldSelector: `metadata.name=${name}`})).filter(secret => secret.metadata.name === name);
+  return {all, byNamespace: new Map(all.map(secret => [secret.metadata.namespace ?? ``, secret]))};
+}
+
+/** `kubectl pullsecret sync NAME --from-namespace SRC`: copy a pull secret into namespaces, with provenance. */
+export class SyncCommand extends FanOutCommand {
+  static override paths = [[`sync`]];
+  static override usage: Usage = {
+    description: `copy a pull secret from one namespace into others, keeping its type and data, with provenance`,
+    details: `
+      Copies secret NAME from --from-namespace into the selected namespaces (-n, --namespaces, --namespace-selector or
+      -A; the source namespace is never a target). Copies keep the source's type and data byte for byte, and carry the
+      label app.kubernetes.io/managed-by=kubectl-pullsecret and the annotations pullsecret.kubectl.io/source=SRC/NAME and
+      pullsecret.kubectl.io/content-hash (sha256 of type and data). A copy whose content differs from the source is
+      updated (\`configured\`), a current one is \`unchanged\`. A secret of the same name that is not a copy of this
+      source is never overwritten unless --force (a different type is deleted and recreated: types are immutable).
+
+      --prune deletes this source's copies in namespaces outside the selection (detaching them from ServiceAccounts and
+      workloads first); namespaces annotated pullsecret.kubectl.io/ignore=true are never touched. --attach attaches
+      each copy as \`attach\` does (--attach for the default ServiceAccount, --attach=all, --attach=SA,SA).
+
+      Reruns are idempotent and finish what a failed run left undone. -o json|yaml prints a SyncResult document.
+    `,
+    examples: [
+      [`Copy regcred from the platform namespace into every namespace and attach it to the default ServiceAccounts`, `$0 sync regcred --from-namespace platform -A --attach`],
+      [`Copy into the namespaces labelled team=web, removing copies elsewhere`, `$0 sync regcred --from-namespace platform --namespace-selector team=web --prune`],
+      [`Show what would change without writing`, `$0 sync regcred --from-namespace platform -A --dry-run=server`],
+    ],
+  };
+
+  name = Option.String({name: `NAME`});
+  fromNamespace = Option.String(`--from-namespace`, {description: `the namespace holding the source secret (required)`});
+  force = Option.Boolean(`--force`, false, {description: `overwrite a secret of the same name that is not a copy of this source`});
+  prune = Option.Boolean(`--prune`, false, {description: `delete this source's copies in namespaces outside the selection`});
+  attach = Option.String(`--attach`, {tolerateBoolean: true, description: `then attach each copy: --attach (default ServiceAccount), --attach=all or --attach=SA,SA`});
+  restart = Option.Boolean(`--restart`, false, {description: `with --attach: roll the workloads whose running pods will not get the secret until recreated`});
+
+  async executeCommand() {
+    checkName(this.name, `secret`);
+    if (this.fromNamespace === undefined)
+      throw new UsageError(`--from-namespace is required: the namespace holding the source secret`);
+    if (!LABEL_RE.test(this.fromNamespace))
+      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    const attach = parseAttachFlag(this.attach);
+    if (this.restart && attach === null)
+      throw new UsageError(`--restart needs --attach`);
+    const dryRun = this.dryRunMode();
+    this.outputFormat();
+    const sourceNamespace = this.fromNamespace;
+    const reports = await this.forEachCluster(session => this.syncCluster(session, sourceNamespace, attach, dryRun));
+    if (reports.length === 0)
+      throw new PullSecretError(`no namespace selected`);
+    return this.finish(`SyncResult`, this.name, reports, {verbPastTense: `synced`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
+  }
+
+  private async syncCluster(session: ClusterSession, sourceNamespace: string, attach: AttachTargets | null, dryRun: DryRun): Promise<NamespaceReport[]> {
+    const context = session.contextName;
+    const source = await readSource(session, sourceNamespace, this.name);
+    const scope = await this.namespacesInScope(session);
+    const skipped = [...scope.skipped];
+    const namespaces = scope.namespaces.filter(namespace => namespace !== sourceNamespace);
+    if (namespaces.length !== scope.namespaces.length)
+      skipped.push(bareReport(context, sourceNamespace, {status: `skipped`, note: `the source namespace is never a target`}));
+
+    // One list for every namespace (and for --prune); a single namespace is read on its own.
+    const existing = namespaces.length > 1 || this.prune ? await secretsByNamespace(session, this.name) : undefined;
+    const snapshot = attach === null ? undefined : await prepareAttach(session, namespaces, this.name, attach, {checkSecret: false});
+    const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromSyncResult(context, await syncCopy(session, namespace, source, existing === undefined ? undefined : existing.byNamespace.get(namespace) ?? null, {
+      force: this.force,
+      dryRun,
+      ...(attach === null ? {} : {attach: {targets: attach, snapshot, restart: this.restart, now: this.context.now}}),
+    })));
+
+    const pruned: NamespaceReport[] = [];
+    if (this.prune && existing !== undefined) {
+      // Namespaces that opted out are never pruned, whatever the scope flags (one namespace list).
+      const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
+      const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);
+      const pruneSnapshot = await prepareAttach(session, victims, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
+      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot}))));
+    }
+    return [...done, ...pruned, ...skipped];
+  }
+}
