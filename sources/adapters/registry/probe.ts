@@ -12,15 +12,18 @@
  * loopback, no cross-host Authorization, bounded bodies) would be under our control, so the
  * ~400 lines here are cheaper than adapting it.
  *
- * Transport: undici (already shipped as client-node's HTTP stack) with one Agent per probe whose
- * CA list is the default and system stores plus `caFiles`; every request has a deadline and every
- * body read is capped. Pure decisions (challenge parsing, classification, transport policy) live
- * in sources/core/registry and are unit-tested there.
+ * Transport: node:https/node:http, not undici. undici would do (client-node ships it), but the
+ * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts)
+ * and a lazy `import()` is reserved for the kube adapter; node:https gives the same control: one
+ * keep-alive Agent per probe whose CA list is the default and system stores plus `caFiles`, a
+ * deadline on every request, capped body reads and manual redirects. Pure decisions (challenge
+ * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import tls from 'node:tls';
-import {Agent, request} from 'undici';
 import type {RegistryProbeOptions} from '../../context.ts';
 import {InputError} from '../../core/errors.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
@@ -123,7 +126,8 @@ class HttpRegistryProbe implements RegistryProbe {
   readonly #timeoutMs: number;
   readonly #insecureHosts: string[];
   readonly #userCas: string[];
-  #agent: Agent | undefined;
+  #httpAgent: http.Agent | undefined;
+  #httpsAgent: https.Agent | undefined;
   readonly #counters = {tokenRequests: 0, manifestRequests: 0, pings: 0};
   /** The scheme that worked per host (HTTPS, or the plain-HTTP fallback for loopback/insecure hosts). */
   readonly #schemes = new Map<string, `https` | `http`>();
@@ -400,13 +404,13 @@ class HttpRegistryProbe implements RegistryProbe {
     }
   }
 
-  #dispatcher(): Agent {
-    this.#agent ??= new Agent({
-      connect: {ca: [...systemCertificates(), ...this.#userCas], timeout: this.#timeoutMs},
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
-    });
-    return this.#agent;
+  #agentFor(url: URL): http.Agent {
+    if (url.protocol === `http:`) {
+      this.#httpAgent ??= new http.Agent({keepAlive: true, maxSockets: 16});
+      return this.#httpAgent;
+    }
+    this.#httpsAgent ??= new https.Agent({keepAlive: true, maxSockets: 16, ca: [...systemCertificates(), ...this.#userCas]});
+    return this.#httpsAgent;
   }
 
   /** One request with a deadline, a capped body, and manual redirects that never carry Authorization to another origin. */
@@ -437,33 +441,59 @@ class HttpRegistryProbe implements RegistryProbe {
     }
   }
 
-  async #once(url: URL, method: string, headers: Record<string, string>, body: string | undefined, limit: number): Promise<HttpResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
-    try {
-      const response = await request(url, {method: method as `GET`, headers, body, dispatcher: this.#dispatcher(), signal: controller.signal});
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let truncated = false;
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > limit) {
-          // Stop reading: the rest of an oversized body is never buffered.
-          truncated = true;
-          chunks.push(chunk.subarray(0, Math.max(0, limit - (size - chunk.length))));
-          response.body.destroy();
-          break;
+  #once(url: URL, method: string, headers: Record<string, string>, body: string | undefined, limit: number): Promise<HttpResponse> {
+    const send = url.protocol === `https:` ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: TransportFailure) => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          reject(error);
         }
-        chunks.push(chunk);
-      }
-      return {status: response.statusCode, headers: response.headers as HeaderMap, body: Buffer.concat(chunks), truncated, url};
-    } catch (error) {
-      if (controller.signal.aborted)
-        throw new TransportFailure(url.host, `TIMEOUT`, `timed out`);
-      throw new TransportFailure(url.host, errorCode(error), oneLineMessage(error instanceof Error ? error.message : String(error)));
-    } finally {
-      clearTimeout(timer);
-    }
+      };
+      const outgoing = send(url, {
+        method,
+        headers: body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))},
+        agent: this.#agentFor(url),
+      }, incoming => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        const finish = () => {
+          if (settled)
+            return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({status: incoming.statusCode ?? 0, headers: incoming.headers as HeaderMap, body: Buffer.concat(chunks), truncated, url});
+        };
+        incoming.on(`data`, (chunk: Buffer) => {
+          if (truncated)
+            return;
+          size += chunk.length;
+          if (size > limit) {
+            // Stop reading: the rest of an oversized body is never buffered.
+            truncated = true;
+            chunks.push(chunk.subarray(0, Math.max(0, limit - (size - chunk.length))));
+            outgoing.destroy();
+            finish();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        incoming.on(`end`, finish);
+        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message))));
+      });
+      // One deadline for connect, headers and body together.
+      const timer = setTimeout(() => {
+        fail(new TransportFailure(url.host, `TIMEOUT`, `timed out`));
+        outgoing.destroy();
+      }, this.#timeoutMs);
+      outgoing.on(`error`, error => {
+        fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message)));
+      });
+      outgoing.end(body);
+    });
   }
 }
 
