@@ -1,6 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import * as t from 'typanion';
 import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
+import type {NamespaceScope} from '../core/scope.ts';
 import {BaseCommand} from './BaseCommand.ts';
 import {parseDuration} from './options.ts';
 
@@ -89,12 +90,8 @@ export abstract class ScopedCommand extends KubeCommand {
   }
 }
 
-/** Which namespaces a fan-out command acts on. `current` means `-n`, else the context's namespace. */
-export type NamespaceScope =
-  | {kind: `current`; exclude: string[]}
-  | {kind: `all`; exclude: string[]}
-  | {kind: `list`; names: string[]; exclude: string[]}
-  | {kind: `selector`; selector: string; exclude: string[]};
+/** Which namespaces a fan-out command acts on (defined next to its resolver, `resolveNamespaces`). */
+export type {NamespaceScope} from '../core/scope.ts';
 
 /** Splits a comma-separated flag value, dropping empty items. */
 export function splitList(value: string | undefined): string[] {

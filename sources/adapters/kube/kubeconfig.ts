@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {X509Certificate} from 'node:crypto';
-import {parseDocument} from 'yaml';
+import {LineCounter, parseDocument} from 'yaml';
 import {PullSecretError} from '../../core/errors.ts';
 
 /** Where to look for kubeconfig files and which context/namespace the flags ask for. */
@@ -252,11 +252,12 @@ export function readKubeconfigFile(file: string): Record<string, unknown> {
   if (text.trim() === ``)
     return {};
   // Error messages carry only positions: yaml's own messages quote the offending line, which may hold a token.
-  const document = parseDocument(text, {prettyErrors: false, uniqueKeys: false});
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, {prettyErrors: false, uniqueKeys: false, lineCounter});
   const [firstError] = document.errors;
   if (firstError) {
-    const at = firstError.linePos?.[0];
-    throw new PullSecretError(`kubeconfig ${file} is not valid YAML (${at ? `line ${at.line}, column ${at.col}` : firstError.code}); fix or replace the file`);
+    const at = lineCounter.linePos(firstError.pos[0]);
+    throw new PullSecretError(`kubeconfig ${file} is not valid YAML (line ${at.line}, column ${at.col}); fix or replace the file`);
   }
   const value: unknown = document.toJS();
   if (value === null || value === undefined)
