@@ -253,3 +253,46 @@ function eventTime(event: KubeObject): string {
   const value = event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? ``;
   return typeof value === `string` ? value : ``;
 }
+
+const OWNER_RESOURCES: Record<string, ResourceName> = {
+  ReplicaSet: `replicasets`,
+  Deployment: `deployments`,
+  StatefulSet: `statefulsets`,
+  DaemonSet: `daemonsets`,
+  Job: `jobs`,
+  CronJob: `cronjobs`,
+  ReplicationController: `replicationcontrollers`,
+};
+
+/**
+ * The top-level workload owning an object, following controller references through the API
+ * (Pod → ReplicaSet → Deployment, Pod → Job → CronJob); an unreadable link ends the walk at the last known owner.
+ */
+export async function topLevelOwnerOf(session: ClusterSession, object: KubeObject): Promise<{kind: string; name: string} | undefined> {
+  const namespace = object.metadata.namespace;
+  let current = object;
+  let top: {kind: string; name: string} | undefined;
+  for (let depth = 0; depth < 8; depth++) {
+    const refs = current.metadata.ownerReferences ?? [];
+    const ref = refs.find(candidate => candidate.controller) ?? refs[0];
+    if (!ref)
+      break;
+    top = {kind: ref.kind, name: ref.name};
+    const resource = OWNER_RESOURCES[ref.kind];
+    if (!resource)
+      break;
+    let parent: KubeObject | null;
+    try {
+      parent = await session.get(resource, namespace, ref.name);
+    } catch (error) {
+      const code = apiErrorCode(error);
+      if (code === 403 || code === 404)
+        break;
+      throw error;
+    }
+    if (!parent)
+      break;
+    current = parent;
+  }
+  return top;
+}

@@ -48,7 +48,7 @@ export function serviceAccountPullSecrets(serviceAccount: KubeObject): string[] 
 }
 
 /** Applies the admission and kubelet rules to one subject. */
-export function effectivePullSecrets(subject: PodSubject, view: ClusterView): EffectiveSecrets {
+export function effectivePullSecrets(subject: PodSubject, view: Pick<ClusterView, `serviceAccount`>): EffectiveSecrets {
   const serviceAccount = subject.serviceAccountName ?? `default`;
   const saLabel = `${subject.namespace}/${serviceAccount}`;
   if (subject.origin === `images`)
@@ -85,7 +85,7 @@ export function effectivePullSecrets(subject: PodSubject, view: ClusterView): Ef
  * pod's list plausibly came from that ServiceAccount (the owner's template sets none, or the pod's list is a subset
  * of the ServiceAccount's), the change reaches the pod only when it is re-created.
  */
-function driftWarnings(subject: PodSubject, view: ClusterView, serviceAccount: string): string[] {
+function driftWarnings(subject: PodSubject, view: Pick<ClusterView, `serviceAccount`>, serviceAccount: string): string[] {
   if (subject.ownerTemplateHasOwnSecrets === true)
     return [];
   const sa = view.serviceAccount(subject.namespace, serviceAccount);

@@ -1,0 +1,151 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import {apiErrorCode, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {ExitCode, PullSecretError} from '../core/errors.ts';
+import type {ClusterSession, KubeObject} from '../core/ports.ts';
+import {resolveNamespaces} from '../core/scope.ts';
+import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
+import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
+import {doctorCase, failingContainers} from '../core/verify/doctorCase.ts';
+import {runVerifyEngine} from '../core/verify/engine.ts';
+import {restartCommand, subjectOf} from '../core/verify/subjects.ts';
+import type {PodSubject} from '../core/verify/types.ts';
+import {ScopedCommand} from './KubeCommand.ts';
+
+/** `kubectl pullsecret doctor`: why pods fail to pull their images, and the commands that fix it. */
+export class DoctorCommand extends ScopedCommand {
+  static override paths = [[`doctor`]];
+  static override usage: Usage = {
+    description: `find pods failing to pull their images, explain the root cause and print the fix`,
+    details: `
+      Looks at pods waiting with ErrImagePull, ImagePullBackOff, InvalidImageName or ErrImageNeverPull, reads their events, checks their own pull secrets against the registry as the kubelet would, and prints the cause in plain words with the exact commands that fix it.
+
+      Exit status: 0 when no pod is failing to pull, 1 when a diagnosis was printed, 2 for usage errors, 3 when the cluster is unreachable.
+    `,
+    examples: [
+      [`Diagnose the failing pods of the current namespace`, `$0 doctor`],
+      [`Diagnose one pod`, `$0 doctor api-7f9c-x2x4 -n web`],
+      [`Diagnose the whole cluster as JSON`, `$0 doctor -A -o json`],
+    ],
+  };
+
+  output = Option.String(`-o,--output`, {description: `output format: text (default) or json`});
+  pod = Option.String({required: false, name: `POD`});
+
+  async executeCommand() {
+    if (this.output !== undefined && this.output !== `json` && this.output !== `text`)
+      throw new UsageError(`unsupported output format "${this.output}": use json`);
+    if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
+      throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
+    const session = await this.connect();
+    const pods = await this.podsInScope(session);
+    const failing = pods.flatMap(pod => failingContainers(pod).map(container => ({pod, container})));
+    if (failing.length === 0) {
+      if (this.output === `json`)
+        this.context.stdout.write(`${JSON.stringify({summary: {failing: 0, byDiagnosis: {}}, pods: []}, null, 2)}\n`);
+      else
+        this.context.stderr.write(`no pod is failing to pull its images${this.pod === undefined ? ` in ${this.allNamespaces ? `any namespace` : `namespace ${session.namespace}`}` : ``}\n`);
+      return ExitCode.ok;
+    }
+    const cases = await this.diagnoseAll(session, failing);
+    this.print(cases);
+    return ExitCode.failure;
+  }
+
+  private async podsInScope(session: ClusterSession): Promise<KubeObject[]> {
+    if (this.pod !== undefined) {
+      const pod = await session.get(`pods`, session.namespace, this.pod);
+      if (!pod)
+        throw new PullSecretError(`pod "${this.pod}" not found in namespace ${session.namespace}`);
+      return [pod];
+    }
+    if (this.allNamespaces)
+      return session.list(`pods`, {limit: 500});
+    const scope = await resolveNamespaces(session, this.namespaceScope());
+    return (await Promise.all(scope.namespaces.map(namespace => session.list(`pods`, {namespace, limit: 500})))).flat();
+  }
+
+  private async diagnoseAll(session: ClusterSession, failing: Array<{pod: KubeObject; container: ReturnType<typeof failingContainers>[number]}>): Promise<Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>> {
+    const podsByKey = new Map(failing.map(({pod}) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
+    const subjects: PodSubject[] = [];
+    for (const pod of podsByKey.values()) {
+      const subject = subjectOf({...pod, kind: `Pod`}, `pod`, session.namespace);
+      if (subject)
+        subjects.push(subject);
+    }
+    const namespaces = [...new Set(subjects.map(subject => subject.namespace))];
+    const snapshot = await gatherNamespaces(session, namespaces, {
+      serviceAccounts: subjects.flatMap(subject => [`${subject.namespace}/${subject.serviceAccountName ?? `default`}`, `${subject.namespace}/default`]),
+      secrets: subjects.flatMap(subject => subject.ownPullSecrets.map(name => `${subject.namespace}/${name}`)),
+    });
+    const view = snapshotView(snapshot);
+    const otherSecrets = await this.pullSecretsEverywhere(session);
+    const probe = this.context.makeRegistryProbe({});
+    const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
+
+    const out: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}> = [];
+    for (const {pod, container} of failing) {
+      const namespace = pod.metadata.namespace ?? session.namespace;
+      const result = results.find(candidate => candidate.namespace === namespace && candidate.name === pod.metadata.name && candidate.container === container.container);
+      if (!result)
+        continue;
+      const owner = await topLevelOwnerOf(session, pod);
+      const events = (await eventsFor(session, namespace, `Pod`, pod.metadata.name))
+        .filter(event => /pull|image|secret/i.test(`${String(event.reason)} ${String(event.message)}`))
+        .map(event => `${String(event.reason ?? ``)}: ${String(event.message ?? ``)}`);
+      const namespaceSecrets = [...snapshot.secrets.values()].filter(secret => secret.metadata.namespace === namespace);
+      const item = doctorCase({
+        pod,
+        failing: container,
+        result,
+        events,
+        restart: restartCommand(namespace, owner, pod.metadata.name),
+        ownerRef: owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`,
+        namespaceSecrets,
+        otherSecrets,
+        serviceAccount: name => view.serviceAccount(namespace, name),
+        secretExists: name => view.secret(namespace, name).state !== `missing`,
+      });
+      out.push({doctorCase: item, diagnosis: diagnose(item)});
+    }
+    return out;
+  }
+
+  /** Pull secrets of every namespace (to propose `sync`); none when listing them is not allowed. */
+  private async pullSecretsEverywhere(session: ClusterSession): Promise<KubeObject[]> {
+    try {
+      const lists = await Promise.all([`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`, limit: 500})));
+      return lists.flat();
+    } catch (error) {
+      const code = apiErrorCode(error);
+      if (code === 403 || code === 404)
+        return [];
+      throw error;
+    }
+  }
+
+  private print(cases: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>): void {
+    if (this.output === `json`) {
+      const byDiagnosis: Record<string, number> = {};
+      for (const {diagnosis} of cases)
+        byDiagnosis[diagnosis.id] = (byDiagnosis[diagnosis.id] ?? 0) + 1;
+      const pods = cases.map(({doctorCase: item, diagnosis}) => ({
+        namespace: item.namespace,
+        pod: item.pod,
+        container: item.container,
+        image: item.image,
+        reason: item.waitingReason,
+        message: item.waitingMessage,
+        status: item.result.status,
+        credential: item.result.credential,
+        detail: item.result.detail,
+        events: item.events,
+        diagnosis,
+      }));
+      this.context.stdout.write(`${JSON.stringify({summary: {failing: cases.length, byDiagnosis}, pods}, null, 2)}\n`);
+      return;
+    }
+    this.context.stdout.write(cases.map(({doctorCase: item, diagnosis}) => formatDiagnosis(item, diagnosis)).join(`\n`));
+    this.context.stderr.write(`${cases.length} container${cases.length === 1 ? `` : `s`} failing to pull\n`);
+  }
+}

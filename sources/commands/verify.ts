@@ -1,0 +1,182 @@
+import {Option, UsageError} from 'clipanion';
+import type {Usage} from 'clipanion';
+import {stringify as toYaml} from 'yaml';
+import {gatherForVerify, gatherNamespaces, snapshotView} from '../adapters/kube/gather.ts';
+import {readManifests} from '../adapters/manifests/read.ts';
+import {readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
+import {ExitCode} from '../core/errors.ts';
+import type {ClusterSession, KubeObject, RegistryProbe} from '../core/ports.ts';
+import {resolveNamespaces} from '../core/scope.ts';
+import {runVerifyEngine} from '../core/verify/engine.ts';
+import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
+import {buildReport, formatTable} from '../core/verify/report.ts';
+import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
+import {isPullable} from '../core/verify/types.ts';
+import type {PodSubject, VerifyResult} from '../core/verify/types.ts';
+import {ScopedCommand} from './KubeCommand.ts';
+import {parseDuration} from './options.ts';
+
+/** `kubectl pullsecret verify`: proves, the way the kubelet and containerd would, that images can be pulled. */
+export class VerifyCommand extends ScopedCommand {
+  static override paths = [[`verify`]];
+  static override usage: Usage = {
+    description: `prove that workloads, manifests or images can be pulled with the credentials their pods will have`,
+    details: `
+      Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
+
+      Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
+    `,
+    examples: [
+      [`Verify every workload in the current namespace`, `$0 verify`],
+      [`Verify the whole cluster and print JSON`, `$0 verify -A -o json`],
+      [`Verify a rendered release before applying it`, `helm template my-release ./chart | $0 verify -n web -f -`],
+      [`Verify one image with a local Docker config, no cluster needed`, `$0 verify --image registry.example.com/team/app:1.2 --docker-config ~/.docker/config.json`],
+    ],
+  };
+
+  selector = Option.String(`-l,--selector`, {description: `label selector for the workloads and pods to check (e.g. app=web)`});
+  filenames = Option.Array(`-f,--filename`, {description: `manifest file, directory or - for stdin (multi-document YAML, JSON, List kinds); repeatable`});
+  images = Option.Array(`--image`, {description: `an image to check (repeatable); credentials from --secret and --docker-config`});
+  secrets = Option.Array(`--secret`, {description: `with --image: a pull secret in the namespace to use (repeatable, in order)`});
+  dockerConfigs = Option.Array(`--docker-config`, {description: `with --image: a Docker config.json, .dockercfg or Secret manifest file (repeatable, after the --secret ones)`});
+  output = Option.String(`-o,--output`, {description: `output format: table (default), json or yaml`});
+  allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
+  failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
+  timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 10s; default 30s)`});
+  certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
+  insecureRegistries = Option.Array(`--insecure-registry`, {description: `a registry host to reach over plain HTTP or unverified TLS (repeatable)`});
+
+  async executeCommand() {
+    const format = this.output ?? `table`;
+    if (![`table`, `json`, `yaml`].includes(format))
+      throw new UsageError(`unsupported output format "${format}": use table, json or yaml`);
+    if (this.failOn !== undefined && this.failOn !== `warning`)
+      throw new UsageError(`unsupported value "${this.failOn}" for --fail-on: use warning`);
+    if (this.images && this.filenames)
+      throw new UsageError(`--image and -f cannot be combined`);
+    if (!this.images && (this.secrets || this.dockerConfigs))
+      throw new UsageError(`--secret and --docker-config need --image`);
+
+    const probe = this.context.makeRegistryProbe({
+      caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
+      insecureHosts: this.insecureRegistries,
+      timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),
+    });
+    const {results, registryChecks, notes} = this.images
+      ? await this.verifyImages(this.images, probe)
+      : await this.verifyClusters(probe);
+    this.clearProgress();
+
+    const report = buildReport(results, registryChecks, notes);
+    if (format === `json`)
+      this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (format === `yaml`)
+      this.context.stdout.write(toYaml(report));
+    else
+      this.context.stdout.write(formatTable(report, {colour: this.context.colorDepth !== undefined && this.context.colorDepth > 1}));
+
+    const failing = results.some(result => !isPullable(result.status));
+    const warned = this.failOn === `warning` && results.some(result => result.warnings.length > 0);
+    return failing || warned ? ExitCode.failure : ExitCode.ok;
+  }
+
+  /** `--image` mode: explicit images against explicit secrets and files; a cluster only for `--secret`. */
+  private async verifyImages(images: string[], probe: RegistryProbe): Promise<Outcome> {
+    const parsed = new Map<string, ParsedSource>();
+    for (const file of this.dockerConfigs ?? []) {
+      const text = await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`);
+      const config = parseDockerConfigFile(text, file);
+      parsed.set(file, {state: `parsed`, entries: config.entries, warnings: config.warnings});
+    }
+    let session: ClusterSession | undefined;
+    let snapshotViewForSecrets: EngineView | undefined;
+    const namespace = this.secrets ? (session = await this.connect()).namespace : this.namespace ?? ``;
+    if (session && this.secrets) {
+      const snapshot = await gatherNamespaces(session, [namespace], {serviceAccounts: [], secrets: this.secrets.map(name => `${namespace}/${name}`)});
+      snapshotViewForSecrets = snapshotView(snapshot);
+    }
+    const view: EngineView = {
+      serviceAccount: () => ({state: `found`, imagePullSecrets: []}),
+      secret: (ns, name) => parsed.get(name) ?? snapshotViewForSecrets?.secret(ns, name) ?? {state: `missing`},
+    };
+    const subjects: PodSubject[] = images.map(image => ({
+      namespace,
+      kind: `Image`,
+      name: image,
+      origin: `images`,
+      ownPullSecrets: [...(this.secrets ?? []), ...(this.dockerConfigs ?? [])],
+      containers: [{name: `-`, image, kind: `container`}],
+    }));
+    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session?.contextName ?? null));
+    return {...outcome, notes: []};
+  }
+
+  /** Cluster or manifest mode, once per `--context`. */
+  private async verifyClusters(probe: RegistryProbe): Promise<Outcome> {
+    const manifests = this.filenames ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin}) : undefined;
+    const all: Outcome = {results: [], registryChecks: 0, notes: []};
+    for (const target of this.clusterTargets()) {
+      const session = await this.context.connectCluster(target);
+      const outcome = manifests
+        ? await this.verifyManifests(session, manifests.map(manifest => manifest.object), probe)
+        : await this.verifyCluster(session, probe);
+      all.results.push(...outcome.results);
+      all.registryChecks += outcome.registryChecks;
+      all.notes.push(...outcome.notes.map(note => (this.clusterTargets().length > 1 ? `${session.contextName}: ${note}` : note)));
+    }
+    return all;
+  }
+
+  private async verifyCluster(session: ClusterSession, probe: RegistryProbe): Promise<Outcome> {
+    const scope = await resolveNamespaces(session, this.namespaceScope());
+    const snapshot = await gatherForVerify(session, this.allNamespaces ? `all` : scope.namespaces, {labelSelector: this.selector});
+    const wanted = new Set(scope.namespaces);
+    const inScope = (object: KubeObject) => wanted.has(object.metadata.namespace ?? ``);
+    const subjects = clusterSubjects(snapshot.workloads.filter(inScope), snapshot.pods.filter(inScope));
+    const outcome = await runVerifyEngine(subjects, snapshotView(snapshot), this.engineOptions(probe, session.contextName));
+    return {...outcome, notes: [...scope.skipped.map(skip => `namespace ${skip.namespace} skipped: ${skip.reason}`), ...snapshot.notes]};
+  }
+
+  private async verifyManifests(session: ClusterSession, objects: KubeObject[], probe: RegistryProbe): Promise<Outcome> {
+    const defaultNamespace = session.namespace;
+    const subjects = manifestSubjects(objects, defaultNamespace);
+    const namespaces = [...new Set(subjects.map(subject => subject.namespace))].sort();
+    const refs = {
+      serviceAccounts: subjects.map(subject => `${subject.namespace}/${subject.serviceAccountName ?? `default`}`),
+      secrets: subjects.flatMap(subject => subject.ownPullSecrets.map(name => `${subject.namespace}/${name}`)),
+    };
+    const snapshot = await gatherNamespaces(session, namespaces, refs);
+    // A Namespace created by the manifests gets its `default` ServiceAccount from the controller.
+    const created = objects.filter(object => object.kind === `Namespace`).map((object): KubeObject => ({kind: `ServiceAccount`, metadata: {name: `default`, namespace: object.metadata.name}}));
+    const overlay = [...created, ...objects.filter(object => object.kind === `Secret` || object.kind === `ServiceAccount`)];
+    const outcome = await runVerifyEngine(subjects, snapshotView(snapshot, overlay, defaultNamespace), this.engineOptions(probe, session.contextName));
+    return {...outcome, notes: snapshot.notes};
+  }
+
+  private engineOptions(probe: RegistryProbe, context: string | null) {
+    return {
+      probe,
+      concurrency: this.workers,
+      allCredentials: this.allCredentials,
+      now: this.context.now(),
+      context,
+      onProgress: this.context.stderr.isTTY ? (done: number, total: number) => this.progress(done, total) : undefined,
+    };
+  }
+
+  private progressShown = false;
+
+  private progress(done: number, total: number): void {
+    this.progressShown = true;
+    this.context.stderr.write(`\r\u001b[2Kverifying: ${done}/${total} registry checks`);
+  }
+
+  private clearProgress(): void {
+    if (this.progressShown)
+      this.context.stderr.write(`\r\u001b[2K`);
+  }
+}
+
+type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]};
+

@@ -1,0 +1,282 @@
+/**
+ * The verify engine: resolve (pure) → prove (through the RegistryProbe port) → judge (pure).
+ *
+ * - Resolve: effective pull secrets per subject (effective.ts), each secret parsed as the kubelet does
+ *   (`parsePullSecret`), merged into one keyring in list order (`buildKeyring`), candidates per image in the
+ *   kubelet's order (`lookupCredentials`, the function `explain` prints).
+ * - Prove: for each image, the candidates in order, stopping at the first success (all of them with
+ *   `allCredentials`); each (image, credential) pair is checked once per run, at most `concurrency` at a time.
+ *   ECR tokens whose embedded expiry is past are judged `expired` without a request.
+ * - Judge: judge.ts.
+ */
+import {parsePullSecret} from '../dockerconfig/parse.ts';
+import type {DockerConfigEntry} from '../dockerconfig/parse.ts';
+import {parseImageReference} from '../image/reference.ts';
+import {buildKeyring, lookupCredentials} from '../keyring/keyring.ts';
+import {credentialHints, ecrTokenExpiry} from '../registry/cloud.ts';
+import {oneLine} from '../errors.ts';
+import type {BasicCredential, KubeObject, ManifestTarget, RegistryCheck, RegistryProbe} from '../ports.ts';
+import {effectivePullSecrets} from './effective.ts';
+import type {ClusterView, EffectiveSecrets} from './effective.ts';
+import {judgeImage} from './judge.ts';
+import type {Attempt, Candidate, ContainerImage, PodSubject, SourceState, VerifyResult} from './types.ts';
+
+/** A pull-secret source already parsed (a `--docker-config` file); the view returns it instead of a Secret. */
+export type ParsedSource = {state: `parsed`; entries: DockerConfigEntry[]; warnings: string[]};
+
+/** The view of the engine: a cluster view whose secrets may also be pre-parsed files. */
+export type EngineView = Omit<ClusterView, `secret`> & {
+  secret(namespace: string, name: string): ReturnType<ClusterView[`secret`]> | ParsedSource;
+};
+
+export type EngineOptions = {
+  probe: RegistryProbe;
+  /** Maximum registry checks in flight. */
+  concurrency: number;
+  /** Check every candidate (and the anonymous pull), not only up to the first success. */
+  allCredentials: boolean;
+  now: Date;
+  /** The kubeconfig context name, for the `context` field of results (null without a cluster). */
+  context: string | null;
+  /** Called whenever a registry check completes. */
+  onProgress?: (done: number, total: number) => void;
+};
+
+export type EngineOutcome = {
+  results: VerifyResult[];
+  /** Unique (image, credential) registry checks sent. */
+  registryChecks: number;
+};
+
+type ResolvedSource = {state: SourceState; entries: DockerConfigEntry[]};
+
+type ImageInfo = {ok: true; target: ManifestTarget; ref: unknown; lookup: string; domain: string} | {ok: false; error: string};
+
+type Chain = {attempts: Attempt[]; anonymous?: RegistryCheck};
+
+type Prepared = {
+  subject: PodSubject;
+  effective: EffectiveSecrets;
+  sources: ResolvedSource[];
+  keyringKey: string;
+};
+
+/** Runs resolve → prove → judge over subjects, returning one result per container image. */
+export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, options: EngineOptions): Promise<EngineOutcome> {
+  const prepared = foldPodsIntoTemplates(subjects.map(subject => prepare(subject, view)));
+
+  const keyrings = new Map<string, ReturnType<typeof buildKeyring>>();
+  const images = new Map<string, ImageInfo>();
+  const lookups = new Map<string, ReturnType<typeof lookupCredentials>>();
+  const limiter = makeLimiter(Math.max(1, options.concurrency));
+  const checks = new Map<string, Promise<RegistryCheck>>();
+  const chains = new Map<string, Promise<Chain>>();
+  let done = 0;
+
+  const check = (target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> => {
+    const key = `${target.host}/${target.repository}@${target.reference}\u0000${credential ? `${credential.username}\u0000${credential.password}` : `\u0001anonymous`}`;
+    let pending = checks.get(key);
+    if (!pending) {
+      pending = limiter(() => options.probe.checkManifest(target, credential)).catch((error: unknown): RegistryCheck => ({
+        // The probe classifies network failures itself; anything thrown past it is reported, not fatal for the run.
+        outcome: `unreachable`,
+        detail: oneLine(error instanceof Error ? error.message : String(error)),
+      })).then(result => {
+        done++;
+        options.onProgress?.(done, checks.size);
+        return result;
+      });
+      checks.set(key, pending);
+    }
+    return pending;
+  };
+
+  const runChain = (target: ManifestTarget, candidates: Candidate[]): Promise<Chain> => {
+    const key = `${target.host}/${target.repository}@${target.reference}\u0000${candidates.map(c => `${c.source}\u0000${c.key}\u0000${c.username}\u0000${c.password}`).join(`\u0002`)}`;
+    let pending = chains.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const attempts: Attempt[] = [];
+        for (const candidate of candidates) {
+          const expiry = expiredAt(candidate, options.now);
+          if (expiry !== undefined) {
+            attempts.push({candidate, check: {outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`}});
+            continue;
+          }
+          const result = await check(target, {username: candidate.username, password: candidate.password});
+          attempts.push({candidate, check: result});
+          if (result.outcome === `ok` && !options.allCredentials)
+            break;
+        }
+        const anonymous = candidates.length === 0 || options.allCredentials ? await check(target, null) : undefined;
+        return {attempts, anonymous};
+      })();
+      chains.set(key, pending);
+    }
+    return pending;
+  };
+
+  const rows = prepared.flatMap(item => item.subject.containers.map(container => ({item, container})));
+  const results = await Promise.all(rows.map(async ({item, container}): Promise<VerifyResult> => {
+    const {subject, effective, sources} = item;
+    const base = {
+      context: options.context,
+      namespace: subject.namespace,
+      kind: subject.kind,
+      name: subject.name,
+      container: container.name,
+      image: container.image,
+    };
+    const image = imageInfo(container, images);
+    const sourceStates = sources.map(source => source.state);
+    const broken = sourceStates.some(state => state.state === `invalid`);
+    let candidates: Candidate[] = [];
+    let lookupWarnings: string[] = [];
+    let chain: Chain = {attempts: []};
+    if (effective.serviceAccountMissing === undefined && image.ok && !broken) {
+      let keyring = keyrings.get(item.keyringKey);
+      if (!keyring) {
+        keyring = buildKeyring(sources.filter(source => source.state.state === `ok`).map(source => ({source: source.state.label, entries: source.entries})));
+        keyrings.set(item.keyringKey, keyring);
+      }
+      const lookupKey = `${item.keyringKey}\u0000${image.lookup}`;
+      let lookup = lookups.get(lookupKey);
+      if (!lookup) {
+        lookup = lookupCredentials(keyring, image.ref as Parameters<typeof lookupCredentials>[1]);
+        lookups.set(lookupKey, lookup);
+      }
+      candidates = lookup.credentials.map(credential => ({
+        source: credential.source,
+        key: credential.key,
+        username: credential.username,
+        password: credential.password,
+        match: credential.match,
+      }));
+      lookupWarnings = [...lookup.warnings, ...candidates.flatMap(candidate => credentialHints({host: image.domain, username: candidate.username, password: candidate.password, now: options.now}))];
+      chain = await runChain(image.target, candidates);
+    }
+    const judgement = judgeImage({
+      imageError: image.ok ? undefined : image.error,
+      serviceAccountMissing: effective.serviceAccountMissing,
+      sources: sourceStates,
+      candidates,
+      attempts: chain.attempts,
+      anonymous: chain.anonymous,
+      lookupWarnings,
+      allCredentials: options.allCredentials,
+    });
+    return {...base, ...judgement, warnings: [...effective.warnings, ...judgement.warnings]};
+  }));
+  return {results, registryChecks: checks.size};
+}
+
+function prepare(subject: PodSubject, view: EngineView): Prepared {
+  const effective = effectivePullSecrets(subject, view);
+  const sources = effective.names.map(name => resolveSource(subject.namespace, name, view));
+  return {subject, effective, sources, keyringKey: `${subject.namespace}\u0000${effective.names.join(`\u0000`)}`};
+}
+
+/** Reads one referenced pull secret as the kubelet would. */
+export function resolveSource(namespace: string, name: string, view: EngineView): ResolvedSource {
+  const label = subjectLabel(namespace, name);
+  const found = view.secret(namespace, name);
+  switch (found.state) {
+    case `missing`:
+      return {state: {label, state: `missing`}, entries: []};
+    case `forbidden`:
+      return {state: {label, state: `forbidden`, message: found.message}, entries: []};
+    case `parsed`:
+      return {state: {label: name, state: `ok`, warnings: found.warnings}, entries: found.entries};
+    case `found`:
+      return parsedSecret(label, found.secret);
+  }
+}
+
+function subjectLabel(namespace: string, name: string): string {
+  return namespace === `` ? name : `${namespace}/${name}`;
+}
+
+function parsedSecret(label: string, secret: KubeObject): ResolvedSource {
+  const parsed = parsePullSecret(secret as Parameters<typeof parsePullSecret>[0]);
+  switch (parsed.status) {
+    case `ok`:
+      return {state: {label, state: `ok`, warnings: parsed.warnings}, entries: parsed.entries};
+    case `ignored`:
+      return {state: {label, state: `ignored`, reason: parsed.reason}, entries: []};
+    case `invalid`:
+      return {state: {label, state: `invalid`, problems: parsed.problems}, entries: []};
+  }
+}
+
+function imageInfo(container: ContainerImage, cache: Map<string, ImageInfo>): ImageInfo {
+  let info = cache.get(container.image);
+  if (!info) {
+    if (container.image === ``) {
+      info = {ok: false, error: `container ${container.name} has no image`};
+    } else {
+      const parsed = parseImageReference(container.image);
+      info = parsed.ok
+        ? {ok: true, ref: parsed.ref, lookup: parsed.ref.lookup, domain: parsed.ref.domain, target: {host: parsed.ref.dialHost, repository: parsed.ref.repository, reference: parsed.ref.reference}}
+        : {ok: false, error: parsed.error};
+    }
+    cache.set(container.image, info);
+  }
+  return info;
+}
+
+/** The expiry of an ECR token embedded in the password, when it is already past. */
+function expiredAt(candidate: Candidate, now: Date): Date | undefined {
+  const expiry = ecrTokenExpiry(candidate.password);
+  return expiry instanceof Date && expiry.getTime() <= now.getTime() ? expiry : undefined;
+}
+
+/**
+ * A running pod whose effective secrets and images equal those of its owner's template adds nothing to the
+ * template's row: fold it. Pods that differ (drift, an older template revision) keep their own rows.
+ */
+function foldPodsIntoTemplates(prepared: Prepared[]): Prepared[] {
+  const templates = new Map<string, Prepared>();
+  for (const item of prepared) {
+    if (item.subject.origin === `template`)
+      templates.set(`${item.subject.namespace}/${item.subject.kind}/${item.subject.name}`, item);
+  }
+  return prepared.filter(item => {
+    const {subject} = item;
+    if (subject.origin !== `pod` || !subject.owner)
+      return true;
+    const template = templates.get(`${subject.namespace}/${subject.owner.kind}/${subject.owner.name}`);
+    if (!template || item.effective.warnings.length > 0)
+      return true;
+    return !(sameList(item.effective.names, template.effective.names)
+      && template.effective.serviceAccountMissing === undefined
+      && sameList(signature(subject.containers), signature(template.subject.containers)));
+  });
+}
+
+function signature(containers: ContainerImage[]): string[] {
+  return containers.filter(container => container.kind !== `ephemeral`).map(container => `${container.kind}/${container.name}=${container.image}`).sort();
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, index) => item === b[index]);
+}
+
+/** A promise limiter: at most `max` tasks run at once, the rest wait in FIFO order. */
+function makeLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const release = () => {
+    active--;
+    queue.shift()?.();
+  };
+  return <T>(task: () => Promise<T>) => new Promise<T>((resolve, reject) => {
+    const start = () => {
+      active++;
+      task().then(resolve, reject).finally(release);
+    };
+    if (active < max)
+      start();
+    else
+      queue.push(start);
+  });
+}

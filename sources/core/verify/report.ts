@@ -1,0 +1,121 @@
+/**
+ * The verify report: the `-o json|yaml` document (stable schema, README "verify -o json") and the human table,
+ * grouped by namespace and workload, with one summary line. Pure string building; colour only when asked.
+ */
+import {VERIFY_STATUSES, isPullable} from './types.ts';
+import type {VerifyReport, VerifyResult, VerifyStatus} from './types.ts';
+
+/** Sorts results by context, namespace, workload, then keeps container order. */
+export function sortResults(results: VerifyResult[]): VerifyResult[] {
+  return results
+    .map((result, index) => ({result, index}))
+    .sort((a, b) => compare(a.result.context ?? ``, b.result.context ?? ``)
+      || compare(a.result.namespace, b.result.namespace)
+      || compare(workloadLabel(a.result), workloadLabel(b.result))
+      || a.index - b.index)
+    .map(entry => entry.result);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `deployment/api`, `pod/api-7f9-x`, `image/nginx`. */
+export function workloadLabel(result: Pick<VerifyResult, `kind` | `name`>): string {
+  return `${result.kind.toLowerCase()}/${result.name}`;
+}
+
+/** Builds the `-o json` document. */
+export function buildReport(results: VerifyResult[], registryChecks: number, notes: string[]): VerifyReport {
+  const byStatus: Partial<Record<VerifyStatus, number>> = {};
+  for (const result of results)
+    byStatus[result.status] = (byStatus[result.status] ?? 0) + 1;
+  const ordered: Partial<Record<VerifyStatus, number>> = {};
+  for (const status of VERIFY_STATUSES) {
+    if (byStatus[status] !== undefined)
+      ordered[status] = byStatus[status];
+  }
+  const pullable = results.filter(result => isPullable(result.status)).length;
+  return {
+    summary: {
+      total: results.length,
+      pullable,
+      failing: results.length - pullable,
+      warnings: results.reduce((sum, result) => sum + result.warnings.length, 0),
+      byStatus: ordered,
+      registryChecks,
+      notes,
+    },
+    results: sortResults(results),
+  };
+}
+
+/** The one summary line. */
+export function summaryLine(report: VerifyReport): string {
+  const {summary} = report;
+  const parts = Object.entries(summary.byStatus).map(([status, count]) => `${count} ${status}`);
+  const images = `${summary.total} image${summary.total === 1 ? `` : `s`} checked`;
+  return `${images}: ${summary.pullable} pullable, ${summary.failing} failing${parts.length > 0 ? ` (${parts.join(`, `)})` : ``}; ${summary.warnings} warning${summary.warnings === 1 ? `` : `s`}; ${summary.registryChecks} registry check${summary.registryChecks === 1 ? `` : `s`}`;
+}
+
+const COLOURS = {green: `\u001b[32m`, red: `\u001b[31m`, yellow: `\u001b[33m`, reset: `\u001b[0m`};
+
+function paint(text: string, colour: keyof typeof COLOURS, enabled: boolean): string {
+  return enabled ? `${COLOURS[colour]}${text}${COLOURS.reset}` : text;
+}
+
+/** The status cell's colour: green for pullable, red otherwise. */
+function statusColour(status: VerifyStatus): keyof typeof COLOURS {
+  return isPullable(status) ? `green` : `red`;
+}
+
+/**
+ * The human table: NAMESPACE, WORKLOAD, CONTAINER, IMAGE, STATUS, CREDENTIAL, DETAIL, with repeated namespace and
+ * workload cells left blank, warnings on indented lines under their row, and the summary line last.
+ * With several contexts a CONTEXT column comes first.
+ */
+export function formatTable(report: VerifyReport, options: {colour: boolean}): string {
+  const multiContext = new Set(report.results.map(result => result.context)).size > 1;
+  const headers = [...(multiContext ? [`CONTEXT`] : []), `NAMESPACE`, `WORKLOAD`, `CONTAINER`, `IMAGE`, `STATUS`, `CREDENTIAL`, `DETAIL`];
+  type Row = {cells: string[]; status: VerifyStatus; warnings: string[]};
+  const rows: Row[] = [];
+  let previous: VerifyResult | undefined;
+  for (const result of report.results) {
+    const sameGroup = previous !== undefined && previous.context === result.context && previous.namespace === result.namespace;
+    const sameWorkload = sameGroup && previous !== undefined && workloadLabel(previous) === workloadLabel(result);
+    const credential = result.credential ? `${result.credential.source} (${result.credential.username === `` ? `<empty>` : result.credential.username})` : `-`;
+    rows.push({
+      cells: [
+        ...(multiContext ? [sameGroup ? `` : result.context ?? `-`] : []),
+        sameGroup ? `` : result.namespace === `` ? `-` : result.namespace,
+        sameWorkload ? `` : workloadLabel(result),
+        result.container,
+        result.image,
+        result.status,
+        credential,
+        result.detail,
+      ],
+      status: result.status,
+      warnings: result.warnings,
+    });
+    previous = result;
+  }
+  const statusColumn = headers.indexOf(`STATUS`);
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map(row => [...row.cells[column]!].length)) + 3);
+  const pad = (text: string, column: number) => column === headers.length - 1 ? text : text + ` `.repeat(Math.max(0, widths[column]! - [...text].length));
+  const lines = [headers.map(pad).join(``).trimEnd()];
+  for (const row of rows) {
+    lines.push(row.cells.map((cell, column) => {
+      const padded = pad(cell, column);
+      return column === statusColumn ? paint(cell, statusColour(row.status), options.colour) + padded.slice(cell.length) : padded;
+    }).join(``).trimEnd());
+    for (const warning of row.warnings)
+      lines.push(`    ${paint(`warning:`, `yellow`, options.colour)} ${warning}`);
+  }
+  if (report.results.length === 0)
+    lines.splice(0, 1, `no workloads or pods to check`);
+  for (const note of report.summary.notes)
+    lines.push(`note: ${note}`);
+  lines.push(summaryLine(report));
+  return `${lines.join(`\n`)}\n`;
+}
