@@ -12,6 +12,8 @@ import {DetachCommand} from './commands/detach.ts';
 import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
+import {VerifyCommand} from './commands/verify.ts';
+import {DoctorCommand} from './commands/doctor.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -25,6 +27,8 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   SyncCommand,
   RotateCommand,
   RemoveCommand,
+  VerifyCommand,
+  DoctorCommand,
   // commands:end
 ];
 
