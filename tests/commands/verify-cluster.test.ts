@@ -1,0 +1,263 @@
+// verify against the API emulator (cluster and -f manifest modes) and real docker-registry instances.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {runCli} from '../helpers/runCli.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startRegistry} from '../helpers/registry/index.ts';
+import type {TestRegistry} from '../helpers/registry/index.ts';
+
+type Result = {context: string | null; namespace: string; kind: string; name: string; container: string; image: string; status: string; credential: {source: string; key: string; username: string} | null; detail: string; warnings: string[]};
+type Report = {summary: {total: number; pullable: number; failing: number; byStatus: Record<string, number>; notes: string[]}; results: Result[]};
+
+const PASSWORD = `s3cret-cluster-pw`;
+let api: ApiEmulator;
+let basic: TestRegistry;
+let token: TestRegistry;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `verify-cluster-`));
+
+function dockerConfigJson(auths: Record<string, Record<string, unknown>>): string {
+  return Buffer.from(JSON.stringify({auths})).toString(`base64`);
+}
+
+function pullSecret(name: string, auths: Record<string, Record<string, unknown>>) {
+  return {metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerConfigJson(auths)}};
+}
+
+const spec = (image: string, extra: Record<string, unknown> = {}) => ({containers: [{name: `app`, image}], ...extra});
+
+before(async () => {
+  [api, basic, token] = await Promise.all([
+    startApiEmulator(),
+    startRegistry({mode: `basic`, users: {alice: PASSWORD}}),
+    startRegistry({mode: `token`, users: {carol: PASSWORD}, grants: {carol: {'team/*': [`pull`]}}, anonymousPull: [`public/*`]}),
+  ]);
+  await Promise.all([basic.push(`team/app`, `v1`), token.push(`team/app`, `v1`), token.push(`public/tool`, `v1`)]);
+
+  const good = {[basic.host]: {username: `alice`, password: PASSWORD}};
+  api.seed.namespace(`web`);
+  api.seed.secret(`web`, pullSecret(`regcred`, good));
+  api.seed.secret(`web`, pullSecret(`badcred`, {[basic.host]: {username: `alice`, password: `not-the-password`}}));
+  api.seed.secret(`web`, {metadata: {name: `broken`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(`{"auths":{"${basic.host}":{"username":"alice","password":5}}}`).toString(`base64`)}});
+  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  api.seed.serviceAccount(`web`, `builder`, {});
+  api.seed.workload(`Deployment`, `web`, `api`, spec(`${basic.host}/team/app:v1`, {initContainers: [{name: `init`, image: `${token.host}/public/tool:v1`}]}));
+  api.seed.workload(`Deployment`, `web`, `worker`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `badcred`}]}));
+  api.seed.workload(`Deployment`, `web`, `batch`, spec(`${basic.host}/team/app:v1`, {serviceAccountName: `builder`}));
+  api.seed.workload(`Deployment`, `web`, `ghost`, spec(`${basic.host}/team/app:v1`, {serviceAccountName: `nobody`}));
+  api.seed.workload(`Deployment`, `web`, `lost`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `gone`}]}));
+  api.seed.workload(`Deployment`, `web`, `partly`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `gone`}, {name: `regcred`}]}));
+  api.seed.workload(`StatefulSet`, `web`, `db`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `broken`}, {name: `regcred`}]}));
+  api.seed.workload(`CronJob`, `web`, `nightly`, spec(`${basic.host}/team/app:missing`));
+  api.seed.workload(`DaemonSet`, `web`, `agent`, spec(`${basic.host}/Team/App:v1`));
+  // A running pod of the StatefulSet: same images and secrets as its template, so it is folded into it.
+  const sts = api.getObject(`statefulsets`, `web`, `db`);
+  api.seed.pod(`web`, `db-0`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `broken`}, {name: `regcred`}]}), {ownerReferences: [{apiVersion: `apps/v1`, kind: `StatefulSet`, name: `db`, uid: sts.metadata.uid, controller: true}]});
+
+  // Drift: a pod created while the ServiceAccount had no pull secret, which it got afterwards.
+  api.seed.namespace(`drift`);
+  api.seed.secret(`drift`, pullSecret(`regcred`, good));
+  api.seed.pod(`drift`, `old`, spec(`${basic.host}/team/app:v1`));
+  api.seed.serviceAccount(`drift`, `default`, {imagePullSecrets: [`regcred`]});
+
+  // Token-mode registry in its own namespace.
+  api.seed.namespace(`tok`);
+  api.seed.secret(`tok`, pullSecret(`tokcred`, {[token.host]: {auth: Buffer.from(`carol:${PASSWORD}`).toString(`base64`)}}));
+  api.seed.workload(`Deployment`, `tok`, `svc`, spec(`${token.host}/team/app:v1`, {imagePullSecrets: [{name: `tokcred`}]}));
+});
+
+after(async () => {
+  await Promise.all([api?.stop(), basic?.stop(), token?.stop()]);
+  fs.rmSync(tmp, {recursive: true, force: true});
+});
+
+async function verify(args: string[], options: {stdin?: string} = {}): Promise<{code: number; report: Report; stdout: string; stderr: string}> {
+  const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, ...args, `-o`, `json`], options);
+  let report: Report;
+  try {
+    report = JSON.parse(result.stdout) as Report;
+  } catch {
+    assert.fail(`no JSON on stdout (exit ${result.code}): ${result.stderr}`);
+  }
+  return {code: result.code, report, stdout: result.stdout, stderr: result.stderr};
+}
+
+const row = (report: Report, kind: string, name: string, container = `app`) => {
+  const found = report.results.find(result => result.kind === kind && result.name === name && result.container === container);
+  assert.ok(found, `no row for ${kind}/${name}/${container}: ${JSON.stringify(report.results.map(r => `${r.kind}/${r.name}/${r.container}`))}`);
+  return found;
+};
+
+describe(`verify -n web (cluster mode)`, () => {
+  let run: Awaited<ReturnType<typeof verify>>;
+  before(async () => {
+    run = await verify([`-n`, `web`]);
+  });
+
+  test(`exits 1 because some images are not pullable`, () => {
+    assert.equal(run.code, 1);
+  });
+
+  test(`a template without its own list pulls with the ServiceAccount's secret`, () => {
+    const result = row(run.report, `Deployment`, `api`);
+    assert.equal(result.status, `ok`);
+    assert.deepEqual(result.credential, {source: `web/regcred`, key: basic.host, username: `alice`});
+  });
+
+  test(`init containers are checked too: a public image on another registry is ok-anonymous`, () => {
+    assert.equal(row(run.report, `Deployment`, `api`, `init`).status, `ok-anonymous`);
+  });
+
+  test(`a template's own secret with a wrong password is unauthorized`, () => {
+    assert.equal(row(run.report, `Deployment`, `worker`).status, `unauthorized`);
+  });
+
+  test(`a custom ServiceAccount without secrets gives no-credentials`, () => {
+    assert.equal(row(run.report, `Deployment`, `batch`).status, `no-credentials`);
+  });
+
+  test(`a missing ServiceAccount is reported: pod creation would be refused`, () => {
+    assert.equal(row(run.report, `Deployment`, `ghost`).status, `serviceaccount-missing`);
+  });
+
+  test(`a missing only secret is secret-missing`, () => {
+    assert.equal(row(run.report, `Deployment`, `lost`).status, `secret-missing`);
+  });
+
+  test(`a missing secret next to a working one is skipped with a warning, as the kubelet does`, () => {
+    const result = row(run.report, `Deployment`, `partly`);
+    assert.equal(result.status, `ok`);
+    assert.ok(result.warnings.some(warning => /web\/gone not found/.test(warning)), JSON.stringify(result.warnings));
+  });
+
+  test(`an undecodable secret breaks the pod even though the next secret works`, () => {
+    assert.equal(row(run.report, `StatefulSet`, `db`).status, `secret-invalid`);
+  });
+
+  test(`a running pod identical to its template is folded into the template's row`, () => {
+    assert.equal(run.report.results.some(result => result.kind === `Pod` && result.name === `db-0`), false);
+  });
+
+  test(`a CronJob's missing tag is not-found`, () => {
+    assert.equal(row(run.report, `CronJob`, `nightly`).status, `not-found`);
+  });
+
+  test(`an uppercase repository is invalid-image`, () => {
+    assert.equal(row(run.report, `DaemonSet`, `agent`).status, `invalid-image`);
+  });
+
+  test(`no password appears anywhere in the output`, () => {
+    assert.doesNotMatch(run.stdout + run.stderr, new RegExp(`${PASSWORD}|not-the-password`));
+  });
+
+  test(`each row names the context`, () => {
+    assert.ok(run.report.results.every(result => result.context === `admin`));
+  });
+});
+
+describe(`verify, other scopes and modes`, () => {
+  test(`a running pod created before its ServiceAccount got the secret keeps failing and warns about the drift`, async () => {
+    const {report} = await verify([`-n`, `drift`]);
+    const result = row(report, `Pod`, `old`);
+    assert.equal(result.status, `no-credentials`);
+    assert.ok(result.warnings.some(warning => /now lists regcred, which this pod lacks/.test(warning)), JSON.stringify(result.warnings));
+  });
+
+  test(`a token-mode registry credential from a secret's auth field is ok`, async () => {
+    const {code, report} = await verify([`-n`, `tok`]);
+    assert.equal(code, 0);
+    assert.equal(row(report, `Deployment`, `svc`).status, `ok`);
+  });
+
+  test(`-A reads each kind with one cluster-wide list, never one request per namespace`, async () => {
+    api.resetRequests();
+    const {report} = await verify([`-A`]);
+    assert.ok(report.results.length >= 10);
+    const lists = api.requests.filter(request => request.verb === `list`);
+    assert.equal(lists.filter(request => request.namespace !== undefined && request.namespace !== ``).length, 0, JSON.stringify(lists.map(request => request.path)));
+    for (const resource of [`pods`, `deployments`, `secrets`, `serviceaccounts`, `cronjobs`])
+      assert.equal(lists.filter(request => request.resource === resource).length, 1, resource);
+  });
+
+  test(`a user who cannot read secrets gets a note per secret instead of an abort`, async () => {
+    const tokenValue = api.addUser(`nosecrets`, [{verbs: [`get`, `list`], resources: [`pods`, `serviceaccounts`, `namespaces`, `deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`], apiGroups: [`*`]}]);
+    assert.ok(tokenValue);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `nosecrets`, `-n`, `web`, `-o`, `json`]);
+    const report = JSON.parse(result.stdout) as Report;
+    const api_ = row(report, `Deployment`, `api`);
+    assert.ok(api_.warnings.includes(`cannot read secret web/regcred: forbidden; its credentials were not checked`), JSON.stringify(api_.warnings));
+    assert.equal(row(report, `Deployment`, `api`, `init`).status, `ok-anonymous`);
+  });
+
+  test(`the table groups rows by namespace and workload`, async () => {
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `web`]);
+    const lines = result.stdout.split(`\n`);
+    const apiRows = lines.filter(line => line.includes(`deployment/api`));
+    assert.equal(apiRows.length, 1, `the workload cell is printed once for its two containers`);
+    assert.equal(lines.filter(line => /^web\s/.test(line)).length, 1, `the namespace cell is printed once`);
+    assert.match(lines.filter(line => line !== ``).at(-1)!, /images checked: \d+ pullable, \d+ failing/);
+  });
+
+  test(`an unreachable cluster exits 3`, async () => {
+    const kubeconfig = path.join(tmp, `dead.yaml`);
+    fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: dead\ncurrent-context: dead\nusers:\n- name: dead\n  user:\n    token: x\n`);
+    const result = await runCli([`verify`, `--kubeconfig`, kubeconfig, `-n`, `web`, `--request-timeout`, `2s`]);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /^error: /);
+  });
+
+  test(`--image with --secret reads the secret from the cluster`, async () => {
+    const {code, report} = await verify([`-n`, `web`, `--image`, `${basic.host}/team/app:v1`, `--secret`, `regcred`]);
+    assert.equal(code, 0);
+    assert.equal(report.results[0]!.credential?.source, `web/regcred`);
+  });
+});
+
+describe(`verify -f (manifests)`, () => {
+  const release = () => [
+    `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: release\n`,
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: relcred\n  namespace: release\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '${JSON.stringify({auths: {[basic.host]: {username: `alice`, password: PASSWORD}}})}'\n`,
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: front\n  namespace: release\nspec:\n  template:\n    spec:\n      imagePullSecrets:\n      - name: relcred\n      containers:\n      - name: app\n        image: ${basic.host}/team/app:v1\n`,
+    `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: release\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${basic.host}/team/app:v1\n`,
+  ].join(`---\n`);
+
+  test(`a multi-document file counts the secrets it defines and checks each workload`, async () => {
+    const file = path.join(tmp, `release.yaml`);
+    fs.writeFileSync(file, release());
+    const {code, report} = await verify([`-f`, file]);
+    assert.equal(code, 1);
+    assert.equal(row(report, `Deployment`, `front`).status, `ok`);
+    assert.equal(row(report, `Deployment`, `front`).credential?.source, `release/relcred`);
+    assert.equal(row(report, `Job`, `migrate`).status, `no-credentials`);
+    assert.equal(report.results.length, 2);
+  });
+
+  test(`a List from stdin lands in the -n namespace and uses the cluster's ServiceAccount`, async () => {
+    const list = {apiVersion: `v1`, kind: `List`, items: [{apiVersion: `apps/v1`, kind: `Deployment`, metadata: {name: `from-stdin`}, spec: {template: {spec: spec(`${basic.host}/team/app:v1`)}}}]};
+    const {code, report} = await verify([`-n`, `web`, `-f`, `-`], {stdin: JSON.stringify(list)});
+    assert.equal(code, 0);
+    const result = row(report, `Deployment`, `from-stdin`);
+    assert.equal(result.namespace, `web`);
+    assert.equal(result.credential?.source, `web/regcred`);
+  });
+
+  test(`a directory is read file by file`, async () => {
+    const dir = path.join(tmp, `dir`);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, `a.yaml`), release());
+    fs.writeFileSync(path.join(dir, `README.md`), `not a manifest`);
+    const {report} = await verify([`-f`, dir]);
+    assert.equal(report.results.length, 2);
+  });
+
+  test(`malformed YAML is an input error (exit 2) naming the file`, async () => {
+    const file = path.join(tmp, `bad.yaml`);
+    fs.writeFileSync(file, `kind: Deployment\nmetadata: [unclosed\n`);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-f`, file]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: .*bad\.yaml/);
+  });
+});
