@@ -1,0 +1,289 @@
+import {describe, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {parseImageReference} from '../../sources/core/image/reference.ts';
+import {buildKeyring, isDefaultRegistryMatch, lookupCredentials, normalizeKey, urlsMatch} from '../../sources/core/keyring/keyring.ts';
+import type {Keyring} from '../../sources/core/keyring/keyring.ts';
+
+// Test vectors from credential-rules.md §7. Each credential's username is its label (A, B, ...), so the
+// order of `usernames` is the order in which the kubelet tries them.
+
+type Entry = [key: string, label: string];
+
+function keyring(...secrets: Entry[][]): Keyring {
+  return buildKeyring(secrets.map((entries, i) => ({source: `secret${i + 1}`, entries: entries.map(([key, label]) => ({key, username: label, password: `pw-${label}`}))})));
+}
+
+function usernames(ring: Keyring | Keyring[], lookup: string): string[] {
+  return lookupCredentials(ring, lookup).credentials.map(credential => credential.username);
+}
+
+function lookupOf(image: string): string {
+  const parsed = parseImageReference(image);
+  assert.ok(parsed.ok, `image ${image} should parse`);
+  return parsed.ref.lookup;
+}
+
+describe(`TestURLsMatch (T1–T18): a key pattern against a lookup string`, () => {
+  const rows: Array<[id: string, key: string, target: string, match: boolean]> = [
+    [`T1`, `*.kubernetes.io`, `prefix.kubernetes.io`, true],
+    [`T2`, `prefix.*.io`, `prefix.kubernetes.io`, true],
+    [`T3`, `prefix.kubernetes.*`, `prefix.kubernetes.io`, true],
+    [`T4`, `*-good.kubernetes.io`, `prefix-good.kubernetes.io`, true],
+    [`T5`, `*.kubernetes.io/blah`, `prefix.kubernetes.io/blah`, true],
+    [`T6`, `prefix.*.io/foo`, `prefix.kubernetes.io/foo/bar`, true],
+    [`T7`, `*.kubernetes.io:1111/blah`, `prefix.kubernetes.io:1111/blah`, true],
+    [`T8`, `prefix.*.io:1111/foo`, `prefix.kubernetes.io:1111/foo/bar`, true],
+    [`T9`, `*.kubernetes.io`, `kubernetes.io`, false],
+    [`T10`, `*.*.kubernetes.io`, `prefix.kubernetes.io`, false],
+    [`T11`, `*.*.kubernetes.io`, `kubernetes.io`, false],
+    [`T12`, `*kubernetes.io`, `a.kubernetes.io`, false],
+    [`T13`, `*kubernetes.io`, `kubernetes.io`, true],
+    [`T14`, `*.*.*.kubernetes.io`, `a.b.c.kubernetes.io`, true],
+    [`T15`, `kubernetes.io`, `kubernetes.com`, false],
+    [`T16`, `k*.io`, `quay.io`, false],
+    [`T17`, `*.kubernetes.io:1234/blah`, `prefix.kubernetes.io:1111/blah`, false],
+    [`T18`, `prefix.*.io/foo`, `prefix.kubernetes.io:1111/foo/bar`, false],
+  ];
+  for (const [id, key, target, match] of rows) {
+    test(`${id}: ${key} ${match ? `matches` : `does not match`} ${target}`, () => {
+      assert.equal(urlsMatch(key, target).matched, match);
+    });
+  }
+
+  test(`T9 is rejected for the label count, T17 and T18 for the port`, () => {
+    assert.deepEqual([urlsMatch(`*.kubernetes.io`, `kubernetes.io`), urlsMatch(`*.kubernetes.io:1234/blah`, `prefix.kubernetes.io:1111/blah`), urlsMatch(`prefix.*.io/foo`, `prefix.kubernetes.io:1111/foo/bar`)].map(v => !v.matched && v.reason), [`label-count`, `port`, `port`]);
+  });
+});
+
+describe(`TestDockerKeyringForGlob (T19–T27): one raw key finds its credential`, () => {
+  const rows: Array<[id: string, key: string, lookup: string]> = [
+    [`T19`, `https://hello.kubernetes.io`, `hello.kubernetes.io/foo/bar`],
+    [`T20`, `https://*.docker.io`, `prefix.docker.io/foo/bar`],
+    [`T21`, `https://prefix.docker.*/path`, `prefix.docker.io/path/foo/bar`],
+    [`T22`, `https://prefix.*.io:8888`, `prefix.docker.io:8888/foo/bar`],
+    [`T23`, `https://*.docker.io/path:1111`, `prefix.docker.io/path:1111/foo/bar`],
+    [`T24`, `https://*.docker.io/v1/`, `prefix.docker.io/path:1111/foo/bar`],
+    [`T25`, `https://*.docker.io/v2/`, `prefix.docker.io/path:1111/foo/bar`],
+    [`T26`, `prefix.docker.io:1111`, `prefix.docker.io:1111/path/foo/bar`],
+    [`T27`, `*.docker.io:1111`, `prefix.docker.io:1111/path/foo/bar`],
+  ];
+  for (const [id, key, lookup] of rows) {
+    test(`${id}: key ${key} is found for ${lookup}`, () => {
+      assert.deepEqual(usernames(keyring([[key, `A`]]), lookup), [`A`]);
+    });
+  }
+});
+
+describe(`TestKeyringMiss (T28–T33): the credential is not found`, () => {
+  const rows: Array<[id: string, key: string, lookup: string]> = [
+    [`T28`, `https://hello.kubernetes.io`, `world.mesos.org/foo/bar/foo/bar`],
+    [`T29`, `https://*.docker.com`, `prefix.docker.io/foo/bar`],
+    [`T30`, `https://suffix.*.io`, `prefix.docker.io/foo/bar`],
+    [`T31`, `https://prefix.docker.c*`, `prefix.docker.io/foo/bar`],
+    [`T32`, `https://prefix.*.io/path:1111`, `prefix.docker.io/path/subpath:1111/foo/bar`],
+    [`T33`, `https://index.docker.io/v1/`, `world.mesos.org/foo/bar`],
+  ];
+  for (const [id, key, lookup] of rows) {
+    test(`${id}: key ${key} is not found for ${lookup}`, () => {
+      const result = lookupCredentials(keyring([[key, `A`]]), lookup);
+      assert.deepEqual(result.credentials, []);
+      assert.equal(result.rejected.length, 1);
+    });
+  }
+});
+
+describe(`The Docker Hub fallback (T34–T36)`, () => {
+  for (const [id, lookup] of [[`T34`, `google/docker-registry`], [`T35`, `jenkins`], [`T36`, `index.docker.io/v1//google/docker-registry`]] as const) {
+    test(`${id}: https://index.docker.io/v1/ credentials are returned exactly once for ${lookup}`, () => {
+      const result = lookupCredentials(keyring([[`https://index.docker.io/v1/`, `A`]]), lookup);
+      assert.deepEqual(result.credentials.map(c => c.username), [`A`]);
+      assert.equal(result.credentials[0]!.match, id === `T36` ? `host` : `docker-hub-fallback`);
+    });
+  }
+});
+
+describe(`TestDockerKeyringLookup (T37–T42): keys bar.example.com/pong→grace and bar.example.com→ada`, () => {
+  const ring = keyring([[`bar.example.com/pong`, `grace`], [`bar.example.com`, `ada`]]);
+  const rows: Array<[id: string, lookup: string, expected: string[]]> = [
+    [`T37`, `bar.example.com`, [`ada`]],
+    [`T38`, `bar.example.com/pong`, [`grace`, `ada`]],
+    [`T39`, `bar.example.com/ping`, [`ada`]],
+    [`T40`, `bar.example.com/pongz`, [`grace`, `ada`]],
+    [`T41`, `bar.example.com/pong/pang`, [`grace`, `ada`]],
+    [`T42`, `example.com`, []],
+    [`T42`, `foo.example.com`, []],
+  ];
+  for (const [id, lookup, expected] of rows) {
+    test(`${id}: ${lookup} gives ${expected.length === 0 ? `nothing` : expected.join(`, `)}`, () => {
+      assert.deepEqual(usernames(ring, lookup), expected);
+    });
+  }
+});
+
+describe(`TestIssue3797 (T43): key https://quay.io/v1/ is host-only`, () => {
+  for (const lookup of [`quay.io`, `quay.io/foo`, `quay.io/foo/bar`]) {
+    test(`T43: ${lookup} finds rex`, () => {
+      assert.deepEqual(usernames(keyring([[`https://quay.io/v1/`, `rex`]]), lookup), [`rex`]);
+    });
+  }
+});
+
+describe(`TestIsDefaultRegistryMatch (T44)`, () => {
+  for (const input of [`foo/bar`, `docker.io/foo/bar`, `index.docker.io/foo/bar`, `foo`]) {
+    test(`T44: ${input} looks like Docker Hub`, () => {
+      assert.equal(isDefaultRegistryMatch(input), true);
+    });
+  }
+  for (const input of [``, `registry.tld/foo/bar`, `registry:5000/foo/bar`, `myhostdocker.io/foo/bar`]) {
+    test(`T44: ${JSON.stringify(input)} does not look like Docker Hub`, () => {
+      assert.equal(isDefaultRegistryMatch(input), false);
+    });
+  }
+});
+
+describe(`Key normalization (R2.4)`, () => {
+  const rows: Array<[raw: string, normalized: string]> = [
+    [`https://index.docker.io/v1/`, `index.docker.io`],
+    [`index.docker.io`, `index.docker.io`],
+    [`index.docker.io/v1/`, `index.docker.io`],
+    [`https://index.docker.io/v2/`, `index.docker.io`],
+    [`https://quay.io/v1/`, `quay.io`],
+    [`http://registry:5000`, `registry:5000`],
+    [`https://*.docker.io/v2/`, `*.docker.io`],
+    [`https://index.docker.io/v1/something`, `index.docker.io/something`],
+    [`quay.io/v1`, `quay.io/v1`],
+    [`quay.io/org/`, `quay.io/org/`],
+    [`Quay.io`, `Quay.io`],
+    [`user:pw@quay.io/org`, `quay.io/org`],
+    [`quay.io/org?x=1#frag`, `quay.io/org`],
+    [`quay.io/a%2Fb`, `quay.io/a/b`],
+  ];
+  for (const [raw, normalized] of rows) {
+    test(`${raw} normalizes to ${normalized}`, () => {
+      assert.deepEqual(normalizeKey(raw), {ok: true, key: normalized});
+    });
+  }
+  for (const raw of [`quay.io:abc`, `quay io`, `quay.io/%zz`, `[::1`, `qu\\ay.io`]) {
+    test(`${JSON.stringify(raw)} is not a valid key and the kubelet ignores it`, () => {
+      assert.equal(normalizeKey(raw).ok, false);
+      const result = lookupCredentials(keyring([[raw, `A`]]), `quay.io/x`);
+      assert.deepEqual(result.credentials, []);
+      assert.deepEqual(result.rejected.map(r => r.reason), [`invalid-key`]);
+    });
+  }
+});
+
+describe(`Derived rows (D1–D30): one keyring per row`, () => {
+  const rows: Array<[id: string, secrets: Entry[][], image: string, lookup: string, expected: string[]]> = [
+    [`D1`, [[[`https://index.docker.io/v1/`, `A`]]], `nginx`, `docker.io/library/nginx`, [`A`]],
+    [`D2`, [[[`index.docker.io`, `A`]]], `myorg/app:1`, `docker.io/myorg/app`, [`A`]],
+    [`D3`, [[[`docker.io`, `A`]]], `nginx`, `docker.io/library/nginx`, [`A`]],
+    [`D4`, [[[`docker.io`, `A`], [`https://index.docker.io/v1/`, `B`]]], `nginx`, `docker.io/library/nginx`, [`A`]],
+    [`D5`, [[[`https://registry-1.docker.io/v2/`, `A`]]], `nginx`, `docker.io/library/nginx`, []],
+    [`D6`, [[[`*.docker.io`, `A`]]], `nginx`, `docker.io/library/nginx`, []],
+    [`D7`, [[[`index.docker.io/myorg`, `A`]]], `myorg/app`, `docker.io/myorg/app`, []],
+    [`D8`, [[[`docker.io/myorg`, `A`]]], `myorgx/app`, `docker.io/myorgx/app`, [`A`]],
+    [`D9`, [[[`https://index.docker.io/v1/`, `A`]]], `localhost/app`, `localhost/app`, [`A`]],
+    [`D10`, [[[`https://index.docker.io/v1/`, `A`]]], `localhost:5000/app`, `localhost:5000/app`, []],
+    [`D11`, [[[`localhost`, `A`]]], `localhost:5000/app`, `localhost:5000/app`, []],
+    [`D12`, [[[`registry.example.com:5000`, `A`]]], `registry.example.com/app`, `registry.example.com/app`, []],
+    [`D13`, [[[`*.example.com/bar`, `A`], [`foo.example.com`, `B`]]], `foo.example.com/bar/baz`, `foo.example.com/bar/baz`, [`B`, `A`]],
+    [`D14`, [[[`*.gcr.io`, `A`], [`us.gcr.io`, `B`], [`gcr.io`, `C`]]], `us.gcr.io/proj/img`, `us.gcr.io/proj/img`, [`B`, `A`]],
+    [`D15`, [[[`*.gcr.io`, `A`], [`gcr.io`, `C`]]], `gcr.io/proj/img`, `gcr.io/proj/img`, [`C`]],
+    [`D16`, [[[`*-docker.pkg.dev`, `A`]]], `us-central1-docker.pkg.dev/p/r/img`, `us-central1-docker.pkg.dev/p/r/img`, [`A`]],
+    [`D17`, [[[`*.dkr.ecr.*.amazonaws.com`, `A`]]], `123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app`, `123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/app`, []],
+    [`D18`, [[[`Quay.io`, `A`]]], `quay.io/org/app`, `quay.io/org/app`, []],
+    [`D19`, [[[`quay.io/org/`, `A`]]], `quay.io/org`, `quay.io/org`, []],
+    [`D20`, [[[`quay.io/v1`, `A`]]], `quay.io/org/app`, `quay.io/org/app`, []],
+    [`D21`, [[[`http://quay.io:443`, `A`]]], `quay.io/org/app`, `quay.io/org/app`, []],
+    [`D22`, [[[`ghcr.io/owner`, `A`], [`ghcr.io`, `B`], [`ghcr.io/owner/repo`, `C`]]], `ghcr.io/owner/repo:tag`, `ghcr.io/owner/repo`, [`C`, `A`, `B`]],
+    [`D23`, [[[`https://index.docker.io/v1/`, `A`], [`quay.io`, `B`]]], `quay.io/org/app`, `quay.io/org/app`, [`B`]],
+    [`D24`, [[[`https://index.docker.io/v1/`, `A`]]], `registry-1.docker.io/library/nginx`, `registry-1.docker.io/library/nginx`, []],
+    [`D25`, [[[`quay.io`, `A`]], [[`quay.io/org`, `B`], [`quay.io`, `C`]]], `quay.io/org/app`, `quay.io/org/app`, [`B`, `A`, `C`]],
+    [`D26`, [[[`registry.example.com:5000`, `A`], [`registry.example.com:5000/team`, `B`]]], `registry.example.com:5000/team/app`, `registry.example.com:5000/team/app`, [`B`, `A`]],
+    [`D27`, [[[`*.example.com`, `A`], [`a.example.com`, `B`], [`0.example.com`, `C`]]], `a.example.com/x`, `a.example.com/x`, [`B`, `A`]],
+    [`D27`, [[[`*.example.com`, `A`], [`a.example.com`, `B`], [`0.example.com`, `C`]]], `0.example.com/x`, `0.example.com/x`, [`C`, `A`]],
+    [`D28`, [[[`https://index.docker.io/v1/something`, `A`]]], `something/app`, `docker.io/something/app`, []],
+  ];
+  for (const [id, secrets, image, lookup, expected] of rows) {
+    test(`${id}: ${image} (lookup ${lookup}) tries ${expected.length === 0 ? `nothing, so it is pulled anonymously` : expected.join(`, `)}`, () => {
+      assert.equal(lookupOf(image), lookup);
+      assert.deepEqual(usernames(keyring(...secrets), lookup), expected);
+    });
+  }
+
+  test(`D1 matches through the Docker Hub fallback, D3 directly`, () => {
+    assert.equal(lookupCredentials(keyring([[`https://index.docker.io/v1/`, `A`]]), `docker.io/library/nginx`).credentials[0]!.match, `docker-hub-fallback`);
+    assert.equal(lookupCredentials(keyring([[`docker.io`, `A`]]), `docker.io/library/nginx`).credentials[0]!.match, `host`);
+  });
+
+  test(`D4: the index.docker.io key is reported as a suppressed fallback`, () => {
+    const result = lookupCredentials(keyring([[`docker.io`, `A`], [`https://index.docker.io/v1/`, `B`]]), `docker.io/library/nginx`);
+    assert.deepEqual(result.rejected.map(r => [r.key, r.reason]), [[`https://index.docker.io/v1/`, `fallback-suppressed`]]);
+  });
+
+  test(`D5: a registry-1.docker.io key is rejected for the label count and warned about`, () => {
+    const result = lookupCredentials(keyring([[`https://registry-1.docker.io/v2/`, `A`]]), `docker.io/library/nginx`);
+    assert.deepEqual(result.rejected.map(r => r.reason), [`label-count`]);
+    assert.match(result.warnings.join(`\n`), /registry-1\.docker\.io.*never matches Docker Hub images/);
+  });
+
+  test(`D9: the localhost quirk is warned about`, () => {
+    const result = lookupCredentials(keyring([[`https://index.docker.io/v1/`, `A`]]), `localhost/app`);
+    assert.match(result.warnings.join(`\n`), /"localhost" like Docker Hub/);
+  });
+
+  test(`D11 and D12 are rejected for the port, D18 for case, D19 and D20 for the path`, () => {
+    const reason = (key: string, lookup: string) => lookupCredentials(keyring([[key, `A`]]), lookup).rejected[0]!.reason;
+    assert.deepEqual(
+      [reason(`localhost`, `localhost:5000/app`), reason(`registry.example.com:5000`, `registry.example.com/app`), reason(`Quay.io`, `quay.io/org/app`), reason(`quay.io/org/`, `quay.io/org`), reason(`quay.io/v1`, `quay.io/org/app`)],
+      [`port`, `port`, `case`, `path`, `path`],
+    );
+  });
+
+  test(`D13–D16 report host keys as "host" matches and glob keys as "glob" matches`, () => {
+    const result = lookupCredentials(keyring([[`*.example.com/bar`, `A`], [`foo.example.com`, `B`]]), `foo.example.com/bar/baz`);
+    assert.deepEqual(result.credentials.map(c => [c.username, c.match]), [[`B`, `host`], [`A`, `glob`]]);
+  });
+
+  test(`D29: two keys of one secret that normalize alike are both tried, with a random-order warning`, () => {
+    const result = lookupCredentials(keyring([[`quay.io`, `A`], [`https://quay.io`, `B`]]), `quay.io/x/y`);
+    assert.deepEqual(result.credentials.map(c => c.username).sort(), [`A`, `B`]);
+    assert.match(result.warnings.join(`\n`), /"quay\.io" and "https:\/\/quay\.io" of secret1 both normalize to "quay\.io".*random order/);
+  });
+
+  test(`D29: the same key in two different secrets is in list order, without a random-order warning`, () => {
+    const result = lookupCredentials(keyring([[`quay.io`, `A`]], [[`https://quay.io`, `B`]]), `quay.io/x/y`);
+    assert.deepEqual(result.credentials.map(c => c.username), [`A`, `B`]);
+    assert.deepEqual(result.warnings, []);
+  });
+
+  test(`D30: each keyring falls back on its own (pod secret keyring, then the node's)`, () => {
+    const pod = keyring([[`quay.io`, `A`]]);
+    const node = keyring([[`https://index.docker.io/v1/`, `N`]]);
+    assert.deepEqual(usernames([pod, node], `docker.io/library/nginx`), [`N`]);
+  });
+
+  test(`the same secret listed twice is tried twice`, () => {
+    const secret: Entry[] = [[`quay.io`, `A`]];
+    assert.deepEqual(usernames(keyring(secret, secret), `quay.io/org/app`), [`A`, `A`]);
+  });
+
+  test(`a key with an unrecognised scheme is rejected with the reason "scheme"`, () => {
+    const result = lookupCredentials(keyring([[`HTTPS://quay.io`, `A`]]), `quay.io/org/app`);
+    assert.deepEqual(result.rejected.map(r => r.reason), [`scheme`]);
+  });
+
+  test(`a malformed glob in a key is rejected with the reason "bad-pattern" (a leading "[" is an unclosed IPv6 literal instead)`, () => {
+    assert.equal(normalizeKey(`[.example.com`).ok, false);
+    const result = lookupCredentials(keyring([[`a[.example.com`, `A`]]), `a.example.com/x`);
+    assert.deepEqual(result.rejected.map(r => r.reason), [`bad-pattern`]);
+  });
+
+  test(`rejections and warnings never contain a password`, () => {
+    const result = lookupCredentials(keyring([[`quay.io`, `A`], [`https://quay.io`, `B`], [`https://registry-1.docker.io`, `C`], [`ghcr.io`, `D`]]), `docker.io/library/nginx`);
+    const text = JSON.stringify([result.rejected, result.warnings]);
+    for (const label of [`A`, `B`, `C`, `D`])
+      assert.doesNotMatch(text, new RegExp(`pw-${label}`));
+  });
+});
