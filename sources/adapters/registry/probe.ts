@@ -293,25 +293,24 @@ class HttpRegistryProbe implements RegistryProbe {
     const service = challenge.params.service ?? ``;
     const credentialKey = credential === null ? `anonymous` : crypto.createHash(`sha256`).update(`${credential.username}\0${credential.password}`).digest(`hex`);
     const key = [realm, service, [...scopes].sort().join(` `), credentialKey].join(`\n`);
-    const cached = this.#tokens.get(key);
-    const now = Date.now();
-    const usable = async (): Promise<string | null> => {
-      if (cached === undefined || fresh)
-        return null;
-      const entry = await cached.catch(() => null);
-      return entry !== null && entry.expiresAt > now ? entry.token : null;
-    };
-    return usable().then(token => {
-      if (token !== null)
-        return token;
+    const start = (): Promise<string> => {
+      // Registered synchronously, so concurrent checks for the same key share this one request.
       const pending = this.#fetchToken(host, new URL(realm), service, scopes, credential);
       this.#tokens.set(key, pending);
-      pending.catch(() => {
-        if (this.#tokens.get(key) === pending)
+      // A rejection (401/403 from the token server) stays cached for the run like a token would;
+      // transient failures (network, 5xx, 429) are forgotten so a later check may try again.
+      pending.catch((error: unknown) => {
+        const transient = !(error instanceof FinalCheck) || [`unavailable`, `rate-limited`, `unreachable`].includes(error.check.outcome);
+        if (transient && this.#tokens.get(key) === pending)
           this.#tokens.delete(key);
       });
       return pending.then(entry => entry.token);
-    });
+    };
+    const cached = this.#tokens.get(key);
+    if (cached === undefined || fresh)
+      return start();
+    // Waiters share the outcome of the request in flight, failure included.
+    return cached.then(entry => entry.expiresAt > Date.now() ? entry.token : (this.#tokens.get(key) === cached ? start() : this.#token(host, challenge, credential, scopes, false)));
   }
 
   /** R3.4: POST (password or refresh_token grant) when there is a credential, GET + Basic on 404/401/400 (405 with a username); anonymous GET otherwise. */
