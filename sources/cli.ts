@@ -6,6 +6,8 @@ import {VERSION} from './version.ts';
 import {VersionCommand} from './commands/version.ts';
 import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
+import {DecodeCommand} from './commands/decode.ts';
+import {ListCommand} from './commands/list.ts';
 import {ExplainCommand} from './commands/explain.ts';
 import {AttachCommand} from './commands/attach.ts';
 import {DetachCommand} from './commands/detach.ts';
@@ -19,6 +21,8 @@ import {DoctorCommand} from './commands/doctor.ts';
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   VersionCommand,
   AddCommand,
+  DecodeCommand,
+  ListCommand,
   CompletionCommand,
   CompleteCommand,
   ExplainCommand,

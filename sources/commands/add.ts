@@ -5,6 +5,18 @@ import {asClientDryRunObject, buildPullSecret, dockerConfigJsonFor} from '../cor
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {planAddSecret} from '../core/secrets/plan.ts';
 import {applySecretPlan} from '../core/secrets/apply.ts';
+import {earliestExpiry} from '../core/secrets/describe.ts';
+import {registryTokenExpiry} from '../core/secrets/expiry.ts';
+import {sameRegistryKey} from '../core/secrets/registryKey.ts';
+import {credentialHints} from '../core/registry/cloud.ts';
+import {ExitCode} from '../core/errors.ts';
+import {resolveNamespaces} from '../core/scope.ts';
+import type {NamespaceScope} from '../core/scope.ts';
+import {fanOut} from '../core/fanout.ts';
+import {attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
+import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
+import type {NamespaceReport} from '../core/attach/report.ts';
 import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
@@ -51,6 +63,10 @@ export class AddCommand extends CredentialCommand {
       this.context.stderr.write(`${warning}\n`);
     for (const note of read.notes)
       this.context.stderr.write(`${note}\n`);
+    for (const credential of read.credentials) {
+      for (const hint of credentialHints({host: credential.server, username: credential.username, password: credential.password, now: this.context.now()}))
+        this.context.stderr.write(`warning: ${hint}\n`);
+    }
     if (this.isVerbose)
       this.context.stderr.write(`debug: ${read.credentials.length} registr${read.credentials.length === 1 ? `y` : `ies`} from ${read.source}: ${read.credentials.map(describeCredential).join(`, `)}\n`);
 
@@ -58,26 +74,79 @@ export class AddCommand extends CredentialCommand {
       if (scope.kind === `all` || scope.kind === `selector`)
         throw new UsageError(`--dry-run=client cannot list namespaces for -A or --namespace-selector; use --dry-run=server, or --namespaces with names`);
       const namespaces = scope.kind === `list` ? scope.names : [this.namespace];
-      const objects = namespaces.map(namespace => asClientDryRunObject(buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt: null})) as KubeObject);
+      const expiresAt = earliestExpiry(dockerConfigJsonFor(read.credentials), registryTokenExpiry);
+      const objects = namespaces.map(namespace => asClientDryRunObject(buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt})) as KubeObject);
       if (attach)
         this.context.stderr.write(`note: --attach is not simulated with --dry-run=client; use --dry-run=server to check it against the cluster\n`);
       this.report(objects, format, objects.map(() => `created` as const), dryRun);
       return;
     }
 
-    const session = await this.connect();
-    const namespace = session.namespace;
-    const result = await applySecretPlan(session, namespace, this.name, existing => planAddSecret(existing, {
-      name: this.name,
-      namespace,
-      credentials: read.credentials,
-      replace: this.replace,
-      force: this.force,
-      expiryOf: () => null,
-    }), {dryRun: dryRun === `server`});
-    for (const note of result.notes)
-      this.context.stderr.write(`note: ${note}\n`);
-    this.report([result.object], format, [result.verb], dryRun);
+    const results = await this.addEverywhere(read.credentials, scope, dryRun, attach);
+    const objects = results.flatMap(result => result.object ? [result.object] : []);
+    const report = buildReport(`AttachResult`, this.name, dryRun, results.map(result => result.report));
+    const lines = humanLines(report, {verbPastTense: `added`});
+    if (format) {
+      printObjects(objects, format, this.context.stdout);
+      // With -o, kubectl prints no status line; keep warnings, failures and the fan-out summary.
+      const singleOk = report.results.length === 1 && report.results[0]!.status === `ok`;
+      for (const line of singleOk ? lines.filter(line => line.startsWith(`warning:`)) : lines)
+        this.context.stderr.write(`${line}\n`);
+    } else {
+      for (const line of lines)
+        this.context.stderr.write(`${line}\n`);
+    }
+    return report.summary.failed > 0 ? ExitCode.failure : ExitCode.ok;
+  }
+
+  /**
+   * Adds the secret in every namespace of every context named by the flags: one session per
+   * context, namespaces resolved once, at most --concurrency namespaces at a time, then --attach.
+   * With a single context and namespace, errors propagate as they are (keeping exit code 3 for an
+   * unreachable cluster); in a fan-out each namespace reports its own failure.
+   */
+  private async addEverywhere(credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun, attach: ServiceAccountSelection | null): Promise<Array<{report: NamespaceReport; object?: KubeObject}>> {
+    const targets = this.clusterTargets();
+    const perContext = await fanOut(targets, targets.length, async target => {
+      const session = await this.context.connectCluster(target);
+      const {namespaces, skipped} = await resolveNamespaces(session, scope);
+      const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
+      const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
+      const done = await fanOut(namespaces, this.workers, async namespace => {
+        const result = await applySecretPlan(session, namespace, this.name, existing => planAddSecret(existing, {
+          name: this.name,
+          namespace,
+          credentials,
+          replace: this.replace,
+          force: this.force,
+          expiryOf: json => earliestExpiry(json, registryTokenExpiry),
+          sameRegistry: sameRegistryKey,
+        }), {dryRun: dryRun === `server`});
+        if (!attach)
+          return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
+        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: dryRun !== `none`, snapshot});
+        const report = fromAttachResult(session.contextName, attached, result.verb);
+        report.warnings.unshift(...result.notes);
+        return {report, object: result.object};
+      });
+      return [
+        ...skipped.map(skip => ({report: bareReport(session.contextName, skip.namespace, {status: `skipped`, note: skip.reason})})),
+        ...done.map(outcome => {
+          if (outcome.ok)
+            return outcome.value;
+          if (single)
+            throw outcome.error;
+          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: describeError(outcome.error)})};
+        }),
+      ];
+    });
+    return perContext.flatMap((outcome, index) => {
+      if (outcome.ok)
+        return outcome.value;
+      if (targets.length === 1)
+        throw outcome.error;
+      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: describeError(outcome.error)})}];
+    });
   }
 
   /** kubectl's printing: the objects on stdout for -o, else one status line per object on stderr. */
