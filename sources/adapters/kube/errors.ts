@@ -102,7 +102,7 @@ function summarize(request: RequestDescription, status: StatusBody): string {
   const action = `cannot ${request.verb} ${object}${where}`;
   if (status.code === 403) {
     const user = /User "([^"]*)"/.exec(status.message)?.[1];
-    const scope = where === `` || request.namespace === undefined ? `cluster-wide (a ClusterRole binding)` : `in namespace "${request.namespace}"`;
+    const scope = where === `` || request.namespace === undefined ? `cluster-wide, granted by a ClusterRoleBinding` : `in namespace "${request.namespace}"`;
     return `${action}: forbidden${user === undefined ? `` : ` for user "${user}"`} (needs RBAC verb "${request.verb}" on "${qualified}" ${scope}); ask a cluster admin or use a context with more rights`;
   }
   return `${action}: ${status.message} (${status.reason || `HTTP ${status.code}`})`;
