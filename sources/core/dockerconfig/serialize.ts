@@ -3,6 +3,8 @@
  * (kubectl pkg/cmd/create/create_secret_docker.go, encoded with Go's encoding/json).
  */
 
+import {wellFormed} from './goJson.ts';
+
 /** Same default as `kubectl create secret docker-registry`, so both tools produce identical secrets. */
 export const DOCKER_HUB_SERVER = `https://index.docker.io/v1/`;
 
@@ -16,12 +18,14 @@ export type DockerConfigEntryInput = {
 /**
  * JSON.stringify with Go's HTML escaping: Go's encoder writes `<`, `>`, `&`, U+2028 and U+2029
  * as `\u003c`, `\u003e`, `\u0026`, `\u2028`, `\u2029`; JavaScript leaves them raw.
+ * Text that is not valid Unicode (a lone UTF-16 surrogate, which JavaScript would write as a `\ud800`
+ * escape) is written as U+FFFD, as Go's encoder does for invalid UTF-8.
  */
 export function goJsonStringify(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
+  return JSON.stringify(value, (_key, item: unknown) => (typeof item === `string` ? wellFormed(item) : item)).replace(/[<>&\u2028\u2029]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
 }
 
-/** base64 of `username:password` in UTF-8, as kubectl computes the `auth` field. */
+/** base64 of `username:password` in UTF-8 (a lone surrogate becomes U+FFFD's bytes), as kubectl computes the `auth` field. */
 export function encodeAuth(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`, `utf8`).toString(`base64`);
 }
