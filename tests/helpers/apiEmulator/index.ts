@@ -1,0 +1,232 @@
+/**
+ * In-process Kubernetes API emulator that real `kubectl` (1.32) accepts. Public API:
+ *
+ *   const api = await startApiEmulator({seed?: number, plainHttp?: boolean});
+ *   t.after(() => api.stop());
+ *
+ *   api.url                 https://127.0.0.1:<port> (TLS with a CA generated at start)
+ *   api.httpUrl             http://127.0.0.1:<port>, only with {plainHttp: true}; every request acts as `admin` (like `kubectl proxy`)
+ *   api.caFile / api.caPem  the test CA
+ *   api.kubeconfigPath      temp kubeconfig: contexts `admin` (current; cluster-admin), `readonly` (get/list/watch
+ *                           everything), `limited` (everything, only in namespace `team-a`); each context has its own
+ *                           user with a bearer token; no namespace set in the contexts
+ *   api.tokens              {admin, readonly, limited}
+ *   api.addUser(name, rules)            → bearer token; rules: {verbs, resources, namespaces? (omit = cluster-wide), apiGroups?}
+ *                                          ("*" wildcards allowed); the user also gets a context named after it
+ *   api.issueClientCert(user, groups?)  → {certFile, keyFile, certPem, keyPem}: a client certificate signed by the CA,
+ *                                          authenticating as CN=user with O=groups (rules of a same-named user apply)
+ *   api.writeKubeconfig(path, {context?, namespace?})  writes a kubeconfig (current context `admin` unless given;
+ *                                          `namespace` is set on that context)
+ *   api.objects(resource, namespace?)   deep copies of stored objects (no HTTP)
+ *   api.getObject(resource, namespace | undefined, name)
+ *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
+ *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
+ *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec, {labels, replicas})
+ *   api.seed.pod(ns, name, podSpec, {waiting: 'ErrImagePull'|'ImagePullBackOff'|'InvalidImageName'|'ErrImageNeverPull' | {reason, message}, containerStatuses, phase})
+ *   api.seed.event(ns, {kind, name, uid?}, reason, message, {type?})
+ *   api.seed.bulk({namespaces, podsPerNamespace, secretsPerNamespace, serviceAccountsPerNamespace, deploymentsPerNamespace})
+ *     Seeders create missing namespaces, return deep copies of the stored objects, and go through
+ *     the same defaulting/validation/admission as HTTP (bulk excepted: it writes straight to the store).
+ *   api.requests            RequestRecord[] {method, path, query, user, status, contentType, accept, userAgent, verb, resource, namespace, name}
+ *   api.resetRequests()
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
+ *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
+ *
+ * A fresh cluster holds namespaces default, kube-system, kube-public and kube-node-lease, each with
+ * its `default` ServiceAccount, like a real one. Semantics follow kube-apiserver 1.32: see rest.ts,
+ * admission.ts, patch.ts, selectors.ts; responses and errors are JSON, with `Status` bodies worded like the real server's.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import https from 'node:https';
+import type {Socket} from 'node:net';
+import type {ServerResponse} from 'node:http';
+import YAML from 'yaml';
+import {createPki, issueClientCertificate, type ClientCert} from './tls.ts';
+import {Store} from './store.ts';
+import {Authorizer, type RbacRule} from './rbac.ts';
+import {Rest} from './rest.ts';
+import {Faults, type FaultInjector, type FaultSpec} from './faults.ts';
+import {makeHandler, type RequestRecord} from './http.ts';
+import {makeSeeder, type Seeder} from './seed.ts';
+import {resourceByName} from './discovery.ts';
+
+export type {RbacRule} from './rbac.ts';
+export type {RequestRecord} from './http.ts';
+export type {FaultInjector, FaultSpec} from './faults.ts';
+export type {Seeder, BulkSpec, PodSeedOptions, PullReason, WorkloadKind} from './seed.ts';
+export type {ClientCert} from './tls.ts';
+
+export type ApiEmulatorOptions = {
+  /** Seed of the PRNG behind `faults.add({fraction})` (default 1). */
+  seed?: number;
+  /** Also listen on plain HTTP (`httpUrl`), where every request acts as the admin user. */
+  plainHttp?: boolean;
+  /** Clock for timestamps and AGE columns. */
+  now?: () => Date;
+};
+
+export type ApiEmulator = {
+  url: string;
+  httpUrl?: string;
+  caFile: string;
+  caPem: string;
+  kubeconfigPath: string;
+  tokens: {admin: string; readonly: string; limited: string};
+  addUser(name: string, rules: RbacRule[]): string;
+  issueClientCert(user: string, groups?: string[]): ClientCert;
+  writeKubeconfig(path: string, opts?: {context?: string; namespace?: string}): void;
+  objects(resource: string, namespace?: string): any[];
+  getObject(resource: string, namespace: string | undefined, name: string): any | undefined;
+  seed: Seeder;
+  requests: RequestRecord[];
+  resetRequests(): void;
+  faults: FaultInjector;
+  stop(): Promise<void>;
+};
+
+const BUILTIN_NAMESPACES = [`default`, `kube-system`, `kube-public`, `kube-node-lease`];
+
+/** Starts an emulator on 127.0.0.1 (random port). */
+export async function startApiEmulator(options: ApiEmulatorOptions = {}): Promise<ApiEmulator> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `api-emulator-`));
+  try {
+    return await start(dir, options);
+  } catch (e) {
+    fs.rmSync(dir, {recursive: true, force: true});
+    throw e;
+  }
+}
+
+async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmulator> {
+  const now = options.now ?? (() => new Date());
+  const pki = createPki(dir);
+  const store = new Store();
+  const authorizer = new Authorizer();
+  const tokens = {
+    admin: authorizer.addUser(`admin`, [{verbs: [`*`], resources: [`*`], apiGroups: [`*`]}], [`system:masters`, `system:authenticated`]),
+    readonly: authorizer.addUser(`readonly`, [{verbs: [`get`, `list`, `watch`], resources: [`*`], apiGroups: [`*`]}]),
+    limited: authorizer.addUser(`limited`, [{verbs: [`*`], resources: [`*`], apiGroups: [`*`], namespaces: [`team-a`]}]),
+  };
+  const extraUsers: Array<{name: string; token: string}> = [];
+  const rest = new Rest(store, authorizer, now);
+  for (const ns of BUILTIN_NAMESPACES)
+    rest.create(resourceByName(`namespaces`), undefined, {metadata: {name: ns}}, {fieldManager: `kube-apiserver`});
+  const faults = new Faults(options.seed ?? 1);
+  const requests: RequestRecord[] = [];
+  const watches = new Set<ServerResponse>();
+  const deps = {rest, authorizer, faults, requests, now, watches};
+
+  const sockets = new Set<Socket>();
+  const track = (server: http.Server | https.Server) => {
+    server.on(`connection`, (s: Socket) => {
+      sockets.add(s);
+      s.on(`close`, () => sockets.delete(s));
+    });
+    server.on(`secureConnection`, (s: Socket) => {
+      sockets.add(s);
+      s.on(`close`, () => sockets.delete(s));
+    });
+  };
+  const tlsServer = https.createServer({
+    cert: pki.serverCertPem,
+    key: pki.serverKeyPem,
+    ca: pki.caPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+  }, makeHandler(deps, {plain: false}));
+  track(tlsServer);
+  tlsServer.keepAliveTimeout = 30_000;
+  const listen = (server: http.Server | https.Server) => new Promise<number>((resolve, reject) => {
+    server.once(`error`, reject);
+    server.listen(0, `127.0.0.1`, () => resolve((server.address() as {port: number}).port));
+  });
+  const port = await listen(tlsServer);
+  let plainServer: http.Server | undefined;
+  let httpUrl: string | undefined;
+  if (options.plainHttp) {
+    plainServer = http.createServer(makeHandler(deps, {plain: true}));
+    track(plainServer);
+    httpUrl = `http://127.0.0.1:${await listen(plainServer)}`;
+  }
+  const url = `https://127.0.0.1:${port}`;
+
+  const writeKubeconfig = (file: string, opts: {context?: string; namespace?: string} = {}) => {
+    const users = [
+      {name: `admin`, token: tokens.admin},
+      {name: `readonly`, token: tokens.readonly},
+      {name: `limited`, token: tokens.limited},
+      ...extraUsers,
+    ];
+    const current = opts.context ?? `admin`;
+    const config = {
+      apiVersion: `v1`,
+      kind: `Config`,
+      preferences: {},
+      clusters: [{name: `emulator`, cluster: {server: url, 'certificate-authority-data': Buffer.from(pki.caPem).toString(`base64`)}}],
+      contexts: users.map(u => ({name: u.name, context: {cluster: `emulator`, user: u.name, ...(opts.namespace !== undefined && u.name === current ? {namespace: opts.namespace} : {})}})),
+      'current-context': current,
+      users: users.map(u => ({name: u.name, user: {token: u.token}})),
+    };
+    fs.writeFileSync(file, YAML.stringify(config), {mode: 0o600});
+  };
+  const kubeconfigPath = path.join(dir, `kubeconfig`);
+  writeKubeconfig(kubeconfigPath);
+
+  let stopped = false;
+  return {
+    url,
+    ...(httpUrl ? {httpUrl} : {}),
+    caFile: pki.caFile,
+    caPem: pki.caPem,
+    kubeconfigPath,
+    tokens,
+    addUser(name, rules) {
+      const token = authorizer.addUser(name, rules);
+      const existing = extraUsers.find(u => u.name === name);
+      if (existing) existing.token = token;
+      else extraUsers.push({name, token});
+      writeKubeconfig(kubeconfigPath);
+      return token;
+    },
+    issueClientCert(user, groups = []) {
+      return issueClientCertificate(pki, user, groups);
+    },
+    writeKubeconfig,
+    objects(resource, namespace) {
+      resourceByName(resource);
+      return store.list(resource, {namespace}).items.map(o => structuredClone(o));
+    },
+    getObject(resource, namespace, name) {
+      const def = resourceByName(resource);
+      const obj = store.get(resource, def.namespaced ? namespace : undefined, name);
+      return obj === undefined ? undefined : structuredClone(obj);
+    },
+    seed: makeSeeder(rest, now),
+    requests,
+    resetRequests() {
+      requests.length = 0;
+    },
+    faults: {
+      add: (spec: FaultSpec) => faults.add(spec),
+      clear: () => faults.clear(),
+    },
+    async stop() {
+      if (stopped)
+        return;
+      stopped = true;
+      for (const w of watches)
+        w.end();
+      const closing = [tlsServer, plainServer].filter((s): s is http.Server => s !== undefined).map(s => new Promise<void>(resolve => s.close(() => resolve())));
+      for (const s of sockets)
+        s.destroy();
+      for (const s of [tlsServer, plainServer])
+        s?.closeAllConnections();
+      await Promise.all(closing);
+      fs.rmSync(dir, {recursive: true, force: true});
+    },
+  };
+}
