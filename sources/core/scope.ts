@@ -1,7 +1,7 @@
 /**
  * Which namespaces a fan-out command acts on, resolved over the `ClusterSession` port.
  *
- * Rules (documented in the README's scope section):
+ * Rules:
  * - `current` (`-n NS`, else the context's namespace) is the one namespace the user named: it is not
  *   read (no request) and therefore not checked for the ignore annotation; only `--exclude-namespaces` applies.
  * - `all` (`-A`) is one cluster-wide namespace list; `selector` (`--namespace-selector`) the same list

@@ -92,6 +92,13 @@ export class KubeClusterSession implements ClusterSession {
     return items;
   }
 
+  /**
+   * POSTs the object. A create is retried only when the failure shows the server did not process it
+   * (429, 503 with Retry-After, a reset of a reused keep-alive socket before any answer byte). The last
+   * case is the usual stale-connection race, not a proof: if such a retry answers 409 AlreadyExists,
+   * the object may be our own first attempt, so callers that care compare the stored object (or use
+   * `get` + `replace`) rather than treating AlreadyExists as someone else's object.
+   */
   async create(resource: ResourceName, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.objectNamespace(resource, namespace);
     return withKind(resource, await this.call(
