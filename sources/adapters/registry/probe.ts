@@ -459,21 +459,24 @@ class HttpRegistryProbe implements RegistryProbe {
         const chunks: Buffer[] = [];
         let size = 0;
         let truncated = false;
+        // Only a successful manifest may be large; error bodies are capped at 1 MiB whatever was asked.
+        const status = incoming.statusCode ?? 0;
+        const cap = status >= 200 && status < 300 ? limit : Math.min(limit, SMALL_BODY_LIMIT);
         const finish = () => {
           if (settled)
             return;
           settled = true;
           clearTimeout(timer);
-          resolve({status: incoming.statusCode ?? 0, headers: incoming.headers as HeaderMap, body: Buffer.concat(chunks), truncated, url});
+          resolve({status, headers: incoming.headers as HeaderMap, body: Buffer.concat(chunks), truncated, url});
         };
         incoming.on(`data`, (chunk: Buffer) => {
           if (truncated)
             return;
           size += chunk.length;
-          if (size > limit) {
+          if (size > cap) {
             // Stop reading: the rest of an oversized body is never buffered.
             truncated = true;
-            chunks.push(chunk.subarray(0, Math.max(0, limit - (size - chunk.length))));
+            chunks.push(chunk.subarray(0, Math.max(0, cap - (size - chunk.length))));
             outgoing.destroy();
             finish();
             return;
