@@ -1,6 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {apiErrorCode, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {resolveUserPath} from '../adapters/local/files.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {resolveNamespaces} from '../core/scope.ts';
@@ -30,6 +31,8 @@ export class DoctorCommand extends ScopedCommand {
   };
 
   output = Option.String(`-o,--output`, {description: `output format: text (default) or json`});
+  certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
+  insecureRegistries = Option.Array(`--insecure-registry`, {description: `a registry host to reach over plain HTTP or unverified TLS (repeatable)`});
   pod = Option.String({required: false, name: `POD`});
 
   async executeCommand() {
@@ -80,7 +83,10 @@ export class DoctorCommand extends ScopedCommand {
     });
     const view = snapshotView(snapshot);
     const otherSecrets = await this.pullSecretsEverywhere(session);
-    const probe = this.context.makeRegistryProbe({});
+    const probe = this.context.makeRegistryProbe({
+      caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
+      insecureHosts: this.insecureRegistries,
+    });
     const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
 
     const out: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}> = [];

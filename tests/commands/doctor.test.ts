@@ -1,0 +1,246 @@
+// doctor against the API emulator and real docker-registry instances: one namespace per scenario, covering every
+// row of the seed recipe's "Common Issues" table plus the registry-side failures.
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import {promisify} from 'node:util';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {after, before, describe, test} from 'node:test';
+import {runCli} from '../helpers/runCli.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startRegistry} from '../helpers/registry/index.ts';
+import type {TestRegistry} from '../helpers/registry/index.ts';
+
+type Diagnosis = {id: string; cause: string; fix: string[]; notes: string[]};
+type DoctorReport = {summary: {failing: number; byDiagnosis: Record<string, number>}; pods: Array<{namespace: string; pod: string; container: string; status: string; events: string[]; diagnosis: Diagnosis}>};
+
+const PASSWORD = `s3cret-doctor-pw`;
+let api: ApiEmulator;
+let basic: TestRegistry;
+let tls: TestRegistry;
+let limiter: http.Server;
+let limitedHost: string;
+
+const b64 = (text: string) => Buffer.from(text).toString(`base64`);
+const pullSecret = (name: string, auths: Record<string, Record<string, unknown>>) =>
+  ({metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths}))}});
+const spec = (image: string, extra: Record<string, unknown> = {}) => ({containers: [{name: `app`, image}], ...extra});
+
+before(async () => {
+  [api, basic, tls] = await Promise.all([
+    startApiEmulator(),
+    startRegistry({mode: `basic`, users: {alice: PASSWORD}}),
+    startRegistry({mode: `tls`, users: {alice: PASSWORD}}),
+  ]);
+  await Promise.all([basic.push(`team/app`, `v1`), tls.push(`team/app`, `v1`)]);
+  limiter = http.createServer((_request, response) => {
+    response.writeHead(429, {'retry-after': `60`, 'content-type': `application/json`});
+    response.end(`{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`);
+  });
+  await new Promise<void>(resolve => limiter.listen(0, `127.0.0.1`, resolve));
+  limitedHost = `127.0.0.1:${(limiter.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  await Promise.all([api?.stop(), basic?.stop(), tls?.stop(), new Promise(resolve => limiter ? limiter.close(resolve) : resolve(undefined))]);
+});
+
+const good = () => ({[basic.host]: {username: `alice`, password: PASSWORD}});
+const image = () => `${basic.host}/team/app:v1`;
+
+async function doctor(namespace: string, extra: string[] = []): Promise<{code: number; report: DoctorReport; stdout: string; stderr: string}> {
+  const result = await runCli([`doctor`, `--kubeconfig`, api.kubeconfigPath, `-n`, namespace, `-o`, `json`, ...extra]);
+  let report: DoctorReport;
+  try {
+    report = JSON.parse(result.stdout) as DoctorReport;
+  } catch {
+    assert.fail(`no JSON on stdout (exit ${result.code}): ${result.stderr}`);
+  }
+  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(PASSWORD));
+  return {code: result.code, report, stdout: result.stdout, stderr: result.stderr};
+}
+
+async function only(namespace: string): Promise<Diagnosis> {
+  const {code, report} = await doctor(namespace);
+  assert.equal(code, 1);
+  assert.equal(report.pods.length, 1, JSON.stringify(report.pods));
+  return report.pods[0]!.diagnosis;
+}
+
+describe(`doctor`, () => {
+  test(`exits 0 and says so when no pod is failing`, async () => {
+    api.seed.namespace(`calm`);
+    api.seed.pod(`calm`, `fine`, spec(image()));
+    const result = await runCli([`doctor`, `--kubeconfig`, api.kubeconfigPath, `-n`, `calm`]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, ``);
+    assert.match(result.stderr, /no pod is failing to pull its images in namespace calm/);
+  });
+
+  test(`missing imagePullSecrets with a usable secret in the namespace: attach it to the pod's ServiceAccount`, async () => {
+    api.seed.namespace(`d-attach`);
+    api.seed.secret(`d-attach`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-attach`, `p`, spec(image()), {waiting: `ImagePullBackOff`});
+    const diagnosis = await only(`d-attach`);
+    assert.equal(diagnosis.id, `missing-pull-secrets`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret attach regcred -n d-attach --service-account default`);
+  });
+
+  test(`no credentials anywhere for the registry: add a secret and attach it`, async () => {
+    api.seed.namespace(`d-none`);
+    api.seed.pod(`d-none`, `p`, spec(`${tls.host}/team/app:v1`), {waiting: `ErrImagePull`});
+    const {report} = await doctor(`d-none`, [`--certificate-authority`, tls.caFile!]);
+    const {diagnosis} = report.pods[0]!;
+    assert.equal(diagnosis.id, `missing-pull-secrets`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret add regcred -n d-none --docker-server ${tls.host} --docker-username USER --docker-password-stdin --attach default`);
+  });
+
+  test(`a registry whose certificate the CLI cannot verify is a TLS diagnosis`, async () => {
+    api.seed.namespace(`d-tls`);
+    api.seed.pod(`d-tls`, `p`, spec(`${tls.host}/team/app:v1`), {waiting: `ErrImagePull`});
+    assert.equal((await only(`d-tls`)).id, `registry-tls`);
+  });
+
+  test(`wrong credentials: rotate the secret, then restart the Deployment found through the ReplicaSet`, async () => {
+    api.seed.namespace(`d-wrong`);
+    api.seed.secret(`d-wrong`, pullSecret(`regcred`, {[basic.host]: {username: `alice`, password: `wrong`}}));
+    const deployment = api.seed.workload(`Deployment`, `d-wrong`, `api`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}));
+    const replicaSet = api.seed.workload(`ReplicaSet`, `d-wrong`, `api-7f9c`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}));
+    // Asynchronously: the emulator runs in this process and must keep answering.
+    await promisify(execFile)(`kubectl`, [`--kubeconfig`, api.kubeconfigPath, `-n`, `d-wrong`, `patch`, `replicaset`, `api-7f9c`, `--type`, `merge`, `-p`,
+      JSON.stringify({metadata: {ownerReferences: [{apiVersion: `apps/v1`, kind: `Deployment`, name: `api`, uid: deployment.metadata.uid, controller: true}]}})]);
+    api.seed.pod(`d-wrong`, `api-7f9c-x`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}), {
+      waiting: `ErrImagePull`,
+      ownerReferences: [{apiVersion: `apps/v1`, kind: `ReplicaSet`, name: `api-7f9c`, uid: replicaSet.metadata.uid, controller: true}],
+    });
+    api.seed.event(`d-wrong`, {kind: `Pod`, name: `api-7f9c-x`}, `Failed`, `Failed to pull image "${image()}": unauthorized: authentication required`);
+    const {report} = await doctor(`d-wrong`);
+    const {diagnosis, events} = report.pods[0]!;
+    assert.equal(diagnosis.id, `wrong-credentials`);
+    assert.deepEqual(diagnosis.fix, [`kubectl pullsecret rotate regcred -n d-wrong --docker-username alice --docker-password-stdin`, `kubectl rollout restart deployment/api -n d-wrong`]);
+    assert.ok(events.some(event => /unauthorized: authentication required/.test(event)));
+  });
+
+  test(`secret not found anywhere: create it under the name the pod expects`, async () => {
+    api.seed.namespace(`d-missing`);
+    api.seed.pod(`d-missing`, `p`, spec(`${tls.host}/team/app:v1`, {imagePullSecrets: [{name: `tls-cred`}]}), {waiting: `ImagePullBackOff`});
+    const {code, report} = await doctor(`d-missing`, [`--certificate-authority`, tls.caFile!]);
+    assert.equal(code, 1);
+    const {diagnosis} = report.pods[0]!;
+    assert.equal(diagnosis.id, `secret-not-found`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret add tls-cred -n d-missing --docker-server ${tls.host} --docker-username USER --docker-password-stdin`);
+  });
+
+  test(`secret in another namespace: sync it into the pod's namespace`, async () => {
+    api.seed.namespace(`d-other`);
+    api.seed.namespace(`ci`);
+    api.seed.secret(`ci`, pullSecret(`shared-cred`, good()));
+    api.seed.pod(`d-other`, `p`, spec(image(), {imagePullSecrets: [{name: `shared-cred`}]}), {waiting: `ErrImagePull`});
+    const diagnosis = await only(`d-other`);
+    assert.equal(diagnosis.id, `secret-in-other-namespace`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret sync shared-cred --from-namespace ci -n d-other`);
+  });
+
+  test(`an expired ECR token: refresh it with aws ecr get-login-password`, async () => {
+    api.seed.namespace(`d-ecr`);
+    const host = `123456789012.dkr.ecr.eu-west-1.amazonaws.com`;
+    const token = b64(JSON.stringify({payload: `p`, datakey: `d`, version: `2`, type: `DATA_KEY`, expiration: 1_600_000_000}));
+    api.seed.secret(`d-ecr`, pullSecret(`ecr`, {[host]: {username: `AWS`, password: token}}));
+    api.seed.pod(`d-ecr`, `p`, spec(`${host}/app:v1`, {imagePullSecrets: [{name: `ecr`}]}), {waiting: `ErrImagePull`});
+    const diagnosis = await only(`d-ecr`);
+    assert.equal(diagnosis.id, `ecr-token-expired`);
+    assert.equal(diagnosis.fix[0], `aws ecr get-login-password --region eu-west-1 | kubectl pullsecret rotate ecr -n d-ecr --docker-username AWS --docker-password-stdin`);
+  });
+
+  test(`a server key that does not match the image ("no basic auth credentials") shows the key that would`, async () => {
+    api.seed.namespace(`d-key`);
+    api.seed.secret(`d-key`, pullSecret(`regcred`, {[`https://${basic.host.replace(`127.0.0.1`, `localhost`)}/v2/`]: {username: `alice`, password: PASSWORD}}));
+    api.seed.pod(`d-key`, `p`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}), {waiting: `ErrImagePull`});
+    const diagnosis = await only(`d-key`);
+    assert.equal(diagnosis.id, `server-key-mismatch`);
+    assert.match(diagnosis.cause, new RegExp(`the key that would match is ${basic.host}`));
+    assert.ok(diagnosis.notes.some(note => note.includes(`localhost`)), JSON.stringify(diagnosis.notes));
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret add regcred -n d-key --docker-server ${basic.host} --docker-username USER --docker-password-stdin`);
+  });
+
+  test(`works with the default ServiceAccount but not a custom one: attach to that ServiceAccount`, async () => {
+    api.seed.namespace(`d-sa`);
+    api.seed.secret(`d-sa`, pullSecret(`regcred`, good()));
+    api.seed.serviceAccount(`d-sa`, `default`, {imagePullSecrets: [`regcred`]});
+    api.seed.serviceAccount(`d-sa`, `builder`, {});
+    api.seed.pod(`d-sa`, `p`, spec(image(), {serviceAccountName: `builder`}), {waiting: `ImagePullBackOff`});
+    const diagnosis = await only(`d-sa`);
+    assert.equal(diagnosis.id, `custom-serviceaccount-missing-secret`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret attach regcred -n d-sa --service-account builder`);
+  });
+
+  test(`a pod created before its ServiceAccount got the secret: restart it`, async () => {
+    api.seed.namespace(`d-stale`);
+    api.seed.secret(`d-stale`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-stale`, `p`, spec(image()), {waiting: `ImagePullBackOff`});
+    api.seed.serviceAccount(`d-stale`, `default`, {imagePullSecrets: [`regcred`]});
+    const diagnosis = await only(`d-stale`);
+    assert.equal(diagnosis.id, `pod-predates-serviceaccount-change`);
+    assert.match(diagnosis.fix[0]!, /^kubectl delete pod p -n d-stale/);
+  });
+
+  test(`an image tag that does not exist`, async () => {
+    api.seed.namespace(`d-tag`);
+    api.seed.secret(`d-tag`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-tag`, `p`, spec(`${basic.host}/team/app:v404`, {imagePullSecrets: [{name: `regcred`}]}), {waiting: `ErrImagePull`});
+    assert.equal((await only(`d-tag`)).id, `image-not-found`);
+  });
+
+  test(`an invalid image name`, async () => {
+    api.seed.namespace(`d-name`);
+    api.seed.pod(`d-name`, `p`, spec(`${basic.host}/Team/App:v1`), {waiting: `InvalidImageName`});
+    assert.equal((await only(`d-name`)).id, `invalid-image`);
+  });
+
+  test(`imagePullPolicy Never without the image on the node`, async () => {
+    api.seed.namespace(`d-never`);
+    api.seed.pod(`d-never`, `p`, {containers: [{name: `app`, image: image(), imagePullPolicy: `Never`}]}, {waiting: `ErrImageNeverPull`});
+    const diagnosis = await only(`d-never`);
+    assert.equal(diagnosis.id, `image-never-pull`);
+  });
+
+  test(`a rate-limited registry`, async () => {
+    api.seed.namespace(`d-rate`);
+    api.seed.pod(`d-rate`, `p`, spec(`${limitedHost}/team/app:v1`), {waiting: `ErrImagePull`});
+    assert.equal((await only(`d-rate`)).id, `rate-limited`);
+  });
+
+  test(`an unreachable registry`, async () => {
+    api.seed.namespace(`d-down`);
+    api.seed.pod(`d-down`, `p`, spec(`127.0.0.1:1/team/app:v1`), {waiting: `ErrImagePull`});
+    assert.equal((await only(`d-down`)).id, `registry-unreachable`);
+  });
+
+  test(`an image that pulls now: the failure was transient`, async () => {
+    api.seed.namespace(`d-now`);
+    api.seed.secret(`d-now`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-now`, `p`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}), {waiting: `ImagePullBackOff`});
+    assert.equal((await only(`d-now`)).id, `pulls-now`);
+  });
+
+  test(`a named pod is diagnosed alone, as readable text`, async () => {
+    const result = await runCli([`doctor`, `p`, `--kubeconfig`, api.kubeconfigPath, `-n`, `d-sa`]);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^pod d-sa\/p, container app: ImagePullBackOff for /);
+    assert.match(result.stdout, /\n {2}fix:\n {4}kubectl pullsecret attach regcred -n d-sa --service-account builder\n/);
+  });
+
+  test(`a named pod that does not exist is one error line`, async () => {
+    const result = await runCli([`doctor`, `nope`, `--kubeconfig`, api.kubeconfigPath, `-n`, `d-sa`]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `error: pod "nope" not found in namespace d-sa\n`);
+  });
+
+  test(`-A finds failing pods in every namespace`, async () => {
+    const result = await runCli([`doctor`, `-A`, `--kubeconfig`, api.kubeconfigPath, `-o`, `json`]);
+    const report = JSON.parse(result.stdout) as DoctorReport;
+    assert.ok(new Set(report.pods.map(pod => pod.namespace)).size >= 10);
+    assert.equal(result.code, 1);
+  });
+});
