@@ -58,7 +58,14 @@ export type RequestDescription = {
 };
 
 /** The `Status` fields of an error response, or a synthesized status for bodies that are not one. */
-export type StatusBody = {code: number; reason: string; message: string};
+export type StatusBody = {code: number; reason: string; message: string; synthesized?: boolean};
+
+// The reasons client-go's NewGenericServerResponse gives to bare HTTP statuses.
+const GENERIC_REASONS: Record<number, string> = {
+  400: `BadRequest`, 401: `Unauthorized`, 403: `Forbidden`, 404: `NotFound`, 405: `MethodNotAllowed`, 406: `NotAcceptable`,
+  409: `Conflict`, 410: `Expired`, 413: `RequestEntityTooLarge`, 415: `UnsupportedMediaType`, 422: `Invalid`,
+  429: `TooManyRequests`, 500: `InternalError`, 503: `ServiceUnavailable`, 504: `Timeout`,
+};
 
 /** Parses a response body as a `Status`; falls back to the HTTP status text without quoting the body. */
 export function parseStatus(httpStatus: number, statusText: string, body: string): StatusBody {
@@ -67,14 +74,14 @@ export function parseStatus(httpStatus: number, statusText: string, body: string
     if (parsed && parsed.kind === `Status`) {
       return {
         code: typeof parsed.code === `number` && parsed.code > 0 ? parsed.code : httpStatus,
-        reason: typeof parsed.reason === `string` && parsed.reason !== `` ? parsed.reason : statusText.replace(/\s+/g, ``),
+        reason: typeof parsed.reason === `string` && parsed.reason !== `` ? parsed.reason : GENERIC_REASONS[httpStatus] ?? `Unknown`,
         message: truncate(typeof parsed.message === `string` ? parsed.message : statusText, 400),
       };
     }
   } catch {
     // Not JSON: a proxy or load balancer answered; its body is not shown.
   }
-  return {code: httpStatus, reason: statusText.replace(/\s+/g, ``) || `Unknown`, message: `the server answered HTTP ${httpStatus} ${statusText}`.trim()};
+  return {code: httpStatus, reason: GENERIC_REASONS[httpStatus] ?? `Unknown`, message: `the server answered HTTP ${httpStatus} ${statusText}`.trim(), synthesized: true};
 }
 
 /** Builds the error for a failed API call: 401 → exit 3, anything else → `KubeApiError`. */
@@ -105,7 +112,7 @@ function summarize(request: RequestDescription, status: StatusBody): string {
     const scope = where === `` || request.namespace === undefined ? `cluster-wide, granted by a ClusterRoleBinding` : `in namespace "${request.namespace}"`;
     return `${action}: forbidden${user === undefined ? `` : ` for user "${user}"`} (needs RBAC verb "${request.verb}" on "${qualified}" ${scope}); ask a cluster admin or use a context with more rights`;
   }
-  return `${action}: ${status.message} (${status.reason || `HTTP ${status.code}`})`;
+  return status.synthesized ? `${action}: ${status.message}` : `${action}: ${status.message} (${status.reason})`;
 }
 
 /** Turns a transport failure into a one-line `ClusterUnreachableError` naming the server and the cause. */

@@ -60,7 +60,7 @@ export class KubeClusterSession implements ClusterSession {
     const items: KubeObject[] = [];
     let token: string | undefined;
     let paginate = limit > 0;
-    do {
+    for (;;) {
       const query = new URLSearchParams();
       if (options.labelSelector)
         query.set(`labelSelector`, options.labelSelector);
@@ -88,7 +88,9 @@ export class KubeClusterSession implements ClusterSession {
         items.push(withKind(resource, item));
       const next = page.metadata?.continue;
       token = paginate && typeof next === `string` && next !== `` ? next : undefined;
-    } while (token !== undefined);
+      if (token === undefined)
+        break;
+    }
     return items;
   }
 
