@@ -68,6 +68,13 @@ process.on(`exit`, () => {
   }
 });
 
+/**
+ * Runs `docker-registry serve` under a tiny sh watchdog: the registry is stopped (SIGTERM) as soon as
+ * our end of the watchdog's stdin closes, which the kernel does whenever this process dies, even by
+ * SIGKILL or a test-runner timeout, when no `exit` handler runs. The sh exits when the registry exits.
+ */
+const WATCHDOG = `exec 3<&0; docker-registry serve "$0" </dev/null & pid=$!; (read _ <&3; kill $pid 2>/dev/null) & wait $pid`;
+
 /** Throws a clear message when the Debian packages the harness needs are missing. */
 function requireTools(): void {
   for (const [tool, pkg] of [[`docker-registry`, `docker-registry`], [`htpasswd`, `apache2-utils`], [`openssl`, `openssl`]]) {
@@ -137,7 +144,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
     return;
   }
   const exited = new Promise<void>(resolve => child.once(`exit`, () => resolve()));
-  child.kill(`SIGTERM`);
+  // Closing the watchdog's stdin makes it SIGTERM the registry; the watchdog then exits with it.
+  child.stdin?.end();
   const timer = setTimeout(() => child.kill(`SIGKILL`), 3000);
   await exited;
   clearTimeout(timer);
@@ -185,7 +193,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
         bundle: tls?.signer.certFile,
       }));
       const log = fs.openSync(logFile, `w`);
-      child = spawn(`docker-registry`, [`serve`, configFile], {stdio: [`ignore`, log, log]});
+      child = spawn(`sh`, [`-c`, WATCHDOG, configFile], {stdio: [`pipe`, log, log]});
       fs.closeSync(log);
       liveChildren.add(child);
       const url = `${scheme}://127.0.0.1:${port}`;
