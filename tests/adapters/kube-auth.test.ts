@@ -118,6 +118,22 @@ test(`tls-server-name verifies the certificate against that name`, async () => {
   assert.equal(await whoAmI(file), `readonly`);
 });
 
+test(`a certificate that does not match the server name is a TLS error naming the fix`, async () => {
+  const file = kubeconfig(`wrong-name`, {[`certificate-authority`]: api.caFile, [`tls-server-name`]: `api.wrong.example`}, {token: api.tokens.readonly});
+  const session = await connectCluster({kubeconfig: file});
+  await assert.rejects(session.list(`namespaces`), (error: Error) => {
+    assert.ok(error instanceof ClusterUnreachableError);
+    assert.match(error.message, /TLS error: the server certificate is not valid for this host .*set tls-server-name$/);
+    return true;
+  });
+});
+
+test(`an https:// URL pointing at a plain http server says the server does not speak TLS`, async () => {
+  const file = kubeconfig(`https-to-http`, {server: api.httpUrl!.replace(`http:`, `https:`), [`insecure-skip-tls-verify`]: true}, {token: api.tokens.readonly});
+  const session = await connectCluster({kubeconfig: file});
+  await assert.rejects(session.list(`namespaces`), (error: Error) => error instanceof ClusterUnreachableError && /TLS handshake failed: the server does not speak TLS \(is it http:\/\/ rather than https:\/\/\?\)/.test(error.message));
+});
+
 test(`an exec credential plugin (relative command) supplies the token and gets KUBERNETES_EXEC_INFO`, async () => {
   const marker = path.join(dir, `exec-marker`);
   const file = kubeconfig(`exec`, {[`certificate-authority`]: api.caFile}, {
