@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {makeRegistryProbe} from '../../sources/adapters/registry/probe.ts';
+import {realmDecision} from '../../sources/core/registry/policy.ts';
 import type {BasicCredential} from '../../sources/core/ports.ts';
 import {makeCa, makeServerCert} from '../helpers/registry/certs.ts';
 import type {TestCa} from '../helpers/registry/certs.ts';
@@ -262,6 +263,12 @@ describe(`hostile bodies and challenges`, () => {
       assert.equal(check.outcome, `denied`, challenge);
       assert.match(check.detail, /no usable WWW-Authenticate challenge/, challenge);
     }
+  });
+
+  test(`a token realm on plain HTTP at a non-loopback host is refused (decided on the name, nothing is contacted)`, () => {
+    const decision = realmDecision(`http://auth.registry.example/token`, `registry.example:443`, {withCredentials: true});
+    assert.equal(decision.allowed, false);
+    assert.match(decision.allowed ? `` : decision.reason, /plain HTTP on a non-loopback host/);
   });
 
   test(`a realm that is not a URL is unavailable`, async t => {

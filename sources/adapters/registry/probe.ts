@@ -50,6 +50,7 @@ const SMALL_BODY_LIMIT = 1024 * 1024;
 /** containerd's manifest size limit. */
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
+const DOCKER_HUB_API_HOST = `registry-1.docker.io`;
 /** Token servers may say less; clients treat anything below 60 s as 60 s (R3.5). */
 const MIN_TOKEN_LIFETIME_S = 60;
 /** Node error codes meaning "the peer does not speak TLS" (a plain-HTTP server answered our ClientHello). */
@@ -225,7 +226,8 @@ class HttpRegistryProbe implements RegistryProbe {
       return this.#final401(target, response, auth, credential);
 
     let errors = parseRegistryErrors(response.body.toString(`utf8`));
-    if ((response.status === 403 || response.status === 404) && errors.length === 0) {
+    // Docker Hub counts manifest GETs against the pull quota (R3.8), so it only ever gets HEADs.
+    if ((response.status === 403 || response.status === 404) && errors.length === 0 && host !== DOCKER_HUB_API_HOST) {
       // A HEAD answer has no body: GET once for the registry's error code and message (containerd does this for 403).
       const detailed = await this.#manifestRequest(`GET`, host, path, auth);
       if (detailed.status === response.status)
@@ -502,6 +504,6 @@ class HttpRegistryProbe implements RegistryProbe {
 /** Docker Hub's image host is not its API host (R3.8); every other host is dialled as written. */
 function dialHost(host: string): string {
   const lower = host.toLowerCase();
-  return lower === `docker.io` || lower === `index.docker.io` ? `registry-1.docker.io` : host;
+  return lower === `docker.io` || lower === `index.docker.io` ? DOCKER_HUB_API_HOST : host;
 }
 
