@@ -277,7 +277,9 @@ class HttpRegistryProbe implements RegistryProbe {
     const token = await this.#token(host, challenge, credential, scopes, fresh);
     secrets.push(token);
     this.#requireSafeChannel(host);
-    return {authorization: `Bearer ${token}`, credentialSent: credential !== null, scheme: `bearer`};
+    // An all-empty credential fetched its token anonymously (R3.4), so nothing of it was sent.
+    const sentSecret = credential !== null && (credential.username !== `` || credential.password !== ``);
+    return {authorization: `Bearer ${token}`, credentialSent: sentSecret, scheme: `bearer`};
   }
 
   /** Credentials (and tokens) go only over HTTPS or to loopback. */
