@@ -28,7 +28,7 @@ export function parseGoJson(text: string): {ok: true; value: JsonNode} | {ok: fa
   const reader = new Reader(text);
   try {
     reader.skipSpace();
-    const value = reader.value(0);
+    const value = reader.value();
     reader.skipSpace();
     if (reader.pos < text.length)
       reader.fail(`unexpected data after the top-level value`);
@@ -86,13 +86,80 @@ class Reader {
     }
   }
 
-  value(depth: number): JsonNode {
-    if (depth >= MAX_DEPTH)
-      this.fail(`exceeded max depth`);
-    const c = this.text[this.pos];
+  /** One JSON value, parsed with an explicit stack so that deep nesting cannot overflow the call stack. */
+  value(): JsonNode {
+    type Frame = {node: JsonNode & ({kind: `object`} | {kind: `array`}); name?: string};
+    const stack: Frame[] = [];
+    for (;;) {
+      // Parse a value; containers push a frame and continue with their first member.
+      let done: JsonNode;
+      const c = this.text[this.pos];
+      if (c === `{` || c === `[`) {
+        if (stack.length + 1 > MAX_DEPTH)
+          this.fail(`exceeded max depth`);
+        this.pos++;
+        this.skipSpace();
+        const node: Frame[`node`] = c === `{` ? {kind: `object`, members: []} : {kind: `array`, items: []};
+        const close = c === `{` ? `}` : `]`;
+        if (this.text[this.pos] === close) {
+          this.pos++;
+          done = node;
+        } else {
+          const frame: Frame = {node};
+          if (node.kind === `object`)
+            frame.name = this.memberName();
+          stack.push(frame);
+          this.skipSpace();
+          continue;
+        }
+      } else {
+        done = this.scalar(c);
+      }
+      // Attach the finished value to its parents, closing every container that ends here.
+      for (;;) {
+        const frame = stack.at(-1);
+        if (!frame)
+          return done;
+        if (frame.node.kind === `object`)
+          frame.node.members.push([frame.name!, done]);
+        else
+          frame.node.items.push(done);
+        this.skipSpace();
+        const next = this.text[this.pos];
+        const close = frame.node.kind === `object` ? `}` : `]`;
+        if (next === `,`) {
+          this.pos++;
+          this.skipSpace();
+          if (frame.node.kind === `object`) {
+            frame.name = this.memberName();
+            this.skipSpace();
+          }
+          break;
+        }
+        if (next !== close)
+          this.fail(`expected ',' or '${close}' after ${frame.node.kind === `object` ? `object value` : `array element`}`);
+        this.pos++;
+        stack.pop();
+        done = frame.node;
+      }
+    }
+  }
+
+  /** An object member's name and the colon after it. */
+  memberName(): string {
+    if (this.text[this.pos] !== `"`)
+      this.fail(`expected a string object key`);
+    const name = this.string();
+    this.skipSpace();
+    if (this.text[this.pos] !== `:`)
+      this.fail(`expected ':' after object key`);
+    this.pos++;
+    this.skipSpace();
+    return name;
+  }
+
+  scalar(c: string | undefined): JsonNode {
     switch (c) {
-      case `{`: return this.object(depth);
-      case `[`: return this.array(depth);
       case `"`: return {kind: `string`, value: this.string()};
       case `t`: this.literal(`true`); return {kind: `bool`, value: true};
       case `f`: this.literal(`false`); return {kind: `bool`, value: false};
@@ -169,60 +236,6 @@ class Reader {
           this.fail(`invalid escape in string`);
       }
       start = this.pos;
-    }
-  }
-
-  object(depth: number): JsonNode {
-    this.pos++;
-    const members: Array<[string, JsonNode]> = [];
-    this.skipSpace();
-    if (this.text[this.pos] === `}`) {
-      this.pos++;
-      return {kind: `object`, members};
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.text[this.pos] !== `"`)
-        this.fail(`expected a string object key`);
-      const name = this.string();
-      this.skipSpace();
-      if (this.text[this.pos] !== `:`)
-        this.fail(`expected ':' after object key`);
-      this.pos++;
-      this.skipSpace();
-      members.push([name, this.value(depth + 1)]);
-      this.skipSpace();
-      const c = this.text[this.pos];
-      this.pos++;
-      if (c === `}`)
-        return {kind: `object`, members};
-      if (c !== `,`) {
-        this.pos--;
-        this.fail(`expected ',' or '}' after object value`);
-      }
-    }
-  }
-
-  array(depth: number): JsonNode {
-    this.pos++;
-    const items: JsonNode[] = [];
-    this.skipSpace();
-    if (this.text[this.pos] === `]`) {
-      this.pos++;
-      return {kind: `array`, items};
-    }
-    for (;;) {
-      this.skipSpace();
-      items.push(this.value(depth + 1));
-      this.skipSpace();
-      const c = this.text[this.pos];
-      this.pos++;
-      if (c === `]`)
-        return {kind: `array`, items};
-      if (c !== `,`) {
-        this.pos--;
-        this.fail(`expected ',' or ']' after array element`);
-      }
     }
   }
 }

@@ -311,10 +311,16 @@ export function parseDockerConfigFile(text: string, source: string): DockerConfi
   }
   const docs = Array.isArray(documents) ? documents : [documents];
   const values: unknown[] = [];
-  for (const doc of docs as Array<{errors: Array<{message: string}>; toJS: () => unknown}>) {
+  for (const doc of docs as Array<{errors: Array<{message: string}>; toJS: (options?: {maxAliasCount?: number}) => unknown}>) {
     if (doc.errors.length > 0)
       return fail(`is neither valid JSON (${json.error}) nor valid YAML (${firstLine(doc.errors[0]!.message)})`);
-    const value = doc.toJS();
+    let value: unknown;
+    try {
+      // toJS throws on YAML-level problems such as an unresolved alias or an alias bomb.
+      value = doc.toJS({maxAliasCount: 100});
+    } catch (error) {
+      return fail(`is not valid YAML (${firstLine(error instanceof Error ? error.message : String(error))})`);
+    }
     if (value !== null && value !== undefined)
       values.push(value);
   }

@@ -63,7 +63,7 @@ const DIGEST_HEX_LENGTHS: Record<string, number> = {sha256: 64, sha384: 96, sha5
 export function parseImageReference(input: string): {ok: true; ref: ImageRef} | {ok: false; error: string} {
   const parsed = parseNormalizedNamed(input);
   if (`error` in parsed)
-    return {ok: false, error: `couldn't parse image reference ${goQuote(input)}: ${parsed.error}`};
+    return {ok: false, error: `couldn't parse image reference ${goQuote(input)}: ${escapeControls(parsed.error)}`};
   const {domain, path, tag, digest} = parsed;
   const lookup = `${domain}/${path}`;
   const ref: ImageRef = {
@@ -178,7 +178,12 @@ function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
 }
 
+/** Control characters (and U+2028/2029) escaped, so that an error quoting the input stays one line. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, char => JSON.stringify(char).slice(1, -1).replace(/^\u2028$/, `\\u2028`).replace(/^\u2029$/, `\\u2029`));
+}
+
 /** Go's %q for printable text; control characters are escaped so an error stays one line. */
 function goQuote(text: string): string {
-  return JSON.stringify(text);
+  return JSON.stringify(text).replace(/[\u007f\u2028\u2029]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
 }
