@@ -42,10 +42,29 @@ try {
     makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: true});
     const os = windows ? `windows` : process.platform;
     const arch = process.arch === `x64` ? `amd64` : process.arch;
-    await injectBlob({node: process.execPath, blob, output: binary, strip: stripTool(os, arch), macho: process.platform === `darwin`});
+    // node.exe is Authenticode-signed and injection would leave that signature invalid: remove it first where signtool exists.
+    let base = process.execPath;
+    if (windows && hasProgram(`signtool`)) {
+      base = path.join(path.dirname(BUNDLE), `node-unsigned.exe`);
+      fs.copyFileSync(process.execPath, base);
+      run(`signtool`, [`remove`, `/s`, base]);
+    } else if (windows) {
+      process.stderr.write(`build: note: signtool is not on PATH, so ${BINARY_NAME}.exe keeps node.exe's signature, which injection invalidates\n`);
+    }
+    // macOS: as Node's SEA docs say, drop node's signature before injecting and sign ad hoc afterwards
+    // (Apple silicon refuses to run unsigned code).
+    const codesign = process.platform === `darwin` && hasProgram(`codesign`);
+    if (codesign) {
+      base = path.join(path.dirname(BUNDLE), `node-unsigned`);
+      fs.copyFileSync(process.execPath, base);
+      run(`codesign`, [`--remove-signature`, base]);
+    }
+    await injectBlob({node: base, blob, output: binary, strip: stripTool(os, arch), macho: process.platform === `darwin`});
     fs.rmSync(blob);
-    if (windows && hasProgram(`signtool`))
-      process.stderr.write(`build: note: ${BINARY_NAME}.exe carries node's now-invalid signature; re-sign it or run \`signtool remove /s\` on node.exe before building\n`);
+    if (base !== process.execPath)
+      fs.rmSync(base);
+    if (codesign)
+      run(`codesign`, [`--sign`, `-`, `--force`, binary]);
     step(`wrote ${path.relative(ROOT, binary)} (${fs.statSync(binary).size.toLocaleString(`en`)} bytes)`);
 
     const completion = path.join(DIST, windows ? `${COMPLETION_NAME}.cmd` : COMPLETION_NAME);
