@@ -322,19 +322,11 @@ function stripDirectives(value: any): any {
 
 function mergeListValues(original: any[], patch: any[], list: NonNullable<Schema[`list`]>, order: any[] | undefined): any[] {
   const key = list.mergeKey;
-  if (key === undefined) {
-    // Primitive merge list (e.g. finalizers): union, server order first.
-    const out = [...original];
-    for (const v of patch) {
-      if (!out.some(x => jsonEqual(x, v)))
-        out.push(v);
-    }
-    return out;
-  }
   if (patch.some(p => isObject(p) && p.$patch === `replace`))
     return stripDirectives(patch.filter(p => !(isObject(p) && p.$patch === `replace`)));
 
-  const keyOf = (v: any) => (isObject(v) ? JSON.stringify(v[key]) : JSON.stringify(v));
+  // Primitive merge lists (e.g. finalizers) are keyed by the value itself.
+  const keyOf = (v: any) => (key !== undefined && isObject(v) ? JSON.stringify(v[key]) : JSON.stringify(v));
   const deleted = new Set(patch.filter(p => isObject(p) && p.$patch === `delete`).map(keyOf));
   const server = original.filter(v => !deleted.has(keyOf(v)));
   const serverIndex = new Map(server.map((v, i) => [keyOf(v), i]));
@@ -344,7 +336,7 @@ function mergeListValues(original: any[], patch: any[], list: NonNullable<Schema
   for (const p of patch) {
     if (isObject(p) && p.$patch === `delete`)
       continue;
-    if (isObject(p) && !(key in p))
+    if (key !== undefined && isObject(p) && !(key in p))
       throw new PatchError(`map: ${JSON.stringify(p)} does not contain declared merge key: ${key}`);
     const k = keyOf(p);
     const base = patched.get(k) ?? server[serverIndex.get(k) ?? -1];
