@@ -29,7 +29,7 @@ export class ExplainCommand extends KubeCommand {
     ],
   };
 
-  images = Option.Rest({required: 1});
+  images = Option.Rest({name: `IMAGE`, required: 1});
   dockerConfigs = Option.Array(`--docker-config`, {description: `a Docker config.json, .dockercfg or Secret manifest file used as one pull secret (repeatable, in order); no cluster needed`});
   secrets = Option.Array(`--secret`, {description: `a pull secret in the namespace, as the pod's own imagePullSecrets (repeatable, in order)`});
   serviceAccount = Option.String(`--service-account`, {description: `the ServiceAccount whose imagePullSecrets pods get at creation (default: default)`});
