@@ -83,19 +83,23 @@ export class AddCommand extends CredentialCommand {
     }
 
     const results = await this.addEverywhere(read.credentials, scope, dryRun, attach);
-    const objects = results.flatMap(result => result.object ? [result.object] : []);
+    return this.printResults(results, format, dryRun);
+  }
+
+  /**
+   * Objects on stdout for -o; on stderr kubectl-style status lines (one per namespace in a fan-out,
+   * then a summary). With -o, kubectl prints no status line, so only warnings, failures and the
+   * fan-out summary remain. Exit 1 when any namespace failed.
+   */
+  private printResults(results: Array<{report: NamespaceReport; object?: KubeObject}>, format: ObjectFormat | undefined, dryRun: DryRun): number {
+    // The report document's kind does not reach the human lines; add prints objects, not the document.
     const report = buildReport(`AttachResult`, this.name, dryRun, results.map(result => result.report));
     const lines = humanLines(report, {verbPastTense: `added`});
-    if (format) {
-      printObjects(objects, format, this.context.stdout);
-      // With -o, kubectl prints no status line; keep warnings, failures and the fan-out summary.
-      const singleOk = report.results.length === 1 && report.results[0]!.status === `ok`;
-      for (const line of singleOk ? lines.filter(line => line.startsWith(`warning:`)) : lines)
-        this.context.stderr.write(`${line}\n`);
-    } else {
-      for (const line of lines)
-        this.context.stderr.write(`${line}\n`);
-    }
+    if (format)
+      printObjects(results.flatMap(result => result.object ? [result.object] : []), format, this.context.stdout);
+    const singleOk = report.results.length === 1 && report.results[0]!.status === `ok`;
+    for (const line of format && singleOk ? lines.filter(line => line.startsWith(`warning:`)) : lines)
+      this.context.stderr.write(`${line}\n`);
     return report.summary.failed > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
@@ -203,6 +207,8 @@ export function parseAttach(value: string | boolean | undefined): `default` | `a
   const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
   if (names.length === 0)
     throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
+  if (names.includes(`all`))
+    throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
   for (const name of names) {
     if (name.length > 253 || !SUBDOMAIN_RE.test(name))
       throw new UsageError(`invalid ServiceAccount name "${name}" in --attach`);

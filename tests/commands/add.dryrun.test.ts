@@ -143,6 +143,9 @@ const badInputs: Array<[string, string[], RegExp, {stdin?: string}?]> = [
   [`an empty password`, [`--docker-username=u`, `--docker-password-stdin`], /^error: the password is empty$/m, {stdin: `\n`}],
   [`an unknown --dry-run value`, [`--docker-username=u`, `--docker-password=p`, `--dry-run=maybe`], /^error: invalid value "maybe" for --dry-run/m],
   [`an unknown output format`, [`--docker-username=u`, `--docker-password=p`, `-o`, `wide`], /^error: unsupported output format "wide"/m],
+  [`--attach=all mixed with names`, [`--docker-username=u`, `--docker-password=p`, `--attach=all,ci`], /^error: --attach=all means every ServiceAccount/m],
+  [`--from-docker-config with --from-podman-auth`, [`--from-docker-config`, `--from-podman-auth`], /^error: --from-docker-config and --from-podman-auth cannot be combined/m],
+  [`--dry-run=client with -A`, [`--docker-username=u`, `--docker-password=p`, `-A`], /^error: --dry-run=client cannot list namespaces for -A/m],
   [`--registry without a config file`, [`--docker-username=u`, `--docker-password=p`, `--registry`, `ghcr.io`], /^error: --registry only applies with --from-docker-config/m],
 ];
 for (const [what, flags, message, options] of badInputs) {
