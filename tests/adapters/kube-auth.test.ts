@@ -90,6 +90,12 @@ test(`a client key that does not match its certificate is a one-line kubeconfig 
   await assert.rejects(connectCluster({kubeconfig: file}), (error: Error) => error instanceof PullSecretError && /client certificate or key of user "u" cannot be used/.test(error.message) && !/\n/.test(error.message));
 });
 
+test(`a client certificate without its key is a one-line kubeconfig error`, async () => {
+  const cert = api.issueClientCert(`readonly`);
+  const file = kubeconfig(`client-cert-no-key`, {[`certificate-authority`]: api.caFile}, {[`client-certificate`]: cert.certFile});
+  await assert.rejects(connectCluster({kubeconfig: file}), /has a client certificate without its key; set both client-certificate and client-key$/);
+});
+
 test(`certificate-authority-data inline and a relative certificate-authority file both verify the server`, async () => {
   assert.equal(await whoAmI(kubeconfig(`ca-data`, {[`certificate-authority-data`]: Buffer.from(api.caPem).toString(`base64`)}, {token: api.tokens.admin})), `admin`);
   const file = kubeconfig(`ca-file`, {[`certificate-authority`]: `pki/ca.crt`}, {token: api.tokens.admin});

@@ -1,8 +1,11 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFile} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
+import {stringify} from 'yaml';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 
@@ -11,6 +14,7 @@ import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 
 const run = promisify(execFile);
 const ROOT = path.join(import.meta.dirname, `../..`);
+const PLUGIN = path.join(import.meta.dirname, `../corpus/kubeconfig/exec-credential.sh`);
 const HOOK = `data:text/javascript,${encodeURIComponent(`
 import {registerHooks} from 'node:module';
 registerHooks({resolve(specifier, context, next) {
@@ -43,7 +47,25 @@ for (const args of [[`--help`], [`version`], [`add`, `regcred`, `--docker-server
   });
 }
 
-test(`opening a session with a token user loads @kubernetes/client-node`, async () => {
+test(`a session of a token user does not load @kubernetes/client-node either`, async () => {
   const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`], {KUBECONFIG: api.kubeconfigPath});
+  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
+  assert.doesNotMatch(stderr, /LOADED @kubernetes\/client-node/);
+});
+
+test(`a session of an exec-plugin user loads @kubernetes/client-node`, async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const file = path.join(dir, `kubeconfig`);
+  fs.writeFileSync(file, stringify({
+    apiVersion: `v1`,
+    kind: `Config`,
+    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
+    users: [{name: `u`, user: {exec: {apiVersion: `client.authentication.k8s.io/v1beta1`, command: PLUGIN, env: [{name: `PULLSECRET_TEST_TOKEN`, value: api.tokens.admin}]}}}],
+    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
+    [`current-context`]: `ctx`,
+  }));
+  const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
+  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
   assert.match(stderr, /LOADED @kubernetes\/client-node/);
 });
