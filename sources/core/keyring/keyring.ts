@@ -85,6 +85,8 @@ export type Keyring = {
   invalid: RejectedKey[];
   /** Normalized keys that several raw keys of ONE source map to: Go map order makes their order random. */
   collisions: Map<string, {source: string; keys: string[]}[]>;
+  /** Each normalized key parsed once, as URLsMatch re-parses it on every lookup. */
+  parsed: Map<string, ParsedUrl>;
 };
 
 /** The key the Docker Hub fallback uses (keyring.go defaultRegistryHost). */
@@ -126,7 +128,8 @@ export function buildKeyring(sources: KeyringSource[]): Keyring {
     }
   });
   const index = [...creds.keys()].sort(compareBytes).reverse();
-  return {index, creds, invalid, collisions};
+  const parsed = new Map(index.map(key => [key, parseSchemeless(key)]));
+  return {index, creds, invalid, collisions, parsed};
 }
 
 /** Go's byte-wise string order (UTF-8 byte order equals code point order). */
@@ -157,31 +160,44 @@ export function isDefaultRegistryMatch(image: string): boolean {
 
 type MatchVerdict = {matched: true} | {matched: false; reason: RejectionReason; detail: string};
 
+/** A schemeless URL parsed as URLsMatch needs it (url.Parse of `https://` + text, then splitURL). */
+type ParsedUrl = {labels: string[]; port: string; path: string} | {error: string};
+
+function parseSchemeless(text: string): ParsedUrl {
+  const url = goParseUrl(`https://${text}`);
+  if (`error` in url)
+    return url;
+  return {...goSplitHost(url.host), path: url.path};
+}
+
 /** keyring.go URLsMatchStr(key, target), with the reason when it does not match. */
 export function urlsMatch(key: string, target: string): MatchVerdict {
-  const globUrl = goParseUrl(`https://${key}`);
-  if (`error` in globUrl)
-    return {matched: false, reason: `invalid-key`, detail: `the key is not a valid URL (${globUrl.error})`};
-  const targetUrl = goParseUrl(`https://${target}`);
-  if (`error` in targetUrl)
-    return {matched: false, reason: `host`, detail: `the image name is not a valid URL (${targetUrl.error})`};
-  const glob = goSplitHost(globUrl.host);
-  const tgt = goSplitHost(targetUrl.host);
+  return matchParsed(parseSchemeless(key), parseSchemeless(target));
+}
+
+function matchParsed(glob: ParsedUrl, tgt: ParsedUrl): MatchVerdict {
+  if (`error` in glob)
+    return {matched: false, reason: `invalid-key`, detail: `the key is not a valid URL (${glob.error})`};
+  if (`error` in tgt)
+    return {matched: false, reason: `host`, detail: `the image name is not a valid URL (${tgt.error})`};
   if (glob.port !== tgt.port)
     return {matched: false, reason: `port`, detail: `port ${describePort(glob.port)} of the key differs from port ${describePort(tgt.port)} of the image`};
   if (glob.labels.length !== tgt.labels.length)
     return {matched: false, reason: `label-count`, detail: `the key's host has ${glob.labels.length} dot-separated label${glob.labels.length === 1 ? `` : `s`}, the image's host ${tgt.labels.length}`};
-  if (!targetUrl.path.startsWith(globUrl.path))
-    return {matched: false, reason: caseOnly(globUrl.path, targetUrl.path) ? `case` : `path`, detail: `the key's path ${JSON.stringify(globUrl.path)} is not a prefix of the image's path ${JSON.stringify(targetUrl.path)}${caseOnly(globUrl.path, targetUrl.path) ? ` (matching is case-sensitive)` : ``}`};
+  if (!tgt.path.startsWith(glob.path))
+    return {matched: false, reason: caseOnly(glob.path, tgt.path) ? `case` : `path`, detail: `the key's path ${JSON.stringify(glob.path)} is not a prefix of the image's path ${JSON.stringify(tgt.path)}${caseOnly(glob.path, tgt.path) ? ` (matching is case-sensitive)` : ``}`};
   for (let i = 0; i < glob.labels.length; i++) {
-    const result = goFilepathMatch(glob.labels[i]!, tgt.labels[i]!);
+    const pattern = glob.labels[i]!;
+    const label = tgt.labels[i]!;
+    // Fast path: a label without glob characters matches only itself.
+    const result = GLOB_CHARS.test(pattern) ? goFilepathMatch(pattern, label) : {matched: pattern === label};
     if (result.badPattern)
-      return {matched: false, reason: `bad-pattern`, detail: `the key's host label ${JSON.stringify(glob.labels[i])} is a malformed glob pattern`};
+      return {matched: false, reason: `bad-pattern`, detail: `the key's host label ${JSON.stringify(pattern)} is a malformed glob pattern`};
     if (!result.matched) {
-      const lower = goFilepathMatch(glob.labels[i]!.toLowerCase(), tgt.labels[i]!.toLowerCase());
+      const lower = goFilepathMatch(pattern.toLowerCase(), label.toLowerCase());
       if (lower.matched)
-        return {matched: false, reason: `case`, detail: `host label ${JSON.stringify(glob.labels[i])} differs from ${JSON.stringify(tgt.labels[i])} only in case (matching is case-sensitive)`};
-      return {matched: false, reason: `host`, detail: `host label ${JSON.stringify(glob.labels[i])} does not match ${JSON.stringify(tgt.labels[i])}`};
+        return {matched: false, reason: `case`, detail: `host label ${JSON.stringify(pattern)} differs from ${JSON.stringify(label)} only in case (matching is case-sensitive)`};
+      return {matched: false, reason: `host`, detail: `host label ${JSON.stringify(pattern)} does not match ${JSON.stringify(label)}`};
     }
   }
   return {matched: true};
@@ -218,8 +234,9 @@ function lookupOne(keyring: Keyring, target: string): CredentialLookup {
   const rejected: RejectedKey[] = [...keyring.invalid];
   const warnings: string[] = [];
   const unmatched: Array<{key: string; verdict: MatchVerdict & {matched: false}}> = [];
+  const parsedTarget = parseSchemeless(target);
   for (const key of keyring.index) {
-    const verdict = urlsMatch(key, target);
+    const verdict = matchParsed(keyring.parsed.get(key) ?? parseSchemeless(key), parsedTarget);
     if (verdict.matched) {
       const host = key.split(`/`)[0]!;
       for (const stored of keyring.creds.get(key)!)
