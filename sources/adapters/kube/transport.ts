@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import zlib from 'node:zlib';
+import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 
 /** One request as the session builds it. */
@@ -166,7 +167,7 @@ export class Transport {
       const requestHeaders: Record<string, string> = {
         Accept: `application/json`,
         [`Accept-Encoding`]: `gzip`,
-        [`User-Agent`]: `kubectl-pullsecret`,
+        [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
         ...headers,
       };
       if (request.body !== undefined) {
