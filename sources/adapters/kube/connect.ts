@@ -96,6 +96,8 @@ function makeAgent(cluster: ResolvedCluster, credentials: Credentials, env: Reco
 /**
  * `proxy-url` applies to every request of the cluster; otherwise kubectl (Go's ProxyFromEnvironment)
  * honours HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment and never proxies loopback addresses.
+ * Node's built-in proxy support does the CONNECT tunnel. One difference from kubectl: an https:// proxy's
+ * own certificate is checked against Node's trust store (plus NODE_EXTRA_CA_CERTS), not the cluster CA.
  */
 function proxyEnvironment(cluster: ResolvedCluster, env: Record<string, string | undefined>): http.ProxyEnv | undefined {
   if (cluster.proxyUrl)
