@@ -27,7 +27,9 @@ export class ListCommand extends ScopedCommand {
       .dockerconfigjson, which the kubelet ignores) with its registries and the ServiceAccounts, workloads and pods
       that reference it. STATUS is ok, orphan (nothing references it), invalid (type/key mismatch, unparseable, no
       usable credentials), expiring (token expires within 24 hours) or expired. References to secrets that do not
-      exist are listed as dangling. -A reads one cluster-wide list per kind. Exit code 0 whatever is found.
+      exist are listed as dangling. -A reads one cluster-wide list per kind and, being read-only, also shows namespaces
+      annotated pullsecret.kubectl.io/ignore=true (--namespaces/--namespace-selector skip them, as the other commands
+      do). Exit code 0 whatever is found.
     `,
     examples: [
       [`Audit the current namespace`, `$0 list`],
