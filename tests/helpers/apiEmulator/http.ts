@@ -16,7 +16,7 @@ import {forbiddenMessage, type Authorizer, type User} from './rbac.ts';
 import type {Faults} from './faults.ts';
 import {checkSecretEncoding} from './admission.ts';
 import {toTable, wantsTable} from './table.ts';
-import type {Rest} from './rest.ts';
+import {listJson, type Rest} from './rest.ts';
 import {parseFieldSelector, parseLabelSelector} from './selectors.ts';
 import type {WatchEvent} from './store.ts';
 
@@ -76,7 +76,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, code: number, body: unknown, contentType = `application/json`, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = typeof body === `string` ? body : JSON.stringify(body);
   res.writeHead(code, {'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': `no-cache, private`, ...headers});
   res.end(text);
 }
@@ -317,7 +317,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       const listMeta = verb === `list` ? obj.metadata : {resourceVersion: obj.metadata?.resourceVersion};
       return send(res, code, toTable(def, items, listMeta, query.get(`includeObject`), deps.now()), `application/json;as=Table;v=v1;g=meta.k8s.io`);
     }
-    return send(res, code, obj);
+    return send(res, code, verb === `list` ? listJson(obj) : obj);
   };
 
   switch (verb) {

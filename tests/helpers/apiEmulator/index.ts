@@ -19,6 +19,7 @@
  *                                          `namespace` is set on that context)
  *   api.objects(resource, namespace?)   deep copies of stored objects (no HTTP)
  *   api.getObject(resource, namespace | undefined, name)
+ *   api.count(resource, namespace?)     number of stored objects, without copying them
  *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
  *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
  *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec, {labels, replicas})
@@ -81,6 +82,7 @@ export type ApiEmulator = {
   writeKubeconfig(path: string, opts?: {context?: string; namespace?: string}): void;
   objects(resource: string, namespace?: string): any[];
   getObject(resource: string, namespace: string | undefined, name: string): any | undefined;
+  count(resource: string, namespace?: string): number;
   seed: Seeder;
   requests: RequestRecord[];
   resetRequests(): void;
@@ -204,6 +206,10 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
       const def = resourceByName(resource);
       const obj = store.get(resource, def.namespaced ? namespace : undefined, name);
       return obj === undefined ? undefined : structuredClone(obj);
+    },
+    count(resource, namespace) {
+      resourceByName(resource);
+      return namespace === undefined ? store.count(resource) : store.list(resource, {namespace}).items.length;
     },
     seed: makeSeeder(rest, now),
     requests,

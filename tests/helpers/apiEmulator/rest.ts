@@ -118,8 +118,8 @@ export class Rest {
       kind: `${def.kind}List`,
       apiVersion: apiVersionOf(def),
       metadata,
-      // Items of a typed list carry no apiVersion/kind on the real server.
-      items: page.items.map(({apiVersion, kind, ...rest}) => rest),
+      // Stored objects, not copies: serialize with `listJson`, which drops each item's apiVersion/kind.
+      items: page.items,
     };
   }
 
@@ -276,7 +276,7 @@ export class Rest {
     const list = this.list(def, namespace, {labelSelector: params.labelSelector, fieldSelector: params.fieldSelector});
     for (const item of list.items)
       this.delete(def, item.metadata.namespace, item.metadata.name, opts);
-    return list;
+    return listObject(list);
   }
 
   /** SelfSubjectAccessReview, answered from the same rules that authorize requests. */
@@ -331,4 +331,27 @@ function decodeContinue(token: string): {rv: number; start: string} {
   } catch {
     throw errors.badRequest(`continue key is not valid: invalid continue token`);
   }
+}
+
+const itemJsonCache = new WeakMap<object, string>();
+
+/** One list item as JSON: a typed list's items carry no apiVersion/kind on the real server. Cached per (immutable) stored object. */
+function itemJson(obj: any): string {
+  let text = itemJsonCache.get(obj);
+  if (text === undefined) {
+    const {apiVersion, kind, ...rest} = obj;
+    text = JSON.stringify(rest);
+    itemJsonCache.set(obj, text);
+  }
+  return text;
+}
+
+/** Serializes a List returned by `Rest.list` without re-encoding unchanged objects. */
+export function listJson(list: {kind: string; apiVersion: string; metadata: unknown; items: any[]}): string {
+  return `{"kind":${JSON.stringify(list.kind)},"apiVersion":${JSON.stringify(list.apiVersion)},"metadata":${JSON.stringify(list.metadata)},"items":[${list.items.map(itemJson).join(`,`)}]}`;
+}
+
+/** A List as plain data (items without apiVersion/kind), for callers that need objects rather than JSON. */
+export function listObject(list: {kind: string; apiVersion: string; metadata: unknown; items: any[]}): any {
+  return {...list, items: list.items.map(({apiVersion, kind, ...rest}) => rest)};
 }
