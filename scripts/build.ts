@@ -18,7 +18,11 @@ try {
     step(`typecheck ok`);
   }
 
-  const {bytes} = await bundle();
+  // Everything is written under a temporary name and renamed into place, so that a binary being
+  // run (by a test, a benchmark) while another build runs is never a half-written file.
+  const temp = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const {bytes} = await bundle({outfile: temp(BUNDLE)});
+  fs.renameSync(temp(BUNDLE), BUNDLE);
   step(`bundled ${path.relative(ROOT, BUNDLE)} (${bytes.toLocaleString(`en`)} bytes, no dynamic import)`);
 
   // The kube adapter loads @kubernetes/client-node lazily; --help and version must not pay for it
@@ -37,7 +41,7 @@ try {
   if (!args.has(`--bundle-only`)) {
     const windows = process.platform === `win32`;
     const binary = path.join(DIST, windows ? `${BINARY_NAME}.exe` : BINARY_NAME);
-    const blob = path.join(path.dirname(BUNDLE), `sea.blob`);
+    const blob = temp(path.join(path.dirname(BUNDLE), `sea.blob`));
     // The blob is made by the very node that becomes the binary, so the code cache is accepted.
     makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: true});
     const os = windows ? `windows` : process.platform;
@@ -45,7 +49,7 @@ try {
     // node.exe is Authenticode-signed and injection would leave that signature invalid: remove it first where signtool exists.
     let base = process.execPath;
     if (windows && hasProgram(`signtool`)) {
-      base = path.join(path.dirname(BUNDLE), `node-unsigned.exe`);
+      base = temp(path.join(path.dirname(BUNDLE), `node-unsigned.exe`));
       fs.copyFileSync(process.execPath, base);
       run(`signtool`, [`remove`, `/s`, base]);
     } else if (windows) {
@@ -55,27 +59,35 @@ try {
     // (Apple silicon refuses to run unsigned code).
     const codesign = process.platform === `darwin` && hasProgram(`codesign`);
     if (codesign) {
-      base = path.join(path.dirname(BUNDLE), `node-unsigned`);
+      base = temp(path.join(path.dirname(BUNDLE), `node-unsigned`));
       fs.copyFileSync(process.execPath, base);
       run(`codesign`, [`--remove-signature`, base]);
     }
-    await injectBlob({node: base, blob, output: binary, strip: stripTool(os, arch), macho: process.platform === `darwin`});
+    await injectBlob({node: base, blob, output: temp(binary), strip: stripTool(os, arch), macho: process.platform === `darwin`});
     fs.rmSync(blob);
     if (base !== process.execPath)
       fs.rmSync(base);
     if (codesign)
-      run(`codesign`, [`--sign`, `-`, `--force`, binary]);
+      run(`codesign`, [`--sign`, `-`, `--force`, temp(binary)]);
+    fs.renameSync(temp(binary), binary);
     step(`wrote ${path.relative(ROOT, binary)} (${fs.statSync(binary).size.toLocaleString(`en`)} bytes)`);
 
     const completion = path.join(DIST, windows ? `${COMPLETION_NAME}.cmd` : COMPLETION_NAME);
-    fs.rmSync(completion, {force: true});
+    fs.rmSync(temp(completion), {force: true});
     if (windows)
-      fs.writeFileSync(completion, `@"%~dp0${BINARY_NAME}.exe" __complete %*\r\n`);
+      fs.writeFileSync(temp(completion), `@"%~dp0${BINARY_NAME}.exe" __complete %*\r\n`);
     else
-      fs.symlinkSync(BINARY_NAME, completion);
+      fs.symlinkSync(BINARY_NAME, temp(completion));
+    fs.renameSync(temp(completion), completion);
     step(`wrote ${path.relative(ROOT, completion)}`);
   }
 } catch (error) {
   process.stderr.write(`build: error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
+  for (const dir of [DIST, path.dirname(BUNDLE)]) {
+    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      if (name.endsWith(`.${process.pid}.tmp`))
+        fs.rmSync(path.join(dir, name), {force: true});
+    }
+  }
 }

@@ -97,7 +97,7 @@ const HEAVY_PACKAGES = [`@kubernetes/client-node`, `undici`];
  * runs it under `node`, and reads the announcements; the real bundle is not touched.
  */
 export async function heavyPackagesEvaluatedBy(argsList: string[][], options: {entry?: string; node?: string} = {}): Promise<Array<{args: string[]; packages: string[]}>> {
-  const probe = path.join(path.dirname(BUNDLE), `.probe.cjs`);
+  const probe = path.join(path.dirname(BUNDLE), `.probe-${process.pid}-${Date.now()}.cjs`);
   fs.mkdirSync(path.dirname(probe), {recursive: true});
   try {
     await esbuild.build({
