@@ -157,3 +157,22 @@ test(`add records an ECR token's expiry as an annotation and warns that it lasts
   assert.match(result.stderr, /12 hours/);
   assert.equal(api.getObject(`secrets`, `ecr`, `regcred`).metadata.annotations[`pullsecret.kubectl.io/expires-at`], new Date(expiration * 1000).toISOString().replace(/\.\d{3}Z$/, `Z`));
 });
+
+test(`two adds racing on one secret both land: the slower write gets 409, re-reads and merges`, async () => {
+  api.seed.namespace(`race`);
+  api.seed.secret(`race`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(`{"auths":{"quay.io":{"auth":"${b64(`robot:tok`)}"}}}`)}});
+  api.faults.add({route: `/namespaces/race/secrets/regcred`, method: `PUT`, nth: 1, kind: `latency`, latencyMs: 600});
+  try {
+    const slow = add([`regcred`, `-n`, `race`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`]);
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const fast = await add([`regcred`, `-n`, `race`, `--docker-server`, `registry.example.com`, `--docker-username`, `ci`]);
+    assert.equal(fast.code, 0, fast.stderr);
+    const slowResult = await slow;
+    assert.equal(slowResult.code, 0, slowResult.stderr);
+  } finally {
+    api.faults.clear();
+  }
+  const puts = api.requests.filter(request => request.method === `PUT` && request.namespace === `race`);
+  assert.deepEqual(puts.map(request => request.status).sort(), [200, 200, 409]);
+  assert.deepEqual(Object.keys(auths(api.getObject(`secrets`, `race`, `regcred`))).sort(), [`ghcr.io`, `quay.io`, `registry.example.com`]);
+});
