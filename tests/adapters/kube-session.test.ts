@@ -244,6 +244,22 @@ test(`a create answered with 500 is not sent again (it may have been processed)`
   assert.equal(api.requests.length, 1);
 });
 
+test(`a JSON patch is repeated after a 500 only when a test op guards it against applying twice`, async () => {
+  api.seed.namespace(`jp`);
+  api.seed.secret(`jp`, secret(`s`));
+  const session = await connect();
+  api.resetRequests();
+  api.faults.add({route: `/api/v1/namespaces/jp/secrets/s`, method: `PATCH`, nth: 1, kind: `500`});
+  await assert.rejects(session.patch(`secrets`, `jp`, `s`, [{op: `add`, path: `/metadata/labels/a`, value: `1`}], `json`), (error: unknown) => isKubeApiError(error, 500));
+  assert.equal(api.requests.length, 1);
+
+  api.faults.clear();
+  api.resetRequests();
+  api.faults.add({route: `/api/v1/namespaces/jp/secrets/s`, method: `PATCH`, nth: 1, kind: `500`});
+  await session.patch(`secrets`, `jp`, `s`, [{op: `test`, path: `/metadata/name`, value: `s`}, {op: `add`, path: `/metadata/labels/b`, value: `1`}], `json`);
+  assert.deepEqual(api.requests.map(request => request.status), [500, 200]);
+});
+
 test(`a create answered with 429 is retried (the server did not process it)`, async () => {
   api.seed.namespace(`throttled`);
   api.faults.add({route: `/api/v1/namespaces/throttled/secrets`, method: `POST`, nth: 1, kind: `429`, retryAfterSeconds: 0});

@@ -124,7 +124,7 @@ export class KubeClusterSession implements ClusterSession {
       throw new Error(`Assertion failed: unknown patch type "${String(type)}"`);
     return withKind(resource, await this.call(
       {verb: `patch`, resource, namespace: ns, name},
-      {method: `PATCH`, path: `${resourcePath(resource, ns, name)}${writeQuery(options)}`, body: JSON.stringify(patch), contentType, idempotent: true},
+      {method: `PATCH`, path: `${resourcePath(resource, ns, name)}${writeQuery(options)}`, body: JSON.stringify(patch), contentType, idempotent: isIdempotentPatch(patch, type)},
     ) as KubeObject);
   }
 
@@ -180,6 +180,15 @@ export class KubeClusterSession implements ClusterSession {
 const RESOURCE_GROUPS: Record<string, string> = {
   deployments: `apps`, statefulsets: `apps`, daemonsets: `apps`, replicasets: `apps`, jobs: `batch`, cronjobs: `batch`,
 };
+
+/**
+ * Merge and strategic-merge patches give the same result when applied twice. A JSON patch may not
+ * (`add` to `/list/-` appends again) unless it carries a `test` op, which makes a second application
+ * fail instead of duplicating; only then is it safe to repeat after a lost answer.
+ */
+function isIdempotentPatch(patch: unknown, type: PatchType): boolean {
+  return type !== `json` || (Array.isArray(patch) && patch.some(op => typeof op === `object` && op !== null && (op as {op?: unknown}).op === `test`));
+}
 
 function writeQuery(options: WriteOptions): string {
   const query = new URLSearchParams();
