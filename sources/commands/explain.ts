@@ -1,6 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import {readAll, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {parseDockerConfigFile, parsePullSecret} from '../core/dockerconfig/parse.ts';
 import type {SecretLike} from '../core/dockerconfig/parse.ts';
@@ -26,11 +26,12 @@ export class ExplainCommand extends KubeCommand {
       [`Explain several images against two secret manifests, in order`, `$0 explain ghcr.io/acme/api:1 quay.io/acme/web --docker-config a.yaml --docker-config b.yaml`],
       [`Explain what pods of the ServiceAccount "builder" in namespace ci will use`, `$0 explain registry.example.com/team/app:1.2 -n ci --service-account builder`],
       [`Explain with two pull secrets from the cluster, as JSON`, `$0 explain quay.io/org/app --secret regcred --secret fallback -o json`],
+      [`Explain against a secret manifest read from stdin`, `kubectl get secret regcred -o yaml | $0 explain ghcr.io/acme/api:1 --docker-config -`],
     ],
   };
 
   images = Option.Rest({name: `IMAGE`, required: 1});
-  dockerConfigs = Option.Array(`--docker-config`, {description: `a Docker config.json, .dockercfg or Secret manifest file used as one pull secret (repeatable, in order); no cluster needed`});
+  dockerConfigs = Option.Array(`--docker-config`, {description: `a Docker config.json, .dockercfg or Secret manifest file used as one pull secret (repeatable, in order; - reads stdin); no cluster needed`});
   secrets = Option.Array(`--secret`, {description: `a pull secret in the namespace, as the pod's own imagePullSecrets (repeatable, in order)`});
   serviceAccount = Option.String(`--service-account`, {description: `the ServiceAccount whose imagePullSecrets pods get at creation (default: default)`});
   output = Option.String(`-o,--output`, {description: `output format: json or yaml (default: human-readable text)`});
@@ -54,8 +55,12 @@ export class ExplainCommand extends KubeCommand {
   /** Offline mode: each file is one pull secret, in order. */
   private async readFiles(files: string[]): Promise<ExplainSource[]> {
     const sources: ExplainSource[] = [];
+    if (files.filter(file => file === `-`).length > 1)
+      throw new UsageError(`--docker-config - (stdin) may be given only once`);
     for (const file of files) {
-      const text = await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`);
+      const text = file === `-`
+        ? await readAll(this.context.stdin, `--docker-config -`)
+        : await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`);
       try {
         const config = parseDockerConfigFile(text, file);
         sources.push({source: file, state: `ok`, entries: config.entries, warnings: config.warnings});

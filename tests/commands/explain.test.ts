@@ -61,6 +61,14 @@ describe(`explain with --docker-config (no cluster)`, () => {
     assert.deepEqual(JSON.parse(result.stdout).images[0].credentials.map((c: {username: string}) => c.username), [`two`, `one`]);
   });
 
+  test(`--docker-config - reads a Secret manifest from stdin, as piped from kubectl get secret -o yaml`, async () => {
+    const manifest = `apiVersion: v1\nkind: Secret\nmetadata: {name: piped, namespace: web}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: ${b64(JSON.stringify({auths: {'ghcr.io': {username: `piper`, password: QUAY_PASSWORD}}}))}\n`;
+    const result = await runCli([`explain`, `ghcr.io/acme/api`, `--docker-config`, `-`, `-o`, `json`], {stdin: manifest});
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).images[0].credentials, [{source: `-`, key: `ghcr.io`, username: `piper`, match: `host`}]);
+    assertNoSecrets(result.stdout);
+  });
+
   test(`an image that no key matches is pulled anonymously, exit 0`, async () => {
     const result = await runCli([`explain`, `registry.example.com:5000/team/app`, `--docker-config`, config]);
     assert.equal(result.code, 0, result.stderr);
