@@ -277,3 +277,9 @@ describe(`parseDockerConfigFile`, () => {
     });
   }
 });
+
+test(`a malformed Secret manifest names the file and the secret, and a file name with ": " is kept whole`, () => {
+  const manifest = `kind: Secret\nmetadata: {name: regcred, namespace: web}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: ${b64(`{"auths":{"r.io":{"email":false}}}`)}\n`;
+  assert.throws(() => parseDockerConfigFile(manifest, `s.yaml`), {message: `s.yaml: secret web/regcred: .dockerconfigjson: entry "r.io": field "email" must be a string, got bool`});
+  assert.throws(() => parseDockerConfigFile(`{"auths":{"r.io":{"email":false}}}`, `a: b.json`), {message: `a: b.json: entry "r.io": field "email" must be a string, got bool`});
+});

@@ -293,12 +293,12 @@ export function parseDockerConfigFile(text: string, source: string): DockerConfi
     if (root.members.length === 0 || names.some(name => CONFIG_JSON_FIELDS.has(foldName(name)))) {
       const result = decodeDockerConfigPayload(text, `dockerconfigjson`, source);
       if (result.status !== `ok`)
-        return fail(describeFailure(result));
+        return fail(describeFailure(result, source));
       return {entries: result.entries, warnings: [...result.warnings.filter(w => !w.includes(`has no "auths" object`)), ...helperWarnings(root, source)], format: `config.json`};
     }
     const result = decodeDockerConfigPayload(text, `dockercfg`, source);
     if (result.status !== `ok`)
-      return fail(describeFailure(result));
+      return fail(describeFailure(result, source));
     return {entries: result.entries, warnings: result.warnings, format: `dockercfg`};
   }
   if (json.ok)
@@ -336,9 +336,10 @@ function firstLine(message: string): string {
   return message.split(`\n`)[0] ?? message;
 }
 
-function describeFailure(result: PullSecretParse): string {
+/** The problems of a failed parse as one line, without the `prefix: ` each problem starts with. */
+function describeFailure(result: PullSecretParse, prefix?: string): string {
   if (result.status === `invalid`)
-    return result.problems.map(problem => problem.replace(/^[^:]*: /, ``)).join(`; `);
+    return result.problems.map(problem => (prefix !== undefined && problem.startsWith(`${prefix}: `) ? problem.slice(prefix.length + 2) : problem)).join(`; `);
   if (result.status === `ignored`)
     return result.reason;
   return `unreadable`;
