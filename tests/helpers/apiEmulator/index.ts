@@ -22,8 +22,10 @@
  *   api.count(resource, namespace?)     number of stored objects, without copying them
  *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
  *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
- *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec, {labels, replicas})
- *   api.seed.pod(ns, name, podSpec, {waiting: 'ErrImagePull'|'ImagePullBackOff'|'InvalidImageName'|'ErrImageNeverPull' | {reason, message}, containerStatuses, phase})
+ *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec,
+ *                     {labels, annotations, replicas, templateLabels (default {app: name}, also the selector), templateAnnotations, schedule, ownerReferences})
+ *   api.seed.pod(ns, name, podSpec, {waiting: 'ErrImagePull'|'ImagePullBackOff'|'InvalidImageName'|'ErrImageNeverPull' | {reason, message},
+ *                containerStatuses, phase, labels, annotations, ownerReferences})   (kubelet-style messages by default)
  *   api.seed.event(ns, {kind, name, uid?}, reason, message, {type?})
  *   api.seed.bulk({namespaces, podsPerNamespace, secretsPerNamespace, serviceAccountsPerNamespace, deploymentsPerNamespace})
  *     Seeders create missing namespaces, return deep copies of the stored objects, and go through

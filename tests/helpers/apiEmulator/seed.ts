@@ -39,7 +39,7 @@ export type Seeder = {
   namespace(name: string, opts?: {labels?: Record<string, string>; annotations?: Record<string, string>}): any;
   secret(namespace: string, obj: any): any;
   serviceAccount(namespace: string, name: string, opts?: {imagePullSecrets?: Array<string | {name: string}>; labels?: Record<string, string>; annotations?: Record<string, string>}): any;
-  workload(kind: WorkloadKind | string, namespace: string, name: string, podSpec: any, opts?: {labels?: Record<string, string>; annotations?: Record<string, string>; replicas?: number; templateAnnotations?: Record<string, string>; schedule?: string}): any;
+  workload(kind: WorkloadKind | string, namespace: string, name: string, podSpec: any, opts?: {labels?: Record<string, string>; annotations?: Record<string, string>; replicas?: number; templateAnnotations?: Record<string, string>; templateLabels?: Record<string, string>; schedule?: string; ownerReferences?: any[]}): any;
   pod(namespace: string, name: string, podSpec: any, opts?: PodSeedOptions): any;
   event(namespace: string, involvedObject: any, reason: string, message: string, opts?: {type?: `Normal` | `Warning`; count?: number; component?: string}): any;
   bulk(spec: BulkSpec): BulkResult;
@@ -115,7 +115,7 @@ export function makeSeeder(rest: Rest, now: () => Date): Seeder {
       ensureNamespace(namespace);
       const resource = KIND_TO_RESOURCE[kind.toLowerCase()] ?? kind.toLowerCase();
       const def = resourceByName(resource);
-      const selectorLabels = {app: name};
+      const selectorLabels = opts.templateLabels ?? {app: name};
       const template = {metadata: {labels: {...selectorLabels}, ...(opts.templateAnnotations ? {annotations: opts.templateAnnotations} : {})}, spec: copy(podSpec)};
       let spec: any;
       switch (def.resource) {
@@ -135,7 +135,7 @@ export function makeSeeder(rest: Rest, now: () => Date): Seeder {
           spec = {replicas: opts.replicas ?? 1, selector: {matchLabels: selectorLabels}, template};
           break;
       }
-      const body = {metadata: {name, labels: opts.labels ?? {...selectorLabels}, ...(opts.annotations ? {annotations: opts.annotations} : {})}, spec};
+      const body = {metadata: {name, labels: opts.labels ?? {...selectorLabels}, ...(opts.annotations ? {annotations: opts.annotations} : {}), ...(opts.ownerReferences ? {ownerReferences: opts.ownerReferences} : {})}, spec};
       return copy(rest.create(def, namespace, body, {fieldManager: `seed`}));
     },
 

@@ -1,0 +1,96 @@
+/** `npm run sandbox`: starts, writes the kubeconfig only when ready, serves kubectl, stops cleanly on SIGTERM. */
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {requireKubectl, runKubectl} from '../helpers/apiEmulator/kubectl.ts';
+
+const ROOT = path.resolve(import.meta.dirname, `..`, `..`);
+
+/** Every live descendant of `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync(`/proc`)) {
+    if (!/^\d+$/.test(entry))
+      continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, `utf8`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(`)`) + 2).split(` `)[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, `utf8`);
+    return stat.slice(stat.lastIndexOf(`)`) + 2)[0] !== `Z`;
+  } catch {
+    return false;
+  }
+}
+
+test(`the sandbox serves kubectl once its kubeconfig appears and exits 0 on SIGTERM, leaving no process behind`, async t => {
+  requireKubectl();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sandbox-test-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const kubeconfig = path.join(dir, `sandbox.kubeconfig`);
+  const child = spawn(process.execPath, [path.join(ROOT, `scripts`, `sandbox.ts`), `--kubeconfig`, kubeconfig], {cwd: ROOT, stdio: [`ignore`, `pipe`, `pipe`]});
+  let stdout = ``;
+  let stderr = ``;
+  child.stdout.on(`data`, c => (stdout += c));
+  child.stderr.on(`data`, c => (stderr += c));
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>(resolve => child.on(`exit`, (code, signal) => resolve({code, signal})));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null)
+      child.kill(`SIGKILL`);
+  });
+
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(kubeconfig)) {
+    assert.equal(child.exitCode, null, `the sandbox exited early: ${stderr}`);
+    assert.ok(Date.now() < deadline, `no kubeconfig after 60 s: ${stderr}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  // Written only when ready: the banner is already out and the API answers at once.
+  assert.match(stdout, new RegExp(`export KUBECONFIG=${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, `\\$&`)}`));
+  assert.match(stdout, /registry user developer \/ \S+/);
+  const namespaces = await runKubectl([`get`, `namespaces`, `-o`, `name`], {kubeconfig});
+  assert.equal(namespaces.code, 0, namespaces.stderr);
+  for (const ns of [`web`, `api`, `ci`, `legacy`])
+    assert.ok(namespaces.stdout.includes(`namespace/${ns}\n`), namespaces.stdout);
+  const broken = await runKubectl([`get`, `pods`, `-n`, `web`], {kubeconfig});
+  assert.match(broken.stdout, /frontend-7c9f8d6b5-x2x4q\s+0\/1\s+ImagePullBackOff/);
+
+  const spawned = descendants(child.pid!);
+  assert.ok(spawned.length > 0, `the registry runs as a child process`);
+  child.kill(`SIGTERM`);
+  const {code, signal} = await exited;
+  assert.deepEqual({code, signal}, {code: 0, signal: null}, stderr);
+  assert.match(stderr, /sandbox: SIGTERM, stopping/);
+  assert.equal(fs.existsSync(kubeconfig), false, `the stale kubeconfig is removed`);
+  await new Promise(r => setTimeout(r, 200));
+  assert.deepEqual(spawned.filter(alive), [], `processes left behind`);
+});
+
+test(`the sandbox without --kubeconfig prints its usage and exits 2`, async () => {
+  const child = spawn(process.execPath, [path.join(ROOT, `scripts`, `sandbox.ts`)], {cwd: ROOT, stdio: [`ignore`, `pipe`, `pipe`]});
+  let stderr = ``;
+  child.stderr.on(`data`, c => (stderr += c));
+  const code = await new Promise(resolve => child.on(`exit`, resolve));
+  assert.equal(code, 2);
+  assert.equal(stderr, `usage: npm run sandbox -- --kubeconfig <path>\n`);
+});
