@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeRateLimit, invalidTargetReason, parseRegistryErrors, redactSecrets, retryAfterSeconds} from '../../sources/core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeRateLimit, invalidTargetReason, parseRegistryErrors, redactSecrets, retryAfterSeconds, singleLine} from '../../sources/core/registry/classify.ts';
 import type {ManifestFailure} from '../../sources/core/registry/classify.ts';
 
 const target = {host: `registry.example.com`, repository: `team/app`, reference: `v1`};
@@ -106,4 +106,11 @@ test(`registry error bodies are parsed leniently`, () => {
 
 test(`secrets are redacted from any text`, () => {
   assert.equal(redactSecrets(`echo: hunter22 and aHVudGVyMjI=`, [`hunter22`, `aHVudGVyMjI=`]), `echo: [redacted] and [redacted]`);
+});
+
+test(`a registry's error code and message with newlines and control characters stay on one bounded line`, () => {
+  const check = classifyManifestFailure(target, failure({status: 403, errors: [{code: `DENIED\nX-Injected: 1`, message: `line1\r\nline2\u0007${`m`.repeat(500)}`}]}), now);
+  assert.ok(!/[\u0000-\u001f]/.test(check.detail), check.detail);
+  assert.ok(check.detail.length < 500);
+  assert.equal(singleLine(`a\n\tb  c`), `a b c`);
 });

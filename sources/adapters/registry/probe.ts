@@ -29,7 +29,7 @@ import {InputError} from '../../core/errors.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, redactSecrets} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, redactSecrets, singleLine} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 
@@ -164,7 +164,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: redactSecrets(check.detail, secrets)};
+    return {...check, detail: singleLine(redactSecrets(check.detail, secrets))};
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, secrets: string[]): Promise<RegistryCheck> {

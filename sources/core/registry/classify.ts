@@ -130,7 +130,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
   const what = describeTarget(target);
   const {status} = failure;
   const firstError = failure.errors[0];
-  const said = firstError === undefined ? `` : `: ${firstError.code}${firstError.message === `` ? `` : ` ${oneLineMessage(firstError.message)}`}`;
+  const said = firstError === undefined ? `` : `: ${oneLineMessage(firstError.code)}${firstError.message === `` ? `` : ` ${oneLineMessage(firstError.message)}`}`;
   const who = failure.username === undefined || failure.username === `` ? `the credentials` : `user "${failure.username}"`;
   const base = {httpStatus: status};
   if (status === 401) {
@@ -139,7 +139,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
     if (failure.bearerError === `insufficient_scope`)
       return {...base, outcome: `denied`, detail: `${target.host} accepted ${who} but grants no pull on ${target.repository} (or the repository does not exist): insufficient_scope`};
     if (failure.scheme === `bearer`)
-      return {...base, outcome: `unauthorized`, detail: `${target.host} rejected the token issued for ${who} (${failure.bearerError ?? `HTTP 401`})`};
+      return {...base, outcome: `unauthorized`, detail: `${target.host} rejected the token issued for ${who} (${failure.bearerError === undefined ? `HTTP 401` : oneLineMessage(failure.bearerError)})`};
     return {...base, outcome: `unauthorized`, detail: `${target.host} rejected ${who} (HTTP 401)`};
   }
   if (status === 403)
@@ -236,6 +236,11 @@ export function classifyTransportError(host: string, code: string | undefined, m
 
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Collapses control characters and runs of whitespace, so a detail is always one printable line. */
+export function singleLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ` `).replace(/\s+/g, ` `).trim();
 }
 
 /** One line, printable characters only, at most 200 characters: safe to embed a registry's message. */
