@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {startApiEmulator, type ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {requireKubectl, runKubectl, runKubectlOffline} from '../helpers/apiEmulator/kubectl.ts';
+import {findKubectl, requireKubectl, runKubectl, runKubectlOffline} from '../helpers/apiEmulator/kubectl.ts';
 
 let api: ApiEmulator;
 let tmp: string;
@@ -304,4 +304,64 @@ test(`a client certificate signed by the emulator's CA authenticates as its CN`,
   assert.equal(allowed.stdout, `namespace/default\n`, allowed.stderr);
   const denied = await runKubectl([`get`, `secrets`, `-n`, `default`], {kubeconfig: file});
   assert.equal(denied.stderr, `Error from server (Forbidden): secrets is forbidden: User "cert-user" cannot list resource "secrets" in API group "" in the namespace "default"\n`);
+});
+
+test(`a client certificate's organizations are its groups (O=system:masters is cluster-admin)`, async () => {
+  const cert = api.issueClientCert(`ops-person`, [`system:masters`]);
+  const file = path.join(tmp, `masters.kubeconfig`);
+  fs.writeFileSync(file, JSON.stringify({
+    apiVersion: `v1`, kind: `Config`, 'current-context': `c`,
+    clusters: [{name: `e`, cluster: {server: api.url, 'certificate-authority-data': Buffer.from(api.caPem).toString(`base64`)}}],
+    users: [{name: `u`, user: {'client-certificate-data': Buffer.from(cert.certPem).toString(`base64`), 'client-key-data': Buffer.from(cert.keyPem).toString(`base64`)}}],
+    contexts: [{name: `c`, context: {cluster: `e`, user: `u`}}],
+  }));
+  const whoami = await runKubectl([`auth`, `whoami`, `-o`, `json`], {kubeconfig: file});
+  assert.equal(whoami.code, 0, whoami.stderr);
+  assert.deepEqual(JSON.parse(whoami.stdout).status.userInfo, {username: `ops-person`, groups: [`system:masters`, `system:authenticated`]});
+  assert.equal((await runKubectl([`auth`, `can-i`, `delete`, `namespaces`], {kubeconfig: file})).stdout, `yes\n`);
+});
+
+test(`kubectl over plain HTTP (like kubectl proxy) sends no credentials and acts as admin`, async () => {
+  const plain = await startApiEmulator({plainHttp: true});
+  try {
+    plain.seed.namespace(`proxied`);
+    const result = await runKubectl([`--server`, plain.httpUrl!, `get`, `namespace`, `proxied`, `-o`, `name`], {kubeconfig: `/dev/null`});
+    assert.equal(result.stdout, `namespace/proxied\n`, result.stderr);
+    const seen = plain.requests.filter(r => r.path === `/api/v1/namespaces/proxied`);
+    assert.deepEqual(seen.map(r => r.user), [`admin`]);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test(`kubectl describe pod shows the pull failure and the kubelet's event`, async () => {
+  const ns = freshNamespace();
+  api.seed.pod(ns, `web-1`, {containers: [{name: `app`, image: `registry.example.com/private/app:1`}]}, {waiting: `ErrImagePull`});
+  api.seed.event(ns, {kind: `Pod`, name: `web-1`}, `Failed`, `Failed to pull image "registry.example.com/private/app:1": 401 Unauthorized`);
+  const result = await kubectl([`describe`, `pod`, `web-1`, `-n`, ns]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /State:\s+Waiting\n\s+Reason:\s+ErrImagePull/);
+  assert.match(result.stdout, /Warning\s+Failed\s+\S+\s+kubelet\s+Failed to pull image "registry\.example\.com\/private\/app:1": 401 Unauthorized/);
+});
+
+test(`kubectl create secret --dry-run=server validates on the server and stores nothing`, async () => {
+  const ns = freshNamespace();
+  const result = await kubectl([`create`, `secret`, `docker-registry`, `dry`, ...DOCKER_FLAGS, `-n`, ns, `--dry-run=server`, `-o`, `json`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).metadata.name, `dry`);
+  assert.equal(api.getObject(`secrets`, ns, `dry`), undefined);
+  assert.ok(api.requests.some(r => r.method === `POST` && r.path === `/api/v1/namespaces/${ns}/secrets` && r.query.dryRun === `All`));
+});
+
+test(`kubectl auth can-i --list shows the limited user's namespace rules`, async () => {
+  const inside = await kubectl([`auth`, `can-i`, `--list`, `-n`, `team-a`], {context: `limited`});
+  assert.equal(inside.code, 0, inside.stderr);
+  assert.match(inside.stdout, /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+  const outside = await kubectl([`auth`, `can-i`, `--list`, `-n`, `team-b`], {context: `limited`});
+  assert.doesNotMatch(outside.stdout, /^\*\.\*/m);
+});
+
+test(`a missing kubectl fails the suite with a message saying kubectl is required`, () => {
+  assert.equal(findKubectl({PATH: `/nonexistent`}), undefined);
+  assert.throws(() => requireKubectl({PATH: `/nonexistent`}), /^Error: kubectl is required on PATH to judge the API emulator/);
 });

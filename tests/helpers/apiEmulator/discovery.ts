@@ -39,6 +39,8 @@ export const RESOURCES: ResourceDef[] = [
   {resource: `jobs`, singular: `job`, group: `batch`, version: `v1`, kind: `Job`, namespaced: true, verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `cronjobs`, singular: `cronjob`, group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true, shortNames: [`cj`], verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `selfsubjectaccessreviews`, singular: `selfsubjectaccessreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectAccessReview`, namespaced: false, verbs: [`create`], virtual: true},
+  {resource: `selfsubjectrulesreviews`, singular: `selfsubjectrulesreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectRulesReview`, namespaced: false, verbs: [`create`], virtual: true},
+  {resource: `selfsubjectreviews`, singular: `selfsubjectreview`, group: `authentication.k8s.io`, version: `v1`, kind: `SelfSubjectReview`, namespaced: false, verbs: [`create`], virtual: true},
 ];
 
 const byKey = new Map(RESOURCES.map(r => [`${r.group}/${r.version}/${r.resource}`, r]));

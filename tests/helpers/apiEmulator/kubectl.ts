@@ -27,8 +27,8 @@ export function findKubectl(env: NodeJS.ProcessEnv = process.env): string | unde
 }
 
 /** Throws (failing the suite, never skipping it) when kubectl is not on PATH. */
-export function requireKubectl(): string {
-  const found = findKubectl();
+export function requireKubectl(env: NodeJS.ProcessEnv = process.env): string {
+  const found = findKubectl(env);
   if (!found)
     throw new Error(`kubectl is required on PATH to judge the API emulator (these tests run the real kubectl 1.32 against it); install it, e.g. the Google Cloud SDK's kubectl or a kubectl 1.32 binary`);
   return found;

@@ -229,7 +229,30 @@ function selfSubjectAccessReview(buf: Uint8Array): any {
   return out;
 }
 
+function selfSubjectRulesReview(buf: Uint8Array): any {
+  const out: any = {metadata: {}, spec: {}};
+  for (const f of fields(buf)) {
+    if (f.no === 1) out.metadata = objectMeta(bytes(f));
+    if (f.no === 2) {
+      for (const g of fields(bytes(f))) {
+        if (g.no === 1 && str(g) !== ``) out.spec.namespace = str(g);
+      }
+    }
+  }
+  return out;
+}
+
+function metadataOnly(buf: Uint8Array): any {
+  const out: any = {metadata: {}};
+  for (const f of fields(buf)) {
+    if (f.no === 1) out.metadata = objectMeta(bytes(f));
+  }
+  return out;
+}
+
 const DECODERS: Record<string, (buf: Uint8Array) => any> = {
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': selfSubjectRulesReview,
+  'authentication.k8s.io/v1/SelfSubjectReview': metadataOnly,
   'v1/Secret': secret,
   'v1/Namespace': namespace,
   'v1/ServiceAccount': serviceAccount,

@@ -127,6 +127,10 @@ export class Rest {
   create(def: ResourceDef, namespace: string | undefined, body: any, opts: WriteOptions & {user?: User; lenientServiceAccount?: boolean} = {}): any {
     if (def.resource === `selfsubjectaccessreviews`)
       return this.selfSubjectAccessReview(body, opts.user);
+    if (def.resource === `selfsubjectrulesreviews`)
+      return this.selfSubjectRulesReview(body, opts.user);
+    if (def.resource === `selfsubjectreviews`)
+      return {kind: `SelfSubjectReview`, apiVersion: `authentication.k8s.io/v1`, metadata: {creationTimestamp: null}, status: {userInfo: {username: opts.user?.name ?? ``, groups: opts.user?.groups ?? []}}};
     if (!body || typeof body !== `object` || Array.isArray(body))
       throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
     const obj: any = structuredClone(body);
@@ -277,6 +281,23 @@ export class Rest {
     for (const item of list.items)
       this.delete(def, item.metadata.namespace, item.metadata.name, opts);
     return listObject(list);
+  }
+
+  /** SelfSubjectRulesReview (`kubectl auth can-i --list`): the user's rules that apply in a namespace. */
+  selfSubjectRulesReview(body: any, user: User | undefined): any {
+    const namespace = body?.spec?.namespace;
+    if (!namespace)
+      throw errors.invalid(`SelfSubjectRulesReview`, `authorization.k8s.io`, ``, [{field: `spec.namespace`, type: `Required value`, detail: `namespace must be specified`}]);
+    const rules = !user ? [] : user.groups.includes(`system:masters`)
+      ? [{verbs: [`*`], apiGroups: [`*`], resources: [`*`]}]
+      : user.rules.filter(r => r.namespaces === undefined || r.namespaces.includes(namespace)).map(r => ({verbs: r.verbs, apiGroups: r.apiGroups ?? [`*`], resources: r.resources}));
+    return {
+      kind: `SelfSubjectRulesReview`,
+      apiVersion: `authorization.k8s.io/v1`,
+      metadata: {creationTimestamp: null},
+      spec: {namespace},
+      status: {resourceRules: [...rules, {verbs: [`create`], apiGroups: [`authorization.k8s.io`], resources: [`selfsubjectaccessreviews`, `selfsubjectrulesreviews`]}], nonResourceRules: [{verbs: [`get`], nonResourceURLs: [`/api`, `/api/*`, `/apis`, `/apis/*`, `/version`, `/openapi/*`, `/healthz`, `/livez`, `/readyz`]}], incomplete: false},
+    };
   }
 
   /** SelfSubjectAccessReview, answered from the same rules that authorize requests. */

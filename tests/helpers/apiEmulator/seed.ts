@@ -46,6 +46,7 @@ export type Seeder = {
 };
 
 const KIND_TO_RESOURCE: Record<string, string> = {
+  pod: `pods`, serviceaccount: `serviceaccounts`, secret: `secrets`, namespace: `namespaces`,
   deployment: `deployments`, statefulset: `statefulsets`, daemonset: `daemonsets`, replicaset: `replicasets`,
   job: `jobs`, cronjob: `cronjobs`, replicationcontroller: `replicationcontrollers`,
 };
@@ -147,13 +148,27 @@ export function makeSeeder(rest: Rest, now: () => Date): Seeder {
       // real cluster): admission copies the SA's pull secrets when it can, but never rejects here.
       const created = rest.create(def, namespace, body, {fieldManager: `seed`, lenientServiceAccount: true});
       const status = podStatus(created, opts, now());
-      const stored = {...created, metadata: {...created.metadata, resourceVersion: store.nextResourceVersion()}, status};
+      // The scheduler has placed it: a pod the kubelet reports on has a node.
+      const spec = created.spec.nodeName ? created.spec : {...created.spec, nodeName: `emulator-node`};
+      const stored = {...created, metadata: {...created.metadata, resourceVersion: store.nextResourceVersion()}, spec, status};
       store.put(`pods`, stored);
       return copy(stored);
     },
 
     event(namespace, involvedObject, reason, message, opts = {}) {
       ensureNamespace(namespace);
+      // Like the kubelet's events, point at the object's uid and resourceVersion (kubectl describe selects on the uid).
+      const kindResource = KIND_TO_RESOURCE[(involvedObject.kind ?? `Pod`).toLowerCase()] ?? `${(involvedObject.kind ?? `Pod`).toLowerCase()}s`;
+      const target = (() => {
+        try {
+          const targetDef = resourceByName(kindResource);
+          return store.get(kindResource, targetDef.namespaced ? involvedObject.namespace ?? namespace : undefined, involvedObject.name);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (target)
+        involvedObject = {uid: target.metadata.uid, resourceVersion: target.metadata.resourceVersion, apiVersion: target.apiVersion, ...involvedObject};
       const ts = timestamp(now());
       const body = {
         metadata: {name: `${involvedObject.name}.${crypto.randomBytes(8).toString(`hex`)}`},
@@ -213,7 +228,9 @@ function podStatus(pod: any, opts: PodSeedOptions, now: Date): any {
       {type: `PodScheduled`, status: `True`, lastProbeTime: null, lastTransitionTime: started},
     ],
     hostIP: `10.0.0.10`,
+    hostIPs: [{ip: `10.0.0.10`}],
     podIP: `10.244.0.${(parseInt(pod.metadata.uid.slice(0, 2), 16) % 250) + 2}`,
+    podIPs: [{ip: `10.244.0.${(parseInt(pod.metadata.uid.slice(0, 2), 16) % 250) + 2}`}],
     startTime: started,
     containerStatuses: statuses,
     qosClass: `BestEffort`,
