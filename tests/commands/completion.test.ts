@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../helpers/runCli.ts';
 import {COMMANDS, buildCli} from '../../sources/cli.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 
 /** Splits protocol output into candidate values and the directive. */
 function parse(stdout: string): {values: string[]; lines: string[]; directive: string} {
@@ -38,7 +39,7 @@ test(`__complete never offers the hidden __complete command or --help as a subco
 });
 
 test(`__complete filters subcommands by the word being completed`, async () => {
-  const {values, directive} = parse((await runCli([`__complete`, `ver`])).stdout);
+  const {values, directive} = parse((await runCli([`__complete`, `vers`])).stdout);
   assert.deepEqual(values, [`version`]);
   assert.equal(directive, `:4`);
 });
@@ -150,4 +151,44 @@ test(`the bash script completes subcommands and flags when bash runs it`, async 
   assert.deepEqual(await complete(`kubectl-pullsecret version --ou`, [`kubectl-pullsecret`, `version`, `--ou`], 2), [`--output`]);
   // bash splits `--output=j` into `--output`, `=`, `j`; only the part after `=` is replaced.
   assert.deepEqual(await complete(`kubectl-pullsecret version --output=j`, [`kubectl-pullsecret`, `version`, `--output`, `=`, `j`], 4), [`json`]);
+});
+
+test(`__complete -n '' lists the cluster's namespaces, and --namespaces completes the last item of a list`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  await api.seed.namespace(`web`);
+  await api.seed.namespace(`web-staging`);
+  const env = {KUBECONFIG: api.kubeconfigPath};
+  const all = parse((await runCli([`__complete`, `list`, `-n`, ``], {env})).stdout);
+  assert.deepEqual(all.values, [`default`, `kube-node-lease`, `kube-public`, `kube-system`, `web`, `web-staging`]);
+  assert.equal(all.directive, `:4`);
+  assert.deepEqual(parse((await runCli([`__complete`, `list`, `--namespace=we`], {env})).stdout).values, [`--namespace=web`, `--namespace=web-staging`]);
+  const list = parse((await runCli([`__complete`, `list`, `--namespaces`, `default,web-`], {env})).stdout);
+  assert.deepEqual(list.values, [`default,web-staging`]);
+  assert.equal(list.directive, `:6`, `NoSpace | NoFileComp, so that another item can follow the comma`);
+});
+
+test(`__complete NAME offers the pull secrets of the namespace given with -n, not other secret types`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  const dockerconfig = Buffer.from(`{"auths":{}}`).toString(`base64`);
+  await api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfig}});
+  await api.seed.secret(`web`, {metadata: {name: `ghcr`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfig}});
+  await api.seed.secret(`web`, {metadata: {name: `tls-cert`}, type: `Opaque`, data: {a: `YQ==`}});
+  await api.seed.secret(`default`, {metadata: {name: `elsewhere`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfig}});
+  const result = await runCli([`__complete`, `decode`, `-n`, `web`, ``], {env: {KUBECONFIG: api.kubeconfigPath}});
+  assert.equal(result.stderr, ``);
+  assert.deepEqual(parse(result.stdout), {values: [`ghcr`, `regcred`], lines: [`ghcr`, `regcred`], directive: `:4`});
+});
+
+test(`__complete gives up silently within its time limit when the cluster does not answer`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  api.faults.add({route: /namespaces/, kind: `latency`, latencyMs: 10_000});
+  const started = Date.now();
+  const result = await runCli([`__complete`, `list`, `-n`, ``], {env: {KUBECONFIG: api.kubeconfigPath}});
+  assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, `:4\n`);
+  assert.equal(result.stderr, ``);
 });
