@@ -1,7 +1,7 @@
 // The e2e suites spawn the real single-executable binary. This builds it once per change of the
 // sources (about 3 s; typechecking is left to `npm test`), guarded by a lock so that suites running
 // in parallel do not build at the same time.
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -73,4 +73,18 @@ export function runProgram(program: string, args: string[], options: {env: Recor
   if (result.error)
     throw result.error;
   return {code: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+/** Like runProgram, without blocking the event loop (needed when the server it talks to runs in this process). */
+export function runProgramAsync(program: string, args: string[], options: {env: Record<string, string>; input?: string; cwd?: string}): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, {env: options.env, cwd: options.cwd ?? ROOT, timeout: 60_000});
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on(`data`, (chunk: Buffer) => out.push(chunk));
+    child.stderr.on(`data`, (chunk: Buffer) => err.push(chunk));
+    child.on(`error`, reject);
+    child.on(`close`, code => resolve({code, stdout: Buffer.concat(out).toString(`utf8`), stderr: Buffer.concat(err).toString(`utf8`)}));
+    child.stdin.end(options.input ?? ``);
+  });
 }

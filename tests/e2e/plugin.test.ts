@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {BINARY, DIST, ensureBinary, pluginEnv, runProgram} from './binary.ts';
+import {BINARY, DIST, ensureBinary, pluginEnv, runProgram, runProgramAsync} from './binary.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 
 let home = ``;
 before(async () => {
@@ -62,4 +63,18 @@ test(`kubectl __complete pullsecret version -- returns the command's long flags`
 
 test(`the completion executable is a symlink to the binary`, () => {
   assert.equal(fs.readlinkSync(path.join(DIST, `kubectl_complete-pullsecret`)), path.basename(BINARY));
+});
+
+test(`kubectl __complete pullsecret list -n '' lists the cluster's namespaces through the plugin`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  await api.seed.namespace(`team-web`);
+  const started = Date.now();
+  const result = await runProgramAsync(`kubectl`, [`__complete`, `pullsecret`, `list`, `-n`, ``], {env: pluginEnv(home, {KUBECONFIG: api.kubeconfigPath})});
+  assert.ok(Date.now() - started < 5_000, `answered in ${Date.now() - started} ms`);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split(`\n`);
+  assert.equal(lines.at(-1), `:4`);
+  assert.ok(lines.includes(`team-web`), lines.join(` `));
+  assert.ok(lines.includes(`kube-system`), lines.join(` `));
 });
