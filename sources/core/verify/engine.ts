@@ -63,7 +63,27 @@ type Prepared = {
 
 /** Runs resolve → prove → judge over subjects, returning one result per container image. */
 export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, options: EngineOptions): Promise<EngineOutcome> {
-  const prepared = foldPodsIntoTemplates(subjects.map(subject => prepare(subject, view)));
+  const resolved = new Map<string, ResolvedSource>();
+  const memoView = (namespace: string, name: string): ResolvedSource => {
+    const key = `${namespace}/${name}`;
+    let source = resolved.get(key);
+    if (!source) {
+      source = resolveSource(namespace, name, view);
+      resolved.set(key, source);
+    }
+    return source;
+  };
+  const prepared = foldPodsIntoTemplates(subjects.map(subject => prepare(subject, view, memoView)));
+  const hints = new Map<string, string[]>();
+  const hintsFor = (host: string, candidate: Candidate): string[] => {
+    const key = `${host}\u0000${candidate.username}\u0000${candidate.password}`;
+    let found = hints.get(key);
+    if (!found) {
+      found = credentialHints({host, username: candidate.username, password: candidate.password, now: options.now});
+      hints.set(key, found);
+    }
+    return found;
+  };
 
   const keyrings = new Map<string, ReturnType<typeof buildKeyring>>();
   const images = new Map<string, ImageInfo>();
@@ -71,13 +91,21 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
   const limiter = makeLimiter(Math.max(1, options.concurrency));
   const checks = new Map<string, Promise<RegistryCheck>>();
   const chains = new Map<string, Promise<Chain>>();
+  const hostReady = new Map<string, Promise<void>>();
   let done = 0;
 
   const check = (target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> => {
     const key = `${target.host}/${target.repository}@${target.reference}\u0000${credential ? `${credential.username}\u0000${credential.password}` : `\u0001anonymous`}`;
     let pending = checks.get(key);
     if (!pending) {
-      pending = limiter(() => options.probe.checkManifest(target, credential)).catch((error: unknown): RegistryCheck => ({
+      // The first check of a host runs alone: it learns the host's challenge (and scheme), so that the checks after
+      // it authenticate up front and each (image, credential) pair costs one manifest request.
+      const run = () => limiter(() => options.probe.checkManifest(target, credential));
+      const gate = hostReady.get(target.host);
+      const raw = gate ? gate.then(run) : run();
+      if (!gate)
+        hostReady.set(target.host, raw.then(() => undefined, () => undefined));
+      pending = raw.catch((error: unknown): RegistryCheck => ({
         // The probe classifies network failures itself; anything thrown past it is reported, not fatal for the run.
         outcome: `unreachable`,
         detail: oneLine(error instanceof Error ? error.message : String(error)),
@@ -152,7 +180,7 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
         password: credential.password,
         match: credential.match,
       }));
-      lookupWarnings = [...lookup.warnings, ...candidates.flatMap(candidate => credentialHints({host: image.domain, username: candidate.username, password: candidate.password, now: options.now}))];
+      lookupWarnings = [...lookup.warnings, ...candidates.flatMap(candidate => hintsFor(image.domain, candidate))];
       chain = await runChain(image.target, candidates);
     }
     const judgement = judgeImage({
@@ -170,9 +198,9 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
   return {results, registryChecks: checks.size};
 }
 
-function prepare(subject: PodSubject, view: EngineView): Prepared {
+function prepare(subject: PodSubject, view: EngineView, resolve: (namespace: string, name: string) => ResolvedSource): Prepared {
   const effective = effectivePullSecrets(subject, view);
-  const sources = effective.names.map(name => resolveSource(subject.namespace, name, view));
+  const sources = effective.names.map(name => resolve(subject.namespace, name));
   return {subject, effective, sources, keyringKey: `${subject.namespace}\u0000${effective.names.join(`\u0000`)}`};
 }
 
