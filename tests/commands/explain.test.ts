@@ -159,6 +159,19 @@ describe(`explain against a cluster`, () => {
     assert.match(row.warnings.join(), /secret web\/opaque: type Opaque is not a pull-secret type/);
   });
 
+  test(`with --secret the ServiceAccount's list is not used, as admission does not merge them, and stderr says so`, async () => {
+    const result = await run([`nginx`, `-n`, `web`, `--secret`, `quay`, `--service-account`, `builder`, `-o`, `json`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).images[0].anonymous, true);
+    assert.match(result.stderr, /the pod lists its own pull secrets, so admission does not copy serviceaccount web\/builder's imagePullSecrets/);
+  });
+
+  test(`the same secret listed twice is tried twice`, async () => {
+    const result = await run([`quay.io/org/app`, `-n`, `web`, `--secret`, `quay`, `--secret`, `quay`, `-o`, `json`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).images[0].credentials.map((c: {source: string}) => c.source), [`web/quay`, `web/quay`]);
+  });
+
   test(`a broken secret makes every image an error, exit 1`, async () => {
     const result = await run([`quay.io/org/app`, `-n`, `web`, `--secret`, `quay`, `--secret`, `broken`]);
     assert.equal(result.code, 1);
