@@ -212,6 +212,8 @@ async function editReferences(session: ClusterSession, namespace: string, secret
   try {
     // 1. The secret must exist (attach), unless --allow-missing.
     if (mode === `attach` && !options.allowMissing) {
+      // The cluster-wide list is trusted when it saw the secret; an absence is confirmed by a GET, since the
+      // secret may have been created after the list (e.g. by a concurrent `add`).
       const present = snapshot?.secretPresent !== undefined && snapshot.secretPresent.has(namespace)
         ? true
         : (await step(`check secret`, () => session.get(`secrets`, namespace, secretName))) !== null;

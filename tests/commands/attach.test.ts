@@ -1,0 +1,215 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import {promisify} from 'node:util';
+import {mkdtempSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {runCli} from '../helpers/runCli.ts';
+
+let api: ApiEmulator;
+let cacheRoot: string;
+before(async () => {
+  api = await startApiEmulator();
+  cacheRoot = mkdtempSync(path.join(os.tmpdir(), `attach-kubectl-cache-`));
+});
+after(async () => {
+  await api.stop();
+  rmSync(cacheRoot, {recursive: true, force: true});
+});
+
+const kube = () => [`--kubeconfig`, api.kubeconfigPath];
+const DOCKERCONFIG = Buffer.from(`{"auths":{"registry.example.com":{"username":"u","password":"p","auth":"dTpw"}}}`).toString(`base64`);
+const POD_SPEC = {containers: [{name: `app`, image: `registry.example.com/app:1`}]};
+
+function pullSecret(namespace: string, name = `regcred`) {
+  api.seed.secret(namespace, {metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': DOCKERCONFIG}});
+}
+
+/** Real kubectl, with a fresh discovery cache, reading what the plugin wrote (async: the emulator runs in this process). */
+async function kubectlJson(...args: string[]): Promise<any> {
+  const cacheDir = mkdtempSync(path.join(cacheRoot, `c-`));
+  const {stdout} = await promisify(execFile)(`kubectl`, [`--kubeconfig`, api.kubeconfigPath, `--cache-dir`, cacheDir, ...args, `-o`, `json`], {encoding: `utf8`});
+  return JSON.parse(stdout);
+}
+
+const writes = (namespace: string) => api.requests.filter(request => request.method !== `GET` && request.namespace === namespace);
+
+test(`attach appends to the ServiceAccount's list without dropping entries, and kubectl reads the result`, async () => {
+  api.seed.namespace(`att-keep`);
+  api.seed.serviceAccount(`att-keep`, `default`, {imagePullSecrets: [`first`, `second`]});
+  pullSecret(`att-keep`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-keep`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `serviceaccount/default configured\n`);
+  assert.equal(result.stdout, ``);
+  assert.deepEqual((await kubectlJson(`get`, `sa`, `default`, `-n`, `att-keep`)).imagePullSecrets, [{name: `first`}, {name: `second`}, {name: `regcred`}]);
+});
+
+test(`attaching again reports unchanged and sends no write`, async () => {
+  api.seed.namespace(`att-again`);
+  pullSecret(`att-again`);
+  assert.equal((await runCli([`attach`, `regcred`, `-n`, `att-again`, ...kube()])).code, 0);
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-again`, ...kube()]);
+  assert.equal(result.code, 0);
+  assert.equal(result.stderr, `serviceaccount/default unchanged\n`);
+  assert.deepEqual(writes(`att-again`), []);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-again`, `default`).imagePullSecrets, [{name: `regcred`}]);
+});
+
+test(`attach refuses a secret that does not exist in the namespace, naming the step`, async () => {
+  api.seed.namespace(`att-missing`);
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-missing`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error: failed at check secret: secret "regcred" not found in namespace "att-missing"; .*--allow-missing/m);
+  assert.deepEqual(writes(`att-missing`), []);
+  assert.equal(api.getObject(`serviceaccounts`, `att-missing`, `default`).imagePullSecrets, undefined);
+});
+
+test(`attach --allow-missing attaches a secret that does not exist yet`, async () => {
+  api.seed.namespace(`att-allow`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-allow`, `--allow-missing`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-allow`, `default`).imagePullSecrets, [{name: `regcred`}]);
+});
+
+test(`attach --all-service-accounts attaches to every ServiceAccount of the namespace`, async () => {
+  api.seed.namespace(`att-all`);
+  api.seed.serviceAccount(`att-all`, `builder`, {imagePullSecrets: [`other`]});
+  api.seed.serviceAccount(`att-all`, `runner`);
+  pullSecret(`att-all`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-all`, `--all-service-accounts`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-all`, `builder`).imagePullSecrets, [{name: `other`}, {name: `regcred`}]);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-all`, `runner`).imagePullSecrets, [{name: `regcred`}]);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-all`, `default`).imagePullSecrets, [{name: `regcred`}]);
+});
+
+test(`attach --service-account names a ServiceAccount that must exist`, async () => {
+  api.seed.namespace(`att-named`);
+  pullSecret(`att-named`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-named`, `--service-account`, `ghost`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /failed at patch serviceaccount\/ghost: serviceaccount "ghost" not found in namespace "att-named"/);
+});
+
+test(`attach --workload adds to a deployment's pod template, merged with its own list, as kubectl reads it`, async () => {
+  api.seed.namespace(`att-deploy`);
+  pullSecret(`att-deploy`);
+  api.seed.workload(`Deployment`, `att-deploy`, `web`, {...POD_SPEC, imagePullSecrets: [{name: `mine`}]});
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-deploy`, `--workload`, `deploy/web`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `deployment.apps/web configured\n`);
+  assert.deepEqual((await kubectlJson(`get`, `deployment`, `web`, `-n`, `att-deploy`)).spec.template.spec.imagePullSecrets, [{name: `mine`}, {name: `regcred`}]);
+  // Only the workload was named: the ServiceAccount is left alone.
+  assert.equal(api.getObject(`serviceaccounts`, `att-deploy`, `default`).imagePullSecrets, undefined);
+});
+
+test(`attach refuses a Job with exit code 2 because its pod template is immutable`, async () => {
+  const result = await runCli([`attach`, `regcred`, `-n`, `default`, `--workload`, `job/migrate`, ...kube()]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: --workload job\/migrate: a Job's pod template is immutable/);
+});
+
+test(`attach reports running pods that keep their old list and workloads whose own list hides the ServiceAccount's`, async () => {
+  api.seed.namespace(`att-timing`);
+  pullSecret(`att-timing`);
+  const sts = api.seed.workload(`StatefulSet`, `att-timing`, `db`, POD_SPEC);
+  api.seed.pod(`att-timing`, `db-0`, POD_SPEC, {phase: `Running`, ownerReferences: [{apiVersion: `apps/v1`, kind: `StatefulSet`, name: `db`, uid: sts.metadata.uid, controller: true}]});
+  api.seed.workload(`Deployment`, `att-timing`, `api`, {...POD_SPEC, imagePullSecrets: [{name: `own`}]});
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-timing`, `-o`, `json`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.kind, `AttachResult`);
+  assert.deepEqual(report.results[0].stalePods, [{name: `db-0`, serviceAccount: `default`, owner: {kind: `StatefulSet`, name: `db`}, restartable: true}]);
+  assert.deepEqual(report.results[0].hidingWorkloads, [{kind: `Deployment`, name: `api`, serviceAccount: `default`, imagePullSecrets: [`own`]}]);
+  assert.match(result.stderr, /warning: 1 running pod \(db-0\) of statefulset\/db will not use regcred until recreated.*kubectl rollout restart statefulset\/db -n att-timing/);
+  assert.match(result.stderr, /warning: deployment\/api lists its own imagePullSecrets \(own\).*--workload deployment\/api/);
+  // Without --restart nothing is rolled.
+  assert.equal(api.getObject(`statefulsets`, `att-timing`, `db`).spec.template.metadata?.annotations?.[`kubectl.kubernetes.io/restartedAt`], undefined);
+});
+
+test(`attach --restart rolls the workloads whose running pods lack the secret, like kubectl rollout restart`, async () => {
+  api.seed.namespace(`att-restart`);
+  pullSecret(`att-restart`);
+  const sts = api.seed.workload(`StatefulSet`, `att-restart`, `db`, POD_SPEC);
+  api.seed.pod(`att-restart`, `db-0`, POD_SPEC, {phase: `Running`, ownerReferences: [{apiVersion: `apps/v1`, kind: `StatefulSet`, name: `db`, uid: sts.metadata.uid, controller: true}]});
+  const now = new Date(`2026-11-29T07:00:00.500Z`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-restart`, `--restart`, ...kube()], {context: {now: () => now}});
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^statefulset\.apps\/db restarted$/m);
+  assert.equal((await kubectlJson(`get`, `statefulset`, `db`, `-n`, `att-restart`)).spec.template.metadata.annotations[`kubectl.kubernetes.io/restartedAt`], `2026-11-29T07:00:00Z`);
+});
+
+test(`attach --dry-run=client writes nothing and says so`, async () => {
+  api.seed.namespace(`att-dry`);
+  pullSecret(`att-dry`);
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-dry`, `--dry-run=client`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `serviceaccount/default configured (dry run)\n`);
+  assert.deepEqual(writes(`att-dry`), []);
+  assert.equal(api.getObject(`serviceaccounts`, `att-dry`, `default`).imagePullSecrets, undefined);
+});
+
+test(`attach --dry-run=server sends the patch with dryRun=All and nothing is stored`, async () => {
+  api.seed.namespace(`att-sdry`);
+  pullSecret(`att-sdry`);
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-sdry`, `--dry-run=server`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `serviceaccount/default configured (server dry run)\n`);
+  const patches = writes(`att-sdry`);
+  assert.equal(patches.length, 1);
+  assert.match(JSON.stringify(patches[0]!.query), /dryRun/);
+  assert.equal(api.getObject(`serviceaccounts`, `att-sdry`, `default`).imagePullSecrets, undefined);
+});
+
+test(`attach -o name prints the objects it changed`, async () => {
+  api.seed.namespace(`att-name`);
+  pullSecret(`att-name`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-name`, `-o`, `name`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `serviceaccount/default\n`);
+});
+
+test(`attach over several namespaces lists ServiceAccounts once for all of them, skips ignored namespaces and prints one line per namespace`, async () => {
+  for (const namespace of [`multi-a`, `multi-b`, `multi-c`]) {
+    api.seed.namespace(namespace, {labels: {fleet: `multi`}});
+    pullSecret(namespace);
+  }
+  api.seed.namespace(`multi-ignored`, {labels: {fleet: `multi`}, annotations: {'pullsecret.kubectl.io/ignore': `true`}});
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `--namespace-selector`, `fleet=multi`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `multi-a: serviceaccount/default configured`,
+    `multi-b: serviceaccount/default configured`,
+    `multi-c: serviceaccount/default configured`,
+    `multi-ignored: skipped (annotated pullsecret.kubectl.io/ignore=true (name it with -n to act on it anyway))`,
+    `attached regcred in 4 namespaces: 3 ok (3 changed, 0 unchanged), 1 skipped`,
+  ]);
+  const saLists = api.requests.filter(request => request.method === `GET` && request.resource === `serviceaccounts` && request.name === undefined);
+  assert.equal(saLists.length, 1);
+  assert.equal(saLists[0]!.namespace, undefined);
+  assert.equal(api.getObject(`serviceaccounts`, `multi-ignored`, `default`).imagePullSecrets, undefined);
+  assert.equal(api.requests.filter(request => request.method === `PATCH`).length, 3);
+});
+
+test(`attach with several contexts labels each result with its context and fails where the user may not write`, async () => {
+  api.seed.namespace(`att-ctx`);
+  pullSecret(`att-ctx`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-ctx`, `--context`, `readonly`, `--context`, `admin`, `-o`, `json`, ...kube()]);
+  assert.equal(result.code, 1);
+  const report = JSON.parse(result.stdout);
+  const byContext = Object.fromEntries(report.results.map((entry: any) => [entry.context, entry]));
+  assert.equal(byContext.admin.status, `ok`);
+  assert.equal(byContext.readonly.status, `failed`);
+  assert.equal(byContext.readonly.failedStep, `patch serviceaccount/default`);
+  assert.match(byContext.readonly.error, /forbidden/);
+  assert.match(result.stderr, /readonly\/att-ctx: failed at patch serviceaccount\/default/);
+});
