@@ -85,7 +85,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
     }
 
     /** Prints the report (document on stdout for -o, lines on stderr otherwise) and returns the exit code. */
-    protected printReport(report: FanOutReport, options: {verbPastTense: string; restartRequested?: boolean}): number {
+    protected printReport(report: FanOutReport, options: {command: string; restartRequested?: boolean}): number {
       const format = this.outputFormat();
       if (format === `json` || format === `yaml`)
         printData(report, format, this.context.stdout);
@@ -101,7 +101,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
     }
 
     /** Builds the report and prints it. */
-    protected finish(kind: ReportKind, secret: string, reports: NamespaceReport[], options: {verbPastTense: string; restartRequested?: boolean; source?: string}): number {
+    protected finish(kind: ReportKind, secret: string, reports: NamespaceReport[], options: {command: string; restartRequested?: boolean; source?: string}): number {
       return this.printReport(buildReport(kind, secret, this.dryRunMode(), reports, options.source), options);
     }
   }
@@ -179,6 +179,6 @@ export class AttachCommand extends FanOutCommand {
     });
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
-    return this.finish(`AttachResult`, this.name, reports, {verbPastTense: `attached`, restartRequested: this.restart});
+    return this.finish(`AttachResult`, this.name, reports, {command: `attach`, restartRequested: this.restart});
   }
 }

@@ -44,6 +44,6 @@ export class DetachCommand extends FanOutCommand {
     });
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
-    return this.finish(`DetachResult`, this.name, reports, {verbPastTense: `detached`});
+    return this.finish(`DetachResult`, this.name, reports, {command: `detach`});
   }
 }

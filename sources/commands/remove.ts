@@ -46,6 +46,6 @@ export class RemoveCommand extends FanOutCommand {
       const where = reports.length === 1 ? `namespace "${reports[0]!.namespace}"` : `the ${reports.length} namespaces in scope`;
       throw new PullSecretError(`secret "${this.name}" not found in ${where}, and nothing references it`);
     }
-    return this.finish(`RemoveResult`, this.name, reports, {verbPastTense: `removed`});
+    return this.finish(`RemoveResult`, this.name, reports, {command: `remove`});
   }
 }

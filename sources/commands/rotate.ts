@@ -62,7 +62,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       source = sourceRef(sourceNamespace, this.name);
       return this.rotateCluster(session, sourceNamespace, read.credentials, scope, dryRun);
     });
-    return this.finish(`RotateResult`, this.name, reports, {verbPastTense: `rotated`, source});
+    return this.finish(`RotateResult`, this.name, reports, {command: `rotate`, source});
   }
 
   /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */

@@ -111,7 +111,7 @@ export class SyncCommand extends FanOutCommand {
     const reports = await this.forEachCluster(session => this.syncCluster(session, sourceNamespace, attach, dryRun));
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
-    return this.finish(`SyncResult`, this.name, reports, {verbPastTense: `synced`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
+    return this.finish(`SyncResult`, this.name, reports, {command: `sync`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
   }
 
   private async syncCluster(session: ClusterSession, sourceNamespace: string, attach: AttachTargets | null, dryRun: DryRun): Promise<NamespaceReport[]> {

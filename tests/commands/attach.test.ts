@@ -191,7 +191,7 @@ test(`attach over several namespaces lists ServiceAccounts once for all of them,
     `multi-b: serviceaccount/default configured`,
     `multi-c: serviceaccount/default configured`,
     `multi-ignored: skipped (annotated pullsecret.kubectl.io/ignore=true (name it with -n to act on it anyway))`,
-    `attached regcred in 4 namespaces: 3 ok (3 changed, 0 unchanged), 1 skipped`,
+    `attach regcred: 3 of 4 namespaces ok (3 changed, 0 unchanged), 1 skipped`,
   ]);
   const saLists = api.requests.filter(request => request.method === `GET` && request.resource === `serviceaccounts` && request.name === undefined);
   assert.equal(saLists.length, 1);

@@ -153,8 +153,12 @@ export function timingWarnings(report: NamespaceReport, secretName: string, rest
   return lines;
 }
 
-/** The human lines (stderr) for a report: kubectl-style for one namespace, one line per namespace otherwise. */
-export function humanLines(report: FanOutReport, options: {restartRequested?: boolean; verbPastTense: string}): string[] {
+/**
+ * The human lines (stderr) for a report: kubectl-style for one namespace, one line per namespace otherwise,
+ * then a summary (`attach regcred: 3 of 4 namespaces ok (…), 1 skipped` with `command`; the older
+ * `added regcred in 4 namespaces: 3 ok (…)` wording with `verbPastTense`).
+ */
+export function humanLines(report: FanOutReport, options: {restartRequested?: boolean; command?: string; verbPastTense?: string}): string[] {
   const lines: string[] = [];
   const single = report.results.length === 1 && report.results[0]!.status !== `skipped`;
   const contexts = new Set(report.results.map(result => result.context));
@@ -176,14 +180,25 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
     for (const warning of [...result.warnings, ...timingWarnings(result, report.secret, options.restartRequested ?? false)])
       lines.push(`warning: ${single ? `` : `${where}: `}${warning}`);
   }
-  if (!single || report.summary.failed > 0) {
+  if (options.command === undefined && options.verbPastTense !== undefined) {
+    // The original summary wording, kept for callers that pass `verbPastTense` (add).
+    if (!single || report.summary.failed > 0) {
+      const {summary} = report;
+      const parts = [`${summary.ok} ok (${summary.changed} changed, ${summary.unchanged} unchanged)`];
+      if (summary.failed > 0)
+        parts.push(`${summary.failed} failed`);
+      if (summary.skipped > 0)
+        parts.push(`${summary.skipped} skipped`);
+      lines.push(`${options.verbPastTense} ${report.secret} in ${summary.namespaces} namespace${summary.namespaces === 1 ? `` : `s`}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
+    }
+  } else if (!single) {
     const {summary} = report;
-    const parts = [`${summary.ok} ok (${summary.changed} changed, ${summary.unchanged} unchanged)`];
+    const parts = [`${summary.ok} of ${summary.namespaces} namespace${summary.namespaces === 1 ? `` : `s`} ok (${summary.changed} changed, ${summary.unchanged} unchanged)`];
     if (summary.failed > 0)
       parts.push(`${summary.failed} failed`);
     if (summary.skipped > 0)
       parts.push(`${summary.skipped} skipped`);
-    lines.push(`${options.verbPastTense} ${report.secret} in ${summary.namespaces} namespace${summary.namespaces === 1 ? `` : `s`}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
+    lines.push(`${options.command ?? ``} ${report.secret}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
   }
   return lines;
 }
