@@ -8,6 +8,9 @@ import type {RegistryCredential} from '../core/secrets/build.ts';
 import {planAddSecret} from '../core/secrets/plan.ts';
 import type {SecretPlan} from '../core/secrets/plan.ts';
 import {applySecretPlan} from '../core/secrets/apply.ts';
+import {earliestExpiry} from '../core/secrets/describe.ts';
+import {registryTokenExpiry} from '../core/secrets/expiry.ts';
+import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {bareReport} from '../core/attach/report.ts';
 import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
@@ -89,7 +92,9 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     const makePlan = (existing: KubeObject | null): SecretPlan => {
       if (existing === null)
         throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
-      return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false, expiryOf: () => null});
+      return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false,
+        // Same reading of the new content as `add`: ECR token expiry, Docker Hub key spellings.
+        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey});
     };
     let rotated: KubeObject;
     let verb: SecretOutcome;

@@ -1,0 +1,77 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {runCli} from '../helpers/runCli.ts';
+
+let api: ApiEmulator;
+before(async () => {
+  api = await startApiEmulator();
+});
+after(async () => {
+  await api.stop();
+});
+
+const kube = () => [`--kubeconfig`, api.kubeconfigPath];
+const CONFIG = Buffer.from(`{"auths":{}}`).toString(`base64`);
+const POD_SPEC = {containers: [{name: `app`, image: `registry.example.com/app:1`}]};
+
+/** A namespace where regcred is referenced by two ServiceAccounts and a deployment. */
+function world(namespace: string): void {
+  api.seed.namespace(namespace);
+  api.seed.secret(namespace, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': CONFIG}});
+  api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`regcred`, `keep`]});
+  api.seed.serviceAccount(namespace, `builder`, {imagePullSecrets: [`keep`]});
+  api.seed.workload(`Deployment`, namespace, `web`, {...POD_SPEC, imagePullSecrets: [{name: `keep`}, {name: `regcred`}]});
+}
+
+test(`remove detaches the secret from every ServiceAccount and workload, then deletes it`, async () => {
+  world(`rm-a`);
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-a`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `secret/regcred deleted\nserviceaccount/default configured\ndeployment.apps/web configured\n`);
+  assert.equal(api.getObject(`secrets`, `rm-a`, `regcred`), undefined);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `rm-a`, `default`).imagePullSecrets, [{name: `keep`}]);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `rm-a`, `builder`).imagePullSecrets, [{name: `keep`}]);
+  assert.deepEqual(api.getObject(`deployments`, `rm-a`, `web`).spec.template.spec.imagePullSecrets, [{name: `keep`}]);
+});
+
+test(`remove --dry-run shows what would change and changes nothing`, async () => {
+  world(`rm-dry`);
+  api.resetRequests();
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-dry`, `--dry-run`, `-o`, `name`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `secret/regcred\nserviceaccount/default\ndeployment.apps/web\n`);
+  assert.equal(result.stderr, `secret/regcred deleted (dry run)\nserviceaccount/default configured (dry run)\ndeployment.apps/web configured (dry run)\n`);
+  assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
+  assert.notEqual(api.getObject(`secrets`, `rm-dry`, `regcred`), undefined);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `rm-dry`, `default`).imagePullSecrets, [{name: `regcred`}, {name: `keep`}]);
+});
+
+test(`remove of a secret that exists nowhere in scope and is referenced by nothing fails with exit code 1`, async () => {
+  api.seed.namespace(`rm-none`);
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-none`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, `error: secret "regcred" not found in namespace "rm-none", and nothing references it\n`);
+});
+
+test(`remove still detaches dangling references when the secret is already gone (a rerun finishes a partial remove)`, async () => {
+  api.seed.namespace(`rm-dangling`);
+  api.seed.serviceAccount(`rm-dangling`, `default`, {imagePullSecrets: [`regcred`]});
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-dangling`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `secret/regcred not found\nserviceaccount/default configured\n`);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `rm-dangling`, `default`).imagePullSecrets ?? [], []);
+});
+
+test(`remove over several namespaces prints one line per namespace and a summary`, async () => {
+  world(`rmm-a`);
+  api.seed.namespace(`rmm-b`);
+  const result = await runCli([`remove`, `regcred`, `--namespaces`, `rmm-a,rmm-b`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `rmm-a: secret/regcred deleted, serviceaccount/default configured, deployment.apps/web configured`,
+    `rmm-b: secret/regcred not found`,
+    `remove regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
+  ]);
+});

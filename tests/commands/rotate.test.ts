@@ -1,0 +1,104 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {runCli} from '../helpers/runCli.ts';
+
+let api: ApiEmulator;
+before(async () => {
+  api = await startApiEmulator();
+});
+after(async () => {
+  await api.stop();
+});
+
+const kube = () => [`--kubeconfig`, api.kubeconfigPath];
+const b64 = (text: string) => Buffer.from(text).toString(`base64`);
+const OLD = {auths: {'registry.example.com': {username: `bot`, password: `old-token`, auth: b64(`bot:old-token`)}, 'other.example.com': {username: `x`, password: `y`, auth: b64(`x:y`)}}};
+
+function decoded(namespace: string): any {
+  const secret = api.getObject(`secrets`, namespace, `regcred`);
+  return JSON.parse(Buffer.from(secret.data[`.dockerconfigjson`], `base64`).toString(`utf8`));
+}
+
+/** A source and managed copies made by sync, plus an unmanaged secret of the same name. */
+async function world(prefix: string, copies: string[]): Promise<void> {
+  api.seed.namespace(`${prefix}-src`);
+  api.seed.secret(`${prefix}-src`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify(OLD))}});
+  for (const namespace of copies)
+    api.seed.namespace(namespace);
+  const synced = await runCli([`sync`, `regcred`, `--from-namespace`, `${prefix}-src`, `--namespaces`, copies.join(`,`), ...kube()]);
+  assert.equal(synced.code, 0, synced.stderr);
+  api.seed.namespace(`${prefix}-unmanaged`);
+  api.seed.secret(`${prefix}-unmanaged`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify(OLD))}});
+}
+
+const rotateArgs = (prefix: string) => [`rotate`, `regcred`, `--from-namespace`, `${prefix}-src`, `--docker-server`, `registry.example.com`, `--docker-username`, `bot`, `--docker-password-stdin`, ...kube()];
+
+test(`rotate writes the new password into the source and every managed copy, keeping the other registries`, async () => {
+  await world(`r1`, [`r1-a`, `r1-b`]);
+  const result = await runCli(rotateArgs(`r1`), {stdin: `new-token\n`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `r1-a: secret/regcred configured`,
+    `r1-b: secret/regcred configured`,
+    `r1-src: secret/regcred configured`,
+    `rotate regcred: 3 of 3 namespaces ok (3 changed, 0 unchanged)`,
+  ]);
+  for (const namespace of [`r1-src`, `r1-a`, `r1-b`]) {
+    const config = decoded(namespace);
+    assert.equal(config.auths[`registry.example.com`].password, `new-token`, namespace);
+    assert.equal(config.auths[`registry.example.com`].auth, b64(`bot:new-token`), namespace);
+    assert.deepEqual(config.auths[`other.example.com`], OLD.auths[`other.example.com`], namespace);
+  }
+  assert.equal(decoded(`r1-unmanaged`).auths[`registry.example.com`].password, `old-token`, `an unmanaged secret of the same name is not a copy`);
+  assert.doesNotMatch(result.stderr + result.stdout, /new-token|old-token/);
+});
+
+test(`rotate with the same credentials again changes nothing`, async () => {
+  await world(`r2`, [`r2-a`]);
+  assert.equal((await runCli(rotateArgs(`r2`), {stdin: `t2`})).code, 0);
+  api.resetRequests();
+  const result = await runCli(rotateArgs(`r2`), {stdin: `t2`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /2 of 2 namespaces ok \(0 changed, 2 unchanged\)/);
+  assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
+});
+
+test(`rotate --namespaces updates only the copies in those namespaces, and a later full rotate heals the rest`, async () => {
+  await world(`r3`, [`r3-a`, `r3-b`]);
+  const narrow = await runCli([...rotateArgs(`r3`), `--namespaces`, `r3-a`], {stdin: `t3`});
+  assert.equal(narrow.code, 0, narrow.stderr);
+  assert.equal(decoded(`r3-a`).auths[`registry.example.com`].password, `t3`);
+  assert.equal(decoded(`r3-b`).auths[`registry.example.com`].password, `old-token`);
+  const full = await runCli(rotateArgs(`r3`), {stdin: `t3`});
+  assert.equal(full.code, 0, full.stderr);
+  assert.match(full.stderr, /^r3-b: secret\/regcred configured$/m);
+  assert.match(full.stderr, /^r3-a: secret\/regcred unchanged$/m);
+  assert.equal(decoded(`r3-b`).auths[`registry.example.com`].password, `t3`);
+});
+
+test(`rotate --dry-run=server stores nothing`, async () => {
+  await world(`r4`, [`r4-a`]);
+  const result = await runCli([...rotateArgs(`r4`), `--dry-run=server`], {stdin: `t4`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^r4-a: secret\/regcred configured \(server dry run\)$/m);
+  assert.equal(decoded(`r4-src`).auths[`registry.example.com`].password, `old-token`);
+  assert.equal(decoded(`r4-a`).auths[`registry.example.com`].password, `old-token`);
+});
+
+test(`rotate of a source that does not exist fails and creates nothing`, async () => {
+  api.seed.namespace(`r5-src`);
+  const result = await runCli(rotateArgs(`r5`), {stdin: `t5`});
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, `error: source secret "regcred" not found in namespace "r5-src"\n`);
+  assert.equal(api.getObject(`secrets`, `r5-src`, `regcred`), undefined);
+});
+
+test(`rotate without a password source fails before contacting the cluster`, async () => {
+  api.resetRequests();
+  const result = await runCli([`rotate`, `regcred`, `--from-namespace`, `x`, `--docker-username`, `bot`, ...kube()]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: no password given/);
+  assert.deepEqual(api.requests, []);
+});
