@@ -498,3 +498,28 @@ test(`every request is recorded with its user, verb, resource and namespace`, as
     user: `readonly`, verb: `list`, resource: `secrets`, namespace: ns,
   });
 });
+
+test(`a recorded request keeps its body, protobuf bodies as the JSON they decode to`, async () => {
+  const ns = freshNamespace();
+  api.resetRequests();
+  await request(api, `PATCH`, `/api/v1/namespaces/${ns}/serviceaccounts/default`, {contentType: `application/json-patch+json`, body: `[{"op":"add","path":"/imagePullSecrets","value":[{"name":"r"}]}]`});
+  assert.equal(api.requests[0]!.body, `[{"op":"add","path":"/imagePullSecrets","value":[{"name":"r"}]}]`);
+  // A hand-encoded protobuf Secret: k8s\0 + Unknown{typeMeta{apiVersion "v1", kind "Secret"}, raw Secret{metadata{name "pb"}, data{"k": "v"}, type "Opaque"}}.
+  const field = (no: number, payload: Buffer) => Buffer.concat([Buffer.from([(no << 3) | 2, payload.length]), payload]);
+  const str = (no: number, s: string) => field(no, Buffer.from(s));
+  const secret = Buffer.concat([field(1, str(1, `pb`)), field(2, Buffer.concat([str(1, `k`), str(2, `v`)])), str(3, `Opaque`)]);
+  const envelope = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), field(1, Buffer.concat([str(1, `v1`), str(2, `Secret`)])), field(2, secret)]);
+  const created = await request(api, `POST`, `/api/v1/namespaces/${ns}/secrets`, {raw: envelope, contentType: `application/vnd.kubernetes.protobuf`});
+  assert.equal(created.status, 201, created.text);
+  assert.deepEqual(created.json.data, {k: `dg==`});
+  assert.deepEqual(JSON.parse(api.requests[1]!.body!), {apiVersion: `v1`, kind: `Secret`, metadata: {name: `pb`}, data: {k: `dg==`}, type: `Opaque`});
+});
+
+test(`a protobuf body of a kind the emulator cannot decode is 415, never silently misread`, async () => {
+  const ns = freshNamespace();
+  const field = (no: number, payload: Buffer) => Buffer.concat([Buffer.from([(no << 3) | 2, payload.length]), payload]);
+  const envelope = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), field(1, Buffer.concat([field(1, Buffer.from(`apps/v1`)), field(2, Buffer.from(`Deployment`))])), field(2, Buffer.alloc(0))]);
+  const reply = await request(api, `POST`, `/apis/apps/v1/namespaces/${ns}/deployments`, {raw: envelope, contentType: `application/vnd.kubernetes.protobuf`});
+  assert.equal(reply.status, 415);
+  assert.equal(reply.json.reason, `UnsupportedMediaType`);
+});

@@ -36,6 +36,8 @@ export type RequestRecord = {
   resource?: string;
   namespace?: string;
   name?: string;
+  /** The request body as text: JSON and patches verbatim, protobuf bodies as the JSON they decode to. */
+  body?: string;
 };
 
 export type HttpDeps = {
@@ -155,14 +157,17 @@ function verbFor(method: string, route: Route, query: URLSearchParams): string {
   }
 }
 
-function decodeBody(body: Buffer, contentType: string, def: ResourceDef): any {
+function decodeBody(body: Buffer, contentType: string, def: ResourceDef, record: RequestRecord): any {
   if (contentType.startsWith(`application/vnd.kubernetes.protobuf`)) {
     try {
-      return decodeProtobuf(body);
+      const decoded = decodeProtobuf(body);
+      record.body = JSON.stringify(decoded);
+      return decoded;
     } catch (e) {
       throw errors.unsupportedMediaType(`${contentType}: ${(e as Error).message}`);
     }
   }
+  record.body = body.toString(`utf8`);
   if (contentType === `` || contentType.startsWith(`application/json`) || contentType.startsWith(`*/*`)) {
     try {
       return JSON.parse(body.toString(`utf8`));
@@ -328,14 +333,14 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     case `watch`:
       return watch(res, def, r.namespace, query, deps);
     case `create`: {
-      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def);
+      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
       const created = rest.create(def, r.namespace, body, {...writeOpts, user});
       return send(res, 201, created);
     }
     case `update`: {
-      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def);
+      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
       return send(res, 200, rest.update(def, r.namespace, r.name!, body, writeOpts));
@@ -346,6 +351,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       if (!kind)
         throw errors.unsupportedMediaType(contentType);
       const raw = await readBody(req);
+      record.body = raw.toString(`utf8`);
       let patch: unknown;
       try {
         patch = JSON.parse(raw.toString(`utf8`));
@@ -358,6 +364,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     }
     case `delete`: {
       const raw = await readBody(req);
+      if (raw.length > 0)
+        record.body = raw.toString(`utf8`);
       let options: any = {};
       if (raw.length > 0) {
         try {

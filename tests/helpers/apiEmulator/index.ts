@@ -30,7 +30,8 @@
  *   api.seed.bulk({namespaces, podsPerNamespace, secretsPerNamespace, serviceAccountsPerNamespace, deploymentsPerNamespace})
  *     Seeders create missing namespaces, return deep copies of the stored objects, and go through
  *     the same defaulting/validation/admission as HTTP (bulk excepted: it writes straight to the store).
- *   api.requests            RequestRecord[] {method, path, query, user, status, contentType, accept, userAgent, verb, resource, namespace, name}
+ *   api.requests            RequestRecord[] {method, path, query, user, status (-1 for a reset), contentType, accept, userAgent, verb, resource,
+ *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.

@@ -70,13 +70,13 @@ type Printer = {columns: Column[]; cells: (obj: any, age: string) => unknown[]};
 
 const PRINTERS: Record<string, Printer> = {
   namespaces: {columns: [NAME, col(`Status`), AGE], cells: (o, age) => [o.metadata.name, o.status?.phase ?? ``, age]},
-  secrets: {columns: [NAME, col(`Type`), col(`Data`, `string`), AGE], cells: (o, age) => [o.metadata.name, o.type ?? ``, Object.keys(o.data ?? {}).length, age]},
-  serviceaccounts: {columns: [NAME, col(`Secrets`, `string`), AGE], cells: (o, age) => [o.metadata.name, (o.secrets ?? []).length, age]},
+  secrets: {columns: [NAME, col(`Type`), col(`Data`, `integer`), AGE], cells: (o, age) => [o.metadata.name, o.type ?? ``, Object.keys(o.data ?? {}).length, age]},
+  serviceaccounts: {columns: [NAME, col(`Secrets`, `integer`), AGE], cells: (o, age) => [o.metadata.name, (o.secrets ?? []).length, age]},
   pods: {
     columns: [NAME, col(`Ready`), col(`Status`), col(`Restarts`, `string`), AGE, col(`IP`, `string`, 1), col(`Node`, `string`, 1), col(`Nominated Node`, `string`, 1), col(`Readiness Gates`, `string`, 1)],
     cells: (o, age) => {
       const s = podStatus(o);
-      return [o.metadata.name, s.ready, s.status, s.restarts, age, o.status?.podIP ?? `<none>`, o.spec?.nodeName ?? `<none>`, o.status?.nominatedNodeName ?? `<none>`, `<none>`];
+      return [o.metadata.name, s.ready, s.status, String(s.restarts), age, o.status?.podIP ?? `<none>`, o.spec?.nodeName ?? `<none>`, o.status?.nominatedNodeName ?? `<none>`, `<none>`];
     },
   },
   deployments: {
