@@ -523,3 +523,27 @@ test(`a protobuf body of a kind the emulator cannot decode is 415, never silentl
   assert.equal(reply.status, 415);
   assert.equal(reply.json.reason, `UnsupportedMediaType`);
 });
+
+test(`a client certificate from another CA is 401`, async () => {
+  const other = await startApiEmulator();
+  try {
+    const foreign = other.issueClientCert(`admin`, [`system:masters`]);
+    const https = await import(`node:https`);
+    const url = new URL(api.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      https.get({hostname: url.hostname, port: url.port, path: `/api/v1/namespaces`, ca: api.caPem, cert: foreign.certPem, key: foreign.keyPem, agent: false}, res => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on(`error`, reject);
+    });
+    assert.equal(status, 401);
+  } finally {
+    await other.stop();
+  }
+});
+
+test(`creating in a missing namespace is 404 even when the object is also invalid (admission runs first)`, async () => {
+  const reply = await request(api, `POST`, `/api/v1/namespaces/ghost/secrets`, {body: {metadata: {name: `Bad_Name`}, data: {}}});
+  assert.equal(reply.status, 404);
+  assert.equal(reply.json.message, `namespaces "ghost" not found`);
+});

@@ -148,13 +148,15 @@ export class Rest {
       obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     for (const k of [`uid`, `resourceVersion`, `creationTimestamp`, `deletionTimestamp`, `generation`, `selfLink`, `managedFields`])
       delete obj.metadata[k];
+    // The real order: defaulting at decode, mutating admission (NamespaceLifecycle, ServiceAccount),
+    // validation (422), then the storage's AlreadyExists.
     applyDefaults(def, obj);
-    validate(def, obj);
     this.requireNamespace(def, namespace);
+    if (def.resource === `pods` && obj.metadata.name)
+      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount});
+    validate(def, obj);
     if (this.store.get(def.resource, obj.metadata.namespace, obj.metadata.name))
       throw errors.alreadyExists(def.resource, def.group, obj.metadata.name);
-    if (def.resource === `pods`)
-      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount});
     obj.metadata.uid = crypto.randomUUID();
     obj.metadata.creationTimestamp = timestamp(this.now());
     if (def.hasGeneration)
