@@ -547,3 +547,34 @@ test(`creating in a missing namespace is 404 even when the object is also invali
   assert.equal(reply.status, 404);
   assert.equal(reply.json.message, `namespaces "ghost" not found`);
 });
+
+test(`deleting an owner deletes its dependents, unless propagationPolicy=Orphan`, async () => {
+  const ns = freshNamespace();
+  const owner = (o: any) => [{apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true}];
+  const deployment = api.seed.workload(`Deployment`, ns, `web`, {containers: [{name: `c`, image: `nginx`}]});
+  const rs = api.seed.workload(`ReplicaSet`, ns, `web-abc`, {containers: [{name: `c`, image: `nginx`}]}, {ownerReferences: owner(deployment)});
+  api.seed.pod(ns, `web-abc-1`, {containers: [{name: `c`, image: `nginx`}]}, {ownerReferences: owner(rs)});
+  api.seed.pod(ns, `standalone`, {containers: [{name: `c`, image: `nginx`}]});
+  await request(api, `DELETE`, `/apis/apps/v1/namespaces/${ns}/deployments/web`);
+  assert.deepEqual(api.objects(`replicasets`, ns), []);
+  assert.deepEqual(api.objects(`pods`, ns).map(p => p.metadata.name), [`standalone`]);
+
+  const kept = api.seed.workload(`ReplicaSet`, ns, `kept`, {containers: [{name: `c`, image: `nginx`}]});
+  api.seed.pod(ns, `kept-1`, {containers: [{name: `c`, image: `nginx`}]}, {ownerReferences: owner(kept)});
+  await request(api, `DELETE`, `/apis/apps/v1/namespaces/${ns}/replicasets/kept?propagationPolicy=Orphan`);
+  assert.ok(api.getObject(`pods`, ns, `kept-1`));
+});
+
+test(`after a compaction an old continue token is 410 Expired`, async () => {
+  const ns = freshNamespace();
+  for (const name of [`a`, `b`, `c`])
+    api.seed.secret(ns, {metadata: {name}, data: {}});
+  const first = await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1`);
+  api.compact();
+  const next = await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1&continue=${encodeURIComponent(first.json.metadata.continue)}`);
+  assert.equal(next.status, 410);
+  assert.equal(next.json.reason, `Expired`);
+  assert.match(next.json.message, /^The provided continue parameter is too old to display a consistent list result\./);
+  const fresh = await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1`);
+  assert.equal((await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1&continue=${encodeURIComponent(fresh.json.metadata.continue)}`)).status, 200);
+});

@@ -378,6 +378,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
         dryRun: dryRun || (Array.isArray(options.dryRun) && options.dryRun.includes(`All`)),
         preconditionResourceVersion: options.preconditions?.resourceVersion,
         preconditionUid: options.preconditions?.uid,
+        propagationPolicy: query.get(`propagationPolicy`) ?? options.propagationPolicy ?? (options.orphanDependents === true ? `Orphan` : undefined),
       });
       return send(res, 200, result);
     }

@@ -33,10 +33,13 @@
  *   api.requests            RequestRecord[] {method, path, query, user, status (-1 for a reset), contentType, accept, userAgent, verb, resource,
  *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
+ *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *
+ * Deleting an object also deletes its dependents (ownerReferences), unless propagationPolicy=Orphan;
+ * no controllers run (a Deployment gets no ReplicaSets or pods unless seeded).
  * A fresh cluster holds namespaces default, kube-system, kube-public and kube-node-lease, each with
  * its `default` ServiceAccount, like a real one. Semantics follow kube-apiserver 1.32: see rest.ts,
  * admission.ts, patch.ts, selectors.ts; responses and errors are JSON, with `Status` bodies worded like the real server's.
@@ -89,6 +92,7 @@ export type ApiEmulator = {
   seed: Seeder;
   requests: RequestRecord[];
   resetRequests(): void;
+  compact(): void;
   faults: FaultInjector;
   stop(): Promise<void>;
 };
@@ -218,6 +222,9 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
     requests,
     resetRequests() {
       requests.length = 0;
+    },
+    compact() {
+      rest.compact();
     },
     faults: {
       add: (spec: FaultSpec) => faults.add(spec),

@@ -97,6 +97,8 @@ export class Rest {
     let listRv = this.store.currentResourceVersion();
     if (params.continue) {
       const token = decodeContinue(params.continue);
+      if (token.rv < this.compactedRv)
+        throw errors.gone(`The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.`);
       startAfter = token.start;
       listRv = String(token.rv);
     }
@@ -255,7 +257,7 @@ export class Rest {
   }
 
   /** DELETE one object; returns what the server returns (the object for pods/namespaces, else a Success Status). */
-  delete(def: ResourceDef, namespace: string | undefined, name: string, opts: {dryRun?: boolean; preconditionResourceVersion?: string; preconditionUid?: string} = {}): any {
+  delete(def: ResourceDef, namespace: string | undefined, name: string, opts: {dryRun?: boolean; preconditionResourceVersion?: string; preconditionUid?: string; propagationPolicy?: string} = {}): any {
     const old = this.get(def, namespace, name);
     if (opts.preconditionResourceVersion && opts.preconditionResourceVersion !== old.metadata.resourceVersion)
       throw errors.conflict(def.resource, def.group, name, `Precondition failed: ResourceVersion in precondition: ${opts.preconditionResourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
@@ -263,6 +265,9 @@ export class Rest {
       throw errors.conflict(def.resource, def.group, name, `Precondition failed: UID in precondition: ${opts.preconditionUid}, UID in object meta: ${old.metadata.uid}`);
     if (!opts.dryRun) {
       this.store.remove(def.resource, def.namespaced ? namespace : undefined, name);
+      // The garbage collector's background cascade, done at once: dependents (by ownerReferences uid) go too.
+      if (def.namespaced && opts.propagationPolicy !== `Orphan`)
+        this.collectDependents(old.metadata.namespace, old.metadata.uid);
       if (def.resource === `namespaces`) {
         for (const r of NAMESPACED_RESOURCES) {
           for (const o of this.store.all(r, name))
@@ -276,6 +281,25 @@ export class Rest {
       return {...old, metadata: {...old.metadata, deletionTimestamp: timestamp(this.now()), deletionGracePeriodSeconds: 0}};
     return {kind: `Status`, apiVersion: `v1`, metadata: {}, status: `Success`, details: {name, ...(def.group ? {group: def.group} : {}), kind: def.resource, uid: old.metadata.uid}};
   }
+
+  private collectDependents(namespace: string, uid: string): void {
+    for (const r of NAMESPACED_RESOURCES) {
+      for (const o of this.store.all(r, namespace)) {
+        if ((o.metadata.ownerReferences ?? []).some((ref: any) => ref.uid === uid)) {
+          this.store.remove(r, namespace, o.metadata.name);
+          this.collectDependents(namespace, o.metadata.uid);
+        }
+      }
+    }
+  }
+
+  /** Makes every continue token issued so far expire (410 Gone), as an etcd compaction does. */
+  compact(): void {
+    // Tokens carry the list's resourceVersion; taking a fresh one marks every earlier token as compacted.
+    this.compactedRv = Number(this.store.nextResourceVersion());
+  }
+
+  private compactedRv = 0;
 
   /** DELETE on a collection. */
   deleteCollection(def: ResourceDef, namespace: string | undefined, params: ListParams, opts: {dryRun?: boolean} = {}): any {
