@@ -36,6 +36,8 @@ export type SyncCopyOptions = {
 
 const FIELD_MANAGER = `kubectl-pullsecret`;
 const MAX_ATTEMPTS = 20;
+/** Re-reads after a create that failed with an unknown outcome (5xx, connection reset). */
+const MAX_TRANSIENT_RETRIES = 3;
 
 function failed(result: NamespaceSyncResult, step: string, error: unknown): NamespaceSyncResult {
   return {...result, status: `failed`, failedStep: step, error: typeof error === `string` ? error : describeError(error)};
@@ -52,6 +54,8 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
   const writeOptions = {dryRun: options.dryRun === `server`, fieldManager: options.fieldManager ?? FIELD_MANAGER};
   let current = existing;
   let outcome: CopyOutcome | undefined;
+  let transientRetries = 0;
+  let createAttempted = false;
   for (let attempt = 1; outcome === undefined; attempt++) {
     if (current === undefined) {
       try {
@@ -68,7 +72,8 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
           outcome = `absent`;
           break;
         case `unchanged`:
-          outcome = `unchanged`;
+          // After a create whose response was lost, the copy found is the one we created.
+          outcome = createAttempted ? `created` : `unchanged`;
           break;
         case `conflict`:
           return failed(result, `check existing secret`, plan.reason);
@@ -109,6 +114,15 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
         await new Promise(resolve => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
         continue;
       }
+      // The session does not repeat a POST whose fate is unknown (5xx, reset). Re-reading tells: if our copy
+      // is there, the create went through; if not, creating again is safe (a duplicate POST gets 409).
+      if (plan.action === `create` && (code === undefined || code >= 500) && transientRetries < MAX_TRANSIENT_RETRIES) {
+        transientRetries++;
+        createAttempted = true;
+        current = undefined;
+        await new Promise(resolve => setTimeout(resolve, 100 * 2 ** transientRetries * (0.5 + Math.random())));
+        continue;
+      }
       return failed(result, step, error);
     }
   }
@@ -124,7 +138,7 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
     });
     result.references = references;
     if (references.status === `failed`)
-      return {...result, status: `failed`, failedStep: `attach: ${references.failedStep}`, error: references.error};
+      return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};
   }
   return result;
 }
@@ -139,7 +153,7 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
   const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager});
   result.references = references;
   if (references.status === `failed`)
-    return {...result, status: `failed`, failedStep: `detach: ${references.failedStep}`, error: references.error};
+    return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};
   // The cluster-wide list already says the secret is not there: no DELETE to send.
   if (options.snapshot?.secretPresent !== undefined && !options.snapshot.secretPresent.has(namespace))
     return {...result, action: `not-found`};
