@@ -365,3 +365,18 @@ test(`a missing kubectl fails the suite with a message saying kubectl is require
   assert.equal(findKubectl({PATH: `/nonexistent`}), undefined);
   assert.throws(() => requireKubectl({PATH: `/nonexistent`}), /^Error: kubectl is required on PATH to judge the API emulator/);
 });
+
+test(`kubectl get -w prints objects created while it watches, as table rows`, async () => {
+  const ns = freshNamespace();
+  api.seed.secret(ns, {metadata: {name: `before`}, data: {}});
+  const watching = kubectl([`get`, `secrets`, `-n`, ns, `-w`, `--request-timeout=3s`]);
+  const deadline = Date.now() + 10_000;
+  while (!api.requests.some(r => r.verb === `watch` && r.namespace === ns)) {
+    assert.ok(Date.now() < deadline, `kubectl never started watching`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+  api.seed.secret(ns, {metadata: {name: `during`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(`{}`).toString(`base64`)}});
+  const result = await watching;
+  const rows = result.stdout.trim().split(`\n`).map(l => l.trim().split(/\s+/).slice(0, 3));
+  assert.deepEqual(rows, [[`NAME`, `TYPE`, `DATA`], [`before`, `Opaque`, `0`], [`during`, `kubernetes.io/dockerconfigjson`, `1`]]);
+});

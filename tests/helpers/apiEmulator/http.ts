@@ -331,7 +331,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     case `list`:
       return respond(200, rest.list(def, r.namespace, listParams(query)));
     case `watch`:
-      return watch(res, def, r.namespace, query, deps);
+      return watch(res, def, r.namespace, query, deps, wantsTable(accept));
     case `create`: {
       const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
       if (def.resource === `secrets`)
@@ -400,12 +400,23 @@ function listParams(query: URLSearchParams) {
 }
 
 /** A watch stream: ADDED events for the current state when no resourceVersion is given, then live events. */
-function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefined, query: URLSearchParams, deps: HttpDeps): void {
+function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefined, query: URLSearchParams, deps: HttpDeps, table: boolean): void {
   const labelMatch = query.get(`labelSelector`) ? parseLabelSelector(query.get(`labelSelector`)!) : () => true;
   const field = query.get(`fieldSelector`) ? parseFieldSelector(def.resource, query.get(`fieldSelector`)!) : undefined;
   const matches = (o: any) => (!namespace || o.metadata.namespace === namespace) && labelMatch(o) && (!field || field.matches(o));
-  res.writeHead(200, {'Content-Type': `application/json`, 'Transfer-Encoding': `chunked`, 'Cache-Control': `no-cache, private`});
-  const write = (type: string, object: any) => res.write(`${JSON.stringify({type, object})}\n`);
+  res.writeHead(200, {'Content-Type': table ? `application/json;as=Table;v=v1;g=meta.k8s.io` : `application/json`, 'Transfer-Encoding': `chunked`, 'Cache-Control': `no-cache, private`});
+  // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
+  let first = true;
+  const write = (type: string, object: any) => {
+    let payload = object;
+    if (table) {
+      payload = toTable(def, [object], {resourceVersion: object.metadata.resourceVersion}, query.get(`includeObject`), deps.now());
+      if (!first)
+        payload.columnDefinitions = [];
+      first = false;
+    }
+    res.write(`${JSON.stringify({type, object: payload})}\n`);
+  };
   const rv = query.get(`resourceVersion`);
   if (!rv || rv === `0`) {
     for (const o of deps.rest.store.list(def.resource, {namespace: def.namespaced ? namespace : undefined, matches}).items)
