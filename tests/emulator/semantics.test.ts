@@ -578,3 +578,33 @@ test(`after a compaction an old continue token is 410 Expired`, async () => {
   const fresh = await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1`);
   assert.equal((await request(api, `GET`, `/api/v1/namespaces/${ns}/secrets?limit=1&continue=${encodeURIComponent(fresh.json.metadata.continue)}`)).status, 200);
 });
+
+test(`stop() ends open watches and keep-alive connections at once and frees the port`, async () => {
+  const short = await startApiEmulator();
+  const https = await import(`node:https`);
+  const url = new URL(short.url);
+  const agent = new https.Agent({keepAlive: true});
+  const ended = new Promise<void>((resolve, reject) => {
+    https.get({hostname: url.hostname, port: url.port, path: `/api/v1/secrets?watch=true`, ca: short.caPem, agent, headers: {authorization: `Bearer ${short.tokens.admin}`}}, res => {
+      res.on(`data`, () => {});
+      res.on(`end`, resolve);
+      res.on(`error`, () => resolve());
+      res.on(`close`, resolve);
+    }).on(`error`, reject);
+  });
+  while (!short.requests.some(r => r.verb === `watch`))
+    await new Promise(r => setTimeout(r, 10));
+  const started = performance.now();
+  await short.stop();
+  await ended;
+  agent.destroy();
+  assert.ok(performance.now() - started < 1000, `stop took ${performance.now() - started} ms`);
+  const net = await import(`node:net`);
+  await assert.rejects(new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.on(`error`, reject);
+  }), /ECONNREFUSED/);
+});
