@@ -38,6 +38,12 @@
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *
+ * Run kubectl against it with `runKubectl(args, {kubeconfig: api.kubeconfigPath})` (./kubectl.ts): always
+ * asynchronously, since the emulator shares the test's event loop (a spawnSync would deadlock it).
+ * `seed.pod` never rejects a missing ServiceAccount (it copies the SA's pull secrets when it exists) and
+ * schedules the pod on node `emulator-node`; HTTP pod creation runs the real admission and rejects.
+ * Protobuf request bodies are decoded for Secret, Namespace, ServiceAccount and the access/rules/self
+ * reviews; other kinds sent as protobuf (e.g. `kubectl create deployment`) get 415.
  * Deleting an object also deletes its dependents (ownerReferences), unless propagationPolicy=Orphan;
  * no controllers run (a Deployment gets no ReplicaSets or pods unless seeded).
  * A fresh cluster holds namespaces default, kube-system, kube-public and kube-node-lease, each with
@@ -66,6 +72,7 @@ export type {RequestRecord} from './http.ts';
 export type {FaultInjector, FaultSpec} from './faults.ts';
 export type {Seeder, BulkSpec, PodSeedOptions, PullReason, WorkloadKind} from './seed.ts';
 export type {ClientCert} from './tls.ts';
+export {runKubectl, runKubectlOffline, requireKubectl, findKubectl, type KubectlResult} from './kubectl.ts';
 
 export type ApiEmulatorOptions = {
   /** Seed of the PRNG behind `faults.add({fraction})` (default 1). */
