@@ -35,6 +35,9 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       cluster-wide list; --namespaces, --namespace-selector and --exclude-namespaces narrow which ones are updated.
       No copy is created where there is none (use \`sync\`); namespaces annotated pullsecret.kubectl.io/ignore=true are left alone.
 
+      --verify then runs \`kubectl pullsecret verify\` over the namespaces rotated, proving against the registries that
+      their workloads pull with the new credentials; its findings and exit code count.
+
       Reruns are idempotent: a copy missed by a failed run is updated by the next. -o json|yaml prints a RotateResult document.
     `,
     examples: [
@@ -46,6 +49,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
   name = Option.String({name: `NAME`});
   fromNamespace = Option.String(`--from-namespace`, {description: `the namespace of the source secret (default: -n, else the context's namespace)`});
   replace = Option.Boolean(`--replace`, false, {description: `replace the whole content of the source with the given registries instead of updating them in place`});
+  verify = Option.Boolean(`--verify`, false, {description: `then run \`verify\` over the namespaces rotated (source and copies): proves with the registries that their workloads still pull`});
 
   async executeCommand() {
     checkName(this.name, `secret`);
@@ -54,7 +58,11 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     if (this.fromNamespace !== undefined && this.namespace !== undefined && this.fromNamespace !== this.namespace)
       throw new UsageError(`-n and --from-namespace name different namespaces; the source namespace is given once`);
     const dryRun = this.dryRunMode();
-    this.outputFormat();
+    const format = this.outputFormat();
+    if (this.verify && dryRun !== `none`)
+      throw new UsageError(`--verify checks what was written; it cannot be combined with --dry-run`);
+    if (this.verify && (format === `json` || format === `yaml`))
+      throw new UsageError(`--verify cannot be combined with -o ${format}: run \`kubectl pullsecret verify\` separately for its document`);
     const scope = this.copyScope();
     const read = await this.readCredentials();
     for (const line of [...read.warnings, ...read.notes])
@@ -65,7 +73,35 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       source = sourceRef(sourceNamespace, this.name);
       return this.rotateCluster(session, sourceNamespace, read.credentials, scope, dryRun);
     });
-    return this.finish(`RotateResult`, this.name, reports, {command: `rotate`, source});
+    const code = this.finish(`RotateResult`, this.name, reports, {command: `rotate`, source});
+    if (!this.verify)
+      return code;
+    return Math.max(code, await this.verifyRotated(reports));
+  }
+
+  /**
+   * `--verify`: runs the `verify` command (the same engine, output and exit codes) once per cluster over
+   * the namespaces whose secret is now current (source and copies). Its exit code counts: 1 when a
+   * workload there cannot pull, 3 when the cluster cannot be reached.
+   */
+  private async verifyRotated(reports: NamespaceReport[]): Promise<number> {
+    let worst = 0;
+    for (const target of this.clusterTargets()) {
+      const context = target.context;
+      const namespaces = [...new Set(reports.filter(report => report.status === `ok` && (context === undefined || report.context === context)).map(report => report.namespace))].sort();
+      if (namespaces.length === 0)
+        continue;
+      this.context.stderr.write(`verifying ${namespaces.length} namespace${namespaces.length === 1 ? `` : `s`}${context === undefined ? `` : ` in ${context}`}\n`);
+      const args = [`verify`, `--namespaces`, namespaces.join(`,`)];
+      if (this.kubeconfig !== undefined)
+        args.push(`--kubeconfig`, this.kubeconfig);
+      if (context !== undefined)
+        args.push(`--context`, context);
+      if (this.requestTimeout !== undefined)
+        args.push(`--request-timeout`, this.requestTimeout);
+      worst = Math.max(worst, await this.cli.run(args));
+    }
+    return worst;
   }
 
   /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */

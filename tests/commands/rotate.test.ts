@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {startRegistry} from '../helpers/registry/index.ts';
 
 let api: ApiEmulator;
 before(async () => {
@@ -101,4 +102,32 @@ test(`rotate without a password source fails before contacting the cluster`, asy
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: no password given/);
   assert.deepEqual(api.requests, []);
+});
+
+test(`rotate --verify proves against the real registry that the workloads of the rotated namespaces pull with the new credentials`, {timeout: 60_000}, async t => {
+  const registry = await startRegistry({mode: `basic`, users: {alice: `right-password`}});
+  t.after(() => registry.stop());
+  await registry.push(`team/app`, `v1`);
+  api.seed.namespace(`rv-src`);
+  api.seed.secret(`rv-src`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: `expired`, auth: b64(`alice:expired`)}}}))}});
+  api.seed.namespace(`rv-a`);
+  assert.equal((await runCli([`sync`, `regcred`, `--from-namespace`, `rv-src`, `-n`, `rv-a`, `--attach`, ...kube()])).code, 0);
+  api.seed.workload(`Deployment`, `rv-a`, `app`, {containers: [{name: `app`, image: `${registry.host}/team/app:v1`}]});
+  const rotate = (password: string) => runCli([`rotate`, `regcred`, `--from-namespace`, `rv-src`, `--namespaces`, `rv-a`, `--docker-server`, registry.host, `--docker-username`, `alice`, `--docker-password-stdin`, `--verify`, ...kube()], {stdin: password});
+
+  const good = await rotate(`right-password`);
+  assert.equal(good.code, 0, good.stderr + good.stdout);
+  assert.match(good.stderr, /^verifying 2 namespaces$/m);
+  assert.match(good.stdout, /rv-a[\s\S]*app[\s\S]*\bok\b/);
+  assert.doesNotMatch(good.stdout + good.stderr, /right-password/);
+
+  const bad = await rotate(`wrong-password`);
+  assert.equal(bad.code, 1, bad.stderr + bad.stdout);
+  assert.match(bad.stdout, /unauthorized/);
+});
+
+test(`rotate --verify refuses --dry-run, since there would be nothing new to verify`, async () => {
+  const result = await runCli([`rotate`, `regcred`, `--verify`, `--dry-run=server`, `--docker-username`, `u`, `--docker-password-stdin`, ...kube()], {stdin: `x`});
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: --verify checks what was written; it cannot be combined with --dry-run/);
 });
