@@ -4,6 +4,7 @@ import {execFile} from 'node:child_process';
 import {promisify} from 'node:util';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
+import {PassThrough} from 'node:stream';
 import path from 'node:path';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
@@ -212,4 +213,19 @@ test(`attach with several contexts labels each result with its context and fails
   assert.equal(byContext.readonly.failedStep, `patch serviceaccount/default`);
   assert.match(byContext.readonly.error, /forbidden/);
   assert.match(result.stderr, /readonly\/att-ctx: failed at patch serviceaccount\/default/);
+});
+
+test(`attach over several namespaces draws a progress line on a terminal and erases it before the results`, async () => {
+  for (const namespace of [`tty-a`, `tty-b`]) {
+    api.seed.namespace(namespace);
+    pullSecret(namespace);
+  }
+  const chunks: string[] = [];
+  const stderr = Object.assign(new PassThrough(), {isTTY: true, columns: 100});
+  stderr.on(`data`, chunk => chunks.push(String(chunk)));
+  const result = await runCli([`attach`, `regcred`, `--namespaces`, `tty-a,tty-b`, ...kube()], {context: {stderr}});
+  assert.equal(result.code, 0);
+  const text = chunks.join(``);
+  assert.match(text, /\rattach: 1\/2 namespaces\x1b\[K/);
+  assert.match(text, /\rattach: 2\/2 namespaces\x1b\[K\r\x1b\[Ktty-a: serviceaccount\/default configured\n/);
 });
