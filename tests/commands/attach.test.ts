@@ -229,3 +229,13 @@ test(`attach over several namespaces draws a progress line on a terminal and era
   assert.match(text, /\rattach: 1\/2 namespaces\x1b\[K/);
   assert.match(text, /\rattach: 2\/2 namespaces\x1b\[K\r\x1b\[Ktty-a: serviceaccount\/default configured\n/);
 });
+
+test(`attach with several contexts reports a context that cannot be reached and finishes the others`, async () => {
+  api.seed.namespace(`att-unreach`);
+  pullSecret(`att-unreach`);
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-unreach`, `--context`, `admin`, `--context`, `no-such-context`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^admin\/att-unreach: serviceaccount\/default configured$/m);
+  assert.match(result.stderr, /^context no-such-context: failed at connect: .*no-such-context/m);
+  assert.deepEqual(api.getObject(`serviceaccounts`, `att-unreach`, `default`).imagePullSecrets, [{name: `regcred`}]);
+});

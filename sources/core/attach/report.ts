@@ -163,7 +163,8 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
   const single = report.results.length === 1 && report.results[0]!.status !== `skipped`;
   const contexts = new Set(report.results.map(result => result.context));
   for (const result of report.results) {
-    const where = contexts.size > 1 ? `${result.context}/${result.namespace}` : result.namespace;
+    // A context that could not be reached at all has no namespace: name the context alone.
+    const where = result.namespace === `` ? `context ${result.context}` : contexts.size > 1 ? `${result.context}/${result.namespace}` : result.namespace;
     if (result.status === `skipped`) {
       lines.push(`${where}: skipped${result.note === undefined ? `` : ` (${result.note})`}`);
       continue;
