@@ -97,3 +97,15 @@ test(`prune selects only this source's copies outside the selection, never the s
   const pruned = planPrune([copyIn(`team-a`), copyIn(`old-1`), unmanaged, otherSource, copyIn(`platform`), copyIn(`ignored`)], {namespace: `platform`, name: `regcred`}, new Set([`team-a`]), new Set([`ignored`]));
   assert.deepEqual(pruned.map(secret => secret.metadata.namespace), [`old-1`]);
 });
+
+test(`taking over a secret made by kubectl apply drops the last-applied annotation, which holds the old data`, () => {
+  const applied: KubeObject = {
+    apiVersion: `v1`, kind: `Secret`,
+    metadata: {name: `regcred`, namespace: `team-a`, resourceVersion: `4`, annotations: {'kubectl.kubernetes.io/last-applied-configuration': `{"data":{".dockerconfigjson":"b2xk"}}`, keep: `yes`}},
+    type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(`{}`)},
+  };
+  const plan = planCopy(applied, source(), `team-a`, {force: true});
+  assert.ok(plan.action === `update`);
+  assert.equal(plan.body.metadata.annotations?.[`kubectl.kubernetes.io/last-applied-configuration`], undefined);
+  assert.equal(plan.body.metadata.annotations?.keep, `yes`);
+});

@@ -13,6 +13,9 @@ import {DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_
 /** Annotation holding `sha256:<hex>` of the copy's type and data, as written by `sync`/`rotate`. */
 export const CONTENT_HASH_ANNOTATION = `pullsecret.kubectl.io/content-hash`;
 
+/** Where `kubectl apply` records the last applied object (for a Secret: its data too). */
+const LAST_APPLIED_ANNOTATION = `kubectl.kubernetes.io/last-applied-configuration`;
+
 /** The pull-secret types `sync` copies. */
 export const PULL_SECRET_TYPES: ReadonlySet<string> = new Set([DOCKER_CONFIG_JSON_TYPE, DOCKERCFG_TYPE]);
 
@@ -71,6 +74,9 @@ export function updatedCopy(existing: KubeObject, source: KubeObject): KubeObjec
   const annotations = {...existing.metadata.annotations, ...fresh.metadata.annotations};
   if (source.metadata.annotations?.[EXPIRES_AT_ANNOTATION] === undefined)
     delete annotations[EXPIRES_AT_ANNOTATION];
+  // `kubectl apply` keeps the whole object, data included, in this annotation: left in place it would keep
+  // the old credentials readable after a rotation.
+  delete annotations[LAST_APPLIED_ANNOTATION];
   return {
     ...existing,
     metadata: {
