@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {connectCluster} from '../../sources/adapters/kube/connect.ts';
 
 let api: ApiEmulator;
 before(async () => {
@@ -74,4 +75,20 @@ test(`remove over several namespaces prints one line per namespace and a summary
     `rmm-b: secret/regcred not found`,
     `remove regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
   ]);
+});
+
+test(`remove edits a Deployment but not the ReplicaSets it controls`, async () => {
+  world(`rm-rs`);
+  const deployment = api.getObject(`deployments`, `rm-rs`, `web`);
+  // A ReplicaSet as the Deployment controller would have made it, and a bare one.
+  const connection = await connectCluster({kubeconfig: api.kubeconfigPath, env: {}});
+  const template = {spec: {containers: POD_SPEC.containers, imagePullSecrets: [{name: `regcred`}]}, metadata: {labels: {app: `x`}}};
+  await connection.create(`replicasets`, `rm-rs`, {apiVersion: `apps/v1`, kind: `ReplicaSet`, metadata: {name: `web-abc`, ownerReferences: [{apiVersion: `apps/v1`, kind: `Deployment`, name: `web`, uid: deployment.metadata.uid, controller: true}]}, spec: {selector: {matchLabels: {app: `x`}}, template}});
+  await connection.create(`replicasets`, `rm-rs`, {apiVersion: `apps/v1`, kind: `ReplicaSet`, metadata: {name: `bare`}, spec: {selector: {matchLabels: {app: `x`}}, template}});
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-rs`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^replicaset\.apps\/bare configured$/m);
+  assert.doesNotMatch(result.stderr, /web-abc/);
+  assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `web-abc`).spec.template.spec.imagePullSecrets, [{name: `regcred`}]);
+  assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `bare`).spec.template.spec.imagePullSecrets ?? [], []);
 });

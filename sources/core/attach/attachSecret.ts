@@ -251,6 +251,10 @@ async function editReferences(session: ClusterSession, namespace: string, secret
     }
     if (targets.workloads === `all`) {
       for (const workload of await namespaceWorkloads()) {
+        // A Deployment's ReplicaSets follow its template; editing them directly would fight the controller.
+        const controlledByDeployment = (workload.object.metadata.ownerReferences ?? []).some(owner => owner.controller && owner.kind === `Deployment`);
+        if (workload.kind === `ReplicaSet` && controlledByDeployment)
+          continue;
         if (pullSecretNames(workload.object, workload.kind).includes(secretName))
           work.push({ref: {kind: workload.kind, name: workload.object.metadata.name}, object: workload.object});
       }
