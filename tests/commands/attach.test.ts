@@ -9,6 +9,7 @@ import path from 'node:path';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {connectCluster} from '../../sources/adapters/kube/connect.ts';
 
 let api: ApiEmulator;
 let cacheRoot: string;
@@ -238,4 +239,16 @@ test(`attach with several contexts reports a context that cannot be reached and 
   assert.match(result.stderr, /^admin\/att-unreach: serviceaccount\/default configured$/m);
   assert.match(result.stderr, /^context no-such-context: failed at connect: .*no-such-context/m);
   assert.deepEqual(api.getObject(`serviceaccounts`, `att-unreach`, `default`).imagePullSecrets, [{name: `regcred`}]);
+});
+
+test(`attach refuses a ReplicaSet run by a Deployment and names the Deployment to use instead`, async () => {
+  api.seed.namespace(`att-rs`);
+  pullSecret(`att-rs`);
+  const deployment = api.seed.workload(`Deployment`, `att-rs`, `web`, POD_SPEC);
+  const connection = await connectCluster({kubeconfig: api.kubeconfigPath, env: {}});
+  await connection.create(`replicasets`, `att-rs`, {apiVersion: `apps/v1`, kind: `ReplicaSet`, metadata: {name: `web-abc`, ownerReferences: [{apiVersion: `apps/v1`, kind: `Deployment`, name: `web`, uid: deployment.metadata.uid, controller: true}]}, spec: {selector: {matchLabels: {app: `x`}}, template: {metadata: {labels: {app: `x`}}, spec: POD_SPEC}}});
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-rs`, `--workload`, `rs/web-abc`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error: failed at patch replicaset\.apps\/web-abc: replicaset "web-abc" is run by deployment "web", which would undo the change; attach to --workload deployment\/web instead$/m);
+  assert.equal(api.getObject(`replicasets`, `att-rs`, `web-abc`).spec.template.spec.imagePullSecrets, undefined);
 });

@@ -272,7 +272,12 @@ async function editReferences(session: ClusterSession, namespace: string, secret
     for (const item of work) {
       const label = describeTarget(item.ref);
       const planner = mode === `attach` ? planAttach : planDetach;
-      const {edit} = await step(`patch ${label}`, () => writeWithRetry(session, namespace, item.ref, item.object, object => planner(object, item.ref.kind, secretName), dryRun, writeOptions));
+      const {edit} = await step(`patch ${label}`, () => writeWithRetry(session, namespace, item.ref, item.object, object => {
+        const owner = (object.metadata.ownerReferences ?? []).find(reference => reference.controller && reference.kind === `Deployment`);
+        if (item.ref.kind === `ReplicaSet` && owner !== undefined && mode === `attach`)
+          throw new Error(`replicaset "${item.ref.name}" is run by deployment "${owner.name}", which would undo the change; attach to --workload deployment/${owner.name} instead`);
+        return planner(object, item.ref.kind, secretName);
+      }, dryRun, writeOptions));
       const action: TargetAction = !edit.changed ? `unchanged` : mode === `attach` ? `attached` : `detached`;
       result.targets.push({kind: item.ref.kind, name: item.ref.name, action, imagePullSecrets: edit.names});
       if (item.ref.kind === `ServiceAccount` && edit.names.includes(secretName))
