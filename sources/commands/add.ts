@@ -1,6 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import type {DryRun, KubeObject} from '../core/ports.ts';
+import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
 import {asClientDryRunObject, buildPullSecret, dockerConfigJsonFor} from '../core/secrets/build.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {planAddSecret} from '../core/secrets/plan.ts';
@@ -13,7 +13,7 @@ import {ExitCode} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut} from '../core/fanout.ts';
-import {attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import {apiErrorCode, attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
 import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
@@ -103,6 +103,18 @@ export class AddCommand extends CredentialCommand {
     return report.summary.failed > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
+  /** The secrets named like ours in every namespace, from one cluster-wide list; undefined when listing is not allowed. */
+  private async existingSecrets(session: ClusterSession): Promise<Map<string, KubeObject> | undefined> {
+    try {
+      const items = await session.list(`secrets`, {fieldSelector: `metadata.name=${this.name}`});
+      return new Map(items.map(item => [item.metadata.namespace ?? ``, {apiVersion: `v1`, kind: `Secret`, ...item}]));
+    } catch (error) {
+      if (apiErrorCode(error) === 403)
+        return undefined;
+      throw error;
+    }
+  }
+
   /**
    * Adds the secret in every namespace of every context named by the flags: one session per
    * context, namespaces resolved once, at most --concurrency namespaces at a time, then --attach.
@@ -116,6 +128,8 @@ export class AddCommand extends CredentialCommand {
       const {namespaces, skipped} = await resolveNamespaces(session, scope);
       const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
       const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
+      // One cluster-wide list instead of one GET per namespace when fanning out.
+      const known = namespaces.length > 1 ? await this.existingSecrets(session) : undefined;
       const done = await fanOut(namespaces, this.workers, async namespace => {
         const result = await applySecretPlan(session, namespace, this.name, existing => planAddSecret(existing, {
           name: this.name,
@@ -125,10 +139,10 @@ export class AddCommand extends CredentialCommand {
           force: this.force,
           expiryOf: json => earliestExpiry(json, registryTokenExpiry),
           sameRegistry: sameRegistryKey,
-        }), {dryRun: dryRun === `server`});
+        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null});
         if (!attach)
           return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
-        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: dryRun !== `none`, snapshot});
+        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot});
         const report = fromAttachResult(session.contextName, attached, result.verb);
         report.warnings.unshift(...result.notes);
         return {report, object: result.object};
