@@ -138,7 +138,7 @@ function runChild(argv: string[]): Promise<{code: number; ms: number; peakKb: nu
   return new Promise((resolve, reject) => {
     const begin = performance.now();
     const profile = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const child = spawn(node, [...profile, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp}});
+    const child = spawn(node, [...profile, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp, ...(process.env.BENCH_NODE_OPTIONS ? {NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS} : {})}});
     const chunks: Buffer[] = [];
     let peakKb = 0;
     const poll = setInterval(() => {

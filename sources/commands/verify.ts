@@ -10,7 +10,7 @@ import type {ClusterSession, KubeObject, RegistryProbe} from '../core/ports.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
 import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
-import {buildReport, formatTable} from '../core/verify/report.ts';
+import {buildReport, formatTable, jsonReportChunks} from '../core/verify/report.ts';
 import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
 import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyResult} from '../core/verify/types.ts';
@@ -69,8 +69,10 @@ export class VerifyCommand extends ScopedCommand {
     this.clearProgress();
 
     const report = buildReport(results, registryChecks, notes);
-    if (format === `json`)
-      this.context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (format === `json`) {
+      for (const chunk of jsonReportChunks(report))
+        this.context.stdout.write(chunk);
+    }
     else if (format === `yaml`)
       this.context.stdout.write(toYaml(report));
     else

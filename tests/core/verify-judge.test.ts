@@ -1,6 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {judgeImage} from '../../sources/core/verify/judge.ts';
+import {buildReport, jsonReportChunks} from '../../sources/core/verify/report.ts';
 import type {Attempt, Candidate, JudgeInput, SourceState} from '../../sources/core/verify/types.ts';
 import type {RegistryCheck} from '../../sources/core/ports.ts';
 
@@ -119,4 +120,12 @@ test(`with --all-credentials a failing later credential is reported as a warning
 test(`an ignored secret (wrong type) is explained in a warning`, () => {
   const judgement = judgeImage(input({sources: [{label: `web/opaque`, state: `ignored`, reason: `type Opaque is not a pull secret type`}], anonymous: ok}));
   assert.ok(judgement.warnings.some(warning => /web\/opaque is ignored by the kubelet/.test(warning)));
+});
+
+test(`the chunked JSON report is byte-identical to JSON.stringify with two-space indentation`, () => {
+  const result = {context: `c`, namespace: `web`, kind: `Deployment`, name: `api`, container: `app`, image: `nginx`, status: `ok` as const, credential: {source: `web/a`, key: `k`, username: `u`}, detail: `d`, warnings: [`w`]};
+  for (const count of [0, 1, 3, 7]) {
+    const report = buildReport(Array.from({length: count}, (_, index) => ({...result, name: `api-${index}`})), 2, [`note`]);
+    assert.equal([...jsonReportChunks(report, 3)].join(``), `${JSON.stringify(report, null, 2)}\n`, `count ${count}`);
+  }
 });

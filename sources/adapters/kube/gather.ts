@@ -87,13 +87,48 @@ async function tryList(session: ClusterSession, resource: ResourceName, namespac
   }
 }
 
+/**
+ * Keeps only what verify reads of a workload or pod (names, owners, the pod spec's service account, pull secrets
+ * and container images, the pod phase): 20,000 full pods hold ~130 MB, their slim forms a tenth of it.
+ */
+export function slim(object: KubeObject, kind: string): KubeObject {
+  const {name, namespace, ownerReferences, uid} = object.metadata;
+  const metadata = {name, namespace, uid, ...(ownerReferences ? {ownerReferences} : {})};
+  const spec = podSpecOf({...object, kind});
+  const slimSpec = spec ? {
+    serviceAccountName: spec.serviceAccountName,
+    serviceAccount: spec.serviceAccount,
+    imagePullSecrets: spec.imagePullSecrets,
+    containers: slimContainers(spec.containers),
+    initContainers: slimContainers(spec.initContainers),
+    ephemeralContainers: slimContainers(spec.ephemeralContainers),
+  } : undefined;
+  switch (kind) {
+    case `Pod`:
+      return {kind, metadata, spec: slimSpec, status: {phase: (object.status as {phase?: unknown} | undefined)?.phase}};
+    case `CronJob`:
+      return {kind, metadata, spec: {jobTemplate: {spec: {template: {spec: slimSpec}}}}};
+    default:
+      return {kind, metadata, spec: {template: {spec: slimSpec}}};
+  }
+}
+
+function slimContainers(list: unknown): unknown {
+  if (!Array.isArray(list))
+    return undefined;
+  return list.map(item => {
+    const container = item as {name?: unknown; image?: unknown};
+    return {name: container.name, image: container.image};
+  });
+}
+
 /** Gathers workloads, live pods, ServiceAccounts and referenced Secrets for a set of namespaces. */
 export async function gatherForVerify(session: ClusterSession, namespaces: string[] | `all`, options: {labelSelector?: string} = {}): Promise<ClusterSnapshot> {
   const notes: string[] = [];
   const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
   const [workloadLists, pods, serviceAccounts, secrets] = await Promise.all([
-    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => ((await tryList(session, resource, namespaces, notes, selector)) ?? []).map(item => ({...item, kind})))),
-    tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => ({...item, kind: `Pod`}))),
+    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => ((await tryList(session, resource, namespaces, notes, selector)) ?? []).map(item => slim(item, kind)))),
+    tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => slim(item, `Pod`))),
     tryList(session, `serviceaccounts`, namespaces, notes),
     tryList(session, `secrets`, namespaces, notes),
   ]);

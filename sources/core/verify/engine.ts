@@ -52,8 +52,6 @@ type ResolvedSource = {state: SourceState; entries: DockerConfigEntry[]};
 
 type ImageInfo = {ok: true; target: ManifestTarget; ref: unknown; lookup: string; domain: string} | {ok: false; error: string};
 
-type Chain = {attempts: Attempt[]; anonymous?: RegistryCheck};
-
 type Prepared = {
   subject: PodSubject;
   effective: EffectiveSecrets;
@@ -90,7 +88,6 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
   const lookups = new Map<string, ReturnType<typeof lookupCredentials>>();
   const limiter = makeLimiter(Math.max(1, options.concurrency));
   const checks = new Map<string, Promise<RegistryCheck>>();
-  const chains = new Map<string, Promise<Chain>>();
   const hostReady = new Map<string, Promise<void>>();
   let done = 0;
 
@@ -119,49 +116,39 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
     return pending;
   };
 
-  const runChain = (target: ManifestTarget, candidates: Candidate[]): Promise<Chain> => {
-    const key = `${target.host}/${target.repository}@${target.reference}\u0000${candidates.map(c => `${c.source}\u0000${c.key}\u0000${c.username}\u0000${c.password}`).join(`\u0002`)}`;
-    let pending = chains.get(key);
-    if (!pending) {
-      pending = (async () => {
-        const attempts: Attempt[] = [];
-        for (const candidate of candidates) {
-          const expiry = expiredAt(candidate, options.now);
-          if (expiry !== undefined) {
-            attempts.push({candidate, check: {outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`}});
-            continue;
-          }
-          const result = await check(target, {username: candidate.username, password: candidate.password});
-          attempts.push({candidate, check: result});
-          if (result.outcome === `ok` && !options.allCredentials)
-            break;
-        }
-        const anonymous = candidates.length === 0 || options.allCredentials ? await check(target, null) : undefined;
-        return {attempts, anonymous};
-      })();
-      chains.set(key, pending);
+  // A chain is the kubelet's sequence of attempts for one image with one ordered credential list. It does not depend
+  // on which secret (or namespace) a credential came from, so thousands of namespaces sharing credentials share it.
+  type ChainOutcome = {checks: Array<Attempt[`check`]>; anonymous?: RegistryCheck};
+  const runChain = async (target: ManifestTarget, candidates: Candidate[]): Promise<ChainOutcome> => {
+    const outcomes: Array<Attempt[`check`]> = [];
+    for (const candidate of candidates) {
+      const expiry = expiredAt(candidate, options.now);
+      if (expiry !== undefined) {
+        outcomes.push({outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`});
+        continue;
+      }
+      const result = await check(target, {username: candidate.username, password: candidate.password});
+      outcomes.push(result);
+      if (result.outcome === `ok` && !options.allCredentials)
+        break;
     }
-    return pending;
+    const anonymous = candidates.length === 0 || options.allCredentials ? await check(target, null) : undefined;
+    return {checks: outcomes, anonymous};
   };
 
-  const rows = prepared.flatMap(item => item.subject.containers.map(container => ({item, container})));
-  const results = await Promise.all(rows.map(async ({item, container}): Promise<VerifyResult> => {
-    const {subject, effective, sources} = item;
-    const base = {
-      context: options.context,
-      namespace: subject.namespace,
-      kind: subject.kind,
-      name: subject.name,
-      container: container.name,
-      image: container.image,
-    };
-    const image = imageInfo(container, images);
-    const sourceStates = sources.map(source => source.state);
-    const broken = sourceStates.some(state => state.state === `invalid`);
-    let candidates: Candidate[] = [];
-    let lookupWarnings: string[] = [];
-    let chain: Chain = {attempts: []};
-    if (effective.serviceAccountMissing === undefined && image.ok && !broken) {
+  // Resolve every row synchronously, registering the chains it needs.
+  type Row = {item: Prepared; container: ContainerImage; image: ImageInfo; candidates: Candidate[]; lookupWarnings: string[]; chainKey?: string};
+  const chainInputs = new Map<string, {target: ManifestTarget; candidates: Candidate[]}>();
+  const rows: Row[] = [];
+  for (const item of prepared) {
+    const {effective, sources} = item;
+    const broken = sources.some(source => source.state.state === `invalid`);
+    for (const container of item.subject.containers) {
+      const image = imageInfo(container, images);
+      const row: Row = {item, container, image, candidates: [], lookupWarnings: []};
+      rows.push(row);
+      if (effective.serviceAccountMissing !== undefined || !image.ok || broken)
+        continue;
       let keyring = keyrings.get(item.keyringKey);
       if (!keyring) {
         keyring = buildKeyring(sources.filter(source => source.state.state === `ok`).map(source => ({source: source.state.label, entries: source.entries})));
@@ -173,28 +160,49 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
         lookup = lookupCredentials(keyring, image.ref as Parameters<typeof lookupCredentials>[1]);
         lookups.set(lookupKey, lookup);
       }
-      candidates = lookup.credentials.map(credential => ({
+      row.candidates = lookup.credentials.map(credential => ({
         source: credential.source,
         key: credential.key,
         username: credential.username,
         password: credential.password,
         match: credential.match,
       }));
-      lookupWarnings = [...lookup.warnings, ...candidates.flatMap(candidate => hintsFor(image.domain, candidate))];
-      chain = await runChain(image.target, candidates);
+      row.lookupWarnings = [...lookup.warnings, ...row.candidates.flatMap(candidate => hintsFor(image.domain, candidate))];
+      row.chainKey = `${image.target.host}/${image.target.repository}@${image.target.reference}\u0000${row.candidates.map(c => `${c.username}\u0000${c.password}`).join(`\u0002`)}`;
+      if (!chainInputs.has(row.chainKey))
+        chainInputs.set(row.chainKey, {target: image.target, candidates: row.candidates});
     }
+  }
+
+  const chainResults = new Map<string, ChainOutcome>();
+  await Promise.all([...chainInputs].map(async ([key, input]) => {
+    chainResults.set(key, await runChain(input.target, input.candidates));
+  }));
+
+  const results = rows.map(({item, container, image, candidates, lookupWarnings, chainKey}): VerifyResult => {
+    const {subject, effective, sources} = item;
+    const chain = chainKey === undefined ? undefined : chainResults.get(chainKey);
     const judgement = judgeImage({
       imageError: image.ok ? undefined : image.error,
       serviceAccountMissing: effective.serviceAccountMissing,
-      sources: sourceStates,
+      sources: sources.map(source => source.state),
       candidates,
-      attempts: chain.attempts,
-      anonymous: chain.anonymous,
+      attempts: chain ? chain.checks.map((result, index) => ({candidate: candidates[index]!, check: result})) : [],
+      anonymous: chain?.anonymous,
       lookupWarnings,
       allCredentials: options.allCredentials,
     });
-    return {...base, ...judgement, warnings: [...effective.warnings, ...judgement.warnings]};
-  }));
+    return {
+      context: options.context,
+      namespace: subject.namespace,
+      kind: subject.kind,
+      name: subject.name,
+      container: container.name,
+      image: container.image,
+      ...judgement,
+      warnings: effective.warnings.length > 0 ? [...effective.warnings, ...judgement.warnings] : judgement.warnings,
+    };
+  });
   return {results, registryChecks: checks.size};
 }
 

@@ -119,3 +119,22 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
   lines.push(summaryLine(report));
   return `${lines.join(`\n`)}\n`;
 }
+
+/**
+ * The `-o json` text of a report, in chunks (identical to `JSON.stringify(report, null, 2)` plus a newline), so
+ * that a large report is never held as one giant string.
+ */
+export function* jsonReportChunks(report: VerifyReport, resultsPerChunk = 500): Generator<string> {
+  const summary = JSON.stringify(report.summary, null, 2).replace(/\n/g, `\n  `);
+  if (report.results.length === 0) {
+    yield `{\n  "summary": ${summary},\n  "results": []\n}\n`;
+    return;
+  }
+  yield `{\n  "summary": ${summary},\n  "results": [\n`;
+  for (let start = 0; start < report.results.length; start += resultsPerChunk) {
+    const slice = report.results.slice(start, start + resultsPerChunk);
+    const last = start + resultsPerChunk >= report.results.length;
+    yield `${slice.map(result => `    ${JSON.stringify(result, null, 2).replace(/\n/g, `\n    `)}`).join(`,\n`)}${last ? `\n` : `,\n`}`;
+  }
+  yield `  ]\n}\n`;
+}
