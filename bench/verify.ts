@@ -94,7 +94,7 @@ try {
   api.resetRequests();
   const tokenBefore = token.tokenRequests.length;
   const inProcessStarted = performance.now();
-  const result = await runCli(args, {context: {makeRegistryProbe: options => (probe = makeRegistryProbe(options))}});
+  const result = await runCli(args, {context: {makeRegistryProbe: async options => (probe = makeRegistryProbe(options))}});
   const inProcessMs = performance.now() - inProcessStarted;
   const stats = probe!.stats();
   const tokenRequests = token.tokenRequests.slice(tokenBefore);

@@ -8,36 +8,36 @@ import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
 import {DecodeCommand} from './commands/decode.ts';
 import {ListCommand} from './commands/list.ts';
+import {VerifyCommand} from './commands/verify.ts';
+import {DoctorCommand} from './commands/doctor.ts';
 import {ExplainCommand} from './commands/explain.ts';
 import {AttachCommand} from './commands/attach.ts';
 import {DetachCommand} from './commands/detach.ts';
 import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
-import {VerifyCommand} from './commands/verify.ts';
-import {DoctorCommand} from './commands/doctor.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
-  VersionCommand,
   AddCommand,
-  DecodeCommand,
-  ListCommand,
-  CompletionCommand,
-  CompleteCommand,
-  ExplainCommand,
   AttachCommand,
   DetachCommand,
   SyncCommand,
   RotateCommand,
   RemoveCommand,
+  ListCommand,
+  DecodeCommand,
+  ExplainCommand,
   VerifyCommand,
   DoctorCommand,
+  CompletionCommand,
+  VersionCommand,
+  CompleteCommand,
   // commands:end
 ];
 
 /** Builds the clipanion CLI; colours only when stdout is a TTY and NO_COLOR is unset. */
-export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>): Cli<PullSecretContext> {
+export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>, commands: Array<CommandClass<PullSecretContext>> = COMMANDS): Cli<PullSecretContext> {
   const cli = new Cli<PullSecretContext>({
     binaryLabel: `kubectl pullsecret`,
     binaryName: `kubectl pullsecret`,
@@ -45,9 +45,61 @@ export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>): Cl
     enableColors: Boolean(context.stdout.isTTY) && context.env.NO_COLOR === undefined && context.env.TERM !== `dumb`,
   });
   cli.register(Builtins.HelpCommand);
-  for (const command of COMMANDS)
+  for (const command of commands)
     cli.register(command);
   return cli;
+}
+
+/** Global flags that take a value, so that their value is not mistaken for a command name (`-n add list`). */
+const VALUE_FLAGS = new Set([`-n`, `--namespace`, `--context`, `--kubeconfig`, `--request-timeout`, `-o`, `--output`]);
+
+/**
+ * The commands that the arguments can name, found without building clipanion's parser: the first
+ * word that is not a flag (or a flag's value) must be a command's first path segment. Null when no
+ * word names a command (no arguments, `--help`, a typo): then every command is registered.
+ * clipanion compiles one state machine over all registered commands on the first parse, which costs
+ * more start-up time than anything else the plugin does before its real work.
+ */
+export function commandsNamedBy(argv: string[]): Array<CommandClass<PullSecretContext>> | null {
+  const byFirstSegment = (word: string) => COMMANDS.filter(command => command.paths?.some(path => path[0] === word));
+  if (argv[0] !== undefined && argv[0].startsWith(`--`) && byFirstSegment(argv[0]).length > 0)
+    return byFirstSegment(argv[0]);
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index]!;
+    if (word === `--`)
+      return null;
+    if (word.startsWith(`-`)) {
+      if (VALUE_FLAGS.has(word))
+        index++;
+      continue;
+    }
+    const named = byFirstSegment(word);
+    // Completion lists every command, so it needs all of them registered.
+    if (named.includes(CompleteCommand))
+      return null;
+    return named.length > 0 ? named : null;
+  }
+  return null;
+}
+
+/** The kubectl-style overview printed for `kubectl pullsecret`, `-h` and `--help`. */
+export function overview(): string {
+  const listed = COMMANDS.filter(command => command.usage !== undefined && command.paths?.[0]?.[0] !== undefined && !command.paths[0][0].startsWith(`-`));
+  const width = Math.max(...listed.map(command => command.paths![0]!.join(` `).length));
+  const lines = listed.map(command => `  ${command.paths![0]!.join(` `).padEnd(width)}   ${command.usage!.description ?? ``}`);
+  return [
+    `kubectl pullsecret makes private-registry image pulls just work: pull secrets created, attached, copied,`,
+    `rotated and audited without clobbering, and every image proven pullable before a release.`,
+    ``,
+    `Available Commands:`,
+    ...lines,
+    ``,
+    `Usage:`,
+    `  kubectl pullsecret <command> [flags] [options]`,
+    ``,
+    `Use "kubectl pullsecret <command> --help" for more information about a command.`,
+    ``,
+  ].join(`\n`);
 }
 
 /**
@@ -55,28 +107,79 @@ export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>): Cl
  * execution errors are handled by BaseCommand; `--help` prints usage on stdout.
  */
 export async function runPullSecret(argv: string[], context: PullSecretContext): Promise<number> {
-  const cli = buildCli(context);
+  if (argv.length === 0 || (argv.length === 1 && (argv[0] === `-h` || argv[0] === `--help`))) {
+    context.stdout.write(overview());
+    return ExitCode.ok;
+  }
+  const named = commandsNamedBy(argv);
+  let cli = buildCli(context, named ?? COMMANDS);
   let command;
   try {
     command = cli.process(argv, context);
   } catch (error) {
-    context.stderr.write(`error: ${describeParseError(error)}\nSee 'kubectl pullsecret --help' for usage.\n`);
-    return ExitCode.usage;
+    // The error message of a parser that knows every command is the helpful one ("did you mean").
+    if (named !== null) {
+      cli = buildCli(context);
+      try {
+        command = cli.process(argv, context);
+      } catch (fullError) {
+        error = fullError;
+      }
+    }
+    if (command === undefined) {
+      const path = named?.[0]?.paths?.[0]?.join(` `);
+      context.stderr.write(`error: ${describeParseError(error, argv)}\nSee 'kubectl pullsecret ${path ? `${path} ` : ``}--help' for usage.\n`);
+      return ExitCode.usage;
+    }
   }
   return cli.run(command, context);
 }
 
 /** The first meaningful line of clipanion's parse error, without its multi-line candidate listing. */
-function describeParseError(error: unknown): string {
+function describeParseError(error: unknown, argv: string[]): string {
   if (!(error instanceof Error))
     return String(error);
   const firstLine = error.message.split(`\n`).find(line => line.trim() !== ``) ?? error.message;
   if (error.name === `UnknownSyntaxError`) {
+    const word = argv.find(arg => !arg.startsWith(`-`));
+    if (word !== undefined && commandsNamedBy([word]) === null && !COMMANDS.some(command => command.paths?.some(path => path[0] === word))) {
+      const suggestion = closestCommand(word);
+      return `unknown command "${word}" for "kubectl pullsecret"${suggestion ? `; did you mean "${suggestion}"?` : ``}`;
+    }
+    const unsupported = /^Unsupported option name \("?([^")]*)"?\)/.exec(firstLine);
+    if (unsupported)
+      return `unknown flag "${unsupported[1]}"`;
+    if (/^Not enough positional arguments/.test(firstLine) && word !== undefined)
+      return `"kubectl pullsecret ${word}" needs more arguments (for example the secret NAME)`;
+    if (/^Extraneous positional argument/.test(firstLine))
+      return oneLine(firstLine.replace(/^Extraneous positional argument/, `unexpected argument`));
     const candidates = (error as Error & {candidates?: Array<{usage: string}>}).candidates ?? [];
     const best = candidates[0]?.usage;
     if (/^Command not found/.test(firstLine))
-      return best ? `unknown command or arguments; did you mean "${best}"?` : `unknown command or arguments`;
-    return oneLine(firstLine.replace(/^Unsupported option name/, `unknown flag`));
+      return best ? `invalid arguments; the closest usage is "${best}"` : `invalid arguments`;
+    return oneLine(firstLine);
   }
   return oneLine(firstLine.replace(/^Invalid value for/, `invalid value for`));
+}
+
+/** The visible command closest to a mistyped word (prefix, else edit distance ≤ 2), as kubectl suggests. */
+function closestCommand(word: string): string | undefined {
+  const names = COMMANDS.flatMap(command => command.usage === undefined ? [] : (command.paths ?? []).map(path => path[0]!)).filter(name => !name.startsWith(`-`));
+  const prefixed = names.find(name => name.startsWith(word) || word.startsWith(name));
+  if (prefixed)
+    return prefixed;
+  const scored = names.map(name => ({name, distance: editDistance(word, name)})).sort((a, b) => a.distance - b.distance);
+  return scored[0] && scored[0].distance <= 2 ? scored[0].name : undefined;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }

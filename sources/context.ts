@@ -23,8 +23,8 @@ export type PullSecretContext = BaseContext & {
   cwd: string;
   /** Opens a cluster session from the kubectl flags. */
   connectCluster: ClusterConnector;
-  /** Builds a registry probe (one per run, so that its token cache lives for the run). */
-  makeRegistryProbe: (options: RegistryProbeOptions) => RegistryProbe;
+  /** Builds a registry probe (one per run, so that its token cache lives for the run); async so that the adapter loads on first use. */
+  makeRegistryProbe: (options: RegistryProbeOptions) => Promise<RegistryProbe>;
   /** Runs Docker credential helpers. */
   runCredentialHelper: CredentialHelperRunner;
   /** The Node.js version running the plugin (for `version`). */

@@ -3,8 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
-import {connectCluster} from './adapters/kube/connect.ts';
-import {makeRegistryProbe} from './adapters/registry/probe.ts';
 import {runCredentialHelper} from './adapters/local/credentialHelper.ts';
 
 const context: PullSecretContext = {
@@ -16,8 +14,10 @@ const context: PullSecretContext = {
   homedir: os.homedir(),
   cwd: process.cwd(),
   nodeVersion: process.version,
-  connectCluster,
-  makeRegistryProbe,
+  // The network adapters (and node:https, node:tls, node:crypto with them) load on first use, so that
+  // commands that need neither a cluster nor a registry start as fast as kubectl.
+  connectCluster: async target => (await import('./adapters/kube/connect.ts')).connectCluster(target),
+  makeRegistryProbe: async options => (await import('./adapters/registry/probe.ts')).makeRegistryProbe(options),
   runCredentialHelper,
   now: () => new Date(),
 };

@@ -1,6 +1,5 @@
 import {Command, Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {kubeconfigFiles, mergeKubeconfigs} from '../adapters/kube/kubeconfig.ts';
 import {Directive, commandsFromDefinitions, lookupCandidates, planCompletion, renderCompletion} from '../core/completion/complete.ts';
 import type {CompletionPlan} from '../core/completion/complete.ts';
 import {SHELLS, completionScript} from '../core/completion/scripts.ts';
@@ -69,6 +68,8 @@ export class CompleteCommand extends Command<PullSecretContext> {
 async function lookup(plan: Extract<CompletionPlan, {kind: `lookup`}>, context: PullSecretContext): Promise<string[]> {
   const {scope} = plan;
   if (plan.source === `contexts`) {
+    // Loaded on use: the kubeconfig reader brings node:crypto and the YAML parser, which no other completion needs.
+    const {kubeconfigFiles, mergeKubeconfigs} = await import('../adapters/kube/kubeconfig.ts');
     const files = kubeconfigFiles({explicitPath: scope.kubeconfig, kubeconfigEnv: context.env.KUBECONFIG, homedir: context.homedir, cwd: context.cwd});
     return [...mergeKubeconfigs(files).contexts.keys()];
   }

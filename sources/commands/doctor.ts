@@ -83,7 +83,7 @@ export class DoctorCommand extends ScopedCommand {
     });
     const view = snapshotView(snapshot);
     const otherSecrets = await this.pullSecretsEverywhere(session);
-    const probe = this.context.makeRegistryProbe({
+    const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
       insecureHosts: this.insecureRegistries,
     });

@@ -58,7 +58,7 @@ export class VerifyCommand extends ScopedCommand {
     if (!this.images && (this.secrets || this.dockerConfigs))
       throw new UsageError(`--secret and --docker-config need --image`);
 
-    const probe = this.context.makeRegistryProbe({
+    const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
       insecureHosts: this.insecureRegistries,
       timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),

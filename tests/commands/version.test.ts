@@ -30,8 +30,28 @@ test(`an unknown command is one error line on stderr with exit 2, not clipanion'
   const result = await runCli([`frobnicate`]);
   assert.equal(result.code, 2);
   assert.equal(result.stdout, ``);
-  assert.match(result.stderr, /^error: unknown command or arguments/);
+  assert.match(result.stderr, /^error: unknown command "frobnicate" for "kubectl pullsecret"\n/);
   assert.doesNotMatch(result.stderr, /While running/);
+});
+
+test(`a mistyped command suggests the closest one, as kubectl does`, async () => {
+  const result = await runCli([`verfy`, `-A`]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: unknown command "verfy" for "kubectl pullsecret"; did you mean "verify"\?\n/);
+});
+
+test(`a flag value placed before the command is not mistaken for the command`, async () => {
+  const result = await runCli([`--kubeconfig`, `version`, `version`]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^error: unknown flag "--kubeconfig"/);
+});
+
+test(`no arguments prints the overview of every visible command on stdout, exit 0`, async () => {
+  const result = await runCli([]);
+  assert.equal(result.code, 0);
+  for (const name of [`add`, `attach`, `detach`, `sync`, `rotate`, `remove`, `list`, `decode`, `explain`, `verify`, `doctor`, `completion`, `version`])
+    assert.match(result.stdout, new RegExp(`^  ${name} +\\S`, `m`));
+  assert.doesNotMatch(result.stdout, /__complete/);
 });
 
 test(`an unknown flag names the flag`, async () => {

@@ -30,7 +30,7 @@ export async function runCli(argv: string[], options: {env?: Record<string, stri
     cwd: options.cwd ?? process.cwd(),
     nodeVersion: process.version,
     connectCluster,
-    makeRegistryProbe,
+    makeRegistryProbe: async options => makeRegistryProbe(options),
     runCredentialHelper,
     now: () => new Date(),
     ...options.context,

@@ -6,8 +6,8 @@
  * Copies keep the source's `type` and every `data` key byte for byte: tools that turn copies into
  * `Opaque` break pulls (landscape.md §7, item 8).
  */
-import {createHash} from 'node:crypto';
 import type {KubeObject} from '../ports.ts';
+import {sha256Hex} from '../sha256.ts';
 import {DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from '../secrets/metadata.ts';
 
 /** Annotation holding `sha256:<hex>` of the copy's type and data, as written by `sync`/`rotate`. */
@@ -30,7 +30,7 @@ export function sourceRef(namespace: string, name: string): string {
  */
 export function contentHash(type: string, data: Record<string, string> | undefined): string {
   const entries = Object.keys(data ?? {}).sort().map(key => [key, data![key]]);
-  return `sha256:${createHash(`sha256`).update(JSON.stringify({type, data: entries})).digest(`hex`)}`;
+  return `sha256:${sha256Hex(JSON.stringify({type, data: entries}))}`;
 }
 
 function secretType(secret: KubeObject): string {
