@@ -185,6 +185,16 @@ describe(`doctor`, () => {
     assert.match(diagnosis.fix[0]!, /^kubectl delete pod p -n d-stale/);
   });
 
+  test(`an undecodable secret breaks every pull of the pod: inspect and re-create it`, async () => {
+    api.seed.namespace(`d-broken`);
+    api.seed.secret(`d-broken`, {metadata: {name: `broken`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(`{"auths":{"${basic.host}":{"username":"alice","password":5}}}`)}});
+    api.seed.secret(`d-broken`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-broken`, `p`, spec(image(), {imagePullSecrets: [{name: `broken`}, {name: `regcred`}]}), {waiting: `ErrImagePull`});
+    const diagnosis = await only(`d-broken`);
+    assert.equal(diagnosis.id, `secret-invalid`);
+    assert.equal(diagnosis.fix[0], `kubectl pullsecret decode broken -n d-broken  # see what is wrong`);
+  });
+
   test(`an image tag that does not exist`, async () => {
     api.seed.namespace(`d-tag`);
     api.seed.secret(`d-tag`, pullSecret(`regcred`, good()));

@@ -201,6 +201,23 @@ describe(`verify, other scopes and modes`, () => {
     assert.match(lines.filter(line => line !== ``).at(-1)!, /images checked: \d+ pullable, \d+ failing/);
   });
 
+  test(`-l limits the check to matching workloads and pods`, async () => {
+    const {report} = await verify([`-n`, `web`, `-l`, `app=worker`]);
+    assert.deepEqual([...new Set(report.results.map(result => `${result.kind}/${result.name}`))], [`Deployment/worker`]);
+  });
+
+  test(`statuses are coloured on a colour terminal only`, async () => {
+    const plain = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `tok`]);
+    assert.doesNotMatch(plain.stdout, /\u001b\[/);
+    const coloured = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `tok`], {context: {colorDepth: 24}});
+    assert.match(coloured.stdout, /\u001b\[32mok\u001b\[0m/);
+  });
+
+  test(`several --context flags label each row with its context`, async () => {
+    const {report} = await verify([`--context`, `admin`, `--context`, `readonly`, `-n`, `tok`]);
+    assert.deepEqual(report.results.map(result => result.context).sort(), [`admin`, `readonly`]);
+  });
+
   test(`an unreachable cluster exits 3`, async () => {
     const kubeconfig = path.join(tmp, `dead.yaml`);
     fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: dead\ncurrent-context: dead\nusers:\n- name: dead\n  user:\n    token: x\n`);
