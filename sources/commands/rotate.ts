@@ -20,10 +20,13 @@ import {splitList} from './KubeCommand.ts';
 import {LABEL_RE} from './options.ts';
 import {checkName, withFanOut} from './attach.ts';
 import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
+import {VerifyCommand} from './verify.ts';
 
 /** `kubectl pullsecret rotate NAME`: new credentials into the source secret and every managed copy of it. */
 export class RotateCommand extends withFanOut(CredentialCommand) {
   static override paths = [[`rotate`]];
+  /** `--verify` runs the verify command through `this.cli.run`, so it must be registered alongside. */
+  static invokes = [VerifyCommand];
   static override usage: Usage = {
     description: `put new credentials into a pull secret and into every copy that sync made of it`,
     details: `

@@ -22,8 +22,9 @@ test(`kubectl plugin list finds kubectl-pullsecret in dist/ and reports no broke
 test(`kubectl pullsecret --help prints the plugin's usage and exits 0`, () => {
   const result = runProgram(`kubectl`, [`pullsecret`, `--help`], {env: pluginEnv(home)});
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /\$ kubectl pullsecret <command>/);
-  assert.match(result.stdout, /kubectl pullsecret version/);
+  assert.match(result.stdout, /^Available Commands:$/m);
+  assert.match(result.stdout, /^  verify +prove that workloads/m);
+  assert.match(result.stdout, /Use "kubectl pullsecret <command> --help"/);
   assert.equal(result.stderr, ``);
 });
 
@@ -42,7 +43,7 @@ test(`the binary prints no experimental-feature warning and passes errors throug
   assert.equal(result.code, 2);
   assert.equal(result.stdout, ``);
   assert.doesNotMatch(result.stderr, /ExperimentalWarning|Code cache data rejected/);
-  assert.match(result.stderr, /^error: unknown command or arguments/);
+  assert.match(result.stderr, /^error: unknown command "frobnicate" for "kubectl pullsecret"\n/);
 });
 
 test(`kubectl __complete pullsecret '' returns the plugin's subcommands through kubectl_complete-pullsecret`, () => {
