@@ -4,6 +4,7 @@ import {apiErrorCode, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
+import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
 import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
@@ -89,16 +90,26 @@ export class DoctorCommand extends ScopedCommand {
     });
     const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
 
+    // Owner and events once per pod, a bounded number of pods at a time.
+    const podInfo = new Map<KubeObject, {owner: {kind: string; name: string} | undefined; events: string[]}>();
+    const perPod = await fanOut([...podsByKey.values()], this.workers, async pod => {
+      const owner = await topLevelOwnerOf(session, pod);
+      const events = (await eventsFor(session, pod.metadata.namespace ?? session.namespace, `Pod`, pod.metadata.name))
+        .filter(event => /pull|image|secret/i.test(`${String(event.reason)} ${String(event.message)}`))
+        .map(event => `${String(event.reason ?? ``)}: ${String(event.message ?? ``)}`);
+      podInfo.set(pod, {owner, events});
+    });
+    const failed = perPod.find(outcome => !outcome.ok);
+    if (failed && !failed.ok)
+      throw failed.error;
+
     const out: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}> = [];
     for (const {pod, container} of failing) {
       const namespace = pod.metadata.namespace ?? session.namespace;
       const result = results.find(candidate => candidate.namespace === namespace && candidate.name === pod.metadata.name && candidate.container === container.container);
       if (!result)
         continue;
-      const owner = await topLevelOwnerOf(session, pod);
-      const events = (await eventsFor(session, namespace, `Pod`, pod.metadata.name))
-        .filter(event => /pull|image|secret/i.test(`${String(event.reason)} ${String(event.message)}`))
-        .map(event => `${String(event.reason ?? ``)}: ${String(event.message ?? ``)}`);
+      const {owner, events} = podInfo.get(pod)!;
       const namespaceSecrets = [...snapshot.secrets.values()].filter(secret => secret.metadata.namespace === namespace);
       const item = doctorCase({
         pod,
