@@ -70,6 +70,17 @@ export abstract class ScopedCommand extends KubeCommand {
     return true;
   }
 
+  /** Namespace-flag conflicts are usage errors before any connection is made. */
+  protected override clusterTargets(): ClusterTarget[] {
+    this.checkScopeFlags();
+    return super.clusterTargets();
+  }
+
+  /** Throws the UsageError of conflicting namespace flags; a command giving -n another meaning overrides it. */
+  protected checkScopeFlags(): void {
+    this.namespaceScope();
+  }
+
   /** The namespace scope named by the flags, checked for conflicts. */
   protected namespaceScope(): NamespaceScope {
     const given = [this.namespace !== undefined && `-n`, this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);

@@ -107,6 +107,10 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     return worst;
   }
 
+  protected override checkScopeFlags(): void {
+    this.copyScope();
+  }
+
   /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */
   private copyScope(): NamespaceScope {
     const exclude = splitList(this.excludeNamespaces);

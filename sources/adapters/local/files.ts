@@ -25,7 +25,19 @@ export async function readAll(stream: NodeJS.ReadableStream, what: string): Prom
       throw new InputError(`${what} is larger than 1 MiB`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString(`utf8`);
+  return decodeUtf8Text(Buffer.concat(chunks), what);
+}
+
+/**
+ * Decodes bytes as UTF-8, refusing invalid sequences instead of silently turning them into U+FFFD
+ * (a password or username with replacement characters would be stored wrong). The bytes never reach the message.
+ */
+export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true}).decode(bytes);
+  } catch {
+    throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
+  }
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */
@@ -53,7 +65,7 @@ export async function readUserFile(file: string, flag: string, opts: {maxBytes?:
     const max = opts.maxBytes ?? MAX_SECRET_BYTES;
     if (stat.size > max)
       throw new InputError(`${flag} ${file} is larger than ${Math.round(max / 1024)} KiB`);
-    return await handle.readFile(`utf8`);
+    return decodeUtf8Text(await handle.readFile(), `${flag} ${file}`);
   } catch (error) {
     if (error instanceof PullSecretError)
       throw error;

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {parseAllDocuments} from 'yaml';
 import {InputError} from '../../core/errors.ts';
+import {decodeUtf8Text} from '../local/files.ts';
 import type {KubeObject} from '../../core/ports.ts';
 
 /** One object read from a manifest, with where it came from (for messages). */
@@ -41,12 +42,13 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
       throw new InputError(`${given} contains no .yaml, .yml or .json files`);
     for (const entry of files) {
       const label = stat.isDirectory() ? path.join(given, path.basename(entry)) : given;
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await fs.readFile(entry, `utf8`);
+        bytes = await fs.readFile(entry);
       } catch (error) {
         throw new InputError(`cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? `read error`}`);
       }
+      const text = decodeUtf8Text(bytes, label);
       out.push(...parseManifestText(text, label));
     }
   }
@@ -83,16 +85,14 @@ export function parseManifestText(text: string, source: string): ManifestObject[
 
 function collect(value: unknown, source: string, out: ManifestObject[]): void {
   if (Array.isArray(value)) {
-    for (const item of value)
-      collect(item, source, out);
+    value.forEach((item, index) => collect(item, `${source} (item ${index + 1})`, out));
     return;
   }
   if (typeof value !== `object` || value === null)
     throw new InputError(`${source} is not a Kubernetes object`);
   const object = value as Record<string, unknown>;
   if (typeof object.kind === `string` && object.kind.endsWith(`List`) && Array.isArray(object.items)) {
-    for (const item of object.items)
-      collect(item, source, out);
+    object.items.forEach((item, index) => collect(item, `${source} (${object.kind} item ${index + 1})`, out));
     return;
   }
   const metadata = object.metadata as Record<string, unknown> | undefined;
@@ -105,5 +105,5 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream)
     chunks.push(typeof chunk === `string` ? Buffer.from(chunk) : chunk as Buffer);
-  return Buffer.concat(chunks).toString(`utf8`);
+  return decodeUtf8Text(Buffer.concat(chunks), `<stdin>`);
 }

@@ -327,8 +327,13 @@ export function parseDockerConfigFile(text: string, source: string): DockerConfi
   if (values.length !== 1)
     return fail(values.length === 0 ? `is empty` : `holds ${values.length} YAML documents; give exactly one Secret per file`);
   const value = values[0];
-  if (!isPlainObject(value) || value.kind !== `Secret`)
+  if (!isPlainObject(value) || value.kind !== `Secret`) {
+    // YAML is a superset of JSON that also takes trailing commas or a byte-order mark: text that was meant as
+    // JSON gets the JSON error, not a complaint about its kind.
+    if (/^[\ufeff\s]*[{[]/.test(text))
+      return fail(`is not valid JSON (${json.error})`);
     return fail(`expected a Secret manifest (kind: Secret), a Docker config.json or a .dockercfg file`);
+  }
   return fromSecretManifest(value, source, fail);
 }
 
