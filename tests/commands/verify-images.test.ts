@@ -253,3 +253,24 @@ describe(`usage errors`, () => {
     assert.match(result.stderr, /absent\.json/);
   });
 });
+
+describe(`identity-token-only entries`, () => {
+  let registry: TestRegistry;
+  before(async () => {
+    registry = await startRegistry({mode: `token`, users: {carol: `pw-carol`}, grants: {carol: {'team/*': [`pull`]}}, anonymousPull: [`public/*`]});
+    await registry.push(`team/app`, `v1`);
+    await registry.push(`public/tool`, `v1`);
+  });
+  after(() => registry?.stop());
+
+  test(`an entry holding only an identitytoken is pulled anonymously: private images fail, public ones pass, with a warning`, async () => {
+    const file = path.join(tmp, `identity.json`);
+    fs.writeFileSync(file, JSON.stringify({auths: {[registry.host]: {identitytoken: `refresh-token-value`}}}));
+    const {report, stdout} = await verify([`--image`, `${registry.host}/team/app:v1`, `--image`, `${registry.host}/public/tool:v1`, `--docker-config`, file]);
+    const byImage = (name: string) => report.results.find(result => result.image === `${registry.host}/${name}`)!;
+    assert.ok([`unauthorized`, `denied`].includes(byImage(`team/app:v1`).status), byImage(`team/app:v1`).status);
+    assert.equal(byImage(`public/tool:v1`).status, `ok`);
+    assert.ok(byImage(`team/app:v1`).warnings.some(warning => /identity ?token/i.test(warning)));
+    assert.doesNotMatch(stdout, /refresh-token-value/);
+  });
+});

@@ -127,7 +127,8 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
         outcomes.push({outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`});
         continue;
       }
-      const result = await check(target, {username: candidate.username, password: candidate.password});
+      // containerd's ParseAuth: without a username the kubelet's credential is anonymous (R1.6; identity-token-only entries).
+      const result = await check(target, candidate.username === `` ? null : {username: candidate.username, password: candidate.password});
       outcomes.push(result);
       if (result.outcome === `ok` && !options.allCredentials)
         break;
