@@ -57,6 +57,8 @@ export class VerifyCommand extends ScopedCommand {
       throw new UsageError(`--image and -f cannot be combined`);
     if (!this.images && (this.secrets || this.dockerConfigs))
       throw new UsageError(`--secret and --docker-config need --image`);
+    if (this.images?.some(image => image.trim() === ``))
+      throw new UsageError(`--image needs an image reference such as registry.example.com/team/app:1, got an empty value`);
 
     const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
