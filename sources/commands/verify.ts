@@ -43,7 +43,7 @@ export class VerifyCommand extends ScopedCommand {
   output = Option.String(`-o,--output`, {description: `output format: table (default), json or yaml`});
   allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
   failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
-  timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 10s; default 30s)`});
+  timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 30s; default 10s)`});
   certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
   insecureRegistries = Option.Array(`--insecure-registry`, {description: `a registry host to reach over plain HTTP or unverified TLS (repeatable)`});
 
