@@ -1,0 +1,344 @@
+// Secret hygiene sweep (issue 7 §5): every command that can touch a credential runs with -v and -v=9 against the
+// API emulator and a real registry (docker-registry, htpasswd), with known passwords. The password, its JSON and
+// URL escapes, its base64, the `auth` value (base64 of user:password) and every `.dockerconfigjson` base64 the run
+// produced must never appear in stdout or stderr, except in output the user asked for (--reveal, -o json|yaml of a
+// secret by add/decode --reveal). No new or changed file under os.tmpdir() or HOME may hold a password, and a
+// credential helper gets the server URL on stdin and nothing but `get` in argv.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, test} from 'node:test';
+import {runCli} from '../helpers/runCli.ts';
+import type {CliResult} from '../helpers/runCli.ts';
+import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {startRegistry} from '../helpers/registry/index.ts';
+import type {TestRegistry} from '../helpers/registry/index.ts';
+
+const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
+// A password with characters that JSON encoders (Go's, kubectl's) and URLs escape, one long random one (bob's,
+// the rotation target), one a credential helper hands out, and a wrong one that the registry rejects.
+const ALICE = {user: `alice`, password: `Pa55-w0rd!<&>`};
+const BOB = {user: `bob`, password: `Rot-${crypto.randomBytes(48).toString(`base64url`)}`};
+const HELPER = {user: `helper-bot`, password: `Helper-${crypto.randomBytes(24).toString(`hex`)}`};
+const WRONG = {user: `alice`, password: `Wrong-${crypto.randomBytes(24).toString(`hex`)}`};
+const ALL = [ALICE, BOB, HELPER, WRONG];
+
+let api: ApiEmulator;
+let registry: TestRegistry;
+let image: string;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hygiene-sweep-`));
+const home = path.join(tmp, `home`);
+const bin = path.join(tmp, `bin`);
+const helperLog = path.join(tmp, `helper-calls.log`);
+/** Every `.dockerconfigjson` value seen in the cluster during the run (they change with add/rotate). */
+const payloads = new Set<string>();
+
+/** docker-credential-x: records argv and stdin (one block per call), answers with HELPER's credentials. */
+const HELPER_SCRIPT = `#!/bin/sh
+url=$(cat)
+{ printf 'argv:'; for a in "$0" "$@"; do printf ' [%s]' "$a"; done; printf '\\nstdin: [%s]\\n' "$url"; } >> '${helperLog}'
+printf '{"ServerURL":"%s","Username":"${HELPER.user}","Secret":"${HELPER.password}"}' "$url"
+`;
+
+before(async () => {
+  fs.mkdirSync(path.join(home, `.docker`), {recursive: true});
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, `docker-credential-x`), HELPER_SCRIPT, {mode: 0o755});
+  registry = await startRegistry({mode: `basic`, users: {[ALICE.user]: ALICE.password, [BOB.user]: BOB.password, [HELPER.user]: HELPER.password}});
+  await registry.push(`team/app`, `v1`);
+  image = `${registry.host}/team/app:v1`;
+  api = await startApiEmulator();
+  for (const ns of [`web`, `copies`])
+    api.seed.namespace(ns);
+  const spec = (secret: string) => ({containers: [{name: `app`, image}], imagePullSecrets: [{name: secret}]});
+  api.seed.workload(`Deployment`, `web`, `api`, spec(`regcred`));
+  // A pod failing with a secret whose password the registry rejects, for doctor.
+  api.seed.secret(`web`, {metadata: {name: `stale`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry.host]: {auth: b64(`${WRONG.user}:${WRONG.password}`)}}}))}});
+  api.seed.pod(`web`, `broken`, spec(`stale`), {waiting: `ErrImagePull`});
+  collectPayloads();
+});
+after(async () => {
+  await api?.stop();
+  await registry?.stop();
+  fs.rmSync(tmp, {recursive: true, force: true});
+});
+
+function collectPayloads(): void {
+  for (const secret of api.objects(`secrets`)) {
+    for (const key of [`.dockerconfigjson`, `.dockercfg`]) {
+      const value = secret.data?.[key];
+      if (typeof value === `string` && value.length > 20)
+        payloads.add(value);
+    }
+  }
+}
+
+/** Every form in which a credential could leak. */
+function forbidden(): Array<{label: string; text: string}> {
+  const out: Array<{label: string; text: string}> = [];
+  for (const {user, password} of ALL) {
+    out.push({label: `${user}'s password`, text: password});
+    out.push({label: `${user}'s password, JSON-escaped`, text: JSON.stringify(password).slice(1, -1).replace(/</g, `\\u003c`).replace(/>/g, `\\u003e`).replace(/&/g, `\\u0026`)});
+    out.push({label: `${user}'s password, URL-encoded`, text: encodeURIComponent(password)});
+    out.push({label: `${user}'s password in base64`, text: b64(password)});
+    out.push({label: `${user}'s auth value`, text: b64(`${user}:${password}`)});
+    // Part of a long password (a truncated echo is a leak too).
+    if (password.length >= 40)
+      out.push({label: `${user}'s password, first 24 chars`, text: password.slice(0, 24)});
+  }
+  for (const payload of payloads)
+    out.push({label: `a .dockerconfigjson base64`, text: payload.slice(0, 40)});
+  return out;
+}
+
+function leaks(text: string): string[] {
+  return forbidden().filter(({text: secret}) => text.includes(secret)).map(({label}) => label);
+}
+
+type Run = {what: string; result: CliResult; allowStdout?: boolean};
+
+/** Runs the CLI against the emulator with a HOME, a PATH holding the credential helper and no proxy settings. */
+async function cli(argv: string[], options: {stdin?: string; kube?: boolean} = {}): Promise<CliResult> {
+  const kube = options.kube ?? true;
+  const result = await runCli([...argv, ...(kube ? [`--kubeconfig`, api.kubeconfigPath] : [])], {
+    env: {PATH: `${bin}:/usr/bin:/bin`, HOME: home},
+    home,
+    cwd: tmp,
+    stdin: options.stdin,
+  });
+  collectPayloads();
+  return result;
+}
+
+function assertClean(runs: Run[]): void {
+  for (const {what, result, allowStdout} of runs) {
+    assert.doesNotMatch(result.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m, `${what}: a stack trace on stderr\n${result.stderr}`);
+    const stderrLeaks = leaks(result.stderr);
+    assert.deepEqual(stderrLeaks, [], `${what}: stderr holds ${stderrLeaks.join(`, `)}\n${result.stderr}`);
+    if (!allowStdout) {
+      const stdoutLeaks = leaks(result.stdout);
+      assert.deepEqual(stdoutLeaks, [], `${what}: stdout holds ${stdoutLeaks.join(`, `)}\n${result.stdout}`);
+    }
+  }
+}
+
+/** Files (path → mtime:size) under the temp dir and HOME, to find what a run created or changed. */
+function snapshot(): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, {withFileTypes: true});
+    } catch {
+      return; // removed meanwhile by another test, or unreadable
+    }
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth < 12)
+        walk(file, depth + 1);
+      else if (entry.isFile()) {
+        try {
+          const stat = fs.statSync(file);
+          files.set(file, `${stat.mtimeMs}:${stat.size}`);
+        } catch {
+          // gone
+        }
+      }
+    }
+  };
+  walk(os.tmpdir(), 0);
+  walk(home, 0);
+  return files;
+}
+
+/** Runs `body`, then greps every file created or changed meanwhile under os.tmpdir() and HOME for the passwords. */
+async function withoutSecretFiles(body: () => Promise<void>): Promise<void> {
+  const before = snapshot();
+  await body();
+  const secrets = ALL.flatMap(({user, password}) => [password, b64(password), b64(`${user}:${password}`)]);
+  const offending: string[] = [];
+  for (const [file, stamp] of snapshot()) {
+    if (before.get(file) === stamp || file === helperLog)
+      continue;
+    let content: Buffer;
+    try {
+      if (fs.statSync(file).size > 8 * 1024 * 1024)
+        continue;
+      content = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    if (secrets.some(secret => content.includes(secret)))
+      offending.push(file);
+  }
+  assert.deepEqual(offending, [], `new or changed files hold a password`);
+}
+
+test(`add from stdin, a password file and --docker-password prints no credential with -v or -v=9, and warns about the flag`, async () => {
+  const runs: Run[] = [];
+  const passwordFile = path.join(tmp, `alice.pw`);
+  fs.writeFileSync(passwordFile, `${ALICE.password}\n`, {mode: 0o600});
+  await withoutSecretFiles(async () => {
+    const server = [`--docker-server`, registry.host, `--docker-username`, ALICE.user];
+    for (const verbosity of [`-v`, `-v=9`]) {
+      runs.push({what: `add stdin ${verbosity}`, result: await cli([`add`, `regcred`, `-n`, `web`, ...server, `--docker-password-stdin`, verbosity], {stdin: `${ALICE.password}\n`})});
+      runs.push({what: `add file ${verbosity}`, result: await cli([`add`, `filecred`, `-n`, `web`, ...server, `--docker-password-file`, passwordFile, verbosity])});
+      runs.push({what: `add unchanged ${verbosity}`, result: await cli([`add`, `regcred`, `-n`, `web`, ...server, `--docker-password-stdin`, verbosity], {stdin: ALICE.password})});
+      runs.push({what: `add server dry run ${verbosity}`, result: await cli([`add`, `dry`, `-n`, `web`, ...server, `--docker-password-stdin`, `--dry-run=server`, verbosity], {stdin: ALICE.password})});
+    }
+    const flag = await cli([`add`, `flagcred`, `-n`, `web`, ...server, `--docker-password`, ALICE.password, `-v=9`]);
+    runs.push({what: `add --docker-password -v=9`, result: flag});
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.match(flag.stderr, /^WARNING! Using --docker-password via the CLI is insecure\. Use --docker-password-stdin\.$/m);
+    // The secret printed on request holds the credentials (so the checks above look at real material).
+    const printed = await cli([`add`, `printed`, `-n`, `web`, ...server, `--docker-password-stdin`, `-o`, `yaml`, `-v=9`], {stdin: ALICE.password});
+    runs.push({what: `add -o yaml`, result: printed, allowStdout: true});
+    assert.ok(printed.stdout.includes(b64(JSON.stringify({auths: {[registry.host]: {username: ALICE.user, password: ALICE.password, auth: b64(`${ALICE.user}:${ALICE.password}`)}}}).replace(/</g, `\\u003c`).replace(/>/g, `\\u003e`).replace(/&/g, `\\u0026`))), printed.stdout);
+  });
+  for (const {what, result} of runs)
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  assert.ok(api.getObject(`secrets`, `web`, `regcred`), `the secret was created`);
+  assertClean(runs);
+});
+
+test(`add and rotate --from-docker-config run the credential helper with the server URL on stdin and only "get" in argv`, async () => {
+  fs.rmSync(helperLog, {force: true});
+  fs.writeFileSync(path.join(home, `.docker`, `config.json`), JSON.stringify({auths: {[registry.host]: {}}, credsStore: `x`}));
+  const runs: Run[] = [];
+  await withoutSecretFiles(async () => {
+    runs.push({what: `add --from-docker-config -v=9`, result: await cli([`add`, `helpercred`, `-n`, `web`, `--from-docker-config`, `-v=9`])});
+    runs.push({what: `rotate --from-docker-config -v=9`, result: await cli([`rotate`, `helpercred`, `-n`, `web`, `--from-docker-config`, `-v=9`])});
+  });
+  for (const {what, result} of runs)
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  const calls = fs.readFileSync(helperLog, `utf8`).trim().split(`\n`);
+  assert.ok(calls.length >= 4, `the helper was called by add and rotate:\n${calls.join(`\n`)}`);
+  for (let i = 0; i < calls.length; i += 2) {
+    assert.equal(calls[i], `argv: [${path.join(bin, `docker-credential-x`)}] [get]`);
+    assert.equal(calls[i + 1], `stdin: [${registry.host}]`);
+  }
+  const stored = JSON.parse(Buffer.from(api.getObject(`secrets`, `web`, `helpercred`).data[`.dockerconfigjson`], `base64`).toString(`utf8`));
+  assert.equal(stored.auths[registry.host].password, HELPER.password, `the helper's answer reached the secret`);
+  assertClean(runs);
+});
+
+test(`attach, sync, list, decode, explain and remove print no credential with -v=9`, async () => {
+  const runs: Run[] = [];
+  await withoutSecretFiles(async () => {
+    for (const verbosity of [`-v`, `-v=9`]) {
+      runs.push({what: `attach ${verbosity}`, result: await cli([`attach`, `regcred`, `-n`, `web`, verbosity])});
+      runs.push({what: `sync ${verbosity}`, result: await cli([`sync`, `regcred`, `--from-namespace`, `web`, `-n`, `copies`, `--attach`, verbosity])});
+      for (const format of [[], [`-o`, `wide`], [`-o`, `json`], [`-o`, `yaml`]])
+        runs.push({what: `list ${format.join(` `)} ${verbosity}`, result: await cli([`list`, `-A`, ...format, verbosity])});
+      for (const format of [[], [`-o`, `json`], [`-o`, `yaml`]]) {
+        runs.push({what: `decode ${format.join(` `)} ${verbosity}`, result: await cli([`decode`, `regcred`, `-n`, `web`, ...format, verbosity])});
+        runs.push({what: `explain --secret ${format.join(` `)} ${verbosity}`, result: await cli([`explain`, image, `-n`, `web`, `--secret`, `regcred`, `--secret`, `stale`, ...format, verbosity])});
+        runs.push({what: `explain --service-account ${format.join(` `)} ${verbosity}`, result: await cli([`explain`, image, `-n`, `copies`, ...format, verbosity])});
+      }
+    }
+    const revealed = await cli([`decode`, `regcred`, `-n`, `web`, `--reveal`, `-v=9`]);
+    assert.ok(revealed.stdout.includes(ALICE.password), `--reveal shows the password`);
+    assert.ok(leaks(revealed.stdout).length > 0, `the leak detector sees the revealed password`);
+    runs.push({what: `decode --reveal`, result: revealed, allowStdout: true});
+    runs.push({what: `remove -v=9`, result: await cli([`remove`, `regcred`, `-n`, `copies`, `-v=9`])});
+  });
+  for (const {what, result} of runs) {
+    if (!what.startsWith(`explain --secret`)) // stale's wrong password only fails verify, explain is fine either way
+      assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  }
+  assert.equal(api.getObject(`secrets`, `copies`, `regcred`), undefined, `remove deleted the copy`);
+  assertClean(runs);
+});
+
+test(`explain --docker-config and decode -f of files holding the password print no credential`, async () => {
+  const config = path.join(tmp, `alice-config.json`);
+  fs.writeFileSync(config, JSON.stringify({auths: {[registry.host]: {auth: b64(`${ALICE.user}:${ALICE.password}`)}}}));
+  const manifest = path.join(tmp, `secret.yaml`);
+  fs.writeFileSync(manifest, `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shipped\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '${JSON.stringify({auths: {[registry.host]: {username: BOB.user, password: BOB.password}}})}'\n`);
+  const runs: Run[] = [];
+  await withoutSecretFiles(async () => {
+    for (const format of [[], [`-o`, `json`], [`-o`, `yaml`]]) {
+      runs.push({what: `explain --docker-config ${format.join(` `)}`, result: await cli([`explain`, image, `--docker-config`, config, `--docker-config`, manifest, ...format, `-v=9`], {kube: false})});
+      runs.push({what: `explain --docker-config - ${format.join(` `)}`, result: await cli([`explain`, image, `--docker-config`, `-`, ...format, `-v=9`], {kube: false, stdin: fs.readFileSync(manifest, `utf8`)})});
+      runs.push({what: `decode -f ${format.join(` `)}`, result: await cli([`decode`, `-f`, manifest, ...format, `-v=9`], {kube: false})});
+    }
+  });
+  for (const {what, result} of runs)
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  assertClean(runs);
+});
+
+test(`verify (cluster, -f, --image) and doctor prove against the registry and print no credential with -v=9`, async () => {
+  const config = path.join(tmp, `verify-config.json`);
+  fs.writeFileSync(config, JSON.stringify({auths: {[registry.host]: {auth: b64(`${ALICE.user}:${ALICE.password}`)}}}));
+  const wrongConfig = path.join(tmp, `wrong-config.json`);
+  fs.writeFileSync(wrongConfig, JSON.stringify({auths: {[registry.host]: {username: WRONG.user, password: WRONG.password}}}));
+  const manifest = path.join(tmp, `release.yaml`);
+  fs.writeFileSync(manifest, [
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: shipped\n  namespace: web\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '${JSON.stringify({auths: {[registry.host]: {username: BOB.user, password: BOB.password}}})}'`,
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: release\n  namespace: web\nspec:\n  selector: {matchLabels: {app: release}}\n  template:\n    metadata: {labels: {app: release}}\n    spec:\n      imagePullSecrets: [{name: shipped}]\n      containers: [{name: app, image: "${image}"}]`,
+  ].join(`\n---\n`));
+  const runs: Run[] = [];
+  const statuses: Record<string, string[]> = {};
+  await withoutSecretFiles(async () => {
+    for (const verbosity of [`-v`, `-v=9`]) {
+      for (const [what, argv, kube] of [
+        [`verify cluster`, [`verify`, `-n`, `web`], true],
+        [`verify -f`, [`verify`, `-f`, manifest], true],
+        [`verify --image`, [`verify`, `--image`, image, `--docker-config`, config], false],
+        [`verify --image wrong password`, [`verify`, `--image`, image, `--docker-config`, wrongConfig, `--all-credentials`], false],
+      ] as const) {
+        for (const format of [[], [`-o`, `json`], [`-o`, `yaml`]]) {
+          const result = await cli([...argv, ...format, verbosity], {kube});
+          runs.push({what: `${what} ${format.join(` `)} ${verbosity}`, result});
+          if (format[1] === `json`)
+            statuses[what] = JSON.parse(result.stdout).results.map((row: {name: string; status: string}) => `${row.name}=${row.status}`).sort();
+        }
+      }
+      for (const format of [[], [`-o`, `json`]])
+        runs.push({what: `doctor ${format.join(` `)} ${verbosity}`, result: await cli([`doctor`, `-n`, `web`, ...format, verbosity])});
+    }
+  });
+  // The registry really saw the credentials: good ones pass, the wrong one is rejected.
+  assert.deepEqual(statuses[`verify cluster`], [`api=ok`, `broken=unauthorized`]);
+  assert.deepEqual(statuses[`verify -f`], [`release=ok`]);
+  assert.deepEqual(statuses[`verify --image`], [`${image}=ok`]);
+  assert.equal(statuses[`verify --image wrong password`]![0], `${image}=unauthorized`);
+  const doctor = runs.find(run => run.what === `doctor  -v=9`)!.result;
+  assert.equal(doctor.code, 1, doctor.stderr);
+  assert.match(doctor.stdout, /broken/);
+  assertClean(runs);
+});
+
+test(`rotate --verify writes the new password everywhere and proves it against the registry without printing it`, async () => {
+  const runs: Run[] = [];
+  await withoutSecretFiles(async () => {
+    runs.push({what: `sync before rotate`, result: await cli([`sync`, `regcred`, `--from-namespace`, `web`, `-n`, `copies`, `-v`])});
+    runs.push({what: `rotate --verify -v=9`, result: await cli([`rotate`, `regcred`, `-n`, `web`, `--docker-server`, registry.host, `--docker-username`, BOB.user, `--docker-password-stdin`, `--verify`, `-v=9`], {stdin: `${BOB.password}\n`})});
+    runs.push({what: `rotate -o json -v`, result: await cli([`rotate`, `regcred`, `-n`, `web`, `--docker-server`, registry.host, `--docker-username`, BOB.user, `--docker-password-stdin`, `-o`, `json`, `-v`], {stdin: BOB.password})});
+  });
+  for (const {what, result} of runs.filter(run => run.what !== `rotate --verify -v=9`))
+    assert.equal(result.code, 0, `${what}: ${result.stderr}\n${result.stdout}`);
+  // verify's exit code counts: the pod using `stale` still fails, the rotated secret pulls as bob.
+  const verified = runs.find(run => run.what === `rotate --verify -v=9`)!.result;
+  assert.equal(verified.code, 1, verified.stderr);
+  assert.match(verified.stdout, /deployment\/api\s.*\sok\s+web\/regcred \(bob\)/);
+  assert.match(verified.stdout, /pod\/broken\s.*\sunauthorized\s/);
+  for (const ns of [`web`, `copies`]) {
+    const stored = JSON.parse(Buffer.from(api.getObject(`secrets`, ns, `regcred`).data[`.dockerconfigjson`], `base64`).toString(`utf8`));
+    assert.equal(stored.auths[registry.host].password, BOB.password, `${ns}/regcred holds the new password`);
+  }
+  assertClean(runs);
+});
+
+test(`the sweep's detectors see a password written to a new temp file or printed in any encoded form`, async () => {
+  await assert.rejects(withoutSecretFiles(async () => {
+    fs.writeFileSync(path.join(os.tmpdir(), `hygiene-probe-${process.pid}`), `x ${b64(`${BOB.user}:${BOB.password}`)} x`);
+  }), /new or changed files hold a password/);
+  fs.rmSync(path.join(os.tmpdir(), `hygiene-probe-${process.pid}`), {force: true});
+  for (const text of [ALICE.password, `"Pa55-w0rd!\\u003c\\u0026\\u003e"`, encodeURIComponent(ALICE.password), b64(`${ALICE.user}:${ALICE.password}`), BOB.password.slice(0, 30), [...payloads][0]!])
+    assert.notDeepEqual(leaks(`prefix ${text} suffix`), [], text);
+});
