@@ -50,6 +50,8 @@ before(async () => {
   api.seed.workload(`Deployment`, `web`, `ghost`, spec(`${basic.host}/team/app:v1`, {serviceAccountName: `nobody`}));
   api.seed.workload(`Deployment`, `web`, `lost`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `gone`}]}));
   api.seed.workload(`Deployment`, `web`, `partly`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `gone`}, {name: `regcred`}]}));
+  api.seed.secret(`web`, {metadata: {name: `opaque`}, type: `Opaque`, data: {'.dockerconfigjson': dockerConfigJson(good)}});
+  api.seed.workload(`Deployment`, `web`, `opaque-user`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `opaque`}]}));
   api.seed.workload(`StatefulSet`, `web`, `db`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `broken`}, {name: `regcred`}]}));
   api.seed.workload(`CronJob`, `web`, `nightly`, spec(`${basic.host}/team/app:missing`));
   api.seed.workload(`DaemonSet`, `web`, `agent`, spec(`${basic.host}/Team/App:v1`));
@@ -137,6 +139,12 @@ describe(`verify -n web (cluster mode)`, () => {
     assert.equal(row(run.report, `StatefulSet`, `db`).status, `secret-invalid`);
   });
 
+  test(`a referenced Opaque secret is read although only pull-secret types are listed, and the kubelet ignores it`, () => {
+    const result = row(run.report, `Deployment`, `opaque-user`);
+    assert.equal(result.status, `no-credentials`);
+    assert.ok(result.warnings.some(warning => /web\/opaque is ignored by the kubelet/.test(warning)), JSON.stringify(result.warnings));
+  });
+
   test(`a running pod identical to its template is folded into the template's row`, () => {
     assert.equal(run.report.results.some(result => result.kind === `Pod` && result.name === `db-0`), false);
   });
@@ -178,8 +186,12 @@ describe(`verify, other scopes and modes`, () => {
     assert.ok(report.results.length >= 10);
     const lists = api.requests.filter(request => request.verb === `list`);
     assert.equal(lists.filter(request => request.namespace !== undefined && request.namespace !== ``).length, 0, JSON.stringify(lists.map(request => request.path)));
-    for (const resource of [`pods`, `deployments`, `secrets`, `serviceaccounts`, `cronjobs`])
+    for (const resource of [`pods`, `deployments`, `serviceaccounts`, `cronjobs`])
       assert.equal(lists.filter(request => request.resource === resource).length, 1, resource);
+    // Secrets: one list per pull-secret type, never every secret of the cluster.
+    const secretLists = lists.filter(request => request.resource === `secrets`);
+    assert.equal(secretLists.length, 2);
+    assert.deepEqual(secretLists.map(request => (request.query as Record<string, string>).fieldSelector).sort(), [`type=kubernetes.io/dockercfg`, `type=kubernetes.io/dockerconfigjson`]);
   });
 
   test(`a user who cannot read secrets gets a note per secret instead of an abort`, async () => {

@@ -122,15 +122,20 @@ function slimContainers(list: unknown): unknown {
   });
 }
 
-/** Gathers workloads, live pods, ServiceAccounts and referenced Secrets for a set of namespaces. */
+/**
+ * Gathers workloads, live pods, ServiceAccounts and Secrets for a set of namespaces. Secrets are listed by the two
+ * pull-secret types only; referenced secrets of other types are then read one by one (or, when there are many,
+ * with one list of every secret).
+ */
 export async function gatherForVerify(session: ClusterSession, namespaces: string[] | `all`, options: {labelSelector?: string} = {}): Promise<ClusterSnapshot> {
   const notes: string[] = [];
   const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
-  const [workloadLists, pods, serviceAccounts, secrets] = await Promise.all([
+  // Pods first and alone: by far the largest list, slimmed before the others arrive (lower peak memory).
+  const pods = await tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => slim(item, `Pod`)));
+  const [workloadLists, serviceAccounts, secrets] = await Promise.all([
     Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => ((await tryList(session, resource, namespaces, notes, selector)) ?? []).map(item => slim(item, kind)))),
-    tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => slim(item, `Pod`))),
     tryList(session, `serviceaccounts`, namespaces, notes),
-    tryList(session, `secrets`, namespaces, notes),
+    listPullSecrets(session, namespaces, notes),
   ]);
   const snapshot: ClusterSnapshot = {
     workloads: workloadLists.flat(),
@@ -149,9 +154,38 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
   // Fall back to reading referenced objects one by one when a list was refused.
   if (serviceAccounts === undefined)
     await readOneByOne(session, `serviceaccounts`, referencedServiceAccounts([...snapshot.workloads, ...snapshot.pods]), snapshot.serviceAccounts, snapshot.unreadableServiceAccounts);
-  if (secrets === undefined)
-    await readOneByOne(session, `secrets`, referencedSecrets([...snapshot.workloads, ...snapshot.pods], snapshot.serviceAccounts.values()), snapshot.secrets, snapshot.unreadableSecrets);
+  const referenced = referencedSecrets([...snapshot.workloads, ...snapshot.pods], snapshot.serviceAccounts.values());
+  if (secrets === undefined) {
+    await readOneByOne(session, `secrets`, referenced, snapshot.secrets, snapshot.unreadableSecrets);
+    return snapshot;
+  }
+  // Referenced secrets of other types (Opaque…, which the kubelet ignores) or missing ones: read one by one when
+  // they are few, else with one list of every secret.
+  const unknown = [...new Set(referenced)].filter(ref => !snapshot.secrets.has(ref));
+  if (unknown.length > ONE_BY_ONE_LIMIT) {
+    const wanted = new Set(unknown);
+    for (const secret of (await tryList(session, `secrets`, namespaces, notes)) ?? []) {
+      const ref = key(secret.metadata.namespace, secret.metadata.name);
+      if (wanted.has(ref))
+        snapshot.secrets.set(ref, secret);
+    }
+  } else if (unknown.length > 0) {
+    await readOneByOne(session, `secrets`, unknown, snapshot.secrets, snapshot.unreadableSecrets);
+  }
   return snapshot;
+}
+
+/** The two pull-secret types the kubelet reads (R1.1); other secrets (Helm releases, TLS…) are never downloaded in bulk. */
+const PULL_SECRET_TYPES = [`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`];
+// Up to this many referenced secrets of other types (or missing) are read one by one instead of listing every secret.
+const ONE_BY_ONE_LIMIT = 100;
+
+/** Every pull secret in scope: one list per pull-secret type (field selector on `type`); undefined when refused. */
+async function listPullSecrets(session: ClusterSession, namespaces: string[] | `all`, notes: string[]): Promise<KubeObject[] | undefined> {
+  const lists = await Promise.all(PULL_SECRET_TYPES.map(type => tryList(session, `secrets`, namespaces, notes, {fieldSelector: `type=${type}`})));
+  if (lists.some(list => list === undefined))
+    return undefined;
+  return lists.flat() as KubeObject[];
 }
 
 /** Reads the named objects one at a time (bounded), recording found objects and unreadable ones. */
