@@ -93,16 +93,15 @@ export class VerifyCommand extends ScopedCommand {
       const config = parseDockerConfigFile(text, file);
       parsed.set(file, {state: `parsed`, entries: config.entries, warnings: config.warnings});
     }
-    let session: ClusterSession | undefined;
-    let snapshotViewForSecrets: EngineView | undefined;
-    const namespace = this.secrets ? (session = await this.connect()).namespace : this.namespace ?? ``;
-    if (session && this.secrets) {
-      const snapshot = await gatherNamespaces(session, [namespace], {serviceAccounts: [], secrets: this.secrets.map(name => `${namespace}/${name}`)});
-      snapshotViewForSecrets = snapshotView(snapshot);
-    }
+    // A cluster is needed only to read --secret ones, from -n (else the context's namespace).
+    const session = this.secrets ? await this.connect() : undefined;
+    const namespace = session?.namespace ?? this.namespace ?? ``;
+    const clusterView = session && this.secrets
+      ? snapshotView(await gatherNamespaces(session, [namespace], {serviceAccounts: [], secrets: this.secrets.map(name => `${namespace}/${name}`)}))
+      : undefined;
     const view: EngineView = {
       serviceAccount: () => ({state: `found`, imagePullSecrets: []}),
-      secret: (ns, name) => parsed.get(name) ?? snapshotViewForSecrets?.secret(ns, name) ?? {state: `missing`},
+      secret: (ns, name) => parsed.get(name) ?? clusterView?.secret(ns, name) ?? {state: `missing`},
     };
     const subjects: PodSubject[] = images.map(image => ({
       namespace,
@@ -120,14 +119,15 @@ export class VerifyCommand extends ScopedCommand {
   private async verifyClusters(probe: RegistryProbe): Promise<Outcome> {
     const manifests = this.filenames ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin}) : undefined;
     const all: Outcome = {results: [], registryChecks: 0, notes: []};
-    for (const target of this.clusterTargets()) {
+    const targets = this.clusterTargets();
+    for (const target of targets) {
       const session = await this.context.connectCluster(target);
       const outcome = manifests
         ? await this.verifyManifests(session, manifests.map(manifest => manifest.object), probe)
         : await this.verifyCluster(session, probe);
       all.results.push(...outcome.results);
       all.registryChecks += outcome.registryChecks;
-      all.notes.push(...outcome.notes.map(note => (this.clusterTargets().length > 1 ? `${session.contextName}: ${note}` : note)));
+      all.notes.push(...outcome.notes.map(note => (targets.length > 1 ? `${session.contextName}: ${note}` : note)));
     }
     return all;
   }
