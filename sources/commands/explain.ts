@@ -66,8 +66,9 @@ export class ExplainCommand extends KubeCommand {
         sources.push({source: file, state: `ok`, entries: config.entries, warnings: config.warnings});
       } catch (error) {
         // A malformed config file is an environment problem for explain (exit 1), with the same one line.
+        // No cause: an expected input problem gets no stack trace, even under -v.
         if (error instanceof InputError)
-          throw new PullSecretError(error.message, {cause: error});
+          throw new PullSecretError(error.message);
         throw error;
       }
     }

@@ -9,6 +9,8 @@ import path from 'node:path';
 import {parseAllDocuments} from 'yaml';
 import {InputError} from '../../core/errors.ts';
 import {decodeUtf8Text} from '../local/files.ts';
+import {parseGoJson} from '../../core/dockerconfig/goJson.ts';
+import {yamlProblem} from '../../core/yamlProblem.ts';
 import type {KubeObject} from '../../core/ports.ts';
 
 /** One object read from a manifest, with where it came from (for messages). */
@@ -63,8 +65,10 @@ export function parseManifestText(text: string, source: string): ManifestObject[
     let value: unknown;
     try {
       value = JSON.parse(text);
-    } catch (error) {
-      throw new InputError(`${source} is not valid JSON: ${(error as Error).message}`);
+    } catch {
+      // JSON.parse quotes the text around the error, which may be a password: give the offset instead.
+      const parsed = parseGoJson(text);
+      throw new InputError(`${source} is not valid JSON${parsed.ok ? `` : ` (${parsed.error})`}`);
     }
     collect(value, source, out);
     return out;
@@ -74,8 +78,14 @@ export function parseManifestText(text: string, source: string): ManifestObject[
   list.forEach((document, index) => {
     const error = document.errors[0];
     if (error)
-      throw new InputError(`${source} (document ${index + 1}) is not valid YAML: ${error.message.split(`\n`)[0]}`);
-    const value = document.toJS({maxAliasCount: 100}) as unknown;
+      throw new InputError(`${source} (document ${index + 1}) is not valid YAML: ${yamlProblem(text, error)}`);
+    let value: unknown;
+    try {
+      // toJS throws on an alias without its anchor, or an alias bomb.
+      value = document.toJS({maxAliasCount: 100}) as unknown;
+    } catch (thrown) {
+      throw new InputError(`${source} (document ${index + 1}) is not valid YAML: ${yamlProblem(text, {message: thrown instanceof Error ? thrown.message : String(thrown)})}`);
+    }
     if (value === null || value === undefined)
       return;
     collect(value, `${source}${list.length > 1 ? ` (document ${index + 1})` : ``}`, out);

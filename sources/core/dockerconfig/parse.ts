@@ -18,6 +18,7 @@
  */
 import {parseAllDocuments} from 'yaml';
 import {InputError, oneLine} from '../errors.ts';
+import {yamlProblem} from '../yamlProblem.ts';
 import {decodeRawStdBase64, decodeStdBase64, decodeUtf8} from './goBase64.ts';
 import {foldName, kindName, parseGoJson} from './goJson.ts';
 import type {JsonNode} from './goJson.ts';
@@ -311,34 +312,29 @@ export function parseDockerConfigFile(text: string, source: string): DockerConfi
   }
   const docs = Array.isArray(documents) ? documents : [documents];
   const values: unknown[] = [];
-  for (const doc of docs as Array<{errors: Array<{message: string}>; toJS: (options?: {maxAliasCount?: number}) => unknown}>) {
+  for (const doc of docs as Array<{errors: Array<{message: string; code?: string; pos?: [number, number]}>; toJS: (options?: {maxAliasCount?: number}) => unknown}>) {
     if (doc.errors.length > 0)
-      return fail(`is neither valid JSON (${json.error}) nor valid YAML (${firstLine(doc.errors[0]!.message)})`);
+      return fail(`is neither valid JSON (${json.error}) nor valid YAML (${yamlProblem(text, doc.errors[0]!)})`);
     let value: unknown;
     try {
       // toJS throws on YAML-level problems such as an unresolved alias or an alias bomb.
       value = doc.toJS({maxAliasCount: 100});
     } catch (error) {
-      return fail(`is not valid YAML (${firstLine(error instanceof Error ? error.message : String(error))})`);
+      return fail(`is not valid YAML (${yamlProblem(text, {message: error instanceof Error ? error.message : String(error)})})`);
     }
     if (value !== null && value !== undefined)
       values.push(value);
   }
   if (values.length !== 1)
     return fail(values.length === 0 ? `is empty` : `holds ${values.length} YAML documents; give exactly one Secret per file`);
+  // YAML is a superset of JSON that also takes trailing commas, unquoted values or a byte-order mark: text that
+  // starts like JSON is JSON (kubectl's decoder sniffs the same way) and gets the JSON error.
+  if (/^[\ufeff\s]*[{[]/.test(text))
+    return fail(`is not valid JSON (${json.error})`);
   const value = values[0];
-  if (!isPlainObject(value) || value.kind !== `Secret`) {
-    // YAML is a superset of JSON that also takes trailing commas or a byte-order mark: text that was meant as
-    // JSON gets the JSON error, not a complaint about its kind.
-    if (/^[\ufeff\s]*[{[]/.test(text))
-      return fail(`is not valid JSON (${json.error})`);
+  if (!isPlainObject(value) || value.kind !== `Secret`)
     return fail(`expected a Secret manifest (kind: Secret), a Docker config.json or a .dockercfg file`);
-  }
   return fromSecretManifest(value, source, fail);
-}
-
-function firstLine(message: string): string {
-  return message.split(`\n`)[0] ?? message;
 }
 
 /** The problems of a failed parse as one line, without the `prefix: ` each problem starts with. */
