@@ -1,6 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {InputError, PullSecretError} from '../core/errors.ts';
+import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
 import type {KubeObject} from '../core/ports.ts';
 import {describePullSecret, maskSecret} from '../core/secrets/describe.ts';
 import type {DecodedSecret} from '../core/secrets/describe.ts';
@@ -24,6 +24,10 @@ export class DecodeCommand extends KubeCommand {
       token expiry (ECR). Warnings point out what makes the kubelet ignore or misuse the secret. -f reads a Secret
       manifest (YAML or JSON; - for stdin) without a cluster. -o dockerconfig --reveal prints a Docker config.json
       usable with \`docker --config DIR\`.
+
+      Exit status: 0 when every secret was decoded (warnings included); 1 when a secret is invalid (its content breaks
+      the kubelet's lookup, which fails every pull of the pods referencing it) or not found; 2 for usage or input
+      errors; 3 when the cluster is unreachable.
     `,
     examples: [
       [`Show a secret's registries, passwords masked`, `$0 decode regcred -n web`],
@@ -61,6 +65,8 @@ export class DecodeCommand extends KubeCommand {
       for (const warning of secret.warnings)
         this.context.stderr.write(`warning: ${warning}\n`);
     }
+    // A check before `kubectl apply` (decode -f) must fail on a secret the kubelet cannot use.
+    return decoded.some(secret => secret.status === `invalid`) ? ExitCode.failure : ExitCode.ok;
   }
 
   /** The secrets to decode: from `-f` (every Secret in the file, or the one named), else from the cluster. */

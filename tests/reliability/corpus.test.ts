@@ -138,9 +138,11 @@ for (const file of corpusFiles(`secret`)) {
   }
 }
 
-test(`decode -f diagnoses a Secret the kubelet cannot use: a warning naming the problem, never an error line`, async () => {
-  for (const [base, problem] of [[`wrong-type-key-pairing.yaml`, /needs the data key \.dockercfg/], [`data-not-base64.yaml`, /not valid base64/], [`payload-not-json.yaml`, /invalid JSON/], [`type-not-string.yaml`, /not a pull-secret type/]] as const) {
+test(`decode -f diagnoses a Secret the kubelet cannot use: a warning naming the problem, exit 1 when it breaks pulls`, async () => {
+  // Ignored by the kubelet (exit 0, the secret is simply not used) or invalid (exit 1: every pull of the pod fails).
+  for (const [base, problem, code] of [[`wrong-type-key-pairing.yaml`, /needs the data key \.dockercfg/, 0], [`type-not-string.yaml`, /not a pull-secret type/, 0], [`data-not-base64.yaml`, /not valid base64/, 1], [`payload-not-json.yaml`, /invalid JSON/, 1]] as const) {
     const result = await runBad([`decode`, `-f`, path.join(CORPUS, `secret`, base)]);
+    assert.equal(result.code, code, `${base}: ${result.stderr}`);
     assert.doesNotMatch(result.stderr, /^error:|^\s+at /m, `${base}: ${result.stderr}`);
     assert.match(result.stderr, /^warning: /m, `${base}: ${result.stderr}`);
     assert.match(result.stderr, problem, `${base}: ${result.stderr}`);
