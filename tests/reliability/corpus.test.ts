@@ -184,6 +184,8 @@ test(`verify -f of an unknown kind checks nothing in it and says so, without fai
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).results.length, 0, result.stdout);
   assert.equal(api.requests.filter(request => MUTATING.has(request.method)).length, 0);
+  const table = await runBad([`verify`, `-n`, `web`, `-f`, path.join(CORPUS, `manifest`, `unknown-kind.yaml`)]);
+  assert.match(table.stdout, /^no workloads or pods to check$/m);
 });
 
 // Image references: an invalid one is a result (status invalid-image, exit 1, the runtime's reason), not a crash.

@@ -381,3 +381,28 @@ test(`malformed files holding a password get error lines that never quote it (JS
   assert.equal(api.getObject(`secrets`, `web`, `leaky`), undefined);
   assertClean(runs);
 });
+
+test(`the -o json|yaml|name documents of attach, sync, remove and rotate, and their refusals, hold no credential`, async () => {
+  const server = [`--docker-server`, registry.host, `--docker-username`, ALICE.user, `--docker-password-stdin`];
+  await cli([`add`, `outcred`, `-n`, `web`, ...server], {stdin: ALICE.password});
+  // A foreign secret of the same name where sync would copy: refused without --force.
+  api.seed.namespace(`foreign`);
+  api.seed.secret(`foreign`, {metadata: {name: `outcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry.host]: {auth: b64(`${WRONG.user}:${WRONG.password}`)}}}))}});
+  collectPayloads();
+  const runs: Run[] = [];
+  await withoutSecretFiles(async () => {
+    for (const format of [`json`, `yaml`, `name`]) {
+      runs.push({what: `attach -o ${format}`, result: await cli([`attach`, `outcred`, `-n`, `web`, `-o`, format, `-v=9`])});
+      runs.push({what: `sync -o ${format}`, result: await cli([`sync`, `outcred`, `--from-namespace`, `web`, `--namespaces`, `copies,foreign`, `-o`, format, `-v=9`])});
+      runs.push({what: `sync --dry-run=server -o ${format}`, result: await cli([`sync`, `outcred`, `--from-namespace`, `web`, `--namespaces`, `copies,foreign`, `--force`, `--dry-run=server`, `-o`, format, `-v=9`])});
+      runs.push({what: `rotate --dry-run=server -o ${format}`, result: await cli([`rotate`, `outcred`, `-n`, `web`, ...server, `--dry-run=server`, `-o`, format, `-v=9`], {stdin: BOB.password})});
+    }
+    runs.push({what: `remove -o yaml`, result: await cli([`remove`, `outcred`, `-n`, `copies`, `-o`, `yaml`, `-v=9`])});
+  });
+  const refused = runs.find(run => run.what === `sync -o json`)!.result;
+  assert.equal(refused.code, 1, `the foreign secret is refused: ${refused.stderr}`);
+  assert.match(refused.stdout + refused.stderr, /foreign/);
+  for (const {what, result} of runs.filter(run => !run.what.startsWith(`sync -o`)))
+    assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  assertClean(runs);
+});
