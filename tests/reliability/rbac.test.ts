@@ -1,0 +1,306 @@
+/**
+ * Issue 7 §6: docs/rbac.md is what is tested. Its Role/ClusterRole YAML blocks become emulator users; every
+ * command, in the forms the doc documents, must give exactly the admin's output with exactly those rules;
+ * without any single permission it must either fail with an error naming the verb, resource and namespace,
+ * or degrade exactly as documented; every documented permission must be needed by some form. Then every
+ * command runs as a user with no access at all, as the emulator's `readonly` user and as its
+ * namespace-limited `limited` user (namespace `team-a`).
+ *
+ * Each run gets a fresh emulator seeded with the world of ./rbacWorld.ts (read-only commands share one per
+ * form); the registry is Debian's real docker-registry.
+ */
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {TestRegistry} from '../helpers/registry/index.ts';
+import {startRegistry} from '../helpers/registry/index.ts';
+import type {ApiEmulator, RbacRule} from '../helpers/apiEmulator/index.ts';
+import type {Atom, Env, Form, FormRun, RoleDoc} from './rbacWorld.ts';
+import {FORMS, PASSWORD, READ_ONLY_COMMANDS, USERNAME, atomCovers, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
+
+const DOC = path.join(import.meta.dirname, `../../docs/rbac.md`);
+
+/**
+ * What removing one permission does to a form. Permissions not listed here must change nothing.
+ * - `fatal`: exit 1 with an `error:` (or `NS: failed at`) line naming the permission; a string names the
+ *   permission the message names instead (the documented fallback: a refused list is retried as a get).
+ * - `degrades`: the documented degradation: this exit code, output matching `match` (and lacking `lacks`).
+ */
+type Expectation = `fatal` | {fatal: string} | {degrades: {code: number; match?: RegExp; lacks?: RegExp}};
+
+const WORKLOAD_LISTS = [`apps/deployments`, `apps/statefulsets`, `apps/daemonsets`, `apps/replicasets`, `batch/cronjobs`];
+const timingReport = (scope: string, namespace = scope): Record<string, Expectation> => Object.fromEntries([`pods`, ...WORKLOAD_LISTS].map(resource => [
+  `list ${resource} ${scope}`,
+  {degrades: {code: 0, match: new RegExp(`warning: (?:[a-z-]+: )?could not check running pods in namespace "${namespace}": cannot list ${plural(resource)}[.a-z]* in namespace "${namespace}": forbidden`)}},
+]));
+const listReferences = (scope: string): Record<string, Expectation> => Object.fromEntries([`serviceaccounts`, `pods`, `replicationcontrollers`, ...WORKLOAD_LISTS, `batch/jobs`].map(resource => [
+  `list ${resource} ${scope}`,
+  {degrades: {code: 0, match: new RegExp(`^warning: cannot list ${plural(resource)} \\(forbidden\\); references from ${plural(resource)} are not shown$`, `m`)}},
+]));
+const verifyNotes = (scope: string): Record<string, Expectation> => Object.fromEntries([`pods`, `replicationcontrollers`, ...WORKLOAD_LISTS, `batch/jobs`].map(resource => [
+  `list ${resource} ${scope}`,
+  {degrades: {code: 0, match: new RegExp(`^note: cannot list ${plural(resource)}: forbidden$`, `m`)}},
+]));
+const unreadableSecret: Expectation = {degrades: {code: 1, match: /warning: cannot read secret web\/regcred: forbidden; its credentials were not checked/}};
+const unreadableAccount = (code: number): Expectation => ({degrades: {code, match: /warning: cannot read serviceaccount web\/default: forbidden/}});
+// doctor without the objects behind a pod's credentials still prints a diagnosis (see docs/rbac.md: it may be wrong).
+const blindDiagnosis: Expectation = {degrades: {code: 1, match: /^ {2}cause: /m}};
+const doctorCommon = (scope: string): Record<string, Expectation> => ({
+  [`list events ${scope}`]: {degrades: {code: 1, lacks: /note: event: /}},
+  [`get serviceaccounts ${scope}`]: blindDiagnosis,
+  [`get apps/replicasets ${scope}`]: {degrades: {code: 1, match: /kubectl delete pod worker-6c9d-m2xq7 -n web/, lacks: /rollout restart deployment\/worker/}},
+});
+
+const EXPECT: Record<string, Record<string, Expectation>> = {
+  'add create': {'get secrets web': `fatal`, 'create secrets web': `fatal`},
+  'add update': {'get secrets web': `fatal`, 'update secrets web': `fatal`},
+  'add --dry-run=server': {'get secrets web': `fatal`, 'create secrets web': `fatal`},
+  'add --attach': {
+    'get secrets web': `fatal`, 'create secrets web': `fatal`, 'list serviceaccounts web': {fatal: `get serviceaccounts web`}, 'patch serviceaccounts web': `fatal`,
+    ...timingReport(`web`),
+  },
+  'add -A': {'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'create secrets cluster-wide': `fatal`, 'update secrets cluster-wide': `fatal`},
+  'add -A --attach': {
+    'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'create secrets cluster-wide': `fatal`,
+    'list serviceaccounts cluster-wide': {fatal: `get serviceaccounts cluster-wide`}, 'patch serviceaccounts cluster-wide': `fatal`,
+    ...timingReport(`cluster-wide`, `default`),
+  },
+  'attach': {'get secrets web': `fatal`, 'list serviceaccounts web': {fatal: `get serviceaccounts web`}, 'patch serviceaccounts web': `fatal`, ...timingReport(`web`)},
+  'attach --restart': {
+    'get secrets web': `fatal`, 'list serviceaccounts web': {fatal: `get serviceaccounts web`},
+    'patch apps/deployments web': `fatal`, 'patch apps/statefulsets web': `fatal`, 'patch apps/daemonsets web': `fatal`,
+    // Without the timing report --restart cannot tell which workloads to roll: it rolls none, and says why.
+    ...Object.fromEntries(Object.entries(timingReport(`web`)).map(([key, value]) => [key, {degrades: {...(value as {degrades: {code: number; match: RegExp}}).degrades, lacks: /restarted/}}])),
+  },
+  'attach --all-service-accounts --workload': {
+    'get secrets web': `fatal`, 'list serviceaccounts web': `fatal`, 'patch serviceaccounts web': `fatal`,
+    'patch apps/deployments web': `fatal`, 'patch apps/statefulsets web': `fatal`, 'patch apps/daemonsets web': `fatal`,
+    // Named workloads are read with one list per kind; without any of them, each one is read with a get.
+    ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} web`, {fatal: `get apps/deployments web`}])),
+    'list pods web': timingReport(`web`)[`list pods web`]!,
+  },
+  'attach --dry-run=server': {'get secrets web': `fatal`, 'list serviceaccounts web': {fatal: `get serviceaccounts web`}, 'patch serviceaccounts web': `fatal`, ...timingReport(`web`)},
+  'attach -A --restart': {
+    'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'list serviceaccounts cluster-wide': `fatal`, 'patch serviceaccounts cluster-wide': `fatal`,
+    'patch apps/deployments cluster-wide': `fatal`, 'patch apps/statefulsets cluster-wide': `fatal`, 'patch apps/daemonsets cluster-wide': `fatal`,
+    ...Object.fromEntries(Object.entries(timingReport(`cluster-wide`, `platform`)).map(([key, value]) => [key, {degrades: {...(value as {degrades: {code: number; match: RegExp}}).degrades, lacks: /restarted/}}])),
+  },
+  'detach': {'list serviceaccounts web': {fatal: `get serviceaccounts web`}, 'patch serviceaccounts web': `fatal`},
+  'detach --workload': {'list serviceaccounts web': `fatal`, 'patch serviceaccounts web': `fatal`, 'get batch/cronjobs web': `fatal`, 'patch batch/cronjobs web': `fatal`},
+  'detach -A': {'list namespaces cluster-wide': `fatal`, 'list serviceaccounts cluster-wide': {fatal: `get serviceaccounts cluster-wide`}, 'patch serviceaccounts cluster-wide': `fatal`},
+  'sync update': {'get secrets platform': `fatal`, 'get secrets web': `fatal`, 'update secrets web': `fatal`},
+  'sync create --attach': {
+    'get secrets platform': `fatal`, 'get secrets web': `fatal`, 'create secrets web': `fatal`,
+    'list serviceaccounts web': {fatal: `get serviceaccounts web`}, 'patch serviceaccounts web': `fatal`,
+    ...timingReport(`web`),
+  },
+  'sync -A': {'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'list secrets cluster-wide': `fatal`, 'create secrets cluster-wide': `fatal`, 'update secrets cluster-wide': `fatal`},
+  'sync --prune': {
+    'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'list secrets cluster-wide': `fatal`, 'create secrets cluster-wide': `fatal`,
+    'delete secrets cluster-wide': `fatal`, 'list serviceaccounts cluster-wide': `fatal`, 'patch serviceaccounts cluster-wide': `fatal`,
+    ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} cluster-wide`, `fatal` as const])),
+    'patch batch/cronjobs cluster-wide': `fatal`,
+  },
+  'rotate': {'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'list secrets cluster-wide': `fatal`, 'update secrets cluster-wide': `fatal`},
+  'remove': {
+    'delete secrets web': `fatal`, 'list serviceaccounts web': `fatal`, 'patch serviceaccounts web': `fatal`,
+    ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} web`, `fatal` as const])),
+    'patch batch/cronjobs web': `fatal`,
+  },
+  'remove -A': {
+    'list namespaces cluster-wide': `fatal`, 'delete secrets cluster-wide': `fatal`, 'list serviceaccounts cluster-wide': `fatal`, 'patch serviceaccounts cluster-wide': `fatal`,
+    ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} cluster-wide`, `fatal` as const])),
+    'patch batch/cronjobs cluster-wide': `fatal`,
+  },
+  'list': {'list secrets web': `fatal`, ...listReferences(`web`)},
+  'list -A': {'list secrets cluster-wide': `fatal`, ...listReferences(`cluster-wide`)},
+  'decode': {'get secrets web': `fatal`},
+  'explain --secret': {'get secrets web': `fatal`},
+  'explain --service-account': {'get secrets web': `fatal`, 'get serviceaccounts web': `fatal`},
+  'verify': {'list secrets web': unreadableSecret, 'list serviceaccounts web': unreadableAccount(1), ...verifyNotes(`web`)},
+  'verify -f': {'list secrets web': unreadableSecret, 'list serviceaccounts web': unreadableAccount(0)},
+  'verify --image': {'list secrets web': unreadableSecret},
+  'verify -A': {'list namespaces cluster-wide': `fatal`, 'list secrets cluster-wide': unreadableSecret, 'list serviceaccounts cluster-wide': unreadableAccount(1), ...verifyNotes(`cluster-wide`)},
+  'doctor': {'list pods web': `fatal`, 'get secrets web': blindDiagnosis, ...doctorCommon(`web`)},
+  'doctor POD': {'get pods web': `fatal`, 'get secrets web': blindDiagnosis, ...doctorCommon(`web`)},
+  'doctor -A': {'list pods cluster-wide': `fatal`, 'list secrets cluster-wide': blindDiagnosis, ...doctorCommon(`cluster-wide`)},
+};
+
+function plural(resource: string): string {
+  return resource.replace(/^[a-z]+\//, ``);
+}
+
+let registry: TestRegistry;
+let tmp: string;
+let env: Env;
+let roles: RoleDoc[];
+
+before(async () => {
+  roles = rolesOfMarkdown(fs.readFileSync(DOC, `utf8`));
+  registry = await startRegistry({mode: `basic`, users: {[USERNAME]: PASSWORD}});
+  await registry.push(`team/app`, `1`);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), `rbac-test-`));
+  const releaseFile = path.join(tmp, `release.yaml`);
+  fs.writeFileSync(releaseFile, releaseManifest(registry.host));
+  env = {registryHost: registry.host, releaseFile};
+});
+
+after(async () => {
+  await registry?.stop();
+  if (tmp)
+    fs.rmSync(tmp, {recursive: true, force: true});
+});
+
+/** Runs `work` over `items`, at most `limit` at a time, in order. */
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  }));
+  return results;
+}
+
+/**
+ * Runs a form several times, each as its own user: read-only commands in one shared emulator (concurrently),
+ * commands that write in a fresh emulator each.
+ */
+async function runMany(form: Form, whos: Array<{context: string} | {rules: RbacRule[]}>): Promise<FormRun[]> {
+  if (!READ_ONLY_COMMANDS.has(form.argv[0]!))
+    return mapLimit(whos, 3, who => runForm(form, env, who));
+  const api: ApiEmulator = await startWorld(form, env);
+  try {
+    return await mapLimit(whos, 4, who => runIn(api, form, env, who));
+  } finally {
+    await api.stop();
+  }
+}
+
+const output = (run: FormRun) => `${run.stderr}${run.stdout}`;
+const sameRun = (a: FormRun, b: FormRun) => a.code === b.code && a.stdout === b.stdout && a.stderr === b.stderr;
+const show = (run: FormRun) => `exit ${run.code}\n--- stderr\n${run.stderr}--- stdout\n${run.stdout.slice(0, 2000)}`;
+
+/** The rules of the form's documented roles, as permissions. */
+function documentedAtoms(form: Form): Atom[] {
+  const mine = roles.filter(role => form.roles.includes(role.name));
+  assert.deepEqual(mine.map(role => role.name).sort(), [...form.roles].sort(), `docs/rbac.md lacks a role of ${form.id}`);
+  return atomsOf(mine);
+}
+
+function parseKey(key: string): Atom {
+  const [verb, qualified, scope] = key.split(` `) as [string, string, string];
+  const [group, resource] = qualified.includes(`/`) ? qualified.split(`/`) as [string, string] : [``, qualified];
+  return {verb, resource, group, ...(scope === `cluster-wide` ? {} : {namespace: scope})};
+}
+
+/** True when a line of `text` is an error naming the permission: verb, resource, and its namespace or cluster scope. */
+function namesPermission(text: string, atom: Atom): boolean {
+  const resource = atom.group === `` ? atom.resource : `${atom.resource}(?:\\.${atom.group})?`;
+  const scope = atom.namespace === undefined
+    ? /cluster-wide|in all namespaces|in namespace "[a-z0-9-]+"/
+    : new RegExp(`namespace "?${atom.namespace}"?`);
+  return text.split(`\n`).some(line => /^(?:error: |[a-z0-9-]+: failed at )/.test(line)
+    && /forbidden/.test(line)
+    && new RegExp(`\\b${atom.verb}\\b.*\\b${resource}\\b`).test(line)
+    && scope.test(line));
+}
+
+function assertNoStackTrace(run: FormRun): void {
+  assert.doesNotMatch(run.stderr, /^\s+at .+:\d+:\d+\)?$/m, `stack trace in stderr:\n${run.stderr}`);
+}
+
+/** Per form: the outcome of removing each permission (filled by the tests below, read by the minimality test). */
+const observed = new Map<string, Map<string, `unused` | `fatal` | `degrades`>>();
+const full = new Map<string, FormRun>();
+
+for (const form of FORMS) {
+  test(`${form.id}: gives the admin's exact output with exactly the documented rules`, async () => {
+    const atoms = documentedAtoms(form);
+    const [admin, restricted] = await runMany(form, [{context: `admin`}, {rules: rulesOf(atoms)}]);
+    assert.ok(sameRun(admin!, restricted!), `with the documented rules:\n${show(restricted!)}\nas admin:\n${show(admin!)}`);
+    assertNoStackTrace(restricted!);
+    assert.equal(restricted!.code, form.argv[0] === `doctor` ? 1 : 0, `the world is set up for success (doctor: a diagnosis)\n${show(restricted!)}`);
+    full.set(form.id, restricted!);
+  });
+
+  test(`${form.id}: without any one documented permission fails naming it, or degrades as documented`, async () => {
+    const reference = full.get(form.id);
+    assert.ok(reference, `the previous test did not complete`);
+    const atoms = documentedAtoms(form);
+    const expected = EXPECT[form.id];
+    assert.ok(expected, `no expectations for ${form.id}`);
+    for (const key of Object.keys(expected))
+      assert.ok(atoms.some(atom => atomKey(atom) === key), `${form.id}: "${key}" is not a documented permission of ${form.roles.join(`, `)}`);
+    // A permission that no request of the full run used cannot change anything: only the others are run.
+    const used = atoms.filter(atom => reference.requests.some(request => atomCovers(atom, request)));
+    const runs = await runMany(form, used.map(atom => ({rules: rulesOf(atoms.filter(other => other !== atom))})));
+    const outcomes = new Map<string, `unused` | `fatal` | `degrades`>(atoms.map(atom => [atomKey(atom), `unused`]));
+    const problems: string[] = [];
+    used.forEach((atom, index) => {
+      const key = atomKey(atom);
+      const run = runs[index]!;
+      const expectation = expected[key];
+      if (/^\s+at .+:\d+:\d+\)?$/m.test(run.stderr))
+        problems.push(`without ${key}: a stack trace\n${show(run)}`);
+      if (expectation === undefined) {
+        if (!sameRun(run, reference))
+          problems.push(`without ${key}: expected no change, got\n${show(run)}`);
+        return;
+      }
+      if (expectation === `fatal` || `fatal` in expectation) {
+        outcomes.set(key, `fatal`);
+        const named = expectation === `fatal` ? atom : parseKey(expectation.fatal);
+        if (run.code !== 1 || !namesPermission(run.stderr, named))
+          problems.push(`without ${key}: expected exit 1 and an error naming ${atomKey(named)}, got\n${show(run)}`);
+        return;
+      }
+      outcomes.set(key, `degrades`);
+      const {code, match, lacks} = expectation.degrades;
+      if (run.code !== code || (match && !match.test(output(run))) || (lacks && lacks.test(output(run))) || (lacks && !lacks.test(output(reference))))
+        problems.push(`without ${key}: expected exit ${code}${match ? `, output matching ${match}` : ``}${lacks ? `, output lacking ${lacks}` : ``}; got\n${show(run)}`);
+    });
+    for (const key of Object.keys(expected)) {
+      if (!used.some(atom => atomKey(atom) === key))
+        problems.push(`${key} is expected to matter, but no request of the full run used it`);
+    }
+    observed.set(form.id, outcomes);
+    assert.deepEqual(problems, []);
+  });
+}
+
+test(`every permission docs/rbac.md grants is needed by at least one documented form`, () => {
+  assert.equal(observed.size, FORMS.length, `some per-permission tests did not complete`);
+  const unneeded: string[] = [];
+  for (const role of roles) {
+    const forms = FORMS.filter(form => form.roles.includes(role.name));
+    assert.ok(forms.length > 0, `role ${role.name} is not exercised by any form`);
+    for (const atom of atomsOf([role])) {
+      const key = atomKey(atom);
+      if (!forms.some(form => observed.get(form.id)?.get(key) !== `unused`))
+        unneeded.push(`${role.name}: ${key}`);
+    }
+  }
+  assert.deepEqual(unneeded, []);
+});
+
+test(`the doc's roles are RBAC objects kubectl would accept: core, apps and batch groups only, known verbs`, () => {
+  const groups: Record<string, Set<string>> = {
+    '': new Set([`secrets`, `serviceaccounts`, `pods`, `events`, `namespaces`, `replicationcontrollers`]),
+    apps: new Set([`deployments`, `statefulsets`, `daemonsets`, `replicasets`]),
+    batch: new Set([`jobs`, `cronjobs`]),
+  };
+  for (const role of roles) {
+    assert.match(role.name, /^pullsecret-[a-z-]+$/);
+    assert.equal(role.kind === `Role`, role.namespace !== undefined, `${role.name}: a Role has a namespace, a ClusterRole none`);
+    for (const atom of atomsOf([role])) {
+      assert.ok(groups[atom.group]?.has(atom.resource), `${role.name}: ${atom.resource} is not in API group "${atom.group}"`);
+      assert.ok([`get`, `list`, `create`, `update`, `patch`, `delete`].includes(atom.verb), `${role.name}: verb ${atom.verb}`);
+      assert.ok(!(role.kind === `Role` && atom.resource === `namespaces`), `${role.name}: namespaces are cluster-scoped`);
+    }
+  }
+});
