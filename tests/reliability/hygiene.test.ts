@@ -28,7 +28,8 @@ const credential = (user: string, prefix: string): Credential => {
   const random = randomPart();
   return {user, password: `${prefix}${random}`, random};
 };
-const ALICE: Credential = {user: `alice`, password: `Pa55-w0rd!<&>`};
+// Unique per run too, so that files of a concurrent run of this test never look like a leak of this one.
+const ALICE: Credential = {user: `alice`, password: `Pa55-w0rd!<&>${crypto.randomBytes(4).toString(`hex`)}`};
 const BOB = credential(`bob`, `R`);
 const HELPER = credential(`helper-bot`, `Helper-`);
 const WRONG = credential(`alice`, `Wrong-`);
@@ -345,7 +346,7 @@ test(`the sweep's detectors see a password written to a new temp file or printed
     fs.writeFileSync(path.join(os.tmpdir(), `hygiene-probe-${process.pid}`), `x ${b64(`${BOB.user}:${BOB.password}`)} x`);
   }), /new or changed files hold a password/);
   fs.rmSync(path.join(os.tmpdir(), `hygiene-probe-${process.pid}`), {force: true});
-  for (const text of [ALICE.password, `"Pa55-w0rd!\\u003c\\u0026\\u003e"`, encodeURIComponent(ALICE.password), b64(`${ALICE.user}:${ALICE.password}`), BOB.random!.slice(20, 28), [...payloads][0]!])
+  for (const text of [ALICE.password, `"${ALICE.password.replace(/</g, `\\u003c`).replace(/>/g, `\\u003e`).replace(/&/g, `\\u0026`)}"`, encodeURIComponent(ALICE.password), b64(`${ALICE.user}:${ALICE.password}`), BOB.random!.slice(20, 28), [...payloads][0]!])
     assert.notDeepEqual(leaks(`prefix ${text} suffix`), [], text);
 });
 
