@@ -170,6 +170,34 @@ for (const file of corpusFiles(`manifest`)) {
   });
 }
 
+// Generated hostile documents: 30,000 (JSON) and 20,000 (YAML) nested brackets (JSON and YAML flow), and a YAML alias bomb (9^9 nodes).
+function hostileFiles(): Record<string, string> {
+  let bomb = `apiVersion: v1\nkind: Secret\nmetadata: {name: bomb}\na: &a [x, x, x, x, x, x, x, x, x]\n`;
+  let previous = `a`;
+  for (const name of `bcdefghi`) {
+    bomb += `${name}: &${name} [${Array(9).fill(`*${previous}`).join(`, `)}]\n`;
+    previous = name;
+  }
+  const files = {'deep.json': `[`.repeat(30_000) + `]`.repeat(30_000), 'deep.yaml': `a: ${`[`.repeat(20_000)}${`]`.repeat(20_000)}\n`, 'alias-bomb.yaml': bomb};
+  for (const [name, text] of Object.entries(files))
+    fs.writeFileSync(path.join(tmp, name), text);
+  return files;
+}
+
+test(`deeply nested documents and a YAML alias bomb get one error line naming the file from every reader`, async () => {
+  for (const name of Object.keys(hostileFiles())) {
+    const file = path.join(tmp, name);
+    for (const [label, argv, code] of [
+      [`decode -f`, [`decode`, `-f`, file], 2],
+      [`verify -f`, [`verify`, `-n`, `web`, `-f`, file], 2],
+      ...CONFIG_READERS.map(reader => [reader.label, reader.argv(file), reader.code] as const),
+    ] as const) {
+      const result = await runBad([...argv]);
+      assertOneError(`${label} ${name}`, result, {code, names: [name]});
+    }
+  }
+});
+
 test(`verify -f names a missing file, an empty directory and a second "-f -"`, async () => {
   const empty = fs.mkdtempSync(path.join(tmp, `empty-dir-`));
   for (const [argv, name] of [[[`-f`, path.join(tmp, `nope.yaml`)], `nope.yaml`], [[`-f`, empty], path.basename(empty)], [[`-f`, `-`, `-f`, `-`], `-f -`]] as const) {

@@ -59,6 +59,17 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
 
 /** Parses one file's text: JSON (one value) or multi-document YAML; flattens lists. */
 export function parseManifestText(text: string, source: string): ManifestObject[] {
+  try {
+    return parseManifestTextUnguarded(text, source);
+  } catch (error) {
+    // Thousands of nested brackets overflow the parsers' (or collect's) recursion: one line naming the file.
+    if (error instanceof RangeError)
+      throw new InputError(`${source} is nested too deeply to be a Kubernetes manifest`);
+    throw error;
+  }
+}
+
+function parseManifestTextUnguarded(text: string, source: string): ManifestObject[] {
   const out: ManifestObject[] = [];
   const trimmed = text.trimStart();
   if (trimmed.startsWith(`{`) || trimmed.startsWith(`[`)) {
