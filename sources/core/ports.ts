@@ -47,6 +47,8 @@ export type ListOptions = {
   fieldSelector?: string;
   /** Page size; the adapter follows `continue` tokens until the list is complete. */
   limit?: number;
+  /** Applied to each item as its page arrives, so that a large list is held only in the reduced form. */
+  transform?: (item: KubeObject) => KubeObject;
 };
 
 export type WriteOptions = {

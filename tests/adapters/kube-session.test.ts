@@ -129,6 +129,21 @@ test(`a small page size still returns every object`, async () => {
   assert.equal(api.requests.filter(request => request.path === `/api/v1/namespaces/small-pages/secrets`).length, 3);
 });
 
+test(`a list transform is applied to every item of every page, after kind and apiVersion are set`, async () => {
+  api.seed.namespace(`transformed`);
+  for (let i = 0; i < 5; i++)
+    api.seed.secret(`transformed`, secret(`t${i}`));
+  const session = await connect();
+  const seen: string[] = [];
+  const items = await session.list(`secrets`, {namespace: `transformed`, limit: 2, transform: item => {
+    seen.push(`${item.kind}/${item.metadata.name}`);
+    return {kind: item.kind, metadata: {name: item.metadata.name.toUpperCase()}};
+  }});
+  assert.deepEqual(items.map(item => item.metadata.name).sort(), [`T0`, `T1`, `T2`, `T3`, `T4`]);
+  assert.deepEqual(seen.sort(), [`Secret/t0`, `Secret/t1`, `Secret/t2`, `Secret/t3`, `Secret/t4`]);
+  assert.ok(items.every(item => item.data === undefined), `only the transformed form is kept`);
+});
+
 test(`label and field selectors are sent to the server and narrow the list`, async () => {
   api.seed.namespace(`sel`);
   api.seed.secret(`sel`, secret(`blue`, {color: `blue`}));

@@ -130,10 +130,10 @@ function slimContainers(list: unknown): unknown {
 export async function gatherForVerify(session: ClusterSession, namespaces: string[] | `all`, options: {labelSelector?: string} = {}): Promise<ClusterSnapshot> {
   const notes: string[] = [];
   const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
-  // Pods first and alone: by far the largest list, slimmed before the others arrive (lower peak memory).
-  const pods = await tryList(session, `pods`, namespaces, notes, selector).then(items => (items ?? []).map(item => slim(item, `Pod`)));
+  // Pods first and alone: by far the largest list, slimmed page by page as it arrives (lower peak memory).
+  const pods = (await tryList(session, `pods`, namespaces, notes, {...selector, transform: item => slim(item, `Pod`)})) ?? [];
   const [workloadLists, serviceAccounts, secrets] = await Promise.all([
-    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => ((await tryList(session, resource, namespaces, notes, selector)) ?? []).map(item => slim(item, kind)))),
+    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => (await tryList(session, resource, namespaces, notes, {...selector, transform: item => slim(item, kind)})) ?? [])),
     tryList(session, `serviceaccounts`, namespaces, notes),
     listPullSecrets(session, namespaces, notes),
   ]);

@@ -84,8 +84,9 @@ export class KubeClusterSession implements ClusterSession {
         }
         throw error;
       }
+      const transform = options.transform;
       for (const item of page.items ?? [])
-        items.push(withKind(resource, item));
+        items.push(transform ? transform(withKind(resource, item)) : withKind(resource, item));
       const next = page.metadata?.continue;
       token = paginate && typeof next === `string` && next !== `` ? next : undefined;
       if (token === undefined)
