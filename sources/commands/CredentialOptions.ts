@@ -71,6 +71,11 @@ export abstract class CredentialCommand extends ScopedCommand {
       throw new UsageError(`missing --docker-username (or take the credentials from a local config with --from-docker-config)`);
     if (this.dockerUsername === ``)
       throw new UsageError(`--docker-username must not be empty`);
+    // The kubelet reads the user from "auth" = base64(user:password), split at the first colon: "a:b" would log in as "a".
+    if (this.dockerUsername.includes(`:`))
+      throw new UsageError(`--docker-username must not contain ":": the kubelet splits the auth value at the first colon, so the registry would get a different user`);
+    if (/\s/.test(this.dockerServer ?? ``))
+      throw new UsageError(`--docker-server must not contain spaces: give a registry host such as ghcr.io or registry.example.com:5000`);
     if (this.dockerServer === ``)
       throw new UsageError(`--docker-server must not be empty`);
   }

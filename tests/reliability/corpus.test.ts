@@ -284,6 +284,9 @@ const FLAG_CASES: Array<{argv: string[]; names: string[]; stdin?: string}> = [
   ...[[`list`], [`verify`], [`attach`, `regcred`], [`sync`, `regcred`, `--from-namespace`, `ci`]].map(cmd => ({argv: [...cmd, `-A`, `--concurrency`, `0`], names: [`--concurrency`, `0`]})),
   {argv: [`list`, `-A`, `--concurrency`, `many`], names: [`--concurrency`, `many`]},
   ...[[`list`], [`verify`], [`decode`, `regcred`], [`attach`, `regcred`], [`doctor`]].map(cmd => ({argv: [...cmd, `-n`, `web`, `--request-timeout`, `abc`], names: [`--request-timeout`, `abc`]})),
+  {argv: [`add`, `regcred`, `-n`, `web`, `--docker-server`, `registry.example.com`, `--docker-username`, `team:bot`, `--docker-password-stdin`], names: [`--docker-username`, `":"`], stdin: `pw\n`},
+  {argv: [`rotate`, `regcred`, `-n`, `web`, `--docker-server`, `registry.example.com`, `--docker-username`, `team:bot`, `--docker-password-stdin`], names: [`--docker-username`, `":"`], stdin: `pw\n`},
+  {argv: [`add`, `regcred`, `-n`, `web`, `--docker-server`, `registry example.com`, `--docker-username`, `bot`, `--docker-password-stdin`], names: [`--docker-server`, `spaces`], stdin: `pw\n`},
   {argv: [`verify`, `--fail-on`, `sometimes`], names: [`--fail-on`, `sometimes`]},
   {argv: [`verify`, `--image`, `nginx`, `--timeout`, `soon`], names: [`--timeout`, `soon`]},
 ];
