@@ -18,7 +18,7 @@ import type {TestRegistry} from '../helpers/registry/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import type {ApiEmulator, RbacRule} from '../helpers/apiEmulator/index.ts';
 import type {Atom, Env, Form, FormRun, RoleDoc} from './rbacWorld.ts';
-import {FORMS, PASSWORD, READ_ONLY_COMMANDS, USERNAME, atomCovers, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
+import {FORMS, PASSWORD, READ_ONLY_COMMANDS, SECRET as SECRET_NAME, USERNAME, atomCovers, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
 
 const DOC = path.join(import.meta.dirname, `../../docs/rbac.md`);
 
@@ -423,3 +423,24 @@ test(`docs/rbac.md shows exactly the command lines that are tested`, () => {
   const tested = FORMS.map(form => form.argv.map(arg => arg.replaceAll(`REGISTRY`, `registry.example.com`).replace(/^RELEASE$/, `release.yaml`)).join(` `)).sort();
   assert.deepEqual(shown, tested);
 });
+
+// Smaller rule sets the doc names for narrower use.
+const NARROWER: Array<{title: string; form: string; argv?: string[]; atoms: (documented: Atom[]) => Atom[]}> = [
+  {title: `verify --image --secret needs only get on secrets`, form: `verify --image`, atoms: () => [{verb: `get`, resource: `secrets`, group: ``, namespace: `web`}]},
+  {
+    title: `attach --allow-missing needs no get on secrets`,
+    form: `attach`,
+    argv: [`attach`, SECRET_NAME, `-n`, `web`, `--service-account`, `builder`, `--allow-missing`],
+    atoms: documented => documented.filter(atom => !(atom.verb === `get` && atom.resource === `secrets`)),
+  },
+];
+for (const {title, form: id, argv, atoms: narrow} of NARROWER) {
+  test(`${title}, as docs/rbac.md says`, async () => {
+    const base = FORMS.find(candidate => candidate.id === id)!;
+    const form: Form = {...base, argv: argv ?? base.argv};
+    const atoms = narrow(documentedAtoms(base));
+    const [admin, restricted] = await runMany(form, [{context: `admin`}, {rules: rulesOf(atoms)}]);
+    assert.equal(admin!.code, 0, show(admin!));
+    assert.ok(sameRun(admin!, restricted!), `with ${atoms.map(atomKey).join(`, `)}:\n${show(restricted!)}\nas admin:\n${show(admin!)}`);
+  });
+}
