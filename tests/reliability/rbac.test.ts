@@ -18,7 +18,7 @@ import type {TestRegistry} from '../helpers/registry/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import type {ApiEmulator, RbacRule} from '../helpers/apiEmulator/index.ts';
 import type {Atom, Env, Form, FormRun, RoleDoc} from './rbacWorld.ts';
-import {FORMS, PASSWORD, READ_ONLY_COMMANDS, SECRET as SECRET_NAME, USERNAME, atomCovers, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
+import {FORMS, PASSWORD, READ_ONLY_COMMANDS, SECRET as SECRET_NAME, USERNAME, atomCovers, contextFor, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
 
 const DOC = path.join(import.meta.dirname, `../../docs/rbac.md`);
 
@@ -175,7 +175,8 @@ async function runMany(form: Form, whos: Array<{context: string} | {rules: RbacR
     return mapLimit(whos, 3, who => runForm(form, env, who));
   const api: ApiEmulator = await startWorld(form, env);
   try {
-    return await mapLimit(whos, 4, who => runIn(api, form, env, who));
+    const contexts = whos.map(who => contextFor(api, who));
+    return await mapLimit(contexts, 4, context => runIn(api, form, env, context));
   } finally {
     await api.stop();
   }

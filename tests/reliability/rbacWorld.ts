@@ -1,8 +1,9 @@
 /**
  * The cluster that docs/rbac.md's examples talk about, for tests/reliability/rbac.test.ts: namespaces
  * `platform` (the source secret), `web` (a copy, ServiceAccounts `default` and `builder`, Deployment `api`
- * with its ReplicaSet and a running pod) and `team-b`, images in a real registry. Also the helpers that
- * turn the doc's Role/ClusterRole YAML into emulator rules and back.
+ * with its ReplicaSet and a running pod, a StatefulSet, a DaemonSet, a CronJob) and `team-b`, images in a real
+ * registry; the command lines the doc documents; the helpers that turn the doc's Role/ClusterRole YAML into
+ * emulator rules; and runs of a command line as a given user in a fresh (or shared) emulator.
  */
 import YAML from 'yaml';
 import type {ApiEmulator, RbacRule, RequestRecord} from '../helpers/apiEmulator/index.ts';
@@ -14,9 +15,9 @@ export const USERNAME = `bot`;
 export const PASSWORD = `s3cret-pw`;
 
 /** A `.dockerconfigjson` for the test registry, base64 as stored in a Secret's data. */
-export function dockerConfig(registryHost: string, password = PASSWORD): string {
-  const auth = Buffer.from(`${USERNAME}:${password}`).toString(`base64`);
-  return Buffer.from(JSON.stringify({auths: {[registryHost]: {username: USERNAME, password, auth}}})).toString(`base64`);
+export function dockerConfig(registryHost: string): string {
+  const auth = Buffer.from(`${USERNAME}:${PASSWORD}`).toString(`base64`);
+  return Buffer.from(JSON.stringify({auths: {[registryHost]: {username: USERNAME, password: PASSWORD, auth}}})).toString(`base64`);
 }
 
 export type WorldOptions = {
@@ -106,21 +107,16 @@ export function rolesOfMarkdown(markdown: string): RoleDoc[] {
   return roles;
 }
 
-/**
- * The permissions a set of roles grants. A Role grants in its namespace; a ClusterRole is bound by a
- * ClusterRoleBinding (cluster-wide) unless `bindIn` names namespaces to bind it in with RoleBindings.
- */
-export function atomsOf(roles: RoleDoc[], bindIn: Record<string, string[]> = {}): Atom[] {
+/** The permissions a set of roles grants: a Role in its namespace, a ClusterRole cluster-wide (a ClusterRoleBinding). */
+export function atomsOf(roles: RoleDoc[]): Atom[] {
   const atoms: Atom[] = [];
   for (const role of roles) {
-    const namespaces: Array<string | undefined> = role.kind === `Role` ? [role.namespace] : bindIn[role.name] ?? [undefined];
-    for (const namespace of namespaces) {
-      for (const rule of role.rules) {
-        for (const group of rule.apiGroups) {
-          for (const resource of rule.resources) {
-            for (const verb of rule.verbs)
-              atoms.push({verb, resource, group, ...(namespace === undefined ? {} : {namespace})});
-          }
+    const namespace = role.kind === `Role` ? role.namespace : undefined;
+    for (const rule of role.rules) {
+      for (const group of rule.apiGroups) {
+        for (const resource of rule.resources) {
+          for (const verb of rule.verbs)
+            atoms.push({verb, resource, group, ...(namespace === undefined ? {} : {namespace})});
         }
       }
     }
@@ -235,14 +231,22 @@ export async function startWorld(form: Pick<Form, `world`>, env: Env): Promise<A
 let users = 0;
 
 /**
- * Runs one form against `api` as `who`: the emulator's built-in context (`admin`, `readonly`, `limited`)
- * or a new user holding exactly `rules`. The requests returned are this run's alone (by user), so
- * read-only runs may share an emulator and run concurrently.
+ * The context to run as: the emulator's built-in one (`admin`, `readonly`, `limited`), or a new user holding
+ * exactly `rules`. Adding a user rewrites the kubeconfig, so add every user before starting concurrent runs.
  */
-export async function runIn(api: ApiEmulator, form: Pick<Form, `argv` | `stdin`>, env: Env, who: {context: string} | {rules: RbacRule[]}): Promise<FormRun> {
-  const context = `rules` in who ? `rbac-user-${++users}` : who.context;
-  if (`rules` in who)
-    api.addUser(context, who.rules);
+export function contextFor(api: ApiEmulator, who: {context: string} | {rules: RbacRule[]}): string {
+  if (!(`rules` in who))
+    return who.context;
+  const name = `rbac-user-${++users}`;
+  api.addUser(name, who.rules);
+  return name;
+}
+
+/**
+ * Runs one form against `api` in `context` (see contextFor). The requests returned are this run's alone (by
+ * user), so read-only runs may share an emulator and run concurrently.
+ */
+export async function runIn(api: ApiEmulator, form: Pick<Form, `argv` | `stdin`>, env: Env, context: string): Promise<FormRun> {
   const first = api.requests.length;
   const argv = form.argv.map(arg => arg.replaceAll(`REGISTRY`, env.registryHost).replace(/^RELEASE$/, env.releaseFile));
   const result = await runCli([...argv, `--kubeconfig`, api.kubeconfigPath, `--context`, context], {
@@ -256,7 +260,7 @@ export async function runIn(api: ApiEmulator, form: Pick<Form, `argv` | `stdin`>
 export async function runForm(form: Pick<Form, `argv` | `stdin` | `world`>, env: Env, who: {context: string} | {rules: RbacRule[]}): Promise<FormRun> {
   const api = await startWorld(form, env);
   try {
-    return await runIn(api, form, env, who);
+    return await runIn(api, form, env, contextFor(api, who));
   } finally {
     await api.stop();
   }
