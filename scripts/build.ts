@@ -1,6 +1,6 @@
 // `npm run build`: typecheck, bundle, and make the single-executable binary for this machine:
 //   dist/bundle/kubectl-pullsecret.cjs the minified CommonJS bundle (not beside the binary: kubectl would list it as a plugin)
-//   dist/kubectl-pullsecret[.exe]      Node 24 + the bundle (code cache on), stripped where safe
+//   dist/kubectl-pullsecret[.exe]      Node 24 + a V8 startup snapshot of the bundle, stripped where safe
 //   dist/kubectl_complete-pullsecret   symlink to the binary, for `kubectl __complete pullsecret …`
 // Flags: --no-typecheck (the tests call this after `npm test` already typechecked), --bundle-only.
 import fs from 'node:fs';
@@ -42,8 +42,8 @@ try {
     const windows = process.platform === `win32`;
     const binary = path.join(DIST, windows ? `${BINARY_NAME}.exe` : BINARY_NAME);
     const blob = temp(path.join(path.dirname(BUNDLE), `sea.blob`));
-    // The blob is made by the very node that becomes the binary, so the code cache is accepted.
-    makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: true});
+    // The blob is made by the very node that becomes the binary, as a startup snapshot requires.
+    makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: false, useSnapshot: true});
     const os = windows ? `windows` : process.platform;
     const arch = process.arch === `x64` ? `amd64` : process.arch;
     // node.exe is Authenticode-signed and injection would leave that signature invalid: remove it first where signtool exists.

@@ -131,15 +131,30 @@ export async function heavyPackagesEvaluatedBy(argsList: string[][], options: {e
 
 /**
  * Makes the SEA blob with `node` (the exact version and architecture of the target when `useCodeCache`
- * is on: a code cache from another version or arch is rejected at start-up). `runner` prefixes the
- * command, e.g. `qemu-aarch64-static` to run a foreign-arch node.
+ * or `useSnapshot` is on: a code cache from another version or arch is rejected at start-up, and a
+ * V8 snapshot only fits the V8 that made it). `runner` prefixes the command, e.g. `qemu-aarch64-static`
+ * to run a foreign-arch node.
+ *
+ * `useSnapshot` evaluates the bundle's modules at build time and stores the resulting V8 heap in the
+ * blob; the binary deserializes it and runs the function given to
+ * `v8.startupSnapshot.setDeserializeMainFunction` (sources/main.ts), with the code that sources/warmup.ts
+ * ran at build time already compiled. Host binary against the code cache (hyperfine -N, 30 runs, medians
+ * on 2 cores): `add … --dry-run=client -o json` 61 → 44 ms, `--help` 44 → 38.5 ms (kubectl 42–46 ms);
+ * `list -A` and `add --dry-run=server` against the emulator 6–7 ms faster too. It supersedes the code
+ * cache (Node ignores `useCodeCache` then) and, like it, must be made by the target's exact node.
+ * While the snapshot is made, node:http, node:https and node:tls must not be loaded (a V8 fatal error):
+ * they stay behind the adapters' lazy imports.
  */
-export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; runner?: string[]}): void {
+export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]}): void {
   const config = `${options.blob}.json`;
-  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, useCodeCache: options.useCodeCache}, null, 2)}\n`);
+  const kind = options.useSnapshot ? {useSnapshot: true} : {useCodeCache: options.useCodeCache};
+  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, ...kind}, null, 2)}\n`);
   const [program, ...prefix] = [...(options.runner ?? []), options.node];
-  run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true});
-  fs.rmSync(config);
+  try {
+    run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true});
+  } finally {
+    fs.rmSync(config, {force: true});
+  }
 }
 
 /** Strip tools per target (host `strip` only handles the host arch; Mach-O and PE are left alone). */
