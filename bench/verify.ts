@@ -19,7 +19,7 @@ import {runCli} from '../tests/helpers/runCli.ts';
 import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../sources/core/ports.ts';
 import * as esbuild from 'esbuild';
-import {bundle} from '../scripts/lib/sea.ts';
+import {SEA_EXEC_ARGV, bundle} from '../scripts/lib/sea.ts';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
@@ -138,7 +138,7 @@ function runChild(argv: string[]): Promise<{code: number; ms: number; peakKb: nu
   return new Promise((resolve, reject) => {
     const begin = performance.now();
     const profile = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const child = spawn(node, [...profile, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp, ...(process.env.BENCH_NODE_OPTIONS ? {NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS} : {})}});
+    const child = spawn(node, [...SEA_EXEC_ARGV, ...profile, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp, ...(process.env.BENCH_NODE_OPTIONS ? {NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS} : {})}});
     const chunks: Buffer[] = [];
     let peakKb = 0;
     const poll = setInterval(() => {

@@ -74,7 +74,8 @@ export async function buildTarget(target: Target, outFile: string, options: {wor
   const hostIsLinuxX64 = process.platform === `linux` && process.arch === `x64`;
   let codeCache = false;
   if (target.os === `linux` && target.arch === `amd64` && hostIsLinuxX64) {
-    makeBlob({node: targetNode, main: BUNDLE, blob, useCodeCache: true});
+    // The same start-up snapshot as `npm run build` (it holds the compiled code too, like a code cache).
+    makeBlob({node: targetNode, main: BUNDLE, blob, useCodeCache: false, useSnapshot: true});
     codeCache = true;
   } else if (target.os === `linux` && target.arch === `arm64` && hostIsLinuxX64 && qemuAarch64()) {
     makeBlob({node: targetNode, main: BUNDLE, blob, useCodeCache: true, runner: [qemuAarch64()!]});
