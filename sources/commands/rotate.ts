@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {PullSecretError} from '../core/errors.ts';
+import {PullSecretError, oneLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
@@ -11,6 +11,7 @@ import {applySecretPlan} from '../core/secrets/apply.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
+import {apiErrorCode, describeError} from '../core/attach/attachSecret.ts';
 import {bareReport} from '../core/attach/report.ts';
 import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
@@ -132,6 +133,29 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     const context = session.contextName;
     // 1. The source: it must exist already and be a pull secret (rotate never creates it).
     const current = await readSource(session, sourceNamespace, this.name);
+
+    // 2. Its copies, found with one cluster-wide list and narrowed to the scope, BEFORE anything is written:
+    // a user who may not find them must not end with the source rotated and the copies stale.
+    const resolved = await resolveNamespaces(session, scope);
+    const allowed = new Set(resolved.namespaces);
+    const skippedNames = new Set(resolved.skipped.map(entry => entry.namespace));
+    const source = {namespace: sourceNamespace, name: this.name};
+    let all: KubeObject[];
+    try {
+      ({all} = await secretsByNamespace(session, this.name));
+    } catch (error) {
+      if (apiErrorCode(error) === 403)
+        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${oneLine(describeError(error))}`, {cause: error});
+      throw error;
+    }
+    const copies = all.filter(secret => isCopyOf(secret, source) && secret.metadata.namespace !== sourceNamespace);
+    const inScope = copies.filter(secret => allowed.has(secret.metadata.namespace ?? ``));
+    const skipped = copies
+      .filter(secret => skippedNames.has(secret.metadata.namespace ?? ``))
+      .map(secret => bareReport(context, secret.metadata.namespace ?? ``, {status: `skipped`, note: resolved.skipped.find(entry => entry.namespace === secret.metadata.namespace)?.reason ?? `out of scope`}));
+    const byNamespace = new Map(inScope.map(secret => [secret.metadata.namespace ?? ``, secret]));
+
+    // 3. The source, then each copy.
     const makePlan = (existing: KubeObject | null): SecretPlan => {
       if (existing === null)
         throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
@@ -154,18 +178,6 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     }
     rotated = {...rotated, metadata: {...rotated.metadata, namespace: sourceNamespace}};
     const sourceReport = bareReport(context, sourceNamespace, {status: `ok`, secret: verb});
-
-    // 2. The copies, found with one cluster-wide list, narrowed to the scope.
-    const resolved = await resolveNamespaces(session, scope);
-    const allowed = new Set(resolved.namespaces);
-    const skippedNames = new Set(resolved.skipped.map(entry => entry.namespace));
-    const {all} = await secretsByNamespace(session, this.name);
-    const copies = all.filter(secret => isCopyOf(secret, {namespace: sourceNamespace, name: this.name}) && secret.metadata.namespace !== sourceNamespace);
-    const inScope = copies.filter(secret => allowed.has(secret.metadata.namespace ?? ``));
-    const skipped = copies
-      .filter(secret => skippedNames.has(secret.metadata.namespace ?? ``))
-      .map(secret => bareReport(context, secret.metadata.namespace ?? ``, {status: `skipped`, note: resolved.skipped.find(entry => entry.namespace === secret.metadata.namespace)?.reason ?? `out of scope`}));
-    const byNamespace = new Map(inScope.map(secret => [secret.metadata.namespace ?? ``, secret]));
     const done = await this.fanOutNamespaces(session, [...byNamespace.keys()].sort(), async namespace =>
       fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false})));
     return [sourceReport, ...done, ...skipped];

@@ -252,3 +252,66 @@ test(`attach refuses a ReplicaSet run by a Deployment and names the Deployment t
   assert.match(result.stderr, /^error: failed at patch replicaset\.apps\/web-abc: replicaset "web-abc" is run by deployment "web", which would undo the change; attach to --workload deployment\/web instead$/m);
   assert.equal(api.getObject(`replicasets`, `att-rs`, `web-abc`).spec.template.spec.imagePullSecrets, undefined);
 });
+
+/** The rules of a Role for `attach` (docs/rbac.md), bound in each of `namespaces`; `without` leaves out one resource's list. */
+function attachRole(namespaces: string[], without?: string) {
+  const rules = [
+    {verbs: [`get`], resources: [`secrets`], namespaces},
+    {verbs: [`list`, `patch`], resources: [`serviceaccounts`], namespaces},
+    {verbs: [`list`], resources: [`pods`], namespaces},
+    {verbs: [`list`], resources: [`replicasets`], apiGroups: [`apps`], namespaces},
+    {verbs: [`list`], resources: [`cronjobs`], apiGroups: [`batch`], namespaces},
+    {verbs: [`list`, `patch`], resources: [`deployments`, `statefulsets`, `daemonsets`], apiGroups: [`apps`], namespaces},
+  ];
+  return rules.map(rule => ({...rule, resources: rule.resources.filter(resource => resource !== without)})).filter(rule => rule.resources.length > 0);
+}
+
+test(`attach --namespaces with only a Role in each namespace lists the ServiceAccounts there when the cluster-wide list is refused`, async () => {
+  for (const namespace of [`role-a`, `role-b`]) {
+    api.seed.namespace(namespace);
+    pullSecret(namespace);
+  }
+  api.addUser(`attach-role`, attachRole([`role-a`, `role-b`]));
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `--namespaces`, `role-a,role-b`, `--context`, `attach-role`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `role-a: serviceaccount/default configured`,
+    `role-b: serviceaccount/default configured`,
+    `attach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
+  ]);
+  for (const namespace of [`role-a`, `role-b`])
+    assert.deepEqual(api.getObject(`serviceaccounts`, namespace, `default`).imagePullSecrets, [{name: `regcred`}]);
+  // No `get` on a ServiceAccount: the Role does not grant it.
+  assert.deepEqual(api.requests.filter(request => request.resource === `serviceaccounts` && request.verb === `get`), []);
+});
+
+test(`attach --restart fails the namespace, naming the permission, when its pods cannot be listed, and rolls nothing`, async () => {
+  api.seed.namespace(`att-norestart`);
+  pullSecret(`att-norestart`);
+  const sts = api.seed.workload(`StatefulSet`, `att-norestart`, `db`, POD_SPEC);
+  api.seed.pod(`att-norestart`, `db-0`, POD_SPEC, {phase: `Running`, ownerReferences: [{apiVersion: `apps/v1`, kind: `StatefulSet`, name: `db`, uid: sts.metadata.uid, controller: true}]});
+  api.addUser(`attach-no-pods`, attachRole([`att-norestart`], `pods`));
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-norestart`, `--restart`, `--context`, `attach-no-pods`, ...kube()]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error: failed at find workloads to restart: cannot list pods in namespace "att-norestart": forbidden for user "attach-no-pods" \(needs RBAC verb "list" on "pods" in namespace "att-norestart"\).*\(done: serviceaccount\/default configured\)$/m);
+  assert.equal(api.getObject(`statefulsets`, `att-norestart`, `db`).spec.template.metadata?.annotations?.[`kubectl.kubernetes.io/restartedAt`], undefined);
+});
+
+test(`attach --restart fails the namespace, naming the permission, when a workload kind cannot be listed`, async () => {
+  api.seed.namespace(`att-norestart2`);
+  pullSecret(`att-norestart2`);
+  api.addUser(`attach-no-cronjobs`, attachRole([`att-norestart2`], `cronjobs`));
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-norestart2`, `--restart`, `--context`, `attach-no-cronjobs`, ...kube()]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error: failed at find workloads to restart: cannot list cronjobs\.batch in namespace "att-norestart2": forbidden .*needs RBAC verb "list" on "cronjobs\.batch"/m);
+});
+
+test(`attach without --restart still only warns when pods cannot be listed`, async () => {
+  api.seed.namespace(`att-nopods`);
+  pullSecret(`att-nopods`);
+  api.addUser(`attach-no-pods-2`, attachRole([`att-nopods`], `pods`));
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-nopods`, `--context`, `attach-no-pods-2`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^warning: could not check running pods in namespace "att-nopods": cannot list pods in namespace "att-nopods": forbidden/m);
+});

@@ -88,3 +88,20 @@ test(`detach in a namespace that does not exist fails with exit code 1`, async (
   assert.equal(result.code, 1);
   assert.equal(result.stderr, `error: failed at check namespace: namespace "no-such-ns" not found\n`);
 });
+
+test(`detach --namespaces with only a Role (list, patch serviceaccounts) in each namespace works when the cluster-wide list is refused`, async () => {
+  for (const namespace of [`detr-a`, `detr-b`]) {
+    api.seed.namespace(namespace);
+    api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`keep`, `regcred`]});
+  }
+  api.addUser(`detach-role`, [{verbs: [`list`, `patch`], resources: [`serviceaccounts`], namespaces: [`detr-a`, `detr-b`]}]);
+  const result = await runCli([`detach`, `regcred`, `--namespaces`, `detr-a,detr-b`, `--context`, `detach-role`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `detr-a: serviceaccount/default configured`,
+    `detr-b: serviceaccount/default configured`,
+    `detach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
+  ]);
+  for (const namespace of [`detr-a`, `detr-b`])
+    assert.deepEqual(api.getObject(`serviceaccounts`, namespace, `default`).imagePullSecrets, [{name: `keep`}]);
+});

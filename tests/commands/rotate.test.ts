@@ -131,3 +131,22 @@ test(`rotate --verify refuses --dry-run, since there would be nothing new to ver
   assert.equal(result.code, 2);
   assert.match(result.stderr, /^error: --verify checks what was written; it cannot be combined with --dry-run/);
 });
+
+test(`rotate as a user who may not list secrets cluster-wide fails with one error line naming the permission, and writes nothing`, async () => {
+  await world(`r6`, [`r6-a`]);
+  // Every right on secrets in the source's and the copy's namespaces, and namespaces listed; but no cluster-wide list of secrets.
+  api.addUser(`r6-no-list`, [
+    {verbs: [`list`], resources: [`namespaces`]},
+    {verbs: [`get`, `list`, `update`, `patch`], resources: [`secrets`], namespaces: [`r6-src`, `r6-a`]},
+  ]);
+  api.resetRequests();
+  const result = await runCli([...rotateArgs(`r6`), `--context`, `r6-no-list`], {stdin: `t6`});
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout, ``);
+  const lines = result.stderr.trimEnd().split(`\n`);
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0]!, /^error: cannot find the copies of r6-src\/regcred, so nothing was rotated: cannot list secrets in all namespaces: forbidden for user "r6-no-list" \(needs RBAC verb "list" on "secrets" cluster-wide/);
+  assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
+  assert.equal(decoded(`r6-src`).auths[`registry.example.com`].password, `old-token`);
+  assert.equal(decoded(`r6-a`).auths[`registry.example.com`].password, `old-token`);
+});

@@ -83,6 +83,11 @@ export type AttachSnapshot = {
   secretPresent?: Set<string>;
   pods?: Map<string, KubeObject[]>;
   workloads?: Map<string, Array<{kind: TargetKind; object: KubeObject}>>;
+  /**
+   * Lists that failed when `prepareAttach` sent them in the snapshot's only namespace: a per-namespace call
+   * does not send them again just to find named targets (it reads each one with a `get`).
+   */
+  failedInNamespace?: ReadonlySet<`serviceaccounts` | `workloads`>;
 };
 
 const FIELD_MANAGER = `kubectl-pullsecret`;
@@ -125,7 +130,8 @@ function groupByNamespace<T>(objects: KubeObject[], wanted: ReadonlySet<string>,
 /**
  * Fetches, with one list per kind (cluster-wide when there are several namespaces, paginated by the
  * session), what the per-namespace calls need. A list the user may not read cluster-wide (403) is left
- * out, and the per-namespace calls then list in their namespace.
+ * out, and the per-namespace calls then list in their namespace (so that a Role bound in each namespace
+ * suffices), reading a named object with a `get` only when that list fails too.
  */
 export async function prepareAttach(session: ClusterSession, namespaces: string[], secretName: string, targets: AttachTargets, options: {timing?: boolean; checkSecret?: boolean} = {}): Promise<AttachSnapshot> {
   const wanted = new Set(namespaces);
@@ -140,10 +146,13 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
       return undefined; // fetched again per namespace, where the error is reported with its step
     }
   };
+  const failed = new Set<`serviceaccounts` | `workloads`>();
   const jobs: Array<Promise<void>> = [];
   jobs.push(list(`serviceaccounts`).then(items => {
     if (items)
       snapshot.serviceAccounts = groupByNamespace(items, wanted, object => object);
+    else
+      failed.add(`serviceaccounts`);
   }));
   if (options.checkSecret ?? true) {
     jobs.push(list(`secrets`, {fieldSelector: `metadata.name=${secretName}`}).then(items => {
@@ -168,10 +177,15 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
         for (const item of all)
           map.get(item.object.metadata.namespace ?? ``)?.push(item);
         snapshot.workloads = map;
+      } else {
+        failed.add(`workloads`);
       }
     }));
   }
   await Promise.all(jobs);
+  // Sent in the only namespace, a failed list would fail again there; sent cluster-wide, it may not.
+  if (single !== undefined && failed.size > 0)
+    snapshot.failedInNamespace = failed;
   return snapshot;
 }
 
@@ -223,10 +237,18 @@ async function editReferences(session: ClusterSession, namespace: string, secret
 
     // 2. Resolve the targets.
     let workloadsCache = snapshot?.workloads?.get(namespace);
+    let workloadsFailure: StepError | undefined;
     const namespaceWorkloads = async () => {
+      if (workloadsFailure !== undefined)
+        throw workloadsFailure;
       if (workloadsCache === undefined) {
-        workloadsCache = await step(`list workloads`, async () => (await Promise.all(WORKLOAD_KINDS.map(async kind =>
-          (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat());
+        try {
+          workloadsCache = await step(`list workloads`, async () => (await Promise.all(WORKLOAD_KINDS.map(async kind =>
+            (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat());
+        } catch (error) {
+          workloadsFailure = error as StepError; // not sent again in this namespace
+          throw error;
+        }
       }
       return workloadsCache;
     };
@@ -236,6 +258,17 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         accountsCache = await step(`list serviceaccounts`, () => session.list(`serviceaccounts`, {namespace}));
       return accountsCache;
     };
+    // Named targets: the namespace's list when it can be read (a Role's `list` suffices), else a `get` of
+    // each (writeWithRetry reads a target it has no copy of), whose error is then the one reported.
+    const listedOrNothing = async <T>(what: `serviceaccounts` | `workloads`, read: () => Promise<T>): Promise<T | undefined> => {
+      if (snapshot?.failedInNamespace?.has(what))
+        return undefined;
+      try {
+        return await read();
+      } catch {
+        return undefined;
+      }
+    };
 
     const work: Array<{ref: TargetRef; object: KubeObject | null}> = [];
     const selection = targets.serviceAccounts;
@@ -244,8 +277,9 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         work.push({ref: {kind: `ServiceAccount`, name: object.metadata.name}, object});
     } else {
       const names = selection === `default` ? [`default`] : selection;
+      const listed = names.length === 0 ? undefined : await listedOrNothing(`serviceaccounts`, serviceAccounts);
       for (const name of names) {
-        const cached = snapshot?.serviceAccounts?.get(namespace)?.find(object => object.metadata.name === name);
+        const cached = listed?.find(object => object.metadata.name === name);
         work.push({ref: {kind: `ServiceAccount`, name}, object: cached ?? null});
       }
     }
@@ -259,9 +293,10 @@ async function editReferences(session: ClusterSession, namespace: string, secret
           work.push({ref: {kind: workload.kind, name: workload.object.metadata.name}, object: workload.object});
       }
     } else {
-      for (const text of targets.workloads ?? []) {
-        const ref = parseWorkloadRef(text);
-        const cached = workloadsCache?.find(item => item.kind === ref.kind && item.object.metadata.name === ref.name)?.object;
+      const refs = (targets.workloads ?? []).map(parseWorkloadRef);
+      const listed = refs.length === 0 ? undefined : await listedOrNothing(`workloads`, namespaceWorkloads);
+      for (const ref of refs) {
+        const cached = listed?.find(item => item.kind === ref.kind && item.object.metadata.name === ref.name)?.object;
         work.push({ref, object: cached ?? null});
       }
     }
@@ -294,7 +329,11 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         pods ??= await session.list(`pods`, {namespace});
         workloads = await namespaceWorkloads();
       } catch (error) {
-        result.warnings.push(`could not check running pods in namespace "${namespace}": ${describeError(error instanceof StepError ? error.message : error)}`);
+        const reason = describeError(error instanceof StepError ? error.message : error);
+        // The report is advice, but a restart the user asked for that cannot be planned is a failure.
+        if (options.restart)
+          throw new StepError(`find workloads to restart`, reason);
+        result.warnings.push(`could not check running pods in namespace "${namespace}": ${reason}`);
       }
       if (pods !== undefined && workloads !== undefined) {
         const report = timingTruth({secretName, serviceAccountsWithSecret: withSecret, attachedWorkloads, pods, workloads});
