@@ -1,8 +1,9 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {PullSecretError} from '../core/errors.ts';
-import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
+import {PullSecretError, oneLine} from '../core/errors.ts';
+import type {ClusterSession, ClusterTarget, KubeObject, ResourceName} from '../core/ports.ts';
 import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
+import type {NamespaceScope} from '../core/scope.ts';
 import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
 import type {AuditedSecret, PullSecretAudit} from '../core/secrets/audit.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
@@ -40,16 +41,51 @@ export class ListCommand extends ScopedCommand {
 
   output = Option.String(`-o,--output`, {description: `wide, json or yaml`});
 
-  protected override allowsManyContexts(): boolean {
-    return false;
-  }
-
   async executeCommand() {
     const format = this.output;
     if (format !== undefined && format !== `wide` && format !== `json` && format !== `yaml`)
       throw new UsageError(`unsupported output format "${format}": use wide, json or yaml`);
     const scope = this.namespaceScope();
-    const session = await this.connect();
+    const targets = distinctTargets(this.clusterTargets());
+    if (targets.length === 1) {
+      // One cluster: its errors are the command's (exit 3 when unreachable, 1 when secrets may not be listed).
+      const session = await this.context.connectCluster(targets[0]!);
+      const audited = await this.auditCluster(session, scope, (kind, text) => this.context.stderr.write(`${kind}: ${text}\n`));
+      this.printAudits([audited], format, {labelled: false});
+      return 0;
+    }
+    // Several clusters, audited at once; messages are held back so that each cluster's stay together.
+    const outcomes = await Promise.all(targets.map(async target => {
+      const context = target.context!;
+      const messages: string[] = [];
+      try {
+        const session = await this.context.connectCluster(target);
+        const audited = await this.auditCluster(session, scope, (kind, text) => messages.push(`${kind}: ${context}: ${text}\n`));
+        return {context, messages, audited};
+      } catch (error) {
+        return {context, messages, error};
+      }
+    }));
+    for (const outcome of outcomes) {
+      for (const line of outcome.messages)
+        this.context.stderr.write(line);
+    }
+    const audits = outcomes.flatMap(outcome => (outcome.audited ? [outcome.audited] : []));
+    const failures = outcomes.flatMap(({context, audited, error}) => (audited ? [] : [{context, error, message: oneLine(error instanceof Error ? error.message : String(error))}]));
+    // A document is printed even when every cluster failed (its `errors` say why); a table only when one was read.
+    if (audits.length > 0 || format === `json` || format === `yaml`)
+      this.printAudits(audits, format, {labelled: true, failures: failures.map(({context, message}) => ({context, error: message}))});
+    for (const {context, error, message} of failures) {
+      this.context.stderr.write(`error: context ${context}: ${message}\n`);
+      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
+      if (this.isVerbose && stack)
+        this.context.stderr.write(`${stack}\n`);
+    }
+    return failures.length > 0 ? 1 : 0;
+  }
+
+  /** Reads one cluster and audits it; `say` receives its notes (namespaces skipped) and warnings (kinds that may not be listed). */
+  private async auditCluster(session: ClusterSession, scope: NamespaceScope, say: (kind: `note` | `warning`, text: string) => void): Promise<ClusterAudit> {
     let namespaces: string[] | `all`;
     if (scope.kind === `all`) {
       namespaces = `all`;
@@ -57,7 +93,7 @@ export class ListCommand extends ScopedCommand {
       const resolved = await resolveNamespaces(session, scope);
       namespaces = resolved.namespaces;
       for (const skip of resolved.skipped)
-        this.context.stderr.write(`note: namespace ${skip.namespace} skipped: ${skip.reason}\n`);
+        say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
     }
     const notes: string[] = [];
     const objects = await gatherForList(session, namespaces, notes);
@@ -72,38 +108,85 @@ export class ListCommand extends ScopedCommand {
       expiryOf: registryTokenExpiry,
     });
     for (const note of notes)
-      this.context.stderr.write(`warning: ${note}\n`);
+      say(`warning`, note);
+    return {context: session.contextName, namespaces, audit, notes};
+  }
+
+  /**
+   * Prints the audits: one document for -o json|yaml, else the secret table and the dangling table. `labelled`
+   * (several clusters) adds a `context` field to every entry, or a CONTEXT column first.
+   */
+  private printAudits(audits: ClusterAudit[], format: string | undefined, options: {labelled: boolean; failures?: Array<{context: string; error: string}>}): void {
+    const {stdout, stderr} = this.context;
     if (format === `json` || format === `yaml`) {
-      printData({apiVersion: LIST_API_VERSION, kind: `PullSecretList`, secrets: audit.secrets, dangling: audit.dangling, notes}, format, this.context.stdout);
+      if (!options.labelled) {
+        const [{audit, notes}] = audits as [ClusterAudit];
+        printData({apiVersion: LIST_API_VERSION, kind: `PullSecretList`, secrets: audit.secrets, dangling: audit.dangling, notes}, format, stdout);
+        return;
+      }
+      printData({
+        apiVersion: LIST_API_VERSION,
+        kind: `PullSecretList`,
+        secrets: audits.flatMap(({context, audit}) => audit.secrets.map(secret => ({context, ...secret}))),
+        dangling: audits.flatMap(({context, audit}) => audit.dangling.map(ref => ({context, ...ref}))),
+        notes: audits.flatMap(({context, notes}) => notes.map(note => `${context}: ${note}`)),
+        errors: options.failures ?? [],
+      }, format, stdout);
       return;
     }
-    const showNamespace = namespaces === `all` || namespaces.length > 1;
-    if (audit.secrets.length === 0) {
-      this.context.stderr.write(namespaces === `all` || namespaces.length !== 1 ? `No pull secrets found.\n` : `No pull secrets found in ${namespaces[0]} namespace.\n`);
+    const secrets = audits.flatMap(({context, audit}) => audit.secrets.map(secret => ({context, secret})));
+    const dangling = audits.flatMap(({context, audit}) => audit.dangling.map(ref => ({context, ref})));
+    // With several clusters, NAMESPACE is shown as soon as one cluster needs it or their namespaces differ.
+    const showNamespace = audits.some(({namespaces}) => namespaces === `all` || namespaces.length > 1)
+      || new Set(audits.flatMap(({namespaces}) => (namespaces === `all` ? [] : namespaces))).size > 1;
+    if (secrets.length === 0) {
+      const only = options.labelled ? `all` : audits[0]!.namespaces;
+      stderr.write(only === `all` || only.length !== 1 ? `No pull secrets found.\n` : `No pull secrets found in ${only[0]} namespace.\n`);
     } else {
-      this.context.stdout.write(secretTable(audit, {wide: format === `wide`, showNamespace, now: this.context.now()}));
+      stdout.write(secretTable(secrets, {wide: format === `wide`, showNamespace, showContext: options.labelled, now: this.context.now()}));
     }
-    if (audit.dangling.length > 0) {
-      if (audit.secrets.length > 0)
-        this.context.stdout.write(`\n`);
-      this.context.stdout.write(formatTable([`namespace`, `missing secret`, `referenced by`], audit.dangling.map(ref => [ref.namespace, ref.secret, shortReferrer(ref.referencedBy)])));
+    if (dangling.length > 0) {
+      if (secrets.length > 0)
+        stdout.write(`\n`);
+      const headers = [`namespace`, `missing secret`, `referenced by`];
+      if (options.labelled)
+        headers.unshift(`context`);
+      stdout.write(formatTable(headers, dangling.map(({context, ref}) => [...(options.labelled ? [context] : []), ref.namespace, ref.secret, shortReferrer(ref.referencedBy)])));
     }
   }
 }
 
-/** The main table; `wide` adds usernames, the full list of referrers, provenance and expiry. */
-function secretTable(audit: PullSecretAudit, options: {wide: boolean; showNamespace: boolean; now: Date}): string {
+/** What `list` found in one cluster. */
+type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]};
+
+/** The targets with a context named twice kept once (a repeated name is one cluster). */
+function distinctTargets(targets: ClusterTarget[]): ClusterTarget[] {
+  const seen = new Set<string | undefined>();
+  return targets.filter(target => {
+    if (seen.has(target.context))
+      return false;
+    seen.add(target.context);
+    return true;
+  });
+}
+
+/** The main table; `wide` adds usernames, the full list of referrers, provenance and expiry; `showContext` a CONTEXT column first. */
+function secretTable(secrets: Array<{context: string; secret: AuditedSecret}>, options: {wide: boolean; showNamespace: boolean; showContext: boolean; now: Date}): string {
   const headers = [`name`, `type`, `registries`, `status`, `used by`, `age`];
   if (options.wide)
     headers.push(`usernames`, `managed`, `copy of`, `expires`);
   if (options.showNamespace)
     headers.unshift(`namespace`);
-  const rows = audit.secrets.map(secret => {
+  if (options.showContext)
+    headers.unshift(`context`);
+  const rows = secrets.map(({context, secret}) => {
     const row = [secret.name, shortType(secret.type), secret.registries.join(`,`) || `<none>`, secret.status, usedBy(secret, options.wide), humanAge(secret.createdAt, options.now)];
     if (options.wide)
       row.push(secret.usernames.map(name => name || `<empty>`).join(`,`) || `<none>`, secret.managed ? `yes` : `no`, secret.copyOf ?? `<none>`, secret.expiresAt ?? `<none>`);
     if (options.showNamespace)
       row.unshift(secret.namespace);
+    if (options.showContext)
+      row.unshift(context);
     return row;
   });
   return formatTable(headers, rows);
