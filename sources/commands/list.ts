@@ -30,12 +30,15 @@ export class ListCommand extends ScopedCommand {
       usable credentials), expiring (token expires within 24 hours) or expired. References to secrets that do not
       exist are listed as dangling. -A reads one cluster-wide list per kind and, being read-only, also shows namespaces
       annotated pullsecret.kubectl.io/ignore=true (--namespaces/--namespace-selector skip them, as the other commands
-      do). Exit code 0 whatever is found.
+      do). With --context repeated, every named cluster is audited: a CONTEXT column comes first (a context field
+      with -o json|yaml), and a cluster that cannot be read gets its own error line while the others are still
+      listed. Exit code 0 whatever is found; 1 when one of several clusters could not be read.
     `,
     examples: [
       [`Audit the current namespace`, `$0 list`],
       [`Audit every namespace, with usernames, provenance and expiry`, `$0 list -A -o wide`],
       [`Machine-readable audit for CI`, `$0 list -A -o json`],
+      [`Audit two clusters in one go`, `$0 list -A --context prod-eu --context prod-us`],
     ],
   };
 
