@@ -142,11 +142,11 @@ test(`rotate as a user who may not list secrets cluster-wide fails with one erro
   api.resetRequests();
   const result = await runCli([...rotateArgs(`r6`), `--context`, `r6-no-list`], {stdin: `t6`});
   assert.equal(result.code, 1, result.stderr);
+  assert.deepEqual(api.requests.filter(request => request.method !== `GET`).map(request => `${request.method} ${request.path}`), [], `nothing may be written`);
+  assert.equal(decoded(`r6-src`).auths[`registry.example.com`].password, `old-token`);
+  assert.equal(decoded(`r6-a`).auths[`registry.example.com`].password, `old-token`);
   assert.equal(result.stdout, ``);
   const lines = result.stderr.trimEnd().split(`\n`);
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /^error: cannot find the copies of r6-src\/regcred, so nothing was rotated: cannot list secrets in all namespaces: forbidden for user "r6-no-list" \(needs RBAC verb "list" on "secrets" cluster-wide/);
-  assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
-  assert.equal(decoded(`r6-src`).auths[`registry.example.com`].password, `old-token`);
-  assert.equal(decoded(`r6-a`).auths[`registry.example.com`].password, `old-token`);
 });

@@ -419,6 +419,15 @@ for (const {role, argv, stdin, todo} of SEVERAL) {
   });
 }
 
+test(`rotate without the cluster-wide list of secrets writes nothing, as docs/rbac.md says`, async () => {
+  const form = FORMS.find(candidate => candidate.id === `rotate`)!;
+  const atoms = documentedAtoms(form).filter(atom => !(atom.verb === `list` && atom.resource === `secrets`));
+  const [run] = await runMany(form, [{rules: rulesOf(atoms)}]);
+  assert.equal(run!.code, 1, show(run!));
+  assert.match(run!.stderr, /^error: cannot find the copies of platform\/regcred, so nothing was rotated: cannot list secrets in all namespaces: forbidden/);
+  assert.deepEqual(run!.requests.filter(request => request.method !== `GET`).map(request => `${request.method} ${request.path}`), []);
+});
+
 test(`docs/rbac.md shows exactly the command lines that are tested`, () => {
   // Shell quotes are not part of the argument (`--exclude-namespaces 'kube-*,default,team-b'`).
   const shown = [...fs.readFileSync(DOC, `utf8`).matchAll(/^kubectl pullsecret (.+)$/gm)].map(match => match[1]!.replaceAll(`'`, ``)).sort();
