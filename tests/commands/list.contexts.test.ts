@@ -172,3 +172,17 @@ test(`list exits 1 with only error lines when every context fails`, async () => 
   assert.equal(result.stdout, ``);
   assert.deepEqual(result.stderr.split(`\n`).filter(line => line !== ``).map(line => line.split(`:`).slice(0, 2).join(`:`)), [`error: context down`, `error: context nosecrets`]);
 });
+
+test(`list names a context missing from the kubeconfig on its own error line and lists the others`, async () => {
+  const result = await list([`--context`, `east`, `--context`, `nowhere`, `-n`, `audit`]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error: context nowhere: .*nowhere/m);
+  assert.match(result.stdout, /^east {3,}regcred /m);
+});
+
+test(`list with two contexts and no pull secrets in either says so once and exits 0`, async () => {
+  const result = await list([`--context`, `east`, `--context`, `west`, `-n`, `empty`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `No pull secrets found.\n`);
+});
