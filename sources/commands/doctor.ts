@@ -1,6 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {apiErrorCode, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {apiErrorCode, apiErrorReason, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
@@ -63,9 +63,12 @@ export class DoctorCommand extends ScopedCommand {
         throw new PullSecretError(`pod "${this.pod}" not found in namespace ${session.namespace}`);
       return [pod];
     }
-    if (this.allNamespaces)
-      return session.list(`pods`, {limit: 500});
+    // -A too: --exclude-namespaces and the ignore annotation apply, as for every command that fans out.
     const scope = await resolveNamespaces(session, this.namespaceScope());
+    if (this.allNamespaces) {
+      const wanted = new Set(scope.namespaces);
+      return (await session.list(`pods`, {limit: 500})).filter(pod => wanted.has(pod.metadata.namespace ?? ``));
+    }
     return (await Promise.all(scope.namespaces.map(namespace => session.list(`pods`, {namespace, limit: 500})))).flat();
   }
 
@@ -119,24 +122,25 @@ export class DoctorCommand extends ScopedCommand {
         restart: restartCommand(namespace, owner, pod.metadata.name),
         ownerRef: owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`,
         namespaceSecrets,
-        otherSecrets,
+        otherSecrets: otherSecrets.secrets,
+        ...(otherSecrets.unreadable === undefined ? {} : {otherSecretsUnreadable: otherSecrets.unreadable}),
         serviceAccount: name => view.serviceAccount(namespace, name),
-        secretExists: name => view.secret(namespace, name).state !== `missing`,
+        secretState: name => view.secret(namespace, name).state,
       });
       out.push({doctorCase: item, diagnosis: diagnose(item)});
     }
     return out;
   }
 
-  /** Pull secrets of every namespace (to propose `sync`); none when listing them is not allowed. */
-  private async pullSecretsEverywhere(session: ClusterSession): Promise<KubeObject[]> {
+  /** Pull secrets of every namespace (to propose `sync`); none, with the reason, when listing them is not allowed. */
+  private async pullSecretsEverywhere(session: ClusterSession): Promise<{secrets: KubeObject[]; unreadable?: string}> {
     try {
       const lists = await Promise.all([`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`, limit: 500})));
-      return lists.flat();
+      return {secrets: lists.flat()};
     } catch (error) {
       const code = apiErrorCode(error);
       if (code === 403 || code === 404)
-        return [];
+        return {secrets: [], unreadable: `cannot list secrets cluster-wide: ${apiErrorReason(error)}`};
       throw error;
     }
   }

@@ -1,17 +1,18 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
-import {gatherForVerify, gatherNamespaces, snapshotView} from '../adapters/kube/gather.ts';
+import {WORKLOAD_RESOURCES, gatherForVerify, gatherNamespaces, snapshotView} from '../adapters/kube/gather.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import {readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
-import {ExitCode} from '../core/errors.ts';
+import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject, RegistryProbe} from '../core/ports.ts';
 import {resolveNamespaces} from '../core/scope.ts';
+import {unreadableReferences} from '../core/verify/effective.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
 import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
 import {buildReport, formatTable, jsonReportChunks} from '../core/verify/report.ts';
-import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
+import {WORKLOAD_KINDS, clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
 import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
@@ -25,7 +26,7 @@ export class VerifyCommand extends ScopedCommand {
     details: `
       Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
 
-      Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
+      Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), or when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
     `,
     examples: [
       [`Verify every workload in the current namespace`, `$0 verify`],
@@ -65,12 +66,12 @@ export class VerifyCommand extends ScopedCommand {
       insecureHosts: this.insecureRegistries,
       timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),
     });
-    const {results, registryChecks, notes} = this.images
+    const {results, registryChecks, notes, incomplete} = this.images
       ? await this.verifyImages(this.images, probe)
       : await this.verifyClusters(probe);
     this.clearProgress();
 
-    const report = buildReport(results, registryChecks, notes);
+    const report = buildReport(results, registryChecks, incomplete ? [...notes, INCOMPLETE_NOTE] : notes);
     if (format === `json`) {
       for (const chunk of jsonReportChunks(report))
         this.context.stdout.write(chunk);
@@ -82,7 +83,7 @@ export class VerifyCommand extends ScopedCommand {
 
     const failing = results.some(result => !isPullable(result.status));
     const warned = this.failOn === `warning` && results.some(result => result.warnings.length > 0);
-    return failing || warned ? ExitCode.failure : ExitCode.ok;
+    return failing || warned || incomplete ? ExitCode.failure : ExitCode.ok;
   }
 
   /** `--image` mode: explicit images against explicit secrets and files; a cluster only for `--secret`. */
@@ -112,34 +113,52 @@ export class VerifyCommand extends ScopedCommand {
       containers: [{name: `-`, image, kind: `container`}],
     }));
     const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session?.contextName ?? null));
-    return {...outcome, notes: []};
+    return {...outcome, notes: [], incomplete: unreadableReferences(subjects, view).length > 0};
   }
 
   /** Cluster or manifest mode, once per `--context`. */
   private async verifyClusters(probe: RegistryProbe): Promise<Outcome> {
     const manifests = this.filenames ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin}) : undefined;
-    const all: Outcome = {results: [], registryChecks: 0, notes: []};
+    if (manifests && manifestSubjects(manifests.map(manifest => manifest.object), `default`).length === 0)
+      throw new PullSecretError(nothingInManifests(this.filenames!, manifests.map(manifest => manifest.object)));
+    const all: Outcome = {results: [], registryChecks: 0, notes: [], incomplete: false};
     const targets = this.clusterTargets();
+    const blind: string[] = [];
     for (const target of targets) {
       const session = await this.context.connectCluster(target);
       const outcome = manifests
         ? await this.verifyManifests(session, manifests.map(manifest => manifest.object), probe)
         : await this.verifyCluster(session, probe);
+      const label = (text: string) => (targets.length > 1 ? `${session.contextName}: ${text}` : text);
       all.results.push(...outcome.results);
       all.registryChecks += outcome.registryChecks;
-      all.notes.push(...outcome.notes.map(note => (targets.length > 1 ? `${session.contextName}: ${note}` : note)));
+      all.notes.push(...outcome.notes.map(label));
+      all.incomplete ||= outcome.incomplete;
+      if (outcome.blind !== undefined) {
+        blind.push(label(outcome.blind));
+        all.notes.push(label(outcome.blind));
+      }
     }
+    // Nothing could be listed anywhere: no report, one error line naming the refused list.
+    if (blind.length === targets.length && blind.length > 0)
+      throw new PullSecretError(blind[0]!);
     return all;
   }
 
   private async verifyCluster(session: ClusterSession, probe: RegistryProbe): Promise<Outcome> {
     const scope = await resolveNamespaces(session, this.namespaceScope());
     const snapshot = await gatherForVerify(session, this.allNamespaces ? `all` : scope.namespaces, {labelSelector: this.selector});
+    const skipped = scope.skipped.map(skip => `namespace ${skip.namespace} skipped: ${skip.reason}`);
+    // Pods and workloads that could not be listed were not checked: the verdict is incomplete.
+    const unlisted = snapshot.refused.filter(refusal => SUBJECT_RESOURCES.has(refusal.resource));
+    if (!snapshot.listedSubjects)
+      return {results: [], registryChecks: 0, notes: skipped, incomplete: true, blind: `verify could list no pods and no workloads: ${unlisted[0]?.message ?? `nothing was listed`}`};
     const wanted = new Set(scope.namespaces);
     const inScope = (object: KubeObject) => wanted.has(object.metadata.namespace ?? ``);
     const subjects = clusterSubjects(snapshot.workloads.filter(inScope), snapshot.pods.filter(inScope));
-    const outcome = await runVerifyEngine(subjects, snapshotView(snapshot), this.engineOptions(probe, session.contextName));
-    return {...outcome, notes: [...scope.skipped.map(skip => `namespace ${skip.namespace} skipped: ${skip.reason}`), ...snapshot.notes]};
+    const view = snapshotView(snapshot);
+    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
+    return {...outcome, notes: [...skipped, ...snapshot.notes], incomplete: unlisted.length > 0 || unreadableReferences(subjects, view).length > 0};
   }
 
   private async verifyManifests(session: ClusterSession, objects: KubeObject[], probe: RegistryProbe): Promise<Outcome> {
@@ -154,8 +173,9 @@ export class VerifyCommand extends ScopedCommand {
     // A Namespace created by the manifests gets its `default` ServiceAccount from the controller.
     const created = objects.filter(object => object.kind === `Namespace`).map((object): KubeObject => ({kind: `ServiceAccount`, metadata: {name: `default`, namespace: object.metadata.name}}));
     const overlay = [...created, ...objects.filter(object => object.kind === `Secret` || object.kind === `ServiceAccount`)];
-    const outcome = await runVerifyEngine(subjects, snapshotView(snapshot, overlay, defaultNamespace), this.engineOptions(probe, session.contextName));
-    return {...outcome, notes: snapshot.notes};
+    const view = snapshotView(snapshot, overlay, defaultNamespace);
+    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
+    return {...outcome, notes: snapshot.notes, incomplete: unreadableReferences(subjects, view).length > 0};
   }
 
   private engineOptions(probe: RegistryProbe, context: string | null) {
@@ -182,5 +202,23 @@ export class VerifyCommand extends ScopedCommand {
   }
 }
 
-type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]};
+/**
+ * What one cluster (or the images) gave. `incomplete`: something the verdicts need could not be read (a list of pods
+ * or of a workload kind, a referenced secret or ServiceAccount), so success cannot be reported. `blind`: nothing at
+ * all could be listed; the reason, naming the refused list.
+ */
+type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; blind?: string};
+
+/** The lists that find what verify checks (pods and the workload kinds). */
+const SUBJECT_RESOURCES: ReadonlySet<string> = new Set([`pods`, ...WORKLOAD_RESOURCES.map(([resource]) => resource)]);
+
+/** The last note of an incomplete check. */
+const INCOMPLETE_NOTE = `the check is incomplete: what could not be read (see above) was not verified, so verify exits 1`;
+
+/** The error for `-f` input without anything verify checks: a release gate must not pass on an empty input. */
+function nothingInManifests(files: string[], objects: KubeObject[]): string {
+  const found = objects.map(object => `${object.kind ?? `?`}/${object.metadata.name}`);
+  const shown = found.length > 5 ? [...found.slice(0, 5), `…`] : found;
+  return `nothing to verify: ${files.join(`, `)} hold${files.length === 1 ? `s` : ``} no Pod and no workload (${WORKLOAD_KINDS.join(`, `)})${found.length === 0 ? `` : `, only ${shown.join(`, `)}`}; pass the manifests that define the pods`;
+}
 

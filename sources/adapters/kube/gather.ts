@@ -54,37 +54,94 @@ export type ClusterSnapshot = {
   /** `ns/name` of secrets (or ServiceAccounts) that could not be read, with the reason. */
   unreadableSecrets: Map<string, string>;
   unreadableServiceAccounts: Map<string, string>;
-  /** Kinds that could not be listed at all (e.g. `cronjobs: forbidden`), reported as notes. */
+  /** Kinds that could not be listed at all (e.g. `cronjobs: forbidden`), reported as notes (one per kind and scope). */
   notes: string[];
+  /** Every list that was refused (403/404), with the error's one-line message (it names verb, resource and namespace). */
+  refused: ListRefusal[];
+  /** True when at least one list of pods or of a workload kind succeeded: something could be checked. */
+  listedSubjects: boolean;
 };
+
+/** A list the cluster refused: the resource, the namespace (undefined: cluster-wide) and the one-line reason. */
+export type ListRefusal = {resource: ResourceName; namespace?: string; reason: string; message: string};
+
+/** What the lists of a gather learned, shared by its `tryList` calls. */
+type ListLog = {notes: string[]; refused: ListRefusal[]};
 
 const key = (namespace: string | undefined, name: string) => `${namespace ?? ``}/${name}`;
 
-/** Lists one resource over a set of namespaces: cluster-wide and filtered, or per namespace when they are few. */
-async function listIn(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[]> {
+/**
+ * Lists one resource over a set of namespaces: cluster-wide and filtered when they are many (or `all`), else one list
+ * per namespace. A refused (403/404) list becomes a note and a refusal in `log`; the namespaces whose list was
+ * refused are left out of the result, the others kept. When a cluster-wide list for a set of namespaces is refused
+ * (a user with Roles in each namespace but no ClusterRole), it falls back to one list per namespace.
+ * Returns undefined when no list of the resource succeeded.
+ */
+async function tryList(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, log: ListLog, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
   if (namespaces === `all` || namespaces.length > PER_NAMESPACE_LIMIT) {
-    const items = await session.list(resource, {limit: PAGE_SIZE, ...extra});
-    if (namespaces === `all`)
-      return items;
-    const wanted = new Set(namespaces);
-    return items.filter(item => wanted.has(item.metadata.namespace ?? ``));
+    try {
+      const items = await session.list(resource, {limit: PAGE_SIZE, ...extra});
+      if (namespaces === `all`)
+        return items;
+      const wanted = new Set(namespaces);
+      return items.filter(item => wanted.has(item.metadata.namespace ?? ``));
+    } catch (error) {
+      if (!isRefusal(error))
+        throw error;
+      if (namespaces === `all`) {
+        refuse(log, resource, undefined, error, false);
+        return undefined;
+      }
+    }
   }
-  const lists = await Promise.all(namespaces.map(namespace => session.list(resource, {namespace, limit: PAGE_SIZE, ...extra})));
-  return lists.flat();
-}
-
-/** Like listIn, but a 403/404 becomes a note and an empty list. */
-async function tryList(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, notes: string[], extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
-  try {
-    return await listIn(session, resource, namespaces, extra);
-  } catch (error) {
-    const code = apiErrorCode(error);
-    if (code === 403 || code === 404) {
-      notes.push(`cannot list ${resource}: ${apiErrorReason(error)}`);
+  const lists = await mapLimited(namespaces, LIST_CONCURRENCY, async namespace => {
+    try {
+      return await session.list(resource, {namespace, limit: PAGE_SIZE, ...extra});
+    } catch (error) {
+      if (!isRefusal(error))
+        throw error;
+      refuse(log, resource, namespace, error, namespaces.length > 1);
       return undefined;
     }
-    throw error;
-  }
+  });
+  const listed = lists.filter((list): list is KubeObject[] => list !== undefined);
+  return listed.length === 0 && namespaces.length > 0 ? undefined : listed.flat();
+}
+
+/** True when some list of `resource` was refused (in some namespace or cluster-wide). */
+function wasRefused(log: ListLog, resource: ResourceName): boolean {
+  return log.refused.some(refusal => refusal.resource === resource);
+}
+
+// At most this many per-namespace lists of one resource in flight (the fallback may cover many namespaces).
+const LIST_CONCURRENCY = 8;
+
+function isRefusal(error: unknown): boolean {
+  const code = apiErrorCode(error);
+  return code === 403 || code === 404;
+}
+
+/** Records a refused list; the note names the namespace only when several are in scope, and is written once. */
+function refuse(log: ListLog, resource: ResourceName, namespace: string | undefined, error: unknown, nameNamespace: boolean): void {
+  const reason = apiErrorReason(error);
+  log.refused.push({resource, namespace, reason, message: error instanceof Error ? error.message : String(error)});
+  const note = `cannot list ${resource}${nameNamespace && namespace !== undefined ? ` in namespace ${namespace}` : ``}: ${reason}`;
+  if (!log.notes.includes(note))
+    log.notes.push(note);
+}
+
+/** `work` over `items`, at most `limit` at a time; results in input order. */
+async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker));
+  return results;
 }
 
 /**
@@ -128,23 +185,25 @@ function slimContainers(list: unknown): unknown {
  * with one list of every secret).
  */
 export async function gatherForVerify(session: ClusterSession, namespaces: string[] | `all`, options: {labelSelector?: string} = {}): Promise<ClusterSnapshot> {
-  const notes: string[] = [];
+  const log: ListLog = {notes: [], refused: []};
   const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
   // Pods first and alone: by far the largest list, slimmed page by page as it arrives (lower peak memory).
-  const pods = (await tryList(session, `pods`, namespaces, notes, {...selector, transform: item => slim(item, `Pod`)})) ?? [];
+  const pods = await tryList(session, `pods`, namespaces, log, {...selector, transform: item => slim(item, `Pod`)});
   const [workloadLists, serviceAccounts, secrets] = await Promise.all([
-    Promise.all(WORKLOAD_RESOURCES.map(async ([resource, kind]) => (await tryList(session, resource, namespaces, notes, {...selector, transform: item => slim(item, kind)})) ?? [])),
-    tryList(session, `serviceaccounts`, namespaces, notes),
-    listPullSecrets(session, namespaces, notes),
+    Promise.all(WORKLOAD_RESOURCES.map(([resource, kind]) => tryList(session, resource, namespaces, log, {...selector, transform: item => slim(item, kind)}))),
+    tryList(session, `serviceaccounts`, namespaces, log),
+    listPullSecrets(session, namespaces, log),
   ]);
   const snapshot: ClusterSnapshot = {
-    workloads: workloadLists.flat(),
-    pods,
+    workloads: workloadLists.flatMap(list => list ?? []),
+    pods: pods ?? [],
     serviceAccounts: new Map(),
     secrets: new Map(),
     unreadableSecrets: new Map(),
     unreadableServiceAccounts: new Map(),
-    notes,
+    notes: log.notes,
+    refused: log.refused,
+    listedSubjects: pods !== undefined || workloadLists.some(list => list !== undefined),
   };
   for (const serviceAccount of serviceAccounts ?? [])
     snapshot.serviceAccounts.set(key(serviceAccount.metadata.namespace, serviceAccount.metadata.name), serviceAccount);
@@ -152,7 +211,7 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
     snapshot.secrets.set(key(secret.metadata.namespace, secret.metadata.name), secret);
 
   // Fall back to reading referenced objects one by one when a list was refused.
-  if (serviceAccounts === undefined)
+  if (serviceAccounts === undefined || wasRefused(log, `serviceaccounts`))
     await readOneByOne(session, `serviceaccounts`, referencedServiceAccounts([...snapshot.workloads, ...snapshot.pods]), snapshot.serviceAccounts, snapshot.unreadableServiceAccounts);
   const referenced = referencedSecrets([...snapshot.workloads, ...snapshot.pods], snapshot.serviceAccounts.values());
   if (secrets === undefined) {
@@ -164,7 +223,7 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
   const unknown = [...new Set(referenced)].filter(ref => !snapshot.secrets.has(ref));
   if (unknown.length > ONE_BY_ONE_LIMIT) {
     const wanted = new Set(unknown);
-    for (const secret of (await tryList(session, `secrets`, namespaces, notes)) ?? []) {
+    for (const secret of (await tryList(session, `secrets`, namespaces, log)) ?? []) {
       const ref = key(secret.metadata.namespace, secret.metadata.name);
       if (wanted.has(ref))
         snapshot.secrets.set(ref, secret);
@@ -180,10 +239,15 @@ const PULL_SECRET_TYPES = [`kubernetes.io/dockerconfigjson`, `kubernetes.io/dock
 // Up to this many referenced secrets of other types (or missing) are read one by one instead of listing every secret.
 const ONE_BY_ONE_LIMIT = 100;
 
-/** Every pull secret in scope: one list per pull-secret type (field selector on `type`); undefined when refused. */
-async function listPullSecrets(session: ClusterSession, namespaces: string[] | `all`, notes: string[]): Promise<KubeObject[] | undefined> {
-  const lists = await Promise.all(PULL_SECRET_TYPES.map(type => tryList(session, `secrets`, namespaces, notes, {fieldSelector: `type=${type}`})));
-  if (lists.some(list => list === undefined))
+/**
+ * Every pull secret in scope: one list per pull-secret type (field selector on `type`); undefined when refused
+ * (then the referenced secrets are read one by one). A refusal is noted once, not once per type.
+ */
+async function listPullSecrets(session: ClusterSession, namespaces: string[] | `all`, log: ListLog): Promise<KubeObject[] | undefined> {
+  const refusedBefore = log.refused.length;
+  const lists = await Promise.all(PULL_SECRET_TYPES.map(type => tryList(session, `secrets`, namespaces, log, {fieldSelector: `type=${type}`})));
+  // A list refused in some namespaces only leaves the others listed: read the rest one by one, as when all are refused.
+  if (lists.some(list => list === undefined) || log.refused.length > refusedBefore)
     return undefined;
   return lists.flat() as KubeObject[];
 }
@@ -288,19 +352,22 @@ export function normalizeManifestSecret(secret: KubeObject): KubeObject {
 
 /** Adds the serviceaccounts and secrets of a few namespaces (manifest mode), one list each, falling back to gets. */
 export async function gatherNamespaces(session: ClusterSession, namespaces: string[], refs: {serviceAccounts: string[]; secrets: string[]}): Promise<ClusterSnapshot> {
-  const notes: string[] = [];
+  const log: ListLog = {notes: [], refused: []};
   const [serviceAccounts, secrets] = await Promise.all([
-    tryList(session, `serviceaccounts`, namespaces, notes),
-    tryList(session, `secrets`, namespaces, notes),
+    tryList(session, `serviceaccounts`, namespaces, log),
+    tryList(session, `secrets`, namespaces, log),
   ]);
-  const snapshot: ClusterSnapshot = {workloads: [], pods: [], serviceAccounts: new Map(), secrets: new Map(), unreadableSecrets: new Map(), unreadableServiceAccounts: new Map(), notes};
+  const snapshot: ClusterSnapshot = {
+    workloads: [], pods: [], serviceAccounts: new Map(), secrets: new Map(), unreadableSecrets: new Map(), unreadableServiceAccounts: new Map(),
+    notes: log.notes, refused: log.refused, listedSubjects: false,
+  };
   for (const serviceAccount of serviceAccounts ?? [])
     snapshot.serviceAccounts.set(key(serviceAccount.metadata.namespace, serviceAccount.metadata.name), serviceAccount);
   for (const secret of secrets ?? [])
     snapshot.secrets.set(key(secret.metadata.namespace, secret.metadata.name), secret);
-  if (serviceAccounts === undefined)
+  if (serviceAccounts === undefined || wasRefused(log, `serviceaccounts`))
     await readOneByOne(session, `serviceaccounts`, refs.serviceAccounts, snapshot.serviceAccounts, snapshot.unreadableServiceAccounts);
-  if (secrets === undefined)
+  if (secrets === undefined || wasRefused(log, `secrets`))
     await readOneByOne(session, `secrets`, [...refs.secrets, ...referencedSecrets([], snapshot.serviceAccounts.values())], snapshot.secrets, snapshot.unreadableSecrets);
   return snapshot;
 }

@@ -29,7 +29,8 @@ export type DiagnosisId =
   | `registry-tls`
   | `registry-unavailable`
   | `image-never-pull`
-  | `pulls-now`;
+  | `pulls-now`
+  | `evidence-unreadable`;
 
 export type Diagnosis = {
   id: DiagnosisId;
@@ -79,6 +80,13 @@ export type DoctorCase = {
   defaultServiceAccountSecrets?: string[];
   /** The pod's ServiceAccount's current pull secrets (to spot pods created before a fix). */
   serviceAccountSecrets?: string[];
+  /**
+   * What the diagnosis needs but could not be read (403), one statement each, e.g.
+   * `cannot read secrets in web: forbidden (needs get or list on secrets; unread: regcred)`.
+   */
+  unreadable: string[];
+  /** Why other namespaces' pull secrets could not be searched (sync candidates); undefined when they were. */
+  otherNamespacesUnreadable?: string;
 };
 
 const PASSWORD_PLACEHOLDER = `--docker-password-stdin`;
@@ -98,6 +106,10 @@ export function diagnose(input: DoctorCase): Diagnosis {
       notes,
     };
   }
+
+  // Without the pod's secrets or ServiceAccounts, any cause past the image name would be a guess: say what is missing.
+  if (input.unreadable.length > 0 && result.status !== `invalid-image`)
+    return diagnoseUnreadable(input, notes);
 
   switch (result.status) {
     case `invalid-image`:
@@ -170,6 +182,20 @@ export function diagnose(input: DoctorCase): Diagnosis {
   }
 }
 
+function diagnoseUnreadable(input: DoctorCase, notes: string[]): Diagnosis {
+  return {
+    id: `evidence-unreadable`,
+    cause: `${input.unreadable.join(`; `)}: the cause cannot be determined without them (the registry check with what could be read gave ${input.result.status}: ${input.result.detail})`,
+    fix: [`ask a cluster admin for get on secrets and serviceaccounts in namespace ${input.namespace} (the pullsecret-doctor Role of docs/rbac.md), then run doctor again`],
+    notes,
+  };
+}
+
+/** ` (other namespaces could not be searched: …)` when the cluster-wide list of pull secrets was refused. */
+function unsearched(input: DoctorCase): string {
+  return input.otherNamespacesUnreadable === undefined ? `` : ` (other namespaces could not be searched: ${input.otherNamespacesUnreadable})`;
+}
+
 function diagnosePullsNow(input: DoctorCase, notes: string[]): Diagnosis {
   const podList = new Set(input.podPullSecrets);
   const lacking = (input.serviceAccountSecrets ?? []).filter(name => !podList.has(name));
@@ -212,7 +238,7 @@ function diagnoseMissingSecret(input: DoctorCase, notes: string[]): Diagnosis {
   }
   return {
     id: `secret-not-found`,
-    cause: `the pod references secret ${missing}, which does not exist in namespace ${ns} (event FailedToRetrieveImagePullSecret), and nothing else grants access to ${input.registryHost}`,
+    cause: `the pod references secret ${missing}, which does not exist in namespace ${ns} (event FailedToRetrieveImagePullSecret), and nothing else grants access to ${input.registryHost}${unsearched(input)}`,
     fix: [`kubectl pullsecret add ${missing} -n ${ns} --docker-server ${input.suggestedKey} --docker-username USER ${PASSWORD_PLACEHOLDER}`, input.restart],
     notes,
   };
@@ -274,7 +300,7 @@ function diagnoseNoCredentials(input: DoctorCase, notes: string[]): Diagnosis {
     }
     return {
       id: `missing-pull-secrets`,
-      cause: `the pod has no imagePullSecrets and ${input.image} is private; no secret in the cluster holds credentials for ${input.registryHost}`,
+      cause: `the pod has no imagePullSecrets and ${input.image} is private; no secret in ${input.otherNamespacesUnreadable === undefined ? `the cluster` : `namespace ${ns}`} holds credentials for ${input.registryHost}${unsearched(input)}`,
       fix: [`kubectl pullsecret add regcred -n ${ns} --docker-server ${input.suggestedKey} --docker-username USER ${PASSWORD_PLACEHOLDER} --attach ${sa}`, input.restart],
       notes,
     };
@@ -299,7 +325,7 @@ function diagnoseNoCredentials(input: DoctorCase, notes: string[]): Diagnosis {
   }
   return {
     id: `missing-pull-secrets`,
-    cause: `none of the pod's pull secrets (${input.podPullSecrets.join(`, `)}) has credentials for ${input.registryHost}, and ${input.image} is private`,
+    cause: `none of the pod's pull secrets (${input.podPullSecrets.join(`, `)}) has credentials for ${input.registryHost}, and ${input.image} is private${unsearched(input)}`,
     fix: [`kubectl pullsecret add ${input.podPullSecrets[0]} -n ${ns} --docker-server ${input.suggestedKey} --docker-username USER ${PASSWORD_PLACEHOLDER}`, input.restart],
     notes,
   };

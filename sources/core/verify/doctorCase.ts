@@ -74,9 +74,11 @@ export type DoctorSurroundings = {
   namespaceSecrets: KubeObject[];
   /** Pull secrets of other namespaces (cluster-wide typed list; empty when not readable). */
   otherSecrets: KubeObject[];
+  /** Why the pull secrets of other namespaces could not be listed (e.g. `forbidden`); undefined when they were. */
+  otherSecretsUnreadable?: string;
   serviceAccount: (name: string) => ServiceAccountState;
-  /** Secrets of the pod's namespace that exist, by name. */
-  secretExists: (name: string) => boolean;
+  /** What is known of a secret of the pod's namespace, by name: a 403 is `forbidden`, neither found nor missing. */
+  secretState: (name: string) => `found` | `missing` | `forbidden`;
 };
 
 /** Assembles a DoctorCase. */
@@ -105,13 +107,21 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
       rejectedKeys.push(...lookup.rejected.map(rejected => ({source: rejected.source, key: rejected.key, reason: rejected.detail || rejected.reason})));
   }
 
-  const missing = podPullSecrets.filter(name => !input.secretExists(name));
+  const missing = podPullSecrets.filter(name => input.secretState(name) === `missing`);
   const missingFoundElsewhere = missing.flatMap(name => {
     const found = input.otherSecrets.find(secret => secret.metadata.name === name && secret.metadata.namespace !== namespace);
     return found ? [{name, namespace: found.metadata.namespace ?? ``}] : [];
   });
   const sa = input.serviceAccount(serviceAccount);
   const defaultSa = serviceAccount === `default` ? undefined : input.serviceAccount(`default`);
+  // Evidence that could not be read: the pod's secrets, its ServiceAccount (and `default`), the secrets they list.
+  const listed = [sa, defaultSa].flatMap(state => (state?.state === `found` ? state.imagePullSecrets : []));
+  const forbiddenSecrets = [...new Set([...podPullSecrets, ...listed])].filter(name => input.secretState(name) === `forbidden`);
+  const forbiddenAccounts = [serviceAccount, ...(defaultSa ? [`default`] : [])].filter(name => input.serviceAccount(name).state === `forbidden`);
+  const unreadable = [
+    ...(forbiddenSecrets.length > 0 ? [`cannot read secrets in ${namespace}: forbidden (needs get or list on secrets; unread: ${forbiddenSecrets.join(`, `)})`] : []),
+    ...(forbiddenAccounts.length > 0 ? [`cannot read serviceaccounts in ${namespace}: forbidden (needs get or list on serviceaccounts; unread: ${forbiddenAccounts.join(`, `)})`] : []),
+  ];
   return {
     namespace,
     pod: pod.metadata.name,
@@ -133,5 +143,7 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
     missingFoundElsewhere,
     defaultServiceAccountSecrets: defaultSa?.state === `found` ? defaultSa.imagePullSecrets : undefined,
     serviceAccountSecrets: sa.state === `found` ? sa.imagePullSecrets : undefined,
+    unreadable,
+    ...(input.otherSecretsUnreadable === undefined ? {} : {otherNamespacesUnreadable: input.otherSecretsUnreadable}),
   };
 }

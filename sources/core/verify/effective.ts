@@ -101,3 +101,26 @@ function driftWarnings(subject: PodSubject, view: Pick<ClusterView, `serviceAcco
     return [];
   return [`serviceaccount ${subject.namespace}/${serviceAccount} now lists ${lacking.join(`, `)}, which this pod lacks: the change applies only to pods created afterwards (restart to apply)`];
 }
+
+/**
+ * The objects a verdict depends on that could not be read (403), as `secret ns/name` / `serviceaccount ns/name`:
+ * the ServiceAccount of a pod still to be created (its list, or only its existence when the pod lists its own
+ * secrets) and every effective pull secret. A running pod's ServiceAccount only feeds drift warnings and does not
+ * count. Any entry means the check is incomplete: an unreadable secret may be undecodable (which fails every pull
+ * of the pod) or hold a rejected credential (which stops the anonymous fallback).
+ */
+export function unreadableReferences(subjects: PodSubject[], view: Pick<ClusterView, `serviceAccount`> & {secret(namespace: string, name: string): {state: string}}): string[] {
+  const found = new Set<string>();
+  for (const subject of subjects) {
+    if (subject.origin === `template` || subject.origin === `manifest`) {
+      const name = subject.serviceAccountName ?? `default`;
+      if (view.serviceAccount(subject.namespace, name).state === `forbidden`)
+        found.add(`serviceaccount ${subject.namespace}/${name}`);
+    }
+    for (const name of effectivePullSecrets(subject, view).names) {
+      if (view.secret(subject.namespace, name).state === `forbidden`)
+        found.add(`secret ${subject.namespace === `` ? `` : `${subject.namespace}/`}${name}`);
+    }
+  }
+  return [...found];
+}
