@@ -290,3 +290,106 @@ describe(`verify -f (manifests)`, () => {
     assert.match(result.stderr, /^error: .*bad\.yaml/);
   });
 });
+
+// A release gate must not pass on what it could not read.
+describe(`verify without the permissions it needs`, () => {
+  const workloadResources = [`deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`];
+  const table = (context: string, args: string[]) => runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, context, ...args]);
+
+  test(`a user who may list nothing in the namespace gets one error line naming the refused list, and exit 1`, async () => {
+    api.addUser(`nothing`, []);
+    const result = await table(`nothing`, [`-n`, `tok`]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, ``);
+    assert.equal(result.stderr, `error: verify could list no pods and no workloads: cannot list pods in namespace "tok": forbidden for user "nothing" (needs RBAC verb "list" on "pods" in namespace "tok"); ask a cluster admin or use a context with more rights\n`);
+  });
+
+  test(`a user with rights in another namespace only is refused the same way, naming the namespace`, async () => {
+    api.addUser(`elsewhere`, [{verbs: [`*`], resources: [`*`], apiGroups: [`*`], namespaces: [`web`]}]);
+    const result = await table(`elsewhere`, [`-n`, `tok`, `-o`, `json`]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, ``);
+    assert.match(result.stderr, /^error: verify could list no pods and no workloads: cannot list pods in namespace "tok": forbidden/);
+  });
+
+  test(`a kind that cannot be listed is noted, the rest is checked, and the incomplete check exits 1 although every row is ok`, async () => {
+    const everything = [`pods`, `serviceaccounts`, `secrets`, ...workloadResources];
+    api.addUser(`nopods`, [{verbs: [`list`, `get`], resources: everything.filter(resource => resource !== `pods` && resource !== `cronjobs`), apiGroups: [`*`]}]);
+    const admin = await verify([`-n`, `tok`]);
+    assert.equal(admin.code, 0);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `nopods`, `-n`, `tok`, `-o`, `json`]);
+    assert.equal(result.code, 1, result.stderr);
+    const report = JSON.parse(result.stdout) as Report;
+    assert.equal(row(report, `Deployment`, `svc`).status, `ok`);
+    assert.deepEqual(report.summary.notes, [
+      `cannot list pods: forbidden`,
+      `cannot list cronjobs: forbidden`,
+      `the check is incomplete: what could not be read (see above) was not verified, so verify exits 1`,
+    ]);
+  });
+
+  test(`a refused list of secrets is noted once, not once per pull-secret type`, async () => {
+    api.addUser(`getsecrets`, [
+      {verbs: [`list`], resources: [`pods`, `serviceaccounts`, ...workloadResources], apiGroups: [`*`]},
+      {verbs: [`get`], resources: [`secrets`], apiGroups: [``]},
+    ]);
+    const result = await table(`getsecrets`, [`-n`, `tok`]);
+    assert.equal(result.stdout.match(/^note: cannot list secrets: forbidden$/gm)?.length, 1, result.stdout);
+    // The secrets the workloads use were read one by one: nothing is missing, so this check is complete.
+    assert.equal(result.code, 0, result.stdout);
+  });
+
+  test(`a referenced secret that cannot be read makes the check incomplete even when the image pulls anonymously`, async () => {
+    api.seed.namespace(`anon`);
+    api.seed.workload(`Deployment`, `anon`, `tool`, spec(`${token.host}/public/tool:v1`, {imagePullSecrets: [{name: `hidden`}]}));
+    api.addUser(`nosecrets-anon`, [{verbs: [`list`], resources: [`pods`, `serviceaccounts`, ...workloadResources], apiGroups: [`*`]}]);
+    const admin = await verify([`-n`, `anon`]);
+    assert.equal(row(admin.report, `Deployment`, `tool`).status, `ok-anonymous`);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `nosecrets-anon`, `-n`, `anon`, `-o`, `json`]);
+    const report = JSON.parse(result.stdout) as Report;
+    assert.ok(row(report, `Deployment`, `tool`).warnings.includes(`cannot read secret anon/hidden: forbidden; its credentials were not checked`));
+    assert.equal(result.code, 1, `the unreadable secret could be undecodable or hold a rejected credential`);
+  });
+
+  test(`with --namespaces, a namespace whose lists are refused is noted by name while the others are checked`, async () => {
+    api.addUser(`tokonly`, [{verbs: [`list`, `get`], resources: [`*`], apiGroups: [`*`], namespaces: [`tok`]}]);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `tokonly`, `--namespaces`, `tok,drift`, `-o`, `json`]);
+    assert.equal(result.code, 1, result.stderr);
+    const report = JSON.parse(result.stdout) as Report;
+    assert.equal(row(report, `Deployment`, `svc`).status, `ok`);
+    assert.ok(report.summary.notes.includes(`cannot list pods in namespace drift: forbidden`), JSON.stringify(report.summary.notes));
+  });
+
+  test(`over more than 8 namespaces with a Role in each, a refused cluster-wide list falls back to one list per namespace`, async () => {
+    const names = Array.from({length: 9}, (_, index) => `many-${index}`);
+    for (const name of names) {
+      api.seed.namespace(name);
+      api.seed.secret(name, pullSecret(`regcred`, {[basic.host]: {username: `alice`, password: PASSWORD}}));
+      api.seed.workload(`Deployment`, name, `app`, spec(`${basic.host}/team/app:v1`, {imagePullSecrets: [{name: `regcred`}]}));
+    }
+    api.addUser(`manyroles`, [{verbs: [`list`], resources: [`pods`, `serviceaccounts`, `secrets`, ...workloadResources], apiGroups: [`*`], namespaces: names}]);
+    const admin = await verify([`--namespaces`, names.join(`,`)]);
+    api.resetRequests();
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `manyroles`, `--namespaces`, names.join(`,`), `-o`, `json`]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const report = JSON.parse(result.stdout) as Report;
+    const strip = (results: Result[]) => results.map(({context: _context, ...rest}) => rest);
+    assert.deepEqual(strip(report.results), strip(admin.report.results));
+    assert.equal(report.results.length, 9);
+    assert.deepEqual(report.summary.notes, []);
+    const podLists = api.requests.filter(request => request.verb === `list` && request.resource === `pods`);
+    assert.equal(podLists.filter(request => request.namespace === undefined || request.namespace === ``).length, 1, `one cluster-wide try`);
+    assert.equal(podLists.filter(request => names.includes(request.namespace ?? ``)).length, 9, `then one list per namespace`);
+  });
+
+  test(`-f whose manifests hold no workload and no pod checks nothing: exit 1 with one error line`, async () => {
+    const file = path.join(tmp, `no-workloads.yaml`);
+    fs.writeFileSync(file, `apiVersion: example.com/v1\nkind: Frobnicator\nmetadata:\n  name: api\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n`);
+    api.resetRequests();
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `web`, `-f`, file]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, ``);
+    assert.equal(result.stderr, `error: nothing to verify: ${file} holds no Pod and no workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob), only Frobnicator/api, ConfigMap/settings; pass the manifests that define the pods\n`);
+    assert.equal(api.requests.length, 0, `nothing is asked of the cluster`);
+  });
+});
