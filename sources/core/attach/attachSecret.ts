@@ -237,18 +237,21 @@ async function editReferences(session: ClusterSession, namespace: string, secret
 
     // 2. Resolve the targets.
     let workloadsCache = snapshot?.workloads?.get(namespace);
-    let workloadsFailure: StepError | undefined;
+    let workloadsRefused: unknown;
     const namespaceWorkloads = async () => {
-      if (workloadsFailure !== undefined)
-        throw workloadsFailure;
       if (workloadsCache === undefined) {
-        try {
-          workloadsCache = await step(`list workloads`, async () => (await Promise.all(WORKLOAD_KINDS.map(async kind =>
-            (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat());
-        } catch (error) {
-          workloadsFailure = error as StepError; // not sent again in this namespace
-          throw error;
-        }
+        workloadsCache = await step(`list workloads`, async () => {
+          if (workloadsRefused !== undefined)
+            throw workloadsRefused; // a refused (403) list is not sent again in this namespace
+          try {
+            return (await Promise.all(WORKLOAD_KINDS.map(async kind =>
+              (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat();
+          } catch (error) {
+            if (apiErrorCode(error) === 403)
+              workloadsRefused = error;
+            throw error;
+          }
+        });
       }
       return workloadsCache;
     };
