@@ -123,7 +123,13 @@ export class DoctorCommand extends ScopedCommand {
         ownerRef: owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`,
         namespaceSecrets,
         otherSecrets: otherSecrets.secrets,
-        ...(otherSecrets.unreadable === undefined ? {} : {otherSecretsUnreadable: otherSecrets.unreadable}),
+        unsearched: [
+          ...snapshot.refused
+            .filter(refusal => refusal.resource === `secrets` && (refusal.namespace === undefined || refusal.namespace === namespace))
+            .slice(0, 1)
+            .map(refusal => `cannot list secrets in ${namespace}: ${refusal.reason} (needs list on secrets)`),
+          ...(otherSecrets.unreadable === undefined ? [] : [otherSecrets.unreadable]),
+        ],
         serviceAccount: name => view.serviceAccount(namespace, name),
         secretState: name => view.secret(namespace, name).state,
       });
@@ -140,7 +146,7 @@ export class DoctorCommand extends ScopedCommand {
     } catch (error) {
       const code = apiErrorCode(error);
       if (code === 403 || code === 404)
-        return {secrets: [], unreadable: `cannot list secrets cluster-wide: ${apiErrorReason(error)}`};
+        return {secrets: [], unreadable: `cannot list secrets in other namespaces: ${apiErrorReason(error)} (needs list on secrets cluster-wide)`};
       throw error;
     }
   }

@@ -254,3 +254,66 @@ describe(`doctor`, () => {
     assert.equal(result.code, 1);
   });
 });
+
+// doctor must not invent a cause from evidence it could not read, and must honour the namespace scope.
+describe(`doctor without the permissions it needs, and its scope`, () => {
+  async function doctorAs(context: string, args: string[]): Promise<{code: number; report: DoctorReport; stderr: string}> {
+    const result = await runCli([`doctor`, `--kubeconfig`, api.kubeconfigPath, `--context`, context, ...args, `-o`, `json`]);
+    assert.doesNotMatch(result.stdout + result.stderr, new RegExp(PASSWORD));
+    return {code: result.code, report: JSON.parse(result.stdout) as DoctorReport, stderr: result.stderr};
+  }
+
+  test(`a pod's secret that cannot be read is named as unread, not diagnosed as missing or useless`, async () => {
+    api.seed.namespace(`e-secret`);
+    api.seed.secret(`e-secret`, pullSecret(`regcred`, good()));
+    api.seed.pod(`e-secret`, `p`, spec(image(), {imagePullSecrets: [{name: `regcred`}]}), {waiting: `ImagePullBackOff`});
+    api.addUser(`doctor-nosecrets`, [{verbs: [`get`, `list`], resources: [`pods`, `events`, `serviceaccounts`], apiGroups: [``]}]);
+    assert.equal((await only(`e-secret`)).id, `pulls-now`);
+    const {code, report} = await doctorAs(`doctor-nosecrets`, [`-n`, `e-secret`]);
+    assert.equal(code, 1);
+    const {diagnosis} = report.pods[0]!;
+    assert.equal(diagnosis.id, `evidence-unreadable`);
+    assert.match(diagnosis.cause, /^cannot read secrets in e-secret: forbidden \(needs get or list on secrets; unread: regcred\): the cause cannot be determined without them/);
+    assert.doesNotMatch(diagnosis.fix.join(`\n`), /kubectl pullsecret (?:add|attach|sync|rotate) /);
+  });
+
+  test(`a ServiceAccount that cannot be read is named as unread instead of guessing which secret it lacks`, async () => {
+    api.addUser(`doctor-nosa`, [{verbs: [`get`, `list`], resources: [`pods`, `events`, `secrets`], apiGroups: [``]}]);
+    assert.equal((await only(`d-sa`)).id, `custom-serviceaccount-missing-secret`);
+    const {report} = await doctorAs(`doctor-nosa`, [`-n`, `d-sa`]);
+    const {diagnosis} = report.pods[0]!;
+    assert.equal(diagnosis.id, `evidence-unreadable`);
+    assert.match(diagnosis.cause, /^cannot read serviceaccounts in d-sa: forbidden \(needs get or list on serviceaccounts; unread: builder, default\)/);
+  });
+
+  test(`without list on secrets, doctor does not claim that no secret in the cluster holds credentials`, async () => {
+    // The namespace holds a matching secret that nothing references: only a list can find it.
+    api.addUser(`doctor-getonly`, [
+      {verbs: [`get`, `list`], resources: [`pods`, `events`, `serviceaccounts`], apiGroups: [``]},
+      {verbs: [`get`], resources: [`secrets`], apiGroups: [``]},
+    ]);
+    const {report} = await doctorAs(`doctor-getonly`, [`-n`, `d-attach`]);
+    const {diagnosis} = report.pods[0]!;
+    assert.doesNotMatch(diagnosis.cause, /no secret in the cluster/);
+    assert.match(diagnosis.cause, /no secret it could read holds credentials for .* \(not searched: cannot list secrets in d-attach: forbidden \(needs list on secrets\); cannot list secrets in other namespaces: forbidden/);
+  });
+
+  test(`-A leaves out the namespaces --exclude-namespaces names`, async () => {
+    const all = await doctorAs(`admin`, [`-A`]);
+    assert.ok(all.report.pods.some(pod => pod.namespace.startsWith(`d-`)));
+    const {code, report} = await doctorAs(`admin`, [`-A`, `--exclude-namespaces`, `d-*`]);
+    assert.equal(code, 1);
+    assert.ok(report.pods.length > 0);
+    assert.deepEqual(report.pods.filter(pod => pod.namespace.startsWith(`d-`)).map(pod => pod.namespace), []);
+  });
+
+  test(`-A skips a namespace annotated pullsecret.kubectl.io/ignore=true`, async () => {
+    api.seed.namespace(`e-ignored`, {annotations: {'pullsecret.kubectl.io/ignore': `true`}});
+    api.seed.pod(`e-ignored`, `p`, spec(`${basic.host}/Team/App:v1`), {waiting: `InvalidImageName`});
+    const {report} = await doctorAs(`admin`, [`-A`]);
+    assert.ok(report.pods.length > 0);
+    assert.equal(report.pods.some(pod => pod.namespace === `e-ignored`), false);
+    // Named with -n it is diagnosed anyway, as everywhere.
+    assert.equal((await only(`e-ignored`)).id, `invalid-image`);
+  });
+});

@@ -85,8 +85,11 @@ export type DoctorCase = {
    * `cannot read secrets in web: forbidden (needs get or list on secrets; unread: regcred)`.
    */
   unreadable: string[];
-  /** Why other namespaces' pull secrets could not be searched (sync candidates); undefined when they were. */
-  otherNamespacesUnreadable?: string;
+  /**
+   * Secrets that could not be searched for a match (a refused list), one statement each, e.g.
+   * `cannot list secrets in web: forbidden (needs list on secrets)`: an absence of matches proves nothing there.
+   */
+  unsearched: string[];
 };
 
 const PASSWORD_PLACEHOLDER = `--docker-password-stdin`;
@@ -191,9 +194,9 @@ function diagnoseUnreadable(input: DoctorCase, notes: string[]): Diagnosis {
   };
 }
 
-/** ` (other namespaces could not be searched: …)` when the cluster-wide list of pull secrets was refused. */
+/** ` (not searched: …)` when some secrets could not be listed, so that an absence of matches is not claimed. */
 function unsearched(input: DoctorCase): string {
-  return input.otherNamespacesUnreadable === undefined ? `` : ` (other namespaces could not be searched: ${input.otherNamespacesUnreadable})`;
+  return input.unsearched.length === 0 ? `` : ` (not searched: ${input.unsearched.join(`; `)})`;
 }
 
 function diagnosePullsNow(input: DoctorCase, notes: string[]): Diagnosis {
@@ -238,7 +241,7 @@ function diagnoseMissingSecret(input: DoctorCase, notes: string[]): Diagnosis {
   }
   return {
     id: `secret-not-found`,
-    cause: `the pod references secret ${missing}, which does not exist in namespace ${ns} (event FailedToRetrieveImagePullSecret), and nothing else grants access to ${input.registryHost}${unsearched(input)}`,
+    cause: `the pod references secret ${missing}, which does not exist in namespace ${ns} (event FailedToRetrieveImagePullSecret), and nothing ${input.unsearched.length === 0 ? `else` : `else it could read`} grants access to ${input.registryHost}${unsearched(input)}`,
     fix: [`kubectl pullsecret add ${missing} -n ${ns} --docker-server ${input.suggestedKey} --docker-username USER ${PASSWORD_PLACEHOLDER}`, input.restart],
     notes,
   };
@@ -300,7 +303,7 @@ function diagnoseNoCredentials(input: DoctorCase, notes: string[]): Diagnosis {
     }
     return {
       id: `missing-pull-secrets`,
-      cause: `the pod has no imagePullSecrets and ${input.image} is private; no secret in ${input.otherNamespacesUnreadable === undefined ? `the cluster` : `namespace ${ns}`} holds credentials for ${input.registryHost}${unsearched(input)}`,
+      cause: `the pod has no imagePullSecrets and ${input.image} is private; no secret ${input.unsearched.length === 0 ? `in the cluster` : `it could read`} holds credentials for ${input.registryHost}${unsearched(input)}`,
       fix: [`kubectl pullsecret add regcred -n ${ns} --docker-server ${input.suggestedKey} --docker-username USER ${PASSWORD_PLACEHOLDER} --attach ${sa}`, input.restart],
       notes,
     };

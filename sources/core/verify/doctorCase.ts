@@ -74,8 +74,8 @@ export type DoctorSurroundings = {
   namespaceSecrets: KubeObject[];
   /** Pull secrets of other namespaces (cluster-wide typed list; empty when not readable). */
   otherSecrets: KubeObject[];
-  /** Why the pull secrets of other namespaces could not be listed (e.g. `forbidden`); undefined when they were. */
-  otherSecretsUnreadable?: string;
+  /** Secrets that could not be listed (`cannot list secrets in web: forbidden (needs list on secrets)`), one statement each. */
+  unsearched: string[];
   serviceAccount: (name: string) => ServiceAccountState;
   /** What is known of a secret of the pod's namespace, by name: a 403 is `forbidden`, neither found nor missing. */
   secretState: (name: string) => `found` | `missing` | `forbidden`;
@@ -144,6 +144,6 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
     defaultServiceAccountSecrets: defaultSa?.state === `found` ? defaultSa.imagePullSecrets : undefined,
     serviceAccountSecrets: sa.state === `found` ? sa.imagePullSecrets : undefined,
     unreadable,
-    ...(input.otherSecretsUnreadable === undefined ? {} : {otherNamespacesUnreadable: input.otherSecretsUnreadable}),
+    unsearched: input.unsearched,
   };
 }
