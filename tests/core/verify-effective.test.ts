@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {effectivePullSecrets} from '../../sources/core/verify/effective.ts';
+import {effectivePullSecrets, unreadableReferences} from '../../sources/core/verify/effective.ts';
 import type {ClusterView, ServiceAccountState} from '../../sources/core/verify/effective.ts';
 import {clusterSubjects, manifestSubjects, restartCommand, topLevelOwner, indexWorkloads} from '../../sources/core/verify/subjects.ts';
 import type {PodSubject} from '../../sources/core/verify/types.ts';
@@ -90,4 +90,16 @@ test(`manifest subjects take the manifest's namespace, else the default one`, ()
   const job: KubeObject = {kind: `Job`, metadata: {name: `j`, namespace: `batch`}, spec: {template: {spec: podSpec}}};
   const subjects = manifestSubjects([pod, job, {kind: `ConfigMap`, metadata: {name: `c`}}], `web`);
   assert.deepEqual(subjects.map(s => `${s.namespace}/${s.kind}/${s.name}`), [`web/Pod/p`, `batch/Job/j`]);
+});
+
+test(`unreadable references: a template's forbidden ServiceAccount and secrets count, a running pod's ServiceAccount does not`, () => {
+  const forbidden = {state: `forbidden` as const, message: `forbidden`};
+  const clusterView: ClusterView = {
+    serviceAccount: (_namespace, name) => (name === `default` ? forbidden : {state: `found`, imagePullSecrets: [`hidden`]}),
+    secret: (_namespace, name) => (name === `hidden` || name === `mine` ? forbidden : {state: `missing`}),
+  };
+  assert.deepEqual(unreadableReferences([subject({})], clusterView), [`serviceaccount web/default`]);
+  assert.deepEqual(unreadableReferences([subject({serviceAccountName: `builder`})], clusterView), [`secret web/hidden`]);
+  assert.deepEqual(unreadableReferences([subject({origin: `pod`, kind: `Pod`, ownPullSecrets: [`gone`]})], clusterView), []);
+  assert.deepEqual(unreadableReferences([subject({origin: `pod`, kind: `Pod`, ownPullSecrets: [`mine`]})], clusterView), [`secret web/mine`]);
 });
