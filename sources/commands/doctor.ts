@@ -2,8 +2,8 @@ import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {apiErrorCode, apiErrorReason, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
-import {ExitCode, PullSecretError} from '../core/errors.ts';
-import type {ClusterSession, KubeObject} from '../core/ports.ts';
+import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
+import type {ClusterSession, ClusterTarget, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
@@ -22,12 +22,15 @@ export class DoctorCommand extends ScopedCommand {
     details: `
       Looks at pods waiting with ErrImagePull, ImagePullBackOff, InvalidImageName or ErrImageNeverPull, reads their events, checks their own pull secrets against the registry as the kubelet would, and prints the cause in plain words with the exact commands that fix it.
 
-      Exit status: 0 when no pod is failing to pull, 1 when a diagnosis was printed, 2 for usage errors, 3 when the cluster is unreachable.
+      With --context repeated, every named cluster is diagnosed: each pod line starts with "context NAME: " (a context field on each entry with -o json), and a cluster that cannot be reached gets its own error line while the others are still diagnosed.
+
+      Exit status: 0 when no pod is failing to pull, 1 when a diagnosis was printed (or, with several --context, when one of the clusters could not be diagnosed), 2 for usage errors, 3 when the cluster is unreachable.
     `,
     examples: [
       [`Diagnose the failing pods of the current namespace`, `$0 doctor`],
       [`Diagnose one pod`, `$0 doctor api-7f9c-x2x4 -n web`],
       [`Diagnose the whole cluster as JSON`, `$0 doctor -A -o json`],
+      [`Diagnose two clusters in one go`, `$0 doctor -A --context prod-eu --context prod-us`],
     ],
   };
 
@@ -41,19 +44,62 @@ export class DoctorCommand extends ScopedCommand {
       throw new UsageError(`unsupported output format "${this.output}": use json`);
     if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
       throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
-    const session = await this.connect();
+    const targets = distinctTargets(this.clusterTargets());
+    if (targets.length === 1) {
+      // One cluster: its errors are the command's (exit 3 when unreachable).
+      const session = await this.context.connectCluster(targets[0]!);
+      const cases = await this.diagnoseCluster(session);
+      if (cases.length === 0) {
+        if (this.output === `json`)
+          this.context.stdout.write(`${JSON.stringify({summary: {failing: 0, byDiagnosis: {}}, pods: []}, null, 2)}\n`);
+        else
+          this.context.stderr.write(`no pod is failing to pull its images${this.scopeText(session)}\n`);
+        return ExitCode.ok;
+      }
+      this.print(cases.map(diagnosed => ({...diagnosed, context: undefined})));
+      return ExitCode.failure;
+    }
+    // Several clusters, diagnosed at once; each cluster's results are labelled with its context, in the flags' order.
+    const outcomes = await Promise.all(targets.map(async target => {
+      const context = target.context!;
+      try {
+        const session = await this.context.connectCluster(target);
+        return {context, session, cases: await this.diagnoseCluster(session)};
+      } catch (error) {
+        return {context, error};
+      }
+    }));
+    const cases = outcomes.flatMap(({context, cases: found}) => (found ?? []).map(diagnosed => ({...diagnosed, context})));
+    const failures = outcomes.flatMap(({context, cases: found, error}) => (found ? [] : [{context, error, message: oneLine(error instanceof Error ? error.message : String(error))}]));
+    if (this.output === `json` || cases.length > 0)
+      this.print(cases, failures.map(({context, message}) => ({context, error: message})));
+    if (this.output !== `json`) {
+      for (const {context, session, cases: found} of outcomes) {
+        if (session && found?.length === 0)
+          this.context.stderr.write(`context ${context}: no pod is failing to pull its images${this.scopeText(session)}\n`);
+      }
+    }
+    for (const {context, error, message} of failures) {
+      this.context.stderr.write(`error: context ${context}: ${message}\n`);
+      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
+      if (this.isVerbose && stack)
+        this.context.stderr.write(`${stack}\n`);
+    }
+    return cases.length > 0 || failures.length > 0 ? ExitCode.failure : ExitCode.ok;
+  }
+
+  /** Where no pod was found failing, as the end of the "no pod is failing" line. */
+  private scopeText(session: ClusterSession): string {
+    return this.pod === undefined ? ` in ${this.allNamespaces ? `any namespace` : `namespace ${session.namespace}`}` : ``;
+  }
+
+  /** Diagnoses the failing containers of one cluster; none when no pod in scope is failing to pull. */
+  private async diagnoseCluster(session: ClusterSession): Promise<Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>> {
     const pods = await this.podsInScope(session);
     const failing = pods.flatMap(pod => failingContainers(pod).map(container => ({pod, container})));
-    if (failing.length === 0) {
-      if (this.output === `json`)
-        this.context.stdout.write(`${JSON.stringify({summary: {failing: 0, byDiagnosis: {}}, pods: []}, null, 2)}\n`);
-      else
-        this.context.stderr.write(`no pod is failing to pull its images${this.pod === undefined ? ` in ${this.allNamespaces ? `any namespace` : `namespace ${session.namespace}`}` : ``}\n`);
-      return ExitCode.ok;
-    }
-    const cases = await this.diagnoseAll(session, failing);
-    this.print(cases);
-    return ExitCode.failure;
+    if (failing.length === 0)
+      return [];
+    return this.diagnoseAll(session, failing);
   }
 
   private async podsInScope(session: ClusterSession): Promise<KubeObject[]> {
@@ -151,12 +197,17 @@ export class DoctorCommand extends ScopedCommand {
     }
   }
 
-  private print(cases: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>): void {
+  /**
+   * Prints the diagnoses; `context` is set on each one only with several `--context` (then a `context` field first on
+   * every JSON entry, plus `errors`, and the text's pod line starts with `context <name>: `).
+   */
+  private print(cases: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis; context: string | undefined}>, errors?: Array<{context: string; error: string}>): void {
     if (this.output === `json`) {
       const byDiagnosis: Record<string, number> = {};
       for (const {diagnosis} of cases)
         byDiagnosis[diagnosis.id] = (byDiagnosis[diagnosis.id] ?? 0) + 1;
-      const pods = cases.map(({doctorCase: item, diagnosis}) => ({
+      const pods = cases.map(({doctorCase: item, diagnosis, context}) => ({
+        ...(context === undefined ? {} : {context}),
         namespace: item.namespace,
         pod: item.pod,
         container: item.container,
@@ -169,10 +220,21 @@ export class DoctorCommand extends ScopedCommand {
         events: item.events,
         diagnosis,
       }));
-      this.context.stdout.write(`${JSON.stringify({summary: {failing: cases.length, byDiagnosis}, pods}, null, 2)}\n`);
+      this.context.stdout.write(`${JSON.stringify({summary: {failing: cases.length, byDiagnosis}, pods, ...(errors === undefined ? {} : {errors})}, null, 2)}\n`);
       return;
     }
-    this.context.stdout.write(cases.map(({doctorCase: item, diagnosis}) => formatDiagnosis(item, diagnosis)).join(`\n`));
+    this.context.stdout.write(cases.map(({doctorCase: item, diagnosis, context}) => `${context === undefined ? `` : `context ${context}: `}${formatDiagnosis(item, diagnosis)}`).join(`\n`));
     this.context.stderr.write(`${cases.length} container${cases.length === 1 ? `` : `s`} failing to pull\n`);
   }
+}
+
+/** The targets with a context named twice kept once (a repeated name is one cluster). */
+function distinctTargets(targets: ClusterTarget[]): ClusterTarget[] {
+  const seen = new Set<string | undefined>();
+  return targets.filter(target => {
+    if (seen.has(target.context))
+      return false;
+    seen.add(target.context);
+    return true;
+  });
 }
