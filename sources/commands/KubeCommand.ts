@@ -21,9 +21,9 @@ export abstract class KubeCommand extends BaseCommand {
     return false;
   }
 
-  /** The targets named by the flags: one per `--context`, or the current context. */
+  /** The targets named by the flags: one per distinct `--context` (a repeated name is one cluster), or the current context. */
   protected clusterTargets(): ClusterTarget[] {
-    const contexts = this.kubeContexts ?? [];
+    const contexts = [...new Set(this.kubeContexts ?? [])];
     if (contexts.length > 1 && !this.allowsManyContexts())
       throw new UsageError(`--context may be given only once for this command`);
     const base: ClusterTarget = {
@@ -81,9 +81,14 @@ export abstract class ScopedCommand extends KubeCommand {
     this.namespaceScope();
   }
 
-  /** The namespace scope named by the flags, checked for conflicts. */
-  protected namespaceScope(): NamespaceScope {
-    const given = [this.namespace !== undefined && `-n`, this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);
+  /**
+   * The namespace scope named by the flags, checked for conflicts. `namespaceFlag: 'source'` is for
+   * commands whose `-n` names a source rather than the scope (rotate); `fallback` is the scope when no
+   * flag names one.
+   */
+  protected namespaceScope(options: {namespaceFlag?: `scope` | `source`; fallback?: `current` | `all`} = {}): NamespaceScope {
+    const namespaceIsScope = (options.namespaceFlag ?? `scope`) === `scope`;
+    const given = [namespaceIsScope && this.namespace !== undefined && `-n`, this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);
     if (given.length > 1)
       throw new UsageError(`${given.join(` and `)} cannot be combined; choose one way to select namespaces`);
     const exclude = splitList(this.excludeNamespaces);
@@ -97,7 +102,7 @@ export abstract class ScopedCommand extends KubeCommand {
     }
     if (this.namespaceSelector !== undefined)
       return {kind: `selector`, selector: this.namespaceSelector, exclude};
-    return {kind: `current`, exclude};
+    return {kind: options.fallback ?? `current`, exclude};
   }
 }
 

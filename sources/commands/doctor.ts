@@ -3,7 +3,7 @@ import type {Usage} from 'clipanion';
 import {apiErrorCode, apiErrorReason, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
-import type {ClusterSession, ClusterTarget, KubeObject} from '../core/ports.ts';
+import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
@@ -44,7 +44,7 @@ export class DoctorCommand extends ScopedCommand {
       throw new UsageError(`unsupported output format "${this.output}": use json`);
     if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
       throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
-    const targets = distinctTargets(this.clusterTargets());
+    const targets = this.clusterTargets();
     if (targets.length === 1) {
       // One cluster: its errors are the command's (exit 3 when unreachable).
       const session = await this.context.connectCluster(targets[0]!);
@@ -226,15 +226,4 @@ export class DoctorCommand extends ScopedCommand {
     this.context.stdout.write(cases.map(({doctorCase: item, diagnosis, context}) => `${context === undefined ? `` : `context ${context}: `}${formatDiagnosis(item, diagnosis)}`).join(`\n`));
     this.context.stderr.write(`${cases.length} container${cases.length === 1 ? `` : `s`} failing to pull\n`);
   }
-}
-
-/** The targets with a context named twice kept once (a repeated name is one cluster). */
-function distinctTargets(targets: ClusterTarget[]): ClusterTarget[] {
-  const seen = new Set<string | undefined>();
-  return targets.filter(target => {
-    if (seen.has(target.context))
-      return false;
-    seen.add(target.context);
-    return true;
-  });
 }

@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {PullSecretError, oneLine} from '../core/errors.ts';
-import type {ClusterSession, ClusterTarget, KubeObject, ResourceName} from '../core/ports.ts';
+import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
 import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
@@ -49,7 +49,7 @@ export class ListCommand extends ScopedCommand {
     if (format !== undefined && format !== `wide` && format !== `json` && format !== `yaml`)
       throw new UsageError(`unsupported output format "${format}": use wide, json or yaml`);
     const scope = this.namespaceScope();
-    const targets = distinctTargets(this.clusterTargets());
+    const targets = this.clusterTargets();
     if (targets.length === 1) {
       // One cluster: its errors are the command's (exit 3 when unreachable, 1 when secrets may not be listed).
       const session = await this.context.connectCluster(targets[0]!);
@@ -162,16 +162,6 @@ export class ListCommand extends ScopedCommand {
 /** What `list` found in one cluster. */
 type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]};
 
-/** The targets with a context named twice kept once (a repeated name is one cluster). */
-function distinctTargets(targets: ClusterTarget[]): ClusterTarget[] {
-  const seen = new Set<string | undefined>();
-  return targets.filter(target => {
-    if (seen.has(target.context))
-      return false;
-    seen.add(target.context);
-    return true;
-  });
-}
 
 /** The main table; `wide` adds usernames, the full list of referrers, provenance and expiry; `showContext` a CONTEXT column first. */
 function secretTable(secrets: Array<{context: string; secret: AuditedSecret}>, options: {wide: boolean; showNamespace: boolean; showContext: boolean; now: Date}): string {

@@ -17,7 +17,6 @@ import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
 import {syncCopy} from '../core/sync/syncSecret.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {splitList} from './KubeCommand.ts';
 import {LABEL_RE} from './options.ts';
 import {checkName, withFanOut} from './attach.ts';
 import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
@@ -114,19 +113,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
 
   /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */
   private copyScope(): NamespaceScope {
-    const exclude = splitList(this.excludeNamespaces);
-    const given = [this.allNamespaces && `-A`, this.namespaces !== undefined && `--namespaces`, this.namespaceSelector !== undefined && `--namespace-selector`].filter(Boolean);
-    if (given.length > 1)
-      throw new UsageError(`${given.join(` and `)} cannot be combined; choose one way to select namespaces`);
-    if (this.namespaces !== undefined) {
-      const names = splitList(this.namespaces);
-      if (names.length === 0)
-        throw new UsageError(`--namespaces needs at least one namespace name`);
-      return {kind: `list`, names, exclude};
-    }
-    if (this.namespaceSelector !== undefined)
-      return {kind: `selector`, selector: this.namespaceSelector, exclude};
-    return {kind: `all`, exclude};
+    return this.namespaceScope({namespaceFlag: `source`, fallback: `all`});
   }
 
   private async rotateCluster(session: ClusterSession, sourceNamespace: string, credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun): Promise<NamespaceReport[]> {
