@@ -21,7 +21,7 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {SUBDOMAIN_RE} from './options.ts';
+import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -190,16 +190,6 @@ export function validateSecretName(name: string): void {
     throw new UsageError(`invalid secret name "${name}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
 }
 
-/** `--dry-run`: absent → none; bare → client; else none|client|server. */
-export function parseDryRun(value: string | boolean | undefined): DryRun {
-  if (value === undefined || value === false)
-    return `none`;
-  if (value === true)
-    return `client`;
-  if (value === `none` || value === `client` || value === `server`)
-    return value;
-  throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
-}
 
 /** `-o`: json, yaml or name. */
 export function parseObjectFormat(value: string | undefined): ObjectFormat | undefined {

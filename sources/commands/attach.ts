@@ -11,7 +11,7 @@ import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/rep
 import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {SUBDOMAIN_RE} from './options.ts';
+import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
 
 /**
  * Mixes the shared shape of the fan-out commands (attach, detach, sync, rotate, remove): `--dry-run`, `-o`,
@@ -24,14 +24,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
 
     /** `--dry-run` as kubectl reads it. */
     protected dryRunMode(): DryRun {
-      const value = this.dryRun;
-      if (value === undefined || value === false)
-        return `none`;
-      if (value === true)
-        return `client`;
-      if (value === `none` || value === `client` || value === `server`)
-        return value;
-      throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
+      return parseDryRun(this.dryRun);
     }
 
     /** `-o` for the fan-out commands: json, yaml or name. */

@@ -1,5 +1,6 @@
 import {UsageError} from 'clipanion';
 import * as t from 'typanion';
+import type {DryRun} from '../core/ports.ts';
 
 /** `--dry-run=none|client|server`, as kubectl; a bare `--dry-run` means `client` (kubectl's deprecated boolean form). */
 export const isDryRun = t.isEnum([`none`, `client`, `server`]);
@@ -26,3 +27,14 @@ export function parseDuration(value: string, flag: string): number {
 export const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** A DNS-1123 label, the rule for namespace names. */
 export const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `--dry-run`: absent → none; bare → client; else none|client|server. */
+export function parseDryRun(value: string | boolean | undefined): DryRun {
+  if (value === undefined || value === false)
+    return `none`;
+  if (value === true)
+    return `client`;
+  if (value === `none` || value === `client` || value === `server`)
+    return value;
+  throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
+}
