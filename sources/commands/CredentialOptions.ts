@@ -102,7 +102,7 @@ export abstract class CredentialCommand extends ScopedCommand {
       throw new InputError(`no password given: use --docker-password-stdin, --docker-password-file or run in a terminal`);
     }
     if (password === ``)
-      throw new InputError(`the password is empty`);
+      throw new InputError(`the password is empty: give the registry password or token on stdin or in the file`);
     const credential: RegistryCredential = {server: this.dockerServer ?? DOCKER_HUB_SERVER, username: this.dockerUsername!, password};
     if (this.dockerEmail)
       credential.email = this.dockerEmail;

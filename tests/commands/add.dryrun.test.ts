@@ -140,7 +140,7 @@ const badInputs: Array<[string, string[], RegExp, {stdin?: string}?]> = [
   [`two password sources`, [`--docker-username=u`, `--docker-password=p`, `--docker-password-stdin`], /^error: --docker-password and --docker-password-stdin cannot be combined/m],
   [`--from-docker-config with --docker-username`, [`--from-docker-config`, `--docker-username=u`], /^error: --from-docker-config cannot be combined with --docker-username/m],
   [`an unreadable password file`, [`--docker-username=u`, `--docker-password-file=/nonexistent/token`], /^error: cannot read --docker-password-file \/nonexistent\/token: no such file$/m],
-  [`an empty password`, [`--docker-username=u`, `--docker-password-stdin`], /^error: the password is empty$/m, {stdin: `\n`}],
+  [`an empty password`, [`--docker-username=u`, `--docker-password-stdin`], /^error: the password is empty: give the registry password or token on stdin or in the file$/m, {stdin: `\n`}],
   [`an unknown --dry-run value`, [`--docker-username=u`, `--docker-password=p`, `--dry-run=maybe`], /^error: invalid value "maybe" for --dry-run/m],
   [`an unknown output format`, [`--docker-username=u`, `--docker-password=p`, `-o`, `wide`], /^error: unsupported output format "wide"/m],
   [`--attach=all mixed with names`, [`--docker-username=u`, `--docker-password=p`, `--attach=all,ci`], /^error: --attach=all means every ServiceAccount/m],

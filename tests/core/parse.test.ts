@@ -263,7 +263,7 @@ describe(`parseDockerConfigFile`, () => {
     [`[1,2]`, /^bad\.json: expected a Docker config\.json, a \.dockercfg file or a Secret manifest, got a JSON array$/],
     [`kind: ConfigMap\n`, /^bad\.json: expected a Secret manifest \(kind: Secret\)/],
     [`kind: Secret\n---\nkind: Secret\n`, /^bad\.json: holds 2 YAML documents/],
-    [``, /^bad\.json: is empty$/],
+    [``, /^bad\.json: is empty; give a Docker config\.json, a \.dockercfg file or a Secret manifest$/],
     [`kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "%%%"\n`, /^bad\.json: the Secret's data\[\.dockerconfigjson\] is not valid base64$/],
   ];
   for (const [text, message] of malformed) {

@@ -326,7 +326,7 @@ export function parseDockerConfigFile(text: string, source: string): DockerConfi
       values.push(value);
   }
   if (values.length !== 1)
-    return fail(values.length === 0 ? `is empty` : `holds ${values.length} YAML documents; give exactly one Secret per file`);
+    return fail(values.length === 0 ? `is empty; give a Docker config.json, a .dockercfg file or a Secret manifest` : `holds ${values.length} YAML documents; give exactly one Secret per file`);
   // YAML is a superset of JSON that also takes trailing commas, unquoted values or a byte-order mark: text that
   // starts like JSON is JSON (kubectl's decoder sniffs the same way) and gets the JSON error.
   if (/^[\ufeff\s]*[{[]/.test(text))
