@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
-import {WORKLOAD_RESOURCES, gatherForVerify, gatherNamespaces, snapshotView} from '../adapters/kube/gather.ts';
+import {WORKLOAD_RESOURCES, gatherForVerify, gatherNamespaces, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import {readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
@@ -26,7 +26,7 @@ export class VerifyCommand extends ScopedCommand {
     details: `
       Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
 
-      Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), or when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
+      Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all), or when a namespace named with \`-n\` or \`--namespaces\` does not exist (checked with one \`get namespaces/NAME\` when nothing was found in it; when that is forbidden, a note says its existence could not be checked); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
     `,
     examples: [
       [`Verify every workload in the current namespace`, `$0 verify`],
@@ -66,7 +66,7 @@ export class VerifyCommand extends ScopedCommand {
       insecureHosts: this.insecureRegistries,
       timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),
     });
-    const {results, registryChecks, notes, incomplete} = this.images
+    const {results, registryChecks, notes, incomplete, failed} = this.images
       ? await this.verifyImages(this.images, probe)
       : await this.verifyClusters(probe);
     this.clearProgress();
@@ -83,7 +83,7 @@ export class VerifyCommand extends ScopedCommand {
 
     const failing = results.some(result => !isPullable(result.status));
     const warned = this.failOn === `warning` && results.some(result => result.warnings.length > 0);
-    return failing || warned || incomplete ? ExitCode.failure : ExitCode.ok;
+    return failing || warned || incomplete || failed ? ExitCode.failure : ExitCode.ok;
   }
 
   /** `--image` mode: explicit images against explicit secrets and files; a cluster only for `--secret`. */
@@ -121,7 +121,7 @@ export class VerifyCommand extends ScopedCommand {
     const manifests = this.filenames ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin}) : undefined;
     if (manifests && manifestSubjects(manifests.map(manifest => manifest.object), `default`).length === 0)
       throw new PullSecretError(nothingInManifests(this.filenames!, manifests.map(manifest => manifest.object)));
-    const all: Outcome = {results: [], registryChecks: 0, notes: [], incomplete: false};
+    const all: Outcome = {results: [], registryChecks: 0, notes: [], incomplete: false, failed: false};
     const targets = this.clusterTargets();
     const blind: string[] = [];
     for (const target of targets) {
@@ -134,6 +134,7 @@ export class VerifyCommand extends ScopedCommand {
       all.registryChecks += outcome.registryChecks;
       all.notes.push(...outcome.notes.map(label));
       all.incomplete ||= outcome.incomplete;
+      all.failed ||= outcome.failed === true;
       if (outcome.blind !== undefined) {
         blind.push(label(outcome.blind));
         all.notes.push(label(outcome.blind));
@@ -146,19 +147,52 @@ export class VerifyCommand extends ScopedCommand {
   }
 
   private async verifyCluster(session: ClusterSession, probe: RegistryProbe): Promise<Outcome> {
-    const scope = await resolveNamespaces(session, this.namespaceScope());
+    const namespaceScope = this.namespaceScope();
+    const scope = await resolveNamespaces(session, namespaceScope);
+    // Namespaces the user named (-n, --namespaces) must exist: a typo must not pass a release gate having checked nothing.
+    const named = namespaceScope.kind === `list` || (namespaceScope.kind === `current` && this.namespace !== undefined);
+    const missing = scope.skipped.filter(skip => named && skip.cause === `missing`).map(skip => skip.namespace);
+    const skipped = scope.skipped.filter(skip => !(named && skip.cause === `missing`)).map(skip => `namespace ${skip.namespace} skipped: ${skip.reason}`);
+    if (missing.length > 0 && scope.namespaces.length === 0)
+      return {results: [], registryChecks: 0, notes: skipped, incomplete: false, failed: true, blind: notFound(missing)};
     const snapshot = await gatherForVerify(session, this.allNamespaces ? `all` : scope.namespaces, {labelSelector: this.selector});
-    const skipped = scope.skipped.map(skip => `namespace ${skip.namespace} skipped: ${skip.reason}`);
     // Pods and workloads that could not be listed were not checked: the verdict is incomplete.
     const unlisted = snapshot.refused.filter(refusal => SUBJECT_RESOURCES.has(refusal.resource));
     if (!snapshot.listedSubjects)
       return {results: [], registryChecks: 0, notes: skipped, incomplete: true, blind: `verify could list no pods and no workloads: ${unlisted[0]?.message ?? `nothing was listed`}`};
     const wanted = new Set(scope.namespaces);
     const inScope = (object: KubeObject) => wanted.has(object.metadata.namespace ?? ``);
-    const subjects = clusterSubjects(snapshot.workloads.filter(inScope), snapshot.pods.filter(inScope));
+    const workloads = snapshot.workloads.filter(inScope);
+    const pods = snapshot.pods.filter(inScope);
+    // Only a named namespace in which nothing at all was found (and nothing refused) is looked up: one GET each.
+    const unverified: string[] = [];
+    if (named) {
+      const occupied = new Set([...workloads, ...pods].map(object => object.metadata.namespace ?? ``));
+      const refusedIn = new Set(unlisted.map(refusal => refusal.namespace));
+      const empty = scope.namespaces.filter(namespace => !occupied.has(namespace) && !refusedIn.has(namespace) && !refusedIn.has(undefined));
+      for (const namespace of empty) {
+        const existence = await namespaceExists(session, namespace);
+        if (existence === `missing`)
+          missing.push(namespace);
+        else if (existence === `unknown`)
+          unverified.push(namespace);
+      }
+      if (missing.length > 0 && scope.namespaces.every(namespace => missing.includes(namespace)))
+        return {results: [], registryChecks: 0, notes: skipped, incomplete: false, failed: true, blind: notFound(missing)};
+    }
+    const subjects = clusterSubjects(workloads, pods);
     const view = snapshotView(snapshot);
     const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
-    return {...outcome, notes: [...skipped, ...snapshot.notes], incomplete: unlisted.length > 0 || unreadableReferences(subjects, view).length > 0};
+    const namespaceNotes = [
+      ...missing.map(namespace => `namespace "${namespace}" not found: nothing in it was checked, so verify exits 1`),
+      ...unverified.map(namespace => `nothing to check in namespace ${namespace}, and whether it exists could not be checked (get namespaces is forbidden)`),
+    ];
+    return {
+      ...outcome,
+      notes: [...skipped, ...namespaceNotes, ...snapshot.notes],
+      incomplete: unlisted.length > 0 || unreadableReferences(subjects, view).length > 0,
+      failed: missing.length > 0,
+    };
   }
 
   private async verifyManifests(session: ClusterSession, objects: KubeObject[], probe: RegistryProbe): Promise<Outcome> {
@@ -205,15 +239,22 @@ export class VerifyCommand extends ScopedCommand {
 /**
  * What one cluster (or the images) gave. `incomplete`: something the verdicts need could not be read (a list of pods
  * or of a workload kind, a referenced secret or ServiceAccount), so success cannot be reported. `blind`: nothing at
- * all could be listed; the reason, naming the refused list.
+ * all could be listed, or every namespace named does not exist; the reason, naming the refused list or the namespaces.
+ * `failed`: a namespace named with -n or --namespaces does not exist (verify exits 1).
  */
-type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; blind?: string};
+type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; failed?: boolean; blind?: string};
 
 /** The lists that find what verify checks (pods and the workload kinds). */
 const SUBJECT_RESOURCES: ReadonlySet<string> = new Set([`pods`, ...WORKLOAD_RESOURCES.map(([resource]) => resource)]);
 
 /** The last note of an incomplete check. */
 const INCOMPLETE_NOTE = `the check is incomplete: what could not be read (see above) was not verified, so verify exits 1`;
+
+/** The error when every namespace named with -n or --namespaces is missing: nothing was checked. */
+function notFound(namespaces: string[]): string {
+  const names = namespaces.map(namespace => `"${namespace}"`).join(`, `);
+  return `${namespaces.length === 1 ? `namespace` : `namespaces`} ${names} not found: nothing was verified; check the name${namespaces.length === 1 ? `` : `s`} with kubectl get namespaces`;
+}
 
 /** The error for `-f` input without anything verify checks: a release gate must not pass on an empty input. */
 function nothingInManifests(files: string[], objects: KubeObject[]): string {

@@ -292,6 +292,54 @@ describe(`verify -f (manifests)`, () => {
 });
 
 // A release gate must not pass on what it could not read.
+describe(`verify over a namespace that was named but does not exist`, () => {
+  const namespaceRequests = () => api.requests.filter(request => request.resource === `namespaces`);
+
+  test(`-n with a namespace that does not exist checks nothing: one error line naming it, and exit 1`, async () => {
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `typo`]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.equal(result.stdout, ``);
+    assert.equal(result.stderr, `error: namespace "typo" not found: nothing was verified; check the name with kubectl get namespaces\n`);
+  });
+
+  test(`--namespaces with only missing namespaces names them all in one error line`, async () => {
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--namespaces`, `typo,other-typo`, `-o`, `json`]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.equal(result.stdout, ``);
+    assert.match(result.stderr, /^error: namespaces "typo", "other-typo" not found: nothing was verified/);
+  });
+
+  test(`--namespaces with one missing namespace checks the others, notes the missing one and exits 1`, async () => {
+    const {code, report} = await verify([`--namespaces`, `tok,typo`]);
+    assert.equal(code, 1);
+    assert.equal(row(report, `Deployment`, `svc`).status, `ok`);
+    assert.ok(report.summary.notes.includes(`namespace "typo" not found: nothing in it was checked, so verify exits 1`), JSON.stringify(report.summary.notes));
+  });
+
+  test(`an existing namespace without workloads still passes, with no note`, async () => {
+    api.seed.namespace(`quiet`);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `quiet`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^no workloads or pods to check$/m);
+    assert.doesNotMatch(result.stdout, /^note:/m);
+  });
+
+  test(`a namespace with workloads is not looked up: no namespace request on the normal path`, async () => {
+    api.resetRequests();
+    const {code} = await verify([`-n`, `tok`]);
+    assert.equal(code, 0);
+    assert.deepEqual(namespaceRequests(), []);
+  });
+
+  test(`when the namespace cannot be read, an empty result passes as before with a note that its existence was not checked`, async () => {
+    const workloadResources = [`deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`];
+    api.addUser(`listonly`, [{verbs: [`list`], resources: [`pods`, `serviceaccounts`, `secrets`, ...workloadResources], apiGroups: [`*`]}]);
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, `listonly`, `-n`, `typo`]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^note: nothing to check in namespace typo, and whether it exists could not be checked \(get namespaces is forbidden\)$/m);
+  });
+});
+
 describe(`verify without the permissions it needs`, () => {
   const workloadResources = [`deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`];
   const table = (context: string, args: string[]) => runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--context`, context, ...args]);

@@ -432,3 +432,20 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
   }
   return top;
 }
+
+/**
+ * Whether a namespace exists, with one `get namespaces/<name>`: `found`, `missing` (404), or `unknown` when the GET
+ * is refused (a user with Roles only may not read namespaces, which are cluster-scoped).
+ */
+export async function namespaceExists(session: ClusterSession, name: string): Promise<`found` | `missing` | `unknown`> {
+  try {
+    return (await session.get(`namespaces`, undefined, name)) ? `found` : `missing`;
+  } catch (error) {
+    const code = apiErrorCode(error);
+    if (code === 404)
+      return `missing`;
+    if (code === 403)
+      return `unknown`;
+    throw error;
+  }
+}
