@@ -8,12 +8,12 @@ import tls from 'node:tls';
 import {PullSecretError} from '../../core/errors.ts';
 import type {ClusterSession, ClusterTarget} from '../../core/ports.ts';
 import {loadCredentials} from './credentials.ts';
-import type {Credentials} from './credentials.ts';
+import type {Credentials, RequestCredentials} from './credentials.ts';
 import {resolveKubeconfig} from './kubeconfig.ts';
 import type {ResolvedCluster} from './kubeconfig.ts';
 import {KubeClusterSession} from './session.ts';
 import {Transport} from './transport.ts';
-import type {RetryPolicy} from './transport.ts';
+import type {RequestAuth, RetryPolicy} from './transport.ts';
 
 export {KubeApiError, isKubeApiError} from './errors.ts';
 export {FIELD_MANAGER, KubeClusterSession} from './session.ts';
@@ -44,17 +44,24 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
   if (plainHttp) {
     // Like kubectl (clientcmd sets credentials only for TLS): nothing secret travels in clear text.
     // That is what `kubectl proxy` expects; it adds the credentials itself.
-    credentials = {headers: async () => ({}), kind: `none (plain http)`};
+    credentials = {current: async () => ({headers: {}}), initial: {headers: {}}, kind: `none (plain http)`};
   } else {
-    credentials = await loadCredentials(resolved, env);
+    credentials = await loadCredentials(resolved, env, {log: target.log});
   }
   target.log?.(`using context "${resolved.contextName}" from ${resolved.files.join(`:`)}: server ${cluster.server}, namespace "${resolved.namespace}", credentials: ${credentials.kind}${cluster.proxyUrl ? `, proxy ${redactUrl(cluster.proxyUrl)}` : ``}`);
 
+  const agents = new AgentCache(cluster, env, resolved.user.name);
+  const toAuth = (request: RequestCredentials): RequestAuth => ({
+    headers: request.headers,
+    agent: agents.get(request.cert, request.key),
+    renew: request.renew && (async () => toAuth(await request.renew!())),
+  });
+  // The first credentials now: a client certificate that TLS cannot use is a kubeconfig error at open time.
+  toAuth(credentials.initial);
   const transport = new Transport({
     server: cluster.server,
     contextName: resolved.contextName,
-    agent: makeAgent(cluster, credentials, env, resolved.user.name),
-    headers: credentials.headers,
+    auth: async () => toAuth(await credentials.current()),
     timeoutMs: target.requestTimeoutMs,
     log: target.log,
     retry: options.retry,
@@ -68,17 +75,59 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
   });
 }
 
-function makeAgent(cluster: ResolvedCluster, credentials: Credentials, env: Record<string, string | undefined>, userName: string): http.Agent {
+/**
+ * One keep-alive agent per client certificate: static credentials use one for the whole session, an
+ * exec plugin that hands out a new certificate gets a new agent (the old one's idle sockets are closed).
+ */
+class AgentCache {
+  private readonly cluster: ResolvedCluster;
+  private readonly env: Record<string, string | undefined>;
+  private readonly userName: string;
+  private last: {cert?: string | Buffer; key?: string | Buffer; agent: http.Agent} | undefined;
+
+  constructor(cluster: ResolvedCluster, env: Record<string, string | undefined>, userName: string) {
+    this.cluster = cluster;
+    this.env = env;
+    this.userName = userName;
+  }
+
+  get(cert: string | Buffer | undefined, key: string | Buffer | undefined): http.Agent {
+    if (this.last && sameMaterial(this.last.cert, cert) && sameMaterial(this.last.key, key))
+      return this.last.agent;
+    const agent = makeAgent(this.cluster, cert, key, this.env, this.userName);
+    const previous = this.last?.agent;
+    this.last = {cert, key, agent};
+    // Requests still running on the previous agent keep their sockets; only idle ones are closed.
+    if (previous)
+      closeIdleSockets(previous);
+    return agent;
+  }
+}
+
+function sameMaterial(a: string | Buffer | undefined, b: string | Buffer | undefined): boolean {
+  if (a === undefined || b === undefined)
+    return a === b;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+function closeIdleSockets(agent: http.Agent): void {
+  for (const sockets of Object.values(agent.freeSockets)) {
+    for (const socket of sockets ?? [])
+      socket.destroy();
+  }
+}
+
+function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): http.Agent {
   const proxyEnv = proxyEnvironment(cluster, env);
   if (cluster.server.startsWith(`http:`))
     return new http.Agent({keepAlive: true, proxyEnv});
   const tlsOptions: tls.SecureContextOptions & {rejectUnauthorized?: boolean; servername?: string} = {};
   if (cluster.ca)
     tlsOptions.ca = cluster.ca;
-  if (credentials.cert !== undefined)
-    tlsOptions.cert = credentials.cert;
-  if (credentials.key !== undefined)
-    tlsOptions.key = credentials.key;
+  if (cert !== undefined)
+    tlsOptions.cert = cert;
+  if (key !== undefined)
+    tlsOptions.key = key;
   try {
     tls.createSecureContext(tlsOptions);
   } catch (error) {

@@ -1,8 +1,8 @@
 /**
  * Turns the chosen kubeconfig user into request credentials: headers (bearer token, basic auth,
  * impersonation) and TLS client certificate/key. Static credentials (token, token-file, basic auth,
- * client certificates) are handled here; client-node is loaded lazily only for what needs its plugin
- * machinery: exec credential plugins (with their token cache) and auth-provider plugins.
+ * client certificates) and exec credential plugins (`exec.ts`) are handled here; client-node is loaded
+ * lazily only for what needs its plugin machinery: auth-provider plugins.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,22 +10,34 @@ import type {RequestOptions} from 'node:https';
 import {PullSecretError} from '../../core/errors.ts';
 import {describeFsError, isRecord} from './kubeconfig.ts';
 import type {ResolvedContext} from './kubeconfig.ts';
+import {DEFAULT_EXEC_API_VERSION, EXEC_API_VERSIONS, ExecCredentialSource, runExecPlugin} from './exec.ts';
+import type {ExecCredential} from './exec.ts';
 
-/** What a request needs from the user entry. */
-export type Credentials = {
-  /** Headers for the next request; exec/auth-provider tokens are refreshed by client-node when they expire. */
-  headers(): Promise<Record<string, string>>;
+/** What one request authenticates with. */
+export type RequestCredentials = {
+  headers: Record<string, string>;
   /** PEM client certificate and key for mutual TLS. */
   cert?: string | Buffer;
   key?: string | Buffer;
+  /**
+   * Only for exec plugins: after the server answered 401 to these credentials, runs the plugin again
+   * (unless a concurrent request already did) and resolves to the credentials to retry with.
+   */
+  renew?: () => Promise<RequestCredentials>;
+};
+
+/** What requests need from the user entry. */
+export type Credentials = {
+  /** The credentials for the next request; an exec plugin is run again when its credential has expired. */
+  current(): Promise<RequestCredentials>;
+  /** What was loaded when the session opened (checked then, so that unusable TLS material fails early). */
+  initial: RequestCredentials;
   /** A short description of how the user authenticates (never the secret), for `-v`. */
   kind: string;
 };
 
-const EXEC_API_VERSION = `client.authentication.k8s.io/v1beta1`;
-
 /** Loads the credentials of the resolved user; throws one-line `PullSecretError`s naming the user and file. */
-export async function loadCredentials(resolved: ResolvedContext, env: Record<string, string | undefined>): Promise<Credentials> {
+export async function loadCredentials(resolved: ResolvedContext, env: Record<string, string | undefined>, options: {log?: (line: string) => void; now?: () => number} = {}): Promise<Credentials> {
   const {user: entry} = resolved;
   const user: Record<string, unknown> = {...entry.user};
   const who = `user "${entry.name}" (${entry.origin})`;
@@ -54,26 +66,13 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
       }
     }
   }
-  const exec = isRecord(user.exec) ? user.exec : undefined;
-  if (exec) {
-    const command = typeof exec.command === `string` ? exec.command : ``;
-    if (command === ``)
-      throw new PullSecretError(`the exec credential plugin of ${who} has no command; fix users[].user.exec.command`);
-    if (findExecutable(command, env.PATH) === undefined) {
-      const hint = typeof exec.installHint === `string` && exec.installHint.trim() !== `` ? exec.installHint.trim() : `install it or fix users[].user.exec.command in the kubeconfig`;
-      throw new PullSecretError(`exec credential plugin "${command}" of ${who} was not found${command.includes(path.sep) ? `` : ` on PATH`}: ${hint}`);
-    }
-    // kubectl passes KUBERNETES_EXEC_INFO; plugins for the v1 API read it.
-    const execEnv = Array.isArray(exec.env) ? exec.env.filter(isRecord) : [];
-    const apiVersion = typeof exec.apiVersion === `string` ? exec.apiVersion : EXEC_API_VERSION;
-    execEnv.push({name: `KUBERNETES_EXEC_INFO`, value: JSON.stringify({apiVersion, kind: `ExecCredential`, spec: {interactive: false}})});
-    user.exec = {...exec, args: Array.isArray(exec.args) ? exec.args : [], env: execEnv};
-  }
-
   const impersonation = impersonationHeaders(user);
-  if (exec === undefined && !isRecord(user[`auth-provider`]))
+  if (isRecord(user.exec))
+    return execCredentials(user.exec, env, impersonation, who, options);
+  if (!isRecord(user[`auth-provider`]))
     return staticCredentials(user, impersonation, who);
 
+  // auth-provider plugins (gcp, azure, oidc) need client-node's machinery, loaded only here.
   const {KubeConfig} = await import(`./clientNode.ts`);
   const kc = new KubeConfig();
   try {
@@ -93,7 +92,7 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
     try {
       await kc.applyToHTTPSOptions(options);
     } catch (error) {
-      throw describeAuthFailure(error, exec, who);
+      throw new PullSecretError(`cannot get credentials for ${who}: ${firstLine(error)}`, {cause: error});
     }
     return options;
   };
@@ -108,14 +107,58 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
     return {...headers, ...impersonation};
   };
 
-  // One call now: a missing or failing plugin is reported when the session opens, not mid-command.
+  // One call now: a failing provider is reported when the session opens, not mid-command.
   const first = await apply();
+  const cert = first.cert as string | Buffer | undefined;
+  const key = first.key as string | Buffer | undefined;
   return {
-    // Asked per request: client-node refreshes exec and auth-provider tokens when they expire.
-    headers: async () => toHeaders(await apply()),
-    cert: first.cert as string | Buffer | undefined,
-    key: first.key as string | Buffer | undefined,
-    kind: exec ? `exec plugin` : `auth-provider`,
+    // Asked per request: client-node refreshes auth-provider tokens when they expire.
+    current: async () => ({headers: toHeaders(await apply()), cert, key}),
+    initial: {headers: toHeaders(first), cert, key},
+    kind: `auth-provider`,
+  };
+}
+
+/**
+ * An exec credential plugin, run by this adapter (client-node's ExecAuth can only inherit this
+ * process's environment): once now, so that a missing or failing plugin is reported when the session
+ * opens; again when its credential expires, and once after the server rejects it.
+ */
+async function execCredentials(exec: Record<string, unknown>, env: Record<string, string | undefined>, impersonation: Record<string, string>, who: string, options: {log?: (line: string) => void; now?: () => number}): Promise<Credentials> {
+  const command = typeof exec.command === `string` ? exec.command : ``;
+  if (command === ``)
+    throw new PullSecretError(`the exec credential plugin of ${who} has no command; fix users[].user.exec.command`);
+  const apiVersion = typeof exec.apiVersion === `string` && exec.apiVersion !== `` ? exec.apiVersion : DEFAULT_EXEC_API_VERSION;
+  if (!(EXEC_API_VERSIONS as readonly string[]).includes(apiVersion))
+    throw new PullSecretError(`the exec credential plugin "${command}" of ${who} uses apiVersion "${apiVersion}", which is not supported; use ${EXEC_API_VERSIONS.join(` or `)}`);
+  const executable = findExecutable(command, env.PATH);
+  if (executable === undefined) {
+    const hint = typeof exec.installHint === `string` && exec.installHint.trim() !== `` ? exec.installHint.trim() : `install it or fix users[].user.exec.command in the kubeconfig`;
+    throw new PullSecretError(`exec credential plugin "${command}" of ${who} was not found${command.includes(path.sep) ? `` : ` on PATH`}: ${hint}`);
+  }
+  const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
+  const execEnv = (Array.isArray(exec.env) ? exec.env.filter(isRecord) : [])
+    .filter(entry => typeof entry.name === `string` && entry.name !== ``)
+    .map(entry => ({name: String(entry.name), value: typeof entry.value === `string` ? entry.value : String(entry.value ?? ``)}));
+  const spec = {command, executable, args, env: execEnv, apiVersion, who};
+
+  let runs = 0;
+  const source = new ExecCredentialSource(async () => {
+    if (runs++ > 0)
+      options.log?.(`running exec credential plugin "${command}" of ${who} again`);
+    return runExecPlugin(spec, env);
+  }, options.now);
+  const toRequest = (credential: ExecCredential): RequestCredentials => ({
+    headers: {...(credential.token === undefined ? {} : {Authorization: `Bearer ${credential.token}`}), ...impersonation},
+    cert: credential.cert,
+    key: credential.key,
+    renew: async () => toRequest(await source.renew(credential)),
+  });
+  const first = await source.get();
+  return {
+    current: async () => toRequest(await source.get()),
+    initial: toRequest(first),
+    kind: `exec plugin${first.cert === undefined ? `` : ` (client certificate)`}`,
   };
 }
 
@@ -138,7 +181,7 @@ function staticCredentials(user: Record<string, unknown>, impersonation: Record<
   if ((cert === undefined) !== (key === undefined))
     throw new PullSecretError(`${who} has a client ${cert === undefined ? `key` : `certificate`} without its ${cert === undefined ? `certificate` : `key`}; set both client-certificate and client-key`);
   const kind = [token !== `` ? `bearer token` : username !== `` ? `basic auth` : ``, cert ? `client certificate` : ``].filter(Boolean).join(` + `) || `anonymous`;
-  return {headers: async () => ({...headers}), cert, key, kind};
+  return {current: async () => ({headers: {...headers}, cert, key}), initial: {headers: {...headers}, cert, key}, kind};
 }
 
 /** `<key>-data` (base64) wins over the `<key>` file, as in client-go. */
@@ -165,18 +208,6 @@ function impersonationHeaders(user: Record<string, unknown>): Record<string, str
   if (typeof user[`as-uid`] === `string` && user[`as-uid`] !== ``)
     headers[`Impersonate-Uid`] = user[`as-uid`];
   return headers;
-}
-
-function describeAuthFailure(error: unknown, exec: Record<string, unknown> | undefined, who: string): PullSecretError {
-  if (exec) {
-    const command = String(exec.command);
-    if ((error as NodeJS.ErrnoException).code === `ENOENT`)
-      return new PullSecretError(`exec credential plugin "${command}" of ${who} was not found: install it or fix users[].user.exec.command in the kubeconfig`, {cause: error});
-    if (error instanceof SyntaxError)
-      return new PullSecretError(`exec credential plugin "${command}" of ${who} did not print an ExecCredential JSON object`, {cause: error});
-    return new PullSecretError(`exec credential plugin "${command}" of ${who} failed: ${firstLine(error) || `it exited with an error`}`, {cause: error});
-  }
-  return new PullSecretError(`cannot get credentials for ${who}: ${firstLine(error)}`, {cause: error});
 }
 
 /** Looks a command up like exec.LookPath: a path is checked directly, a bare name on PATH. */

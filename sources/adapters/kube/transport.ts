@@ -50,25 +50,31 @@ const RETRYABLE_CODES = new Set([`ECONNRESET`, `EPIPE`, `ECONNABORTED`, `EAI_AGA
 /** kubectl's dial timeout, used when `--request-timeout` is not set. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
+/** What one request authenticates with: headers and the agent carrying the TLS client certificate. */
+export type RequestAuth = {
+  headers: Record<string, string>;
+  agent: http.Agent;
+  /** After a 401: fresh credentials (an exec plugin run again) to retry the request with once. */
+  renew?: () => Promise<RequestAuth>;
+};
+
 type AttemptError = Error & {code?: string; reusedSocket?: boolean; responseStarted?: boolean};
 
 /** Sends requests to one API server. */
 export class Transport {
   private readonly server: string;
   private readonly contextName: string;
-  private readonly agent: http.Agent;
-  private readonly headers: () => Promise<Record<string, string>>;
+  private readonly auth: () => Promise<RequestAuth>;
   private readonly timeoutMs: number;
   private readonly log?: (line: string) => void;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   private sent = 0;
 
-  constructor(options: {server: string; contextName: string; agent: http.Agent; headers: () => Promise<Record<string, string>>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>}) {
+  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>}) {
     this.server = options.server.replace(/\/+$/, ``);
     this.contextName = options.contextName;
-    this.agent = options.agent;
-    this.headers = options.headers;
+    this.auth = options.auth;
     this.timeoutMs = options.timeoutMs ?? 0;
     this.log = options.log;
     this.retry = {...DEFAULT_RETRY, ...options.retry};
@@ -80,18 +86,31 @@ export class Transport {
     return this.sent;
   }
 
-  /** Sends a request, retrying transient failures; throws `ClusterUnreachableError` when the server cannot be reached. */
+  /**
+   * Sends a request, retrying transient failures; throws `ClusterUnreachableError` when the server cannot be
+   * reached. A 401 to renewable credentials (exec plugins) is retried once with fresh ones, like client-go;
+   * that retry is safe for any request (the server did not process it) and does not count as an attempt.
+   */
   async send(request: TransportRequest): Promise<TransportResponse> {
     let waited = 0;
     let timeouts = 0;
+    let renewed: RequestAuth | undefined;
+    let renewals = 0;
     for (let attempt = 1; ; attempt++) {
-      const headers = await this.headers();
+      const auth = renewed ?? await this.auth();
+      renewed = undefined;
       let response: TransportResponse | undefined;
       let failure: AttemptError | undefined;
       try {
-        response = {...await this.attempt(request, headers), attempts: attempt};
+        response = {...await this.attempt(request, auth), attempts: attempt};
       } catch (error) {
         failure = error as AttemptError;
+      }
+      if (response?.status === 401 && auth.renew && renewals++ === 0) {
+        this.log?.(`${request.method} ${this.server}${request.path}: the server rejected the credentials (401); renewing them and retrying once`);
+        renewed = await auth.renew();
+        attempt--;
+        continue;
       }
 
       let delay: number | undefined;
@@ -139,7 +158,7 @@ export class Transport {
     return Math.round(base / 2 + Math.random() * base / 2);
   }
 
-  private attempt(request: TransportRequest, headers: Record<string, string>): Promise<Omit<TransportResponse, `attempts`>> {
+  private attempt(request: TransportRequest, auth: RequestAuth): Promise<Omit<TransportResponse, `attempts`>> {
     const url = new URL(`${this.server}${request.path}`);
     const started = Date.now();
     this.sent++;
@@ -168,14 +187,14 @@ export class Transport {
         Accept: `application/json`,
         [`Accept-Encoding`]: `gzip`,
         [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
-        ...headers,
+        ...auth.headers,
       };
       if (request.body !== undefined) {
         requestHeaders[`Content-Type`] = request.contentType ?? `application/json`;
         requestHeaders[`Content-Length`] = String(Buffer.byteLength(request.body));
       }
       const send = url.protocol === `https:` ? https.request : http.request;
-      const req = send(url, {method: request.method, agent: this.agent, headers: requestHeaders}, res => {
+      const req = send(url, {method: request.method, agent: auth.agent, headers: requestHeaders}, res => {
         responseStarted = true;
         const chunks: Buffer[] = [];
         res.on(`data`, (chunk: Buffer) => chunks.push(chunk));
