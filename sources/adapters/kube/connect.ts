@@ -105,8 +105,10 @@ class AgentCache {
 }
 
 function sameMaterial(a: string | Buffer | undefined, b: string | Buffer | undefined): boolean {
+  if (a === b)
+    return true;
   if (a === undefined || b === undefined)
-    return a === b;
+    return false;
   return Buffer.from(a).equals(Buffer.from(b));
 }
 

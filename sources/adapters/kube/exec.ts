@@ -137,16 +137,10 @@ export class ExecCredentialSource {
   private readonly now: () => number;
   private cached: ExecCredential | undefined;
   private inflight: Promise<ExecCredential> | undefined;
-  private runs = 0;
 
   constructor(run: () => Promise<ExecCredential>, now: () => number = Date.now) {
     this.run = run;
     this.now = now;
-  }
-
-  /** Plugin runs so far. */
-  count(): number {
-    return this.runs;
   }
 
   /** The cached credential, or a fresh one when there is none or it has expired. */
@@ -176,7 +170,6 @@ export class ExecCredentialSource {
 
   /** One run at a time: requests that find the same expired or rejected credential share it. */
   private refresh(): Promise<ExecCredential> {
-    this.runs++;
     const run = this.run().then(credential => {
       this.cached = credential;
       return credential;

@@ -95,7 +95,7 @@ export class Transport {
     let waited = 0;
     let timeouts = 0;
     let renewed: RequestAuth | undefined;
-    let renewals = 0;
+    let renewedOnce = false;
     for (let attempt = 1; ; attempt++) {
       const auth = renewed ?? await this.auth();
       renewed = undefined;
@@ -106,7 +106,8 @@ export class Transport {
       } catch (error) {
         failure = error as AttemptError;
       }
-      if (response?.status === 401 && auth.renew && renewals++ === 0) {
+      if (response?.status === 401 && auth.renew && !renewedOnce) {
+        renewedOnce = true;
         this.log?.(`${request.method} ${this.server}${request.path}: the server rejected the credentials (401); renewing them and retrying once`);
         renewed = await auth.renew();
         attempt--;
