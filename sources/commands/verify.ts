@@ -26,6 +26,8 @@ export class VerifyCommand extends ScopedCommand {
     details: `
       Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
 
+      In the table, a warning shared by several rows of a namespace (one about a secret they all use, say) is printed once, after the namespace's rows, with the number of rows it applies to; \`-o json|yaml\` keep the warnings of every result.
+
       Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all), or when a namespace named with \`-n\` or \`--namespaces\` does not exist (checked with one \`get namespaces/NAME\` when nothing was found in it; when that is forbidden, a note says its existence could not be checked); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
     `,
     examples: [

@@ -292,6 +292,51 @@ describe(`verify -f (manifests)`, () => {
 });
 
 // A release gate must not pass on what it could not read.
+describe(`verify table warnings`, () => {
+  // Three workloads in one namespace use a secret whose entry for the registry holds only an identity token.
+  before(() => {
+    api.seed.namespace(`noisy`);
+    api.seed.secret(`noisy`, pullSecret(`idcred`, {[token.host]: {identitytoken: `refresh-token-value`}}));
+    for (const name of [`one`, `two`, `three`])
+      api.seed.workload(`Deployment`, `noisy`, name, spec(`${token.host}/public/tool:v1`, {imagePullSecrets: [{name: `idcred`}]}));
+  });
+
+  test(`a warning shared by several rows of a namespace is printed once in the table, with the number of rows`, async () => {
+    const {report} = await verify([`-n`, `noisy`]);
+    const shared = report.results[0]!.warnings.find(warning => /identity ?token/i.test(warning));
+    assert.ok(shared, JSON.stringify(report.results[0]));
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `-n`, `noisy`]);
+    const warningLines = result.stdout.split(`\n`).filter(line => line.includes(shared));
+    assert.deepEqual(warningLines, [`    warning: ${shared} (3 rows in namespace noisy)`], result.stdout);
+    assert.doesNotMatch(result.stdout, /refresh-token-value/);
+  });
+
+  test(`-o json keeps the warning on every result that has it`, async () => {
+    const {report} = await verify([`-n`, `noisy`]);
+    assert.equal(report.results.length, 3);
+    for (const result of report.results)
+      assert.ok(result.warnings.some(warning => /identity ?token/i.test(warning)), JSON.stringify(result));
+  });
+
+  test(`a warning shared across namespaces is printed once in each namespace, and a one-row warning stays under its row`, async () => {
+    api.seed.namespace(`noisy-b`);
+    api.seed.secret(`noisy-b`, pullSecret(`idcred`, {[token.host]: {identitytoken: `refresh-token-value`}}));
+    api.seed.workload(`Deployment`, `noisy-b`, `solo`, spec(`${token.host}/public/tool:v1`, {imagePullSecrets: [{name: `idcred`}]}));
+    const result = await runCli([`verify`, `--kubeconfig`, api.kubeconfigPath, `--namespaces`, `noisy,noisy-b`]);
+    const lines = result.stdout.split(`\n`);
+    const warnings = (namespace: string) => lines.filter(line => line.startsWith(`    warning:`) && line.includes(`${namespace}/idcred`));
+    assert.ok(warnings(`noisy`).length > 0, result.stdout);
+    for (const line of warnings(`noisy`))
+      assert.match(line, /\(3 rows in namespace noisy\)$/);
+    // The same texts for noisy-b (one row there): under the row, without a count.
+    const solo = lines.findIndex(line => line.includes(`deployment/solo`));
+    assert.equal(warnings(`noisy-b`).length, warnings(`noisy`).length, result.stdout);
+    assert.deepEqual(lines.slice(solo + 1, solo + 1 + warnings(`noisy-b`).length), warnings(`noisy-b`), result.stdout);
+    for (const line of warnings(`noisy-b`))
+      assert.doesNotMatch(line, /rows in namespace/);
+  });
+});
+
 describe(`verify over a namespace that was named but does not exist`, () => {
   const namespaceRequests = () => api.requests.filter(request => request.resource === `namespaces`);
 

@@ -71,8 +71,13 @@ function statusColour(status: VerifyStatus): keyof typeof COLOURS {
 
 /**
  * The human table: NAMESPACE, WORKLOAD, CONTAINER, IMAGE, STATUS, CREDENTIAL, DETAIL, with repeated namespace and
- * workload cells left blank, warnings on indented lines under their row, and the summary line last.
- * With several contexts a CONTEXT column comes first.
+ * workload cells left blank, warnings on indented lines, and the summary line last. With several contexts a CONTEXT
+ * column comes first.
+ *
+ * Warnings: a warning found on one row of a namespace is printed under that row; a warning shared by several rows of
+ * the same namespace (and context), such as one about a secret they all use, is printed once, after the namespace's
+ * last row, with the number of rows it applies to. Namespaces are kept apart (a warning repeated in two namespaces
+ * is printed once in each): the table reads namespace by namespace. `-o json|yaml` keep every result's warnings.
  */
 export function formatTable(report: VerifyReport, options: {colour: boolean}): string {
   const multiContext = new Set(report.results.map(result => result.context)).size > 1;
@@ -103,14 +108,30 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
   const statusColumn = headers.indexOf(`STATUS`);
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map(row => [...row.cells[column]!].length)) + 3);
   const pad = (text: string, column: number) => column === headers.length - 1 ? text : text + ` `.repeat(Math.max(0, widths[column]! - [...text].length));
+  const warningLine = (text: string) => `    ${paint(`warning:`, `yellow`, options.colour)} ${text}`;
   const lines = [headers.map(pad).join(``).trimEnd()];
-  for (const row of rows) {
-    lines.push(row.cells.map((cell, column) => {
-      const padded = pad(cell, column);
-      return column === statusColumn ? paint(cell, statusColour(row.status), options.colour) + padded.slice(cell.length) : padded;
-    }).join(``).trimEnd());
-    for (const warning of row.warnings)
-      lines.push(`    ${paint(`warning:`, `yellow`, options.colour)} ${warning}`);
+  for (const group of groupRows(report.results, rows)) {
+    // How many rows of the group carry each warning (a row counts once).
+    const counts = new Map<string, number>();
+    for (const row of group.rows) {
+      for (const warning of new Set(row.warnings))
+        counts.set(warning, (counts.get(warning) ?? 0) + 1);
+    }
+    for (const row of group.rows) {
+      lines.push(row.cells.map((cell, column) => {
+        const padded = pad(cell, column);
+        return column === statusColumn ? paint(cell, statusColour(row.status), options.colour) + padded.slice(cell.length) : padded;
+      }).join(``).trimEnd());
+      for (const warning of row.warnings) {
+        if (counts.get(warning) === 1)
+          lines.push(warningLine(warning));
+      }
+    }
+    const where = group.namespace === `` ? `` : ` in namespace ${group.namespace}`;
+    for (const [warning, count] of counts) {
+      if (count > 1)
+        lines.push(warningLine(`${warning} (${count} rows${where})`));
+    }
   }
   if (report.results.length === 0)
     lines.splice(0, 1, `no workloads or pods to check`);
@@ -118,6 +139,19 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
     lines.push(`note: ${note}`);
   lines.push(summaryLine(report));
   return `${lines.join(`\n`)}\n`;
+}
+
+/** Consecutive rows of one context and namespace (results are sorted, so each group is contiguous). */
+function groupRows<Row>(results: VerifyResult[], rows: Row[]): Array<{namespace: string; rows: Row[]}> {
+  const groups: Array<{context: string | null | undefined; namespace: string; rows: Row[]}> = [];
+  results.forEach((result, index) => {
+    const last = groups.at(-1);
+    if (last !== undefined && last.context === result.context && last.namespace === result.namespace)
+      last.rows.push(rows[index]!);
+    else
+      groups.push({context: result.context, namespace: result.namespace, rows: [rows[index]!]});
+  });
+  return groups;
 }
 
 /**
