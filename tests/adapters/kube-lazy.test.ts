@@ -53,18 +53,33 @@ test(`a session of a token user does not load @kubernetes/client-node either`, a
   assert.doesNotMatch(stderr, /LOADED @kubernetes\/client-node/);
 });
 
-test(`a session of an exec-plugin user loads @kubernetes/client-node`, async t => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
-  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+/** A one-context kubeconfig for the emulator with the given user entry. */
+function kubeconfigWith(dir: string, user: Record<string, unknown>): string {
   const file = path.join(dir, `kubeconfig`);
   fs.writeFileSync(file, stringify({
     apiVersion: `v1`,
     kind: `Config`,
     clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
-    users: [{name: `u`, user: {exec: {apiVersion: `client.authentication.k8s.io/v1beta1`, command: PLUGIN, env: [{name: `PULLSECRET_TEST_TOKEN`, value: api.tokens.admin}]}}}],
+    users: [{name: `u`, user}],
     contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
     [`current-context`]: `ctx`,
   }));
+  return file;
+}
+
+test(`a session of an exec-plugin user does not load @kubernetes/client-node (the adapter runs the plugin)`, async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const file = kubeconfigWith(dir, {exec: {apiVersion: `client.authentication.k8s.io/v1beta1`, command: PLUGIN, env: [{name: `PULLSECRET_TEST_TOKEN`, value: api.tokens.admin}]}});
+  const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
+  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
+  assert.doesNotMatch(stderr, /LOADED @kubernetes\/client-node/);
+});
+
+test(`a session of an auth-provider user loads @kubernetes/client-node`, async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const file = kubeconfigWith(dir, {[`auth-provider`]: {name: `gcp`, config: {[`access-token`]: api.tokens.admin, expiry: new Date(Date.now() + 3600_000).toISOString()}}});
   const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
   assert.match(stderr, /secret\/regcred created \(server dry run\)/);
   assert.match(stderr, /LOADED @kubernetes\/client-node/);
