@@ -1,7 +1,6 @@
 import {after, before, beforeEach, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
@@ -10,6 +9,7 @@ import {connectCluster, isKubeApiError} from '../../sources/adapters/kube/connec
 import {ClusterUnreachableError, ExitCode, PullSecretError} from '../../sources/core/errors.ts';
 import type {ClusterSession, ClusterTarget, KubeObject} from '../../sources/core/ports.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {closedPort} from '../helpers/clusters.ts';
 
 let api: ApiEmulator;
 let dir: string;
@@ -344,10 +344,3 @@ test(`a command with -v prints request lines on stderr through clusterTargets`, 
   assert.doesNotMatch(result.stderr, new RegExp(api.tokens.admin));
 });
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>(resolve => server.listen(0, `127.0.0.1`, resolve));
-  const {port} = server.address() as net.AddressInfo;
-  await new Promise<void>(resolve => server.close(() => resolve()));
-  return port;
-}

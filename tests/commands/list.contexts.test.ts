@@ -1,11 +1,11 @@
 // list --context a --context b: two API emulators are two real clusters, named in one kubeconfig.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
+import {writeEastWestKubeconfig} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 
@@ -16,14 +16,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `list-contexts-`));
 const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const pull = (name: string, registry: string) => ({metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry]: {auth: b64(`bot:pat`)}}}))}});
 
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>(resolve => server.listen(0, `127.0.0.1`, resolve));
-  const {port} = server.address() as net.AddressInfo;
-  await new Promise<void>(resolve => server.close(() => resolve()));
-  return port;
-}
 
 before(async () => {
   [east, west] = await Promise.all([startApiEmulator(), startApiEmulator()]);
@@ -34,30 +26,11 @@ before(async () => {
   west.seed.secret(`audit`, pull(`regcred`, `quay.io`));
   west.seed.secret(`audit`, pull(`west-only`, `quay.io`));
   const noSecrets = east.addUser(`nosecrets`, [{verbs: [`get`, `list`], resources: [`serviceaccounts`, `pods`, `namespaces`]}]);
-  const cluster = (api: ApiEmulator, server = api.url) => ({server, 'certificate-authority-data': b64(api.caPem)});
-  const config = {
-    apiVersion: `v1`,
-    kind: `Config`,
-    clusters: [
-      {name: `east`, cluster: cluster(east)},
-      {name: `west`, cluster: cluster(west)},
-      {name: `down`, cluster: cluster(east, `https://127.0.0.1:${await closedPort()}`)},
-    ],
-    users: [
-      {name: `east-admin`, user: {token: east.tokens.admin}},
-      {name: `west-admin`, user: {token: west.tokens.admin}},
-      {name: `east-nosecrets`, user: {token: noSecrets}},
-    ],
-    contexts: [
-      {name: `east`, context: {cluster: `east`, user: `east-admin`}},
-      {name: `west`, context: {cluster: `west`, user: `west-admin`}},
-      {name: `down`, context: {cluster: `down`, user: `east-admin`}},
-      {name: `nosecrets`, context: {cluster: `east`, user: `east-nosecrets`}},
-    ],
-    'current-context': `east`,
-  };
   kubeconfig = path.join(tmp, `kubeconfig`);
-  fs.writeFileSync(kubeconfig, JSON.stringify(config), {mode: 0o600});
+  await writeEastWestKubeconfig(kubeconfig, east, west, {
+    users: [{name: `east-nosecrets`, user: {token: noSecrets}}],
+    contexts: [{name: `nosecrets`, context: {cluster: `east`, user: `east-nosecrets`}}],
+  });
 });
 after(async () => {
   await Promise.all([east?.stop(), west?.stop()]);

@@ -5,9 +5,9 @@ import {execFileSync, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {closedPort} from '../clusters.ts';
 import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
 import {pushImage} from './push.ts';
@@ -86,16 +86,6 @@ function requireTools(): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once(`error`, reject);
-    server.listen(0, `127.0.0.1`, resolve);
-  });
-  const {port} = server.address() as net.AddressInfo;
-  await new Promise(resolve => server.close(resolve));
-  return port;
-}
 
 function htpasswdLine(user: string, password: string): string {
   // bcrypt cost 5 (~4 ms per authenticated request); the registry honours only bcrypt entries.
@@ -182,7 +172,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
     const logFile = path.join(dir, `registry.log`);
     // A port picked by the kernel can be taken again before the registry binds it: retry a few times.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const port = await closedPort();
       const configFile = path.join(dir, `config.yml`);
       fs.writeFileSync(configFile, configYaml({
         dir,
