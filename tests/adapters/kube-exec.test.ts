@@ -37,6 +37,18 @@ type Status = {token?: string; clientCertificateData?: string; clientKeyData?: s
  * A kubeconfig whose user runs the sequence plugin: run N prints `answers[N-1]` (the last one again
  * after that). Returns the kubeconfig and a function counting the runs so far.
  */
+/** Writes a one-context kubeconfig for the emulator whose user authenticates with this `exec` entry. */
+function writeExecKubeconfig(file: string, exec: Record<string, unknown>): void {
+  fs.writeFileSync(file, stringify({
+    apiVersion: `v1`,
+    kind: `Config`,
+    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
+    users: [{name: `u`, user: {exec}}],
+    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
+    [`current-context`]: `ctx`,
+  }));
+}
+
 function pluginKubeconfig(answers: Array<Status | string>, options: {apiVersion?: string; exec?: Record<string, unknown>} = {}): {file: string; runs: () => number; calls: () => string[]} {
   const dir = path.join(root, `case-${++serial}`);
   fs.mkdirSync(dir);
@@ -45,14 +57,7 @@ function pluginKubeconfig(answers: Array<Status | string>, options: {apiVersion?
   answers.forEach((answer, index) => fs.writeFileSync(path.join(dir, `${index + 1}.json`), render(answer)));
   fs.writeFileSync(path.join(dir, `last.json`), render(answers.at(-1)!));
   const file = path.join(dir, `kubeconfig`);
-  fs.writeFileSync(file, stringify({
-    apiVersion: `v1`,
-    kind: `Config`,
-    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
-    users: [{name: `u`, user: {exec: {apiVersion, command: PLUGIN, env: [{name: `PULLSECRET_TEST_DIR`, value: dir}], ...options.exec}}}],
-    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
-    [`current-context`]: `ctx`,
-  }));
+  writeExecKubeconfig(file, {apiVersion, command: PLUGIN, env: [{name: `PULLSECRET_TEST_DIR`, value: dir}], ...options.exec});
   const calls = () => fs.existsSync(path.join(dir, `calls`)) ? fs.readFileSync(path.join(dir, `calls`), `utf8`).split(`\n`).filter(line => line !== ``) : [];
   return {file, runs: () => calls().length, calls};
 }
@@ -159,19 +164,12 @@ test(`the plugin's environment is the invocation's env plus exec.env, not this p
   const seen = path.join(dir, `seen`);
   fs.writeFileSync(path.join(dir, `credential.json`), JSON.stringify({apiVersion: V1BETA1, kind: `ExecCredential`, status: {token: api.tokens.readonly}}));
   const file = path.join(dir, `kubeconfig`);
-  fs.writeFileSync(file, stringify({
-    apiVersion: `v1`,
-    kind: `Config`,
-    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
-    users: [{name: `u`, user: {exec: {
-      apiVersion: V1BETA1,
-      command: `sh`,
-      args: [`-c`, `printf '%s|%s|%s|%s\\n' "$FROM_TARGET" "$OVERRIDDEN" "$FROM_EXEC" "\${PULLSECRET_TEST_FROM_PROCESS-unset}" > "${seen}"; cat "${dir}/credential.json"`],
-      env: [{name: `FROM_EXEC`, value: `exec-env`}, {name: `OVERRIDDEN`, value: `by-exec-env`}],
-    }}}],
-    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
-    [`current-context`]: `ctx`,
-  }));
+  writeExecKubeconfig(file, {
+    apiVersion: V1BETA1,
+    command: `sh`,
+    args: [`-c`, `printf '%s|%s|%s|%s\\n' "$FROM_TARGET" "$OVERRIDDEN" "$FROM_EXEC" "\${PULLSECRET_TEST_FROM_PROCESS-unset}" > "${seen}"; cat "${dir}/credential.json"`],
+    env: [{name: `FROM_EXEC`, value: `exec-env`}, {name: `OVERRIDDEN`, value: `by-exec-env`}],
+  });
   const session = await connectCluster({kubeconfig: file, env: {PATH: process.env.PATH, FROM_TARGET: `target-env`, OVERRIDDEN: `target-env`}});
   await session.list(`namespaces`);
   assert.equal(fs.readFileSync(seen, `utf8`), `target-env|by-exec-env|exec-env|unset\n`);
@@ -204,19 +202,12 @@ test(`a plugin that fails when run again after a 401 is reported as the plugin's
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, `credential.json`), JSON.stringify({apiVersion: V1BETA1, kind: `ExecCredential`, status: {token: `unknown-to-the-server`}}));
   const file = path.join(dir, `kubeconfig`);
-  fs.writeFileSync(file, stringify({
-    apiVersion: `v1`,
-    kind: `Config`,
-    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
-    users: [{name: `u`, user: {exec: {
-      apiVersion: V1BETA1,
-      command: `sh`,
-      // First run succeeds, later runs fail as an expired SSO login would.
-      args: [`-c`, `if [ -e "${dir}/ran" ]; then echo "sso session expired, run sso login" >&2; exit 1; fi; touch "${dir}/ran"; cat "${dir}/credential.json"`],
-    }}}],
-    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
-    [`current-context`]: `ctx`,
-  }));
+  writeExecKubeconfig(file, {
+    apiVersion: V1BETA1,
+    command: `sh`,
+    // First run succeeds, later runs fail as an expired SSO login would.
+    args: [`-c`, `if [ -e "${dir}/ran" ]; then echo "sso session expired, run sso login" >&2; exit 1; fi; touch "${dir}/ran"; cat "${dir}/credential.json"`],
+  });
   const session = await connectCluster({kubeconfig: file, env: {PATH: process.env.PATH}});
   await assert.rejects(session.list(`namespaces`), /: exec credential plugin "sh" of user "u" \(.*\) failed: sso session expired, run sso login$/);
 });
