@@ -10,7 +10,8 @@ export type RegistryProbeOptions = {
 
 /**
  * Everything a command may touch, injected by `main.ts` (or by tests).
- * Commands never import `process`, `node:fs` side effects aside, or concrete adapters.
+ * Commands never touch `process`; the network adapters reach them only through this context (the local-file
+ * and output adapters are imported directly).
  */
 export type PullSecretContext = BaseContext & {
   env: Record<string, string | undefined>;
@@ -31,4 +32,8 @@ export type PullSecretContext = BaseContext & {
   nodeVersion: string;
   /** The clock, injectable for expiry tests. */
   now: () => Date;
+  /** Waits between the attempts of a write that lost a race (core/retry.ts); injectable so the core starts no timer. */
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1), for the jitter of those waits. */
+  random: () => number;
 };

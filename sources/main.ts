@@ -24,6 +24,8 @@ function main(): void {
     makeRegistryProbe: async options => (await import('./adapters/registry/probe.ts')).makeRegistryProbe(options),
     runCredentialHelper,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
   };
 
   // Writing to a closed pipe (`| head`) must not crash with EPIPE.

@@ -39,6 +39,8 @@ export async function warmUp(): Promise<void> {
       makeRegistryProbe: unavailable,
       runCredentialHelper: unavailable,
       now: () => new Date(0),
+      sleep: async () => {},
+      random: () => 0,
     };
     const code = await runPullSecret(argv, context);
     if (code !== ExitCode.ok)

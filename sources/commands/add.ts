@@ -9,11 +9,12 @@ import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
-import {ExitCode} from '../core/errors.ts';
+import {ExitCode, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut} from '../core/fanout.ts';
-import {apiErrorCode, attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
+import {isApiError} from '../core/apiError.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
 import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
@@ -109,7 +110,7 @@ export class AddCommand extends CredentialCommand {
       const items = await session.list(`secrets`, {fieldSelector: `metadata.name=${this.name}`});
       return new Map(items.map(item => [item.metadata.namespace ?? ``, {apiVersion: `v1`, kind: `Secret`, ...item}]));
     } catch (error) {
-      if (apiErrorCode(error) === 403)
+      if (isApiError(error, 403))
         return undefined;
       throw error;
     }
@@ -139,10 +140,10 @@ export class AddCommand extends CredentialCommand {
           force: this.force,
           expiryOf: json => earliestExpiry(json, registryTokenExpiry),
           sameRegistry: sameRegistryKey,
-        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null});
+        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null, pacing: this.context});
         if (!attach)
           return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
-        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot});
+        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot, pacing: this.context});
         const report = fromAttachResult(session.contextName, attached, result.verb);
         report.warnings.unshift(...result.notes);
         return {report, object: result.object};
@@ -154,7 +155,7 @@ export class AddCommand extends CredentialCommand {
             return outcome.value;
           if (single)
             throw outcome.error;
-          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: describeError(outcome.error)})};
+          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: errorLine(outcome.error)})};
         }),
       ];
     });
@@ -163,7 +164,7 @@ export class AddCommand extends CredentialCommand {
         return outcome.value;
       if (targets.length === 1)
         throw outcome.error;
-      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: describeError(outcome.error)})}];
+      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
     });
   }
 

@@ -1,11 +1,11 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
-import {PullSecretError} from '../core/errors.ts';
+import {PullSecretError, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {fanOut, progressLine} from '../core/fanout.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
-import {attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {parseWorkloadRef} from '../core/attach/plan.ts';
 import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/report.ts';
 import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
@@ -48,7 +48,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         try {
           reports.push(...await body(await this.context.connectCluster(target)));
         } catch (error) {
-          reports.push(bareReport(target.context ?? ``, ``, {status: `failed`, failedStep: `connect`, error: describeError(error)}));
+          reports.push(bareReport(target.context ?? ``, ``, {status: `failed`, failedStep: `connect`, error: errorLine(error)}));
         }
       }
       return reports;
@@ -74,7 +74,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
       progress.clear();
       return outcomes.map(outcome => outcome.ok
         ? outcome.value
-        : bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `unexpected error`, error: describeError(outcome.error)}));
+        : bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `unexpected error`, error: errorLine(outcome.error)}));
     }
 
     /** Prints the report (document on stdout for -o, lines on stderr otherwise) and returns the exit code. */
@@ -167,7 +167,7 @@ export class AttachCommand extends FanOutCommand {
       const {namespaces, skipped} = await this.namespacesInScope(session);
       const snapshot = await prepareAttach(session, namespaces, this.name, targets);
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromAttachResult(session.contextName,
-        await attachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: this.allowMissing, restart: this.restart, now: this.context.now, snapshot})));
+        await attachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: this.allowMissing, restart: this.restart, now: this.context.now, snapshot, pacing: this.context})));
       return [...done, ...skipped];
     });
     if (reports.length === 0)

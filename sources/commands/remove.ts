@@ -35,7 +35,7 @@ export class RemoveCommand extends FanOutCommand {
       const {namespaces, skipped} = await this.namespacesInScope(session);
       const snapshot = await prepareAttach(session, namespaces, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => {
-        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot}));
+        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot, pacing: this.context}));
         // Every ServiceAccount is examined; only those that listed the secret are worth a line.
         return {...report, targets: report.targets.filter(target => target.action !== `unchanged`)};
       });

@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {PullSecretError, oneLine} from '../core/errors.ts';
+import {PullSecretError, errorLine, oneLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
@@ -11,7 +11,7 @@ import {applySecretPlan} from '../core/secrets/apply.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
-import {apiErrorCode, describeError} from '../core/attach/attachSecret.ts';
+import {isApiError} from '../core/apiError.ts';
 import {bareReport} from '../core/attach/report.ts';
 import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
@@ -131,8 +131,8 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     try {
       ({all} = await secretsByNamespace(session, this.name));
     } catch (error) {
-      if (apiErrorCode(error) === 403)
-        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${oneLine(describeError(error))}`, {cause: error});
+      if (isApiError(error, 403))
+        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${errorLine(error)}`, {cause: error});
       throw error;
     }
     const copies = all.filter(secret => isCopyOf(secret, source) && secret.metadata.namespace !== sourceNamespace);
@@ -157,7 +157,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       rotated = plan.action === `unchanged` ? plan.current : plan.body;
       verb = plan.action === `unchanged` ? `unchanged` : `configured`;
     } else {
-      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`});
+      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`, pacing: this.context});
       rotated = applied.object;
       verb = applied.verb === `created` ? `configured` : applied.verb;
       for (const note of applied.notes)
@@ -166,7 +166,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     rotated = {...rotated, metadata: {...rotated.metadata, namespace: sourceNamespace}};
     const sourceReport = bareReport(context, sourceNamespace, {status: `ok`, secret: verb});
     const done = await this.fanOutNamespaces(session, [...byNamespace.keys()].sort(), async namespace =>
-      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false})));
+      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false, pacing: this.context})));
     return [sourceReport, ...done, ...skipped];
   }
 }

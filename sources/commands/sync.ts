@@ -129,6 +129,7 @@ export class SyncCommand extends FanOutCommand {
     const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromSyncResult(context, await syncCopy(session, namespace, source, existing === undefined ? undefined : existing.byNamespace.get(namespace) ?? null, {
       force: this.force,
       dryRun,
+      pacing: this.context,
       ...(attach === null ? {} : {attach: {targets: attach, snapshot, restart: this.restart, now: this.context.now}}),
     })));
 
@@ -138,7 +139,7 @@ export class SyncCommand extends FanOutCommand {
       const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
       const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);
       const pruneSnapshot = await prepareAttach(session, victims, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
-      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot}))));
+      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context}))));
     }
     return [...done, ...pruned, ...skipped];
   }

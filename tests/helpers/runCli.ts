@@ -33,6 +33,8 @@ export async function runCli(argv: string[], options: {env?: Record<string, stri
     makeRegistryProbe: async options => makeRegistryProbe(options),
     runCredentialHelper,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
     ...options.context,
   };
   const code = await runPullSecret(argv, context);
