@@ -16,12 +16,13 @@
  *    restarted: [{kind, name}], warnings: [string]}
  */
 import type {DryRun} from '../ports.ts';
+import {PULLSECRET_API_VERSION} from '../secrets/metadata.ts';
 import type {NamespaceAttachResult, TargetResult} from './attachSecret.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
 import type {TargetRef} from './plan.ts';
 import {describeTarget} from './plan.ts';
 
-export const REPORT_API_VERSION = `pullsecret.kubectl.io/v1alpha1`;
+export const REPORT_API_VERSION = PULLSECRET_API_VERSION;
 
 export type ReportKind = `AttachResult` | `DetachResult` | `SyncResult` | `RotateResult` | `RemoveResult`;
 
