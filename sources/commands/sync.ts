@@ -6,10 +6,10 @@ import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
 import {bareReport, fromAttachResult} from '../core/attach/report.ts';
-import {PULL_SECRET_TYPES, planPrune, sourceRef} from '../core/sync/plan.ts';
+import {planPrune, sourceRef} from '../core/sync/plan.ts';
+import {IGNORE_ANNOTATION, PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
 import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
-import {IGNORE_ANNOTATION} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {SYNC_POLICY_ANNOTATION, describePolicy, planSyncRun, recordedPolicy} from '../core/sync/policy.ts';
 import {writePolicyAnnotation} from '../core/sync/recordPolicy.ts';
@@ -145,20 +145,20 @@ export class SyncCommand extends FanOutCommand {
           forgetOnly = true;
           if (plan.present) {
             await writePolicyAnnotation(session, sourceNamespace, this.name, null, dryRun);
-            this.context.stderr.write(`${where}: secret/${this.name} annotated (sync policy removed)${dryRunSuffix(dryRun)}\n`);
+            this.resourceLine(`${where}: secret/${this.name} annotated (sync policy removed)${dryRunSuffix(dryRun)}`);
           } else {
-            this.context.stderr.write(`${where}: secret/${this.name} has no sync policy to remove\n`);
+            this.context.stderr.write(`note: ${where}: secret/${this.name} has no sync policy to remove\n`);
           }
           return [];
       }
       if (this.restart && plan.attach === null)
         throw new UsageError(`--restart needs --attach`);
       if (plan.applied !== null)
-        this.context.stderr.write(`${where}: applying the sync policy recorded on secret/${this.name}: ${describePolicy(plan.applied)}\n`);
+        this.context.stderr.write(`note: ${where}: applying the sync policy recorded on secret/${this.name}: ${describePolicy(plan.applied)}\n`);
       if (plan.annotation.action !== `keep`) {
         await writePolicyAnnotation(session, sourceNamespace, this.name, plan.annotation.action === `record` ? plan.annotation.value : null, dryRun);
         const what = plan.annotation.action === `record` ? `sync policy recorded: ${describePolicy(plan.annotation.policy)}` : `sync policy removed`;
-        this.context.stderr.write(`${where}: secret/${this.name} annotated (${what})${dryRunSuffix(dryRun)}\n`);
+        this.resourceLine(`${where}: secret/${this.name} annotated (${what})${dryRunSuffix(dryRun)}`);
       }
       return this.syncCluster(session, source, plan.scope, plan.attach, plan.prune, dryRun);
     });
@@ -167,6 +167,11 @@ export class SyncCommand extends FanOutCommand {
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
     return this.finish(`SyncResult`, this.name, reports, {command: `sync`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
+  }
+
+  /** A resource line: on stdout as kubectl prints them, on stderr when stdout carries an -o document. */
+  private resourceLine(line: string): void {
+    (this.outputFormat() === undefined ? this.context.stdout : this.context.stderr).write(`${line}\n`);
   }
 
   /** True when a flag names the namespaces (then a recorded policy is not re-applied). */

@@ -45,9 +45,11 @@ test(`sync --keep records the scope and attach targets on the source, and kubect
   world(`k1`, [`k1-a`, `k1-b`]);
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `k1-src`, `--namespace-selector`, `group=k1`, `--exclude-namespaces`, `k1-b`, `--attach`, `--keep`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `k1-src: secret/regcred annotated (sync policy recorded: namespaces matching group=k1 except k1-b; attach to default)`,
     `k1-a: secret/regcred created, serviceaccount/default configured`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `k1-b: skipped (excluded by --exclude-namespaces "k1-b")`,
     `sync regcred: 1 of 2 namespaces ok (1 changed, 0 unchanged), 1 skipped`,
   ]);
@@ -65,10 +67,12 @@ test(`sync with no scope flags re-applies the recorded policy to namespaces crea
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `k2-src`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(result.stderr.trim().split(`\n`), [
-    `k2-src: applying the sync policy recorded on secret/regcred: namespaces matching group=k2; attach to default`,
+    `note: k2-src: applying the sync policy recorded on secret/regcred: namespaces matching group=k2; attach to default`,
+    `sync regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
+  ]);
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `k2-a: secret/regcred unchanged, serviceaccount/default unchanged`,
     `k2-new: secret/regcred created, serviceaccount/default configured`,
-    `sync regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
   ]);
   assert.equal(await kubectl(`get`, `sa`, `default`, `-n`, `k2-new`, `-o`, `jsonpath={.imagePullSecrets[*].name}`), `regcred`);
 });
@@ -80,7 +84,8 @@ test(`a second sync --keep with the same policy does not write the source again`
   api.resetRequests();
   const again = await runCli(argv);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(again.stderr, `secret/regcred unchanged\n`);
+  assert.equal(again.stdout, `secret/regcred unchanged\n`);
+  assert.equal(again.stderr, ``);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
 });
 
@@ -90,16 +95,16 @@ test(`--keep=false without scope flags removes the policy and copies nothing; wi
   api.resetRequests();
   const forget = await runCli([`sync`, `regcred`, `--from-namespace`, `k4-src`, `--keep=false`, ...kube()]);
   assert.equal(forget.code, 0, forget.stderr);
-  assert.equal(forget.stderr, `k4-src: secret/regcred annotated (sync policy removed)\n`);
+  assert.equal(forget.stdout, `k4-src: secret/regcred annotated (sync policy removed)\n`);
   assert.equal(await policyOf(`k4-src`), ``);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`).map(request => `${request.method} ${request.path}`), [`PATCH /api/v1/namespaces/k4-src/secrets/regcred`]);
   const none = await runCli([`sync`, `regcred`, `--from-namespace`, `k4-src`, `--keep=false`, ...kube()]);
-  assert.equal(none.stderr, `k4-src: secret/regcred has no sync policy to remove\n`);
+  assert.equal(none.stderr, `note: k4-src: secret/regcred has no sync policy to remove\n`);
 
   assert.equal((await runCli([`sync`, `regcred`, `--from-namespace`, `k4-src`, `--namespaces`, `k4-a`, `--keep`, ...kube()])).code, 0);
   const once = await runCli([`sync`, `regcred`, `--from-namespace`, `k4-src`, `--namespaces`, `k4-b`, `--keep=false`, ...kube()]);
   assert.equal(once.code, 0, once.stderr);
-  assert.deepEqual(once.stderr.trim().split(`\n`), [`k4-src: secret/regcred annotated (sync policy removed)`, `secret/regcred created`]);
+  assert.deepEqual(once.stdout.trim().split(`\n`), [`k4-src: secret/regcred annotated (sync policy removed)`, `secret/regcred created`]);
   assert.equal(await policyOf(`k4-src`), ``);
 });
 
@@ -126,7 +131,7 @@ test(`--dry-run=client records nothing; --dry-run=server sends the patch as a dr
   world(`k6`, [`k6-a`]);
   const client = await runCli([`sync`, `regcred`, `--from-namespace`, `k6-src`, `-n`, `k6-a`, `--keep`, `--dry-run=client`, ...kube()]);
   assert.equal(client.code, 0, client.stderr);
-  assert.match(client.stderr, /^k6-src: secret\/regcred annotated \(sync policy recorded: namespaces k6-a\) \(dry run\)\n/);
+  assert.match(client.stdout, /^k6-src: secret\/regcred annotated \(sync policy recorded: namespaces k6-a\) \(dry run\)\n/);
   const server = await runCli([`sync`, `regcred`, `--from-namespace`, `k6-src`, `-n`, `k6-a`, `--keep`, `--dry-run=server`, ...kube()]);
   assert.equal(server.code, 0, server.stderr);
   assert.equal(await policyOf(`k6-src`), ``);
@@ -142,4 +147,12 @@ test(`list -o wide shows the recorded policy, and -o json carries its fields`, a
   assert.match(row!, /namespaces k7-a; attach to all ServiceAccounts; prune$/);
   const json = JSON.parse((await runCli([`list`, `--namespaces`, `k7-src,k7-a`, `-o`, `json`, ...kube()])).stdout);
   assert.deepEqual(json.secrets.map((secret: any) => [secret.namespace, secret.syncPolicy]), [[`k7-a`, null], [`k7-src`, {namespaces: [`k7-a`], attach: `all`, prune: true}]]);
+});
+
+test(`with -o json the policy line goes to stderr and stdout holds only the document`, async () => {
+  world(`k8`, [`k8-a`]);
+  const result = await runCli([`sync`, `regcred`, `--from-namespace`, `k8-src`, `-n`, `k8-a`, `--keep`, `-o`, `json`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).kind, `SyncResult`);
+  assert.equal(result.stderr, `k8-src: secret/regcred annotated (sync policy recorded: namespaces k8-a)\n`);
 });
