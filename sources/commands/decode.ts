@@ -2,6 +2,7 @@ import {revealed} from '../adapters/output/redactingStream.ts';
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
+import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import type {KubeObject} from '../core/ports.ts';
 import {describePullSecret, maskSecret} from '../core/secrets/describe.ts';
 import type {DecodedSecret} from '../core/secrets/describe.ts';
@@ -12,7 +13,6 @@ import {formatTable} from '../adapters/output/table.ts';
 import {KubeCommand} from './KubeCommand.ts';
 
 /** The `apiVersion` of the documents `decode -o json|yaml` prints. */
-const DECODE_API_VERSION = `pullsecret.kubectl.io/v1alpha1`;
 
 /** `kubectl pullsecret decode NAME` / `decode -f FILE`: what a pull secret holds, masked unless --reveal. */
 export class DecodeCommand extends KubeCommand {
@@ -139,7 +139,7 @@ function humanText(secret: DecodedSecret, reveal: boolean): string {
 /** The `-o json|yaml` document for one secret (schema in the README). */
 export function decodedDocument(secret: DecodedSecret, reveal: boolean): Record<string, unknown> {
   return {
-    apiVersion: DECODE_API_VERSION,
+    apiVersion: PULLSECRET_API_VERSION,
     kind: `DecodedPullSecret`,
     name: secret.name,
     namespace: secret.namespace,

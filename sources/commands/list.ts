@@ -1,20 +1,20 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {PullSecretError, oneLine} from '../core/errors.ts';
+import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
 import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
 import type {AuditedSecret, PullSecretAudit} from '../core/secrets/audit.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
-import {WORKLOAD_RESOURCES} from '../adapters/kube/gather.ts';
+import {WORKLOAD_RESOURCES} from '../core/workloads.ts';
 import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {formatTable} from '../adapters/output/table.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 
 /** The `apiVersion` of the document `list -o json|yaml` prints. */
-const LIST_API_VERSION = `pullsecret.kubectl.io/v1alpha1`;
 /** Above this many namespaces, one cluster-wide list per kind is cheaper than one list per namespace. */
 const PER_NAMESPACE_LIMIT = 8;
 
@@ -124,11 +124,11 @@ export class ListCommand extends ScopedCommand {
     if (format === `json` || format === `yaml`) {
       if (!options.labelled) {
         const [{audit, notes}] = audits as [ClusterAudit];
-        printData({apiVersion: LIST_API_VERSION, kind: `PullSecretList`, secrets: audit.secrets, dangling: audit.dangling, notes}, format, stdout);
+        printData({apiVersion: PULLSECRET_API_VERSION, kind: `PullSecretList`, secrets: audit.secrets, dangling: audit.dangling, notes}, format, stdout);
         return;
       }
       printData({
-        apiVersion: LIST_API_VERSION,
+        apiVersion: PULLSECRET_API_VERSION,
         kind: `PullSecretList`,
         secrets: audits.flatMap(({context, audit}) => audit.secrets.map(secret => ({context, ...secret}))),
         dangling: audits.flatMap(({context, audit}) => audit.dangling.map(ref => ({context, ...ref}))),

@@ -6,10 +6,10 @@ import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
 import {bareReport, fromAttachResult} from '../core/attach/report.ts';
-import {PULL_SECRET_TYPES, planPrune, sourceRef} from '../core/sync/plan.ts';
+import {planPrune, sourceRef} from '../core/sync/plan.ts';
+import {IGNORE_ANNOTATION, PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
 import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
-import {IGNORE_ANNOTATION} from '../core/scope.ts';
 import {FanOutCommand, checkName} from './attach.ts';
 import {LABEL_RE} from './options.ts';
 

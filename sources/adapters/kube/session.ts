@@ -4,14 +4,13 @@
  * namespace so that 403s name the missing permission.
  */
 import type {ClusterSession, KubeObject, ListOptions, PatchType, ResourceName, WriteOptions} from '../../core/ports.ts';
+import {FIELD_MANAGER} from '../../core/secrets/metadata.ts';
 import {apiError, isKubeApiError, parseStatus} from './errors.ts';
 import type {RequestDescription} from './errors.ts';
 import {apiVersionOf, resourceInfo, resourcePath} from './resources.ts';
 import type {Transport, TransportRequest} from './transport.ts';
 import type {SecretRedactor} from '../../core/redact.ts';
 
-/** The field manager recorded on every write unless the caller names another. */
-export const FIELD_MANAGER = `kubectl-pullsecret`;
 /** kubectl's page size for lists. */
 export const DEFAULT_PAGE_SIZE = 500;
 

@@ -12,10 +12,8 @@
  */
 import type {KubeObject} from '../ports.ts';
 import type {ContainerImage, PodSubject} from './types.ts';
+import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
 
-/** Workload kinds whose pod template verify reads, with the path of the pod spec. */
-export const WORKLOAD_KINDS = [`Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `ReplicationController`, `Job`, `CronJob`] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 type PodSpecLike = {
   serviceAccountName?: unknown;
@@ -35,16 +33,14 @@ export function podSpecOf(object: KubeObject): PodSpecLike | undefined {
   const spec = asRecord(object.spec);
   if (!spec)
     return undefined;
-  switch (object.kind) {
-    case `Pod`:
-      return spec;
-    case `CronJob`:
-      return asRecord(asRecord(asRecord(asRecord(spec.jobTemplate)?.spec)?.template)?.spec);
-    case `Deployment`: case `StatefulSet`: case `DaemonSet`: case `ReplicaSet`: case `ReplicationController`: case `Job`:
-      return asRecord(asRecord(spec.template)?.spec);
-    default:
-      return undefined;
-  }
+  if (object.kind === `Pod`)
+    return spec;
+  if (!isWorkloadKind(object.kind))
+    return undefined;
+  let node: Record<string, unknown> | undefined = spec;
+  for (const key of WORKLOADS[object.kind].podSpecPath.slice(1))
+    node = asRecord(node?.[key]);
+  return node;
 }
 
 /** `spec.imagePullSecrets[].name` in order, skipping entries without a name (the kubelet skips them silently). */
@@ -201,7 +197,7 @@ export function clusterSubjects(workloads: KubeObject[], pods: KubeObject[]): Po
 
 /** The subjects of manifests: every Pod and workload template in the files (owner chains inside the files are folded). */
 export function manifestSubjects(objects: KubeObject[], defaultNamespace: string): PodSubject[] {
-  const workloads = objects.filter(object => (WORKLOAD_KINDS as readonly string[]).includes(object.kind ?? ``) || object.kind === `Pod`);
+  const workloads = objects.filter(object => isWorkloadKind(object.kind) || object.kind === `Pod`);
   const index = indexWorkloads(workloads);
   const subjects: PodSubject[] = [];
   for (const object of workloads) {
