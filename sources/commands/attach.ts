@@ -3,6 +3,7 @@ import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
 import {PullSecretError, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
+import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut, progressLine} from '../core/fanout.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
@@ -55,8 +56,8 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
     }
 
     /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
-    protected async namespacesInScope(session: ClusterSession): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
-      const resolved = await resolveNamespaces(session, this.namespaceScope());
+    protected async namespacesInScope(session: ClusterSession, scope: NamespaceScope = this.namespaceScope()): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
+      const resolved = await resolveNamespaces(session, scope);
       return {
         namespaces: resolved.namespaces,
         // A namespace named with --namespaces that does not exist is a failure; the others are skipped with a note.
@@ -77,7 +78,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         : bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `unexpected error`, error: errorLine(outcome.error)}));
     }
 
-    /** Prints the report (document on stdout for -o, lines on stderr otherwise) and returns the exit code. */
+    /** Prints the report (document on stdout for -o, else resource lines on stdout; the rest on stderr) and returns the exit code. */
     protected printReport(report: FanOutReport, options: {command: string; restartRequested?: boolean}): number {
       const format = this.outputFormat();
       if (format === `json` || format === `yaml`)
@@ -86,8 +87,12 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         for (const name of changedNames(report))
           this.context.stdout.write(`${name}\n`);
       const lines = humanLines(report, options);
-      // With -o json|yaml the document carries everything; stderr keeps only what needs attention.
-      const shown = format === `json` || format === `yaml` ? lines.filter(line => /^(warning|error)|: failed at /.test(line)) : lines;
+      // Resource lines on stdout unless -o chose what stdout carries; with -o json|yaml the document
+      // carries everything, so stderr keeps only what needs attention.
+      if (format === undefined)
+        for (const line of lines.stdout)
+          this.context.stdout.write(`${line}\n`);
+      const shown = format === `json` || format === `yaml` ? lines.stderr.filter(line => /^(warning|error)|: failed at /.test(line)) : lines.stderr;
       for (const line of shown)
         this.context.stderr.write(`${line}\n`);
       return report.summary.failed > 0 ? 1 : 0;
