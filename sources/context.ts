@@ -1,15 +1,6 @@
 import type {BaseContext} from 'clipanion';
-import type {ClusterConnector, CredentialHelperRunner, RegistryProbe} from './core/ports.ts';
+import type {ClusterConnector, CredentialHelperRunner, RegistryProbe, RegistryProbeOptions} from './core/ports.ts';
 import type {SecretRedactor} from './core/redact.ts';
-
-/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
-export type RegistryProbeOptions = {
-  caFiles?: string[];
-  insecureHosts?: string[];
-  timeoutMs?: number;
-  /** The run's secret register: the probe adds the credentials and tokens it uses. */
-  redactor?: SecretRedactor;
-};
 
 /**
  * Everything a command may touch, injected by `main.ts` (or by tests).

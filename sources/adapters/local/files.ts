@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {InputError, PullSecretError} from '../../core/errors.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 
 /** The most we read from a password file or stdin; a password or token is far smaller. */
 const MAX_SECRET_BYTES = 1024 * 1024;
@@ -26,18 +27,6 @@ export async function readAll(stream: NodeJS.ReadableStream, what: string): Prom
     chunks.push(buffer);
   }
   return decodeUtf8Text(Buffer.concat(chunks), what);
-}
-
-/**
- * Decodes bytes as UTF-8, refusing invalid sequences instead of silently turning them into U+FFFD
- * (a password or username with replacement characters would be stored wrong). The bytes never reach the message.
- */
-export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
-  try {
-    return new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true}).decode(bytes);
-  } catch {
-    throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
-  }
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */

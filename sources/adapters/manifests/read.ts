@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {parseAllDocuments} from 'yaml';
 import {InputError} from '../../core/errors.ts';
-import {decodeUtf8Text} from '../local/files.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 import {parseGoJson} from '../../core/dockerconfig/goJson.ts';
 import {yamlProblem} from '../../core/yamlProblem.ts';
 import type {KubeObject} from '../../core/ports.ts';

@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type {RegistryProbeOptions} from '../../context.ts';
+import type {RegistryProbeOptions} from '../../core/ports.ts';
 import {InputError, oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
