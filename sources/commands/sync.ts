@@ -11,7 +11,7 @@ import {IGNORE_ANNOTATION, PULL_SECRET_TYPES} from '../core/secrets/metadata.ts'
 import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
 import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
 import {FanOutCommand, checkName} from './attach.ts';
-import {LABEL_RE} from './options.ts';
+import {namespaceNameProblem, quoteInput} from '../core/names.ts';
 
 /** A NamespaceReport from a sync/rotate/remove result. */
 export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
@@ -100,8 +100,8 @@ export class SyncCommand extends FanOutCommand {
     checkName(this.name, `secret`);
     if (this.fromNamespace === undefined)
       throw new UsageError(`--from-namespace is required: the namespace holding the source secret`);
-    if (!LABEL_RE.test(this.fromNamespace))
-      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    if (namespaceNameProblem(this.fromNamespace) !== undefined)
+      throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     const attach = parseAttachFlag(this.attach);
     if (this.restart && attach === null)
       throw new UsageError(`--restart needs --attach`);
