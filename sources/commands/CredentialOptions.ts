@@ -82,6 +82,14 @@ export abstract class CredentialCommand extends ScopedCommand {
 
   /** Reads the credentials the flags describe. Flag errors are UsageErrors, unreadable inputs InputErrors (exit 2). */
   protected async readCredentials(): Promise<CredentialsRead> {
+    const read = await this.readCredentialsUnregistered();
+    // From here on, no output of the run can show them (sources/core/redact.ts).
+    for (const credential of read.credentials)
+      this.context.redactor?.addCredential(credential.username, credential.password);
+    return read;
+  }
+
+  private async readCredentialsUnregistered(): Promise<CredentialsRead> {
     this.validateCredentialFlags();
     const source = this.configSource();
     if (source)

@@ -21,7 +21,8 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -87,9 +88,9 @@ export class AddCommand extends CredentialCommand {
   }
 
   /**
-   * Objects on stdout for -o; on stderr kubectl-style status lines (one per namespace in a fan-out,
-   * then a summary). With -o, kubectl prints no status line, so only warnings, failures and the
-   * fan-out summary remain. Exit 1 when any namespace failed.
+   * Objects on stdout for -o, else kubectl-style status lines on stdout (one per namespace in a
+   * fan-out); warnings, failures and the fan-out summary on stderr. With -o, kubectl prints no status
+   * line, so only warnings, failures and the summary remain. Exit 1 when any namespace failed.
    */
   private printResults(results: Array<{report: NamespaceReport; object?: KubeObject}>, format: ObjectFormat | undefined, dryRun: DryRun): number {
     // The report document's kind does not reach the human lines; add prints objects, not the document.
@@ -97,8 +98,11 @@ export class AddCommand extends CredentialCommand {
     const lines = humanLines(report, {verbPastTense: `added`});
     if (format)
       printObjects(results.flatMap(result => result.object ? [result.object] : []), format, this.context.stdout);
+    else
+      for (const line of lines.stdout)
+        this.context.stdout.write(`${line}\n`);
     const singleOk = report.results.length === 1 && report.results[0]!.status === `ok`;
-    for (const line of format && singleOk ? lines.filter(line => line.startsWith(`warning:`)) : lines)
+    for (const line of format && singleOk ? lines.stderr.filter(line => line.startsWith(`warning:`)) : lines.stderr)
       this.context.stderr.write(`${line}\n`);
     return report.summary.failed > 0 ? ExitCode.failure : ExitCode.ok;
   }
@@ -167,14 +171,14 @@ export class AddCommand extends CredentialCommand {
     });
   }
 
-  /** kubectl's printing: the objects on stdout for -o, else one status line per object on stderr. */
+  /** kubectl's printing: the objects on stdout for -o, else one status line per object, also on stdout. */
   private report(objects: KubeObject[], format: ObjectFormat | undefined, verbs: Array<`created` | `configured` | `unchanged` | `replaced`>, dryRun: DryRun): void {
     if (format) {
       printObjects(objects, format, this.context.stdout);
       return;
     }
     objects.forEach((object, index) => {
-      this.context.stderr.write(`${statusLine(object.metadata.name, verbs[index]!, dryRun)}\n`);
+      this.context.stdout.write(`${statusLine(object.metadata.name, verbs[index]!, dryRun)}\n`);
     });
   }
 }
@@ -186,8 +190,8 @@ export function describeCredential(credential: RegistryCredential): string {
 
 /** Secret names are DNS-1123 subdomains of at most 253 characters. */
 export function validateSecretName(name: string): void {
-  if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-    throw new UsageError(`invalid secret name "${name}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
+  if (objectNameProblem(name) !== undefined)
+    throw new UsageError(`invalid secret name ${quoteInput(name)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
 }
 
 
@@ -214,8 +218,8 @@ export function parseAttach(value: string | boolean | undefined): `default` | `a
   if (names.includes(`all`))
     throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
   for (const name of names) {
-    if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-      throw new UsageError(`invalid ServiceAccount name "${name}" in --attach`);
+    if (objectNameProblem(name) !== undefined)
+      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
   }
   return names;
 }

@@ -3,6 +3,7 @@ import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
 import {PullSecretError} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
+import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut, progressLine} from '../core/fanout.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
@@ -11,7 +12,8 @@ import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/rep
 import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /**
  * Mixes the shared shape of the fan-out commands (attach, detach, sync, rotate, remove): `--dry-run`, `-o`,
@@ -55,8 +57,8 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
     }
 
     /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
-    protected async namespacesInScope(session: ClusterSession): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
-      const resolved = await resolveNamespaces(session, this.namespaceScope());
+    protected async namespacesInScope(session: ClusterSession, scope: NamespaceScope = this.namespaceScope()): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
+      const resolved = await resolveNamespaces(session, scope);
       return {
         namespaces: resolved.namespaces,
         // A namespace named with --namespaces that does not exist is a failure; the others are skipped with a note.
@@ -77,7 +79,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         : bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `unexpected error`, error: describeError(outcome.error)}));
     }
 
-    /** Prints the report (document on stdout for -o, lines on stderr otherwise) and returns the exit code. */
+    /** Prints the report (document on stdout for -o, else resource lines on stdout; the rest on stderr) and returns the exit code. */
     protected printReport(report: FanOutReport, options: {command: string; restartRequested?: boolean}): number {
       const format = this.outputFormat();
       if (format === `json` || format === `yaml`)
@@ -86,8 +88,12 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         for (const name of changedNames(report))
           this.context.stdout.write(`${name}\n`);
       const lines = humanLines(report, options);
-      // With -o json|yaml the document carries everything; stderr keeps only what needs attention.
-      const shown = format === `json` || format === `yaml` ? lines.filter(line => /^(warning|error)|: failed at /.test(line)) : lines;
+      // Resource lines on stdout unless -o chose what stdout carries; with -o json|yaml the document
+      // carries everything, so stderr keeps only what needs attention.
+      if (format === undefined)
+        for (const line of lines.stdout)
+          this.context.stdout.write(`${line}\n`);
+      const shown = format === `json` || format === `yaml` ? lines.stderr.filter(line => /^(warning|error)|: failed at /.test(line)) : lines.stderr;
       for (const line of shown)
         this.context.stderr.write(`${line}\n`);
       return report.summary.failed > 0 ? 1 : 0;
@@ -106,8 +112,8 @@ export abstract class FanOutCommand extends withFanOut(ScopedCommand) {}
 
 /** Secret and ServiceAccount names are DNS-1123 subdomains. */
 export function checkName(value: string, what: string): void {
-  if (value.length > 253 || !SUBDOMAIN_RE.test(value))
-    throw new UsageError(`invalid ${what} name "${value}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
+  if (objectNameProblem(value) !== undefined)
+    throw new UsageError(`invalid ${what} name ${quoteInput(value)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
 }
 
 /** The targets named by `--service-account`, `--all-service-accounts` and `--workload` (default: the `default` ServiceAccount). */

@@ -1,6 +1,8 @@
+import {revealed} from '../adapters/output/redactingStream.ts';
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
+import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import type {KubeObject} from '../core/ports.ts';
 import {describePullSecret, maskSecret} from '../core/secrets/describe.ts';
 import type {DecodedSecret} from '../core/secrets/describe.ts';
@@ -11,7 +13,6 @@ import {formatTable} from '../adapters/output/table.ts';
 import {KubeCommand} from './KubeCommand.ts';
 
 /** The `apiVersion` of the documents `decode -o json|yaml` prints. */
-const DECODE_API_VERSION = `pullsecret.kubectl.io/v1alpha1`;
 
 /** `kubectl pullsecret decode NAME` / `decode -f FILE`: what a pull secret holds, masked unless --reveal. */
 export class DecodeCommand extends KubeCommand {
@@ -50,13 +51,15 @@ export class DecodeCommand extends KubeCommand {
     const secrets = await this.loadSecrets();
     const now = this.context.now();
     const decoded = secrets.map(secret => describePullSecret(secret as Parameters<typeof describePullSecret>[0], {now, expiryOf: registryTokenExpiry}));
+    // --reveal asks for the passwords: that output bypasses redaction (sources/core/redact.ts).
+    const stdout = this.reveal ? revealed(this.context.stdout) : this.context.stdout;
     if (format === `dockerconfig`) {
-      this.context.stdout.write(`${dockerConfigFor(decoded)}\n`);
+      stdout.write(`${dockerConfigFor(decoded)}\n`);
     } else if (format === `json` || format === `yaml`) {
       const documents = decoded.map(secret => decodedDocument(secret, this.reveal));
-      printData(documents.length === 1 ? documents[0] : asList(documents), format, this.context.stdout);
+      printData(documents.length === 1 ? documents[0] : asList(documents), format, stdout);
     } else {
-      this.context.stdout.write(decoded.map(secret => humanText(secret, this.reveal)).join(`\n`));
+      stdout.write(decoded.map(secret => humanText(secret, this.reveal)).join(`\n`));
     }
     for (const secret of decoded) {
       const label = secret.namespace ? `${secret.namespace}/${secret.name}` : secret.name;
@@ -136,7 +139,7 @@ function humanText(secret: DecodedSecret, reveal: boolean): string {
 /** The `-o json|yaml` document for one secret (schema in the README). */
 export function decodedDocument(secret: DecodedSecret, reveal: boolean): Record<string, unknown> {
   return {
-    apiVersion: DECODE_API_VERSION,
+    apiVersion: PULLSECRET_API_VERSION,
     kind: `DecodedPullSecret`,
     name: secret.name,
     namespace: secret.namespace,

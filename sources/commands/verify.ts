@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
-import {WORKLOAD_RESOURCES, gatherForVerify, gatherNamespaces, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
+import {gatherForVerify, gatherNamespaces, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
 import {readKustomization} from '../adapters/manifests/kustomize.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import type {ManifestObject} from '../adapters/manifests/read.ts';
@@ -20,7 +20,8 @@ import {unreadableReferences} from '../core/verify/effective.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
 import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
 import {buildReport, formatTable, jsonReportChunks} from '../core/verify/report.ts';
-import {WORKLOAD_KINDS, clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
+import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
+import {WORKLOAD_KINDS, WORKLOAD_RESOURCES} from '../core/workloads.ts';
 import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyReport, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';

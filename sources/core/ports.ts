@@ -3,6 +3,7 @@
  * Adapters (sources/adapters/**) implement them; tests use the real adapters against the
  * API emulator and the real registry. Only plain data crosses these boundaries.
  */
+import type {SecretRedactor} from './redact.ts';
 
 /** A Kubernetes object as plain JSON. */
 export type KubeObject = {
@@ -106,6 +107,8 @@ export type ClusterTarget = {
   cwd?: string;
   /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
   log?: (line: string) => void;
+  /** The run's secret register: the session adds the secret values it writes and redacts server messages with it. */
+  redactor?: SecretRedactor;
 };
 
 /** Opens a session for a target; throws `PullSecretError`s with one-line messages for missing/bad kubeconfigs. */

@@ -13,6 +13,7 @@
  * - `--exclude-namespaces` globs (`*`, `?`) apply to every scope.
  */
 import type {ClusterSession, KubeObject} from './ports.ts';
+import {IGNORE_ANNOTATION} from './secrets/metadata.ts';
 
 /** Which namespaces a fan-out command acts on. `current` means `-n`, else the context's namespace. */
 export type NamespaceScope =
@@ -21,8 +22,6 @@ export type NamespaceScope =
   | {kind: `list`; names: string[]; exclude: string[]}
   | {kind: `selector`; selector: string; exclude: string[]};
 
-/** The annotation by which a namespace opts out of bulk operations. */
-export const IGNORE_ANNOTATION = `pullsecret.kubectl.io/ignore`;
 
 /** Why a namespace was left out. */
 export type SkipCause = `excluded` | `ignored` | `missing` | `terminating`;

@@ -48,8 +48,8 @@ for (const args of [[`--help`], [`version`], [`add`, `regcred`, `--docker-server
 }
 
 test(`a session of a token user does not load @kubernetes/client-node either`, async () => {
-  const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`], {KUBECONFIG: api.kubeconfigPath});
-  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
+  const {stdout, stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`], {KUBECONFIG: api.kubeconfigPath});
+  assert.match(stdout, /secret\/regcred created \(server dry run\)/);
   assert.doesNotMatch(stderr, /LOADED @kubernetes\/client-node/);
 });
 
@@ -71,8 +71,8 @@ test(`a session of an exec-plugin user does not load @kubernetes/client-node (th
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
   t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
   const file = kubeconfigWith(dir, {exec: {apiVersion: `client.authentication.k8s.io/v1beta1`, command: PLUGIN, env: [{name: `PULLSECRET_TEST_TOKEN`, value: api.tokens.admin}]}});
-  const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
-  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
+  const {stdout, stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
+  assert.match(stdout, /secret\/regcred created \(server dry run\)/);
   assert.doesNotMatch(stderr, /LOADED @kubernetes\/client-node/);
 });
 
@@ -80,7 +80,7 @@ test(`a session of an auth-provider user loads @kubernetes/client-node`, async t
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `h5-lazy-`));
   t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
   const file = kubeconfigWith(dir, {[`auth-provider`]: {name: `gcp`, config: {[`access-token`]: api.tokens.admin, expiry: new Date(Date.now() + 3600_000).toISOString()}}});
-  const {stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
-  assert.match(stderr, /secret\/regcred created \(server dry run\)/);
+  const {stdout, stderr} = await main([`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password`, `p`, `--dry-run=server`, `--kubeconfig`, file]);
+  assert.match(stdout, /secret\/regcred created \(server dry run\)/);
   assert.match(stderr, /LOADED @kubernetes\/client-node/);
 });

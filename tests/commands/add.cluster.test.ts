@@ -42,8 +42,8 @@ test(`add creates the secret kubectl would create, labelled as ours, and kubectl
   api.seed.namespace(`create`);
   const result = await add([`regcred`, `-n`, `create`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`, `--docker-email`, `bot@example.com`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred created\n`);
-  assert.equal(result.stdout, ``);
+  assert.equal(result.stdout, `secret/regcred created\n`);
+  assert.equal(result.stderr, ``);
   const read = JSON.parse(await kubectl([`get`, `secret`, `regcred`, `-n`, `create`, `-o`, `json`]));
   assert.equal(read.type, `kubernetes.io/dockerconfigjson`);
   assert.equal(read.metadata.labels[`app.kubernetes.io/managed-by`], `kubectl-pullsecret`);
@@ -57,7 +57,7 @@ test(`add again with the same credentials says unchanged and writes nothing`, as
   api.resetRequests();
   const result = await add([`regcred`, `-n`, `again`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred unchanged\n`);
+  assert.equal(result.stdout, `secret/regcred unchanged\n`);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
 });
 
@@ -66,7 +66,7 @@ test(`add of another registry keeps the existing one and says configured`, async
   api.seed.secret(`merge`, {metadata: {name: `regcred`, labels: {team: `web`}}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(`{"auths":{"quay.io":{"auth":"${b64(`robot:tok`)}"}}}`)}});
   const result = await add([`regcred`, `-n`, `merge`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred configured\n`);
+  assert.equal(result.stdout, `secret/regcred configured\n`);
   const read = JSON.parse(await kubectl([`get`, `secret`, `regcred`, `-n`, `merge`, `-o`, `json`]));
   assert.deepEqual(Object.keys(auths(read)).sort(), [`ghcr.io`, `quay.io`]);
   assert.equal(read.metadata.labels.team, `web`);
@@ -91,7 +91,7 @@ test(`add refuses to change the type of an existing Opaque secret unless --force
   assert.equal(api.getObject(`secrets`, `typed`, `regcred`).type, `Opaque`);
   const forced = await add([`regcred`, `-n`, `typed`, `--docker-username`, `bot`, `--force`]);
   assert.equal(forced.code, 0, forced.stderr);
-  assert.match(forced.stderr, /^secret\/regcred replaced$/m);
+  assert.match(forced.stdout, /^secret\/regcred replaced$/m);
   assert.match(forced.stderr, /^warning: secret typed\/regcred had type Opaque; deleting and recreating it$/m);
   assert.equal(api.getObject(`secrets`, `typed`, `regcred`).type, `kubernetes.io/dockerconfigjson`);
 });
@@ -101,7 +101,7 @@ test(`add --dry-run=server sends dryRun=All, stores nothing and says so like kub
   api.resetRequests();
   const result = await add([`regcred`, `-n`, `serverdry`, `--docker-username`, `bot`, `--dry-run=server`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred created (server dry run)\n`);
+  assert.equal(result.stdout, `secret/regcred created (server dry run)\n`);
   assert.equal(api.getObject(`secrets`, `serverdry`, `regcred`), undefined);
   const post = api.requests.find(request => request.method === `POST`);
   assert.equal((post?.query as Record<string, unknown> | undefined)?.dryRun, `All`);
@@ -122,8 +122,8 @@ test(`add --namespaces fans out with one line per namespace and a summary, skipp
   api.seed.namespace(`fan-c`, {annotations: {'pullsecret.kubectl.io/ignore': `true`}});
   const result = await add([`regcred`, `--namespaces`, `fan-a,fan-b,fan-c`, `--docker-username`, `bot`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^fan-a: secret\/regcred created$/m);
-  assert.match(result.stderr, /^fan-b: secret\/regcred created$/m);
+  assert.match(result.stdout, /^fan-a: secret\/regcred created$/m);
+  assert.match(result.stdout, /^fan-b: secret\/regcred created$/m);
   assert.match(result.stderr, /^fan-c: skipped \(annotated pullsecret\.kubectl\.io\/ignore=true/m);
   assert.match(result.stderr, /^added regcred in 3 namespaces: 2 ok \(2 changed, 0 unchanged\), 1 skipped$/m);
   assert.equal(api.getObject(`secrets`, `fan-c`, `regcred`), undefined);
@@ -136,7 +136,7 @@ test(`add -A with --attach attaches to each namespace's default ServiceAccount`,
   assert.equal(result.code, 0, result.stderr);
   for (const namespace of [`attach-a`, `attach-b`]) {
     assert.deepEqual(api.getObject(`serviceaccounts`, namespace, `default`).imagePullSecrets, [{name: `regcred`}]);
-    assert.match(result.stderr, new RegExp(`^${namespace}: secret/regcred created, serviceaccount/default configured$`, `m`));
+    assert.match(result.stdout, new RegExp(`^${namespace}: secret/regcred created, serviceaccount/default configured$`, `m`));
   }
 });
 
@@ -144,7 +144,7 @@ test(`add with several --context flags labels results by context and exits 1 whe
   api.seed.namespace(`multi`);
   const result = await add([`regcred`, `-n`, `multi`, `--context`, `admin`, `--context`, `readonly`, `--docker-username`, `bot`]);
   assert.equal(result.code, 1, result.stderr);
-  assert.match(result.stderr, /^admin\/multi: secret\/regcred (created|configured)$/m);
+  assert.match(result.stdout, /^admin\/multi: secret\/regcred (created|configured)$/m);
   assert.match(result.stderr, /^readonly\/multi: failed at write secret: .*forbidden/im);
 });
 

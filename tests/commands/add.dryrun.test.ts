@@ -74,11 +74,11 @@ test(`add --dry-run=client -o name prints secret/NAME on stdout`, async () => {
   assert.equal(result.stdout, `secret/regcred\n`);
 });
 
-test(`add --dry-run without -o says "created (dry run)" on stderr and prints nothing on stdout`, async () => {
+test(`add --dry-run without -o says "created (dry run)" on stdout, like kubectl, and nothing on stderr`, async () => {
   const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run`], {stdin: `p`});
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stdout, ``);
-  assert.equal(result.stderr, `secret/regcred created (dry run)\n`);
+  assert.equal(result.stderr, ``);
+  assert.equal(result.stdout, `secret/regcred created (dry run)\n`);
 });
 
 test(`add --dry-run=client needs no kubeconfig and never loads client-node`, async t => {

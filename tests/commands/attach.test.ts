@@ -45,8 +45,8 @@ test(`attach appends to the ServiceAccount's list without dropping entries, and 
   pullSecret(`att-keep`);
   const result = await runCli([`attach`, `regcred`, `-n`, `att-keep`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `serviceaccount/default configured\n`);
-  assert.equal(result.stdout, ``);
+  assert.equal(result.stdout, `serviceaccount/default configured\n`);
+  assert.equal(result.stderr, ``);
   assert.deepEqual((await kubectlJson(`get`, `sa`, `default`, `-n`, `att-keep`)).imagePullSecrets, [{name: `first`}, {name: `second`}, {name: `regcred`}]);
 });
 
@@ -57,7 +57,7 @@ test(`attaching again reports unchanged and sends no write`, async () => {
   api.resetRequests();
   const result = await runCli([`attach`, `regcred`, `-n`, `att-again`, ...kube()]);
   assert.equal(result.code, 0);
-  assert.equal(result.stderr, `serviceaccount/default unchanged\n`);
+  assert.equal(result.stdout, `serviceaccount/default unchanged\n`);
   assert.deepEqual(writes(`att-again`), []);
   assert.deepEqual(api.getObject(`serviceaccounts`, `att-again`, `default`).imagePullSecrets, [{name: `regcred`}]);
 });
@@ -105,7 +105,7 @@ test(`attach --workload adds to a deployment's pod template, merged with its own
   api.seed.workload(`Deployment`, `att-deploy`, `web`, {...POD_SPEC, imagePullSecrets: [{name: `mine`}]});
   const result = await runCli([`attach`, `regcred`, `-n`, `att-deploy`, `--workload`, `deploy/web`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `deployment.apps/web configured\n`);
+  assert.equal(result.stdout, `deployment.apps/web configured\n`);
   assert.deepEqual((await kubectlJson(`get`, `deployment`, `web`, `-n`, `att-deploy`)).spec.template.spec.imagePullSecrets, [{name: `mine`}, {name: `regcred`}]);
   // Only the workload was named: the ServiceAccount is left alone.
   assert.equal(api.getObject(`serviceaccounts`, `att-deploy`, `default`).imagePullSecrets, undefined);
@@ -143,7 +143,7 @@ test(`attach --restart rolls the workloads whose running pods lack the secret, l
   const now = new Date(`2026-11-29T07:00:00.500Z`);
   const result = await runCli([`attach`, `regcred`, `-n`, `att-restart`, `--restart`, ...kube()], {context: {now: () => now}});
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^statefulset\.apps\/db restarted$/m);
+  assert.match(result.stdout, /^statefulset\.apps\/db restarted$/m);
   assert.equal((await kubectlJson(`get`, `statefulset`, `db`, `-n`, `att-restart`)).spec.template.metadata.annotations[`kubectl.kubernetes.io/restartedAt`], `2026-11-29T07:00:00Z`);
 });
 
@@ -153,7 +153,7 @@ test(`attach --dry-run=client writes nothing and says so`, async () => {
   api.resetRequests();
   const result = await runCli([`attach`, `regcred`, `-n`, `att-dry`, `--dry-run=client`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `serviceaccount/default configured (dry run)\n`);
+  assert.equal(result.stdout, `serviceaccount/default configured (dry run)\n`);
   assert.deepEqual(writes(`att-dry`), []);
   assert.equal(api.getObject(`serviceaccounts`, `att-dry`, `default`).imagePullSecrets, undefined);
 });
@@ -164,7 +164,7 @@ test(`attach --dry-run=server sends the patch with dryRun=All and nothing is sto
   api.resetRequests();
   const result = await runCli([`attach`, `regcred`, `-n`, `att-sdry`, `--dry-run=server`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `serviceaccount/default configured (server dry run)\n`);
+  assert.equal(result.stdout, `serviceaccount/default configured (server dry run)\n`);
   const patches = writes(`att-sdry`);
   assert.equal(patches.length, 1);
   assert.match(JSON.stringify(patches[0]!.query), /dryRun/);
@@ -188,10 +188,12 @@ test(`attach over several namespaces lists ServiceAccounts once for all of them,
   api.resetRequests();
   const result = await runCli([`attach`, `regcred`, `--namespace-selector`, `fleet=multi`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `multi-a: serviceaccount/default configured`,
     `multi-b: serviceaccount/default configured`,
     `multi-c: serviceaccount/default configured`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `multi-ignored: skipped (annotated pullsecret.kubectl.io/ignore=true (name it with -n to act on it anyway))`,
     `attach regcred: 3 of 4 namespaces ok (3 changed, 0 unchanged), 1 skipped`,
   ]);
@@ -216,7 +218,7 @@ test(`attach with several contexts labels each result with its context and fails
   assert.match(result.stderr, /readonly\/att-ctx: failed at patch serviceaccount\/default/);
 });
 
-test(`attach over several namespaces draws a progress line on a terminal and erases it before the results`, async () => {
+test(`attach over several namespaces draws a progress line on a terminal and erases it before the summary`, async () => {
   for (const namespace of [`tty-a`, `tty-b`]) {
     api.seed.namespace(namespace);
     pullSecret(namespace);
@@ -228,7 +230,8 @@ test(`attach over several namespaces draws a progress line on a terminal and era
   assert.equal(result.code, 0);
   const text = chunks.join(``);
   assert.match(text, /\rattach: 1\/2 namespaces\x1b\[K/);
-  assert.match(text, /\rattach: 2\/2 namespaces\x1b\[K\r\x1b\[Ktty-a: serviceaccount\/default configured\n/);
+  assert.match(text, /\rattach: 2\/2 namespaces\x1b\[K\r\x1b\[Kattach regcred: 2 of 2 namespaces ok/);
+  assert.match(result.stdout, /^tty-a: serviceaccount\/default configured\n/);
 });
 
 test(`attach with several contexts reports a context that cannot be reached and finishes the others`, async () => {
@@ -236,7 +239,7 @@ test(`attach with several contexts reports a context that cannot be reached and 
   pullSecret(`att-unreach`);
   const result = await runCli([`attach`, `regcred`, `-n`, `att-unreach`, `--context`, `admin`, `--context`, `no-such-context`, ...kube()]);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /^admin\/att-unreach: serviceaccount\/default configured$/m);
+  assert.match(result.stdout, /^admin\/att-unreach: serviceaccount\/default configured$/m);
   assert.match(result.stderr, /^context no-such-context: failed at connect: .*no-such-context/m);
   assert.deepEqual(api.getObject(`serviceaccounts`, `att-unreach`, `default`).imagePullSecrets, [{name: `regcred`}]);
 });
@@ -275,11 +278,11 @@ test(`attach --namespaces with only a Role in each namespace lists the ServiceAc
   api.resetRequests();
   const result = await runCli([`attach`, `regcred`, `--namespaces`, `role-a,role-b`, `--context`, `attach-role`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `role-a: serviceaccount/default configured`,
     `role-b: serviceaccount/default configured`,
-    `attach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
   ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [`attach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`]);
   for (const namespace of [`role-a`, `role-b`])
     assert.deepEqual(api.getObject(`serviceaccounts`, namespace, `default`).imagePullSecrets, [{name: `regcred`}]);
   // No `get` on a ServiceAccount: the Role does not grant it.

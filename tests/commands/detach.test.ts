@@ -34,7 +34,7 @@ test(`detach removes only that entry and keeps the others in order, as kubectl r
   api.seed.serviceAccount(`det-keep`, `default`, {imagePullSecrets: [`a`, `regcred`, `b`]});
   const result = await runCli([`detach`, `regcred`, `-n`, `det-keep`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `serviceaccount/default configured\n`);
+  assert.equal(result.stdout, `serviceaccount/default configured\n`);
   assert.deepEqual((await kubectlJson(`get`, `sa`, `default`, `-n`, `det-keep`)).imagePullSecrets, [{name: `a`}, {name: `b`}]);
 });
 
@@ -53,7 +53,7 @@ test(`detaching a secret that is not listed is unchanged and writes nothing`, as
   api.resetRequests();
   const result = await runCli([`detach`, `regcred`, `-n`, `det-none`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `serviceaccount/default unchanged\n`);
+  assert.equal(result.stdout, `serviceaccount/default unchanged\n`);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
 });
 
@@ -63,7 +63,7 @@ test(`detach --workload removes the entry from a cronjob's pod template only`, a
   api.seed.workload(`CronJob`, `det-cron`, `nightly`, {...POD_SPEC, restartPolicy: `OnFailure`, imagePullSecrets: [{name: `regcred`}, {name: `keep`}]}, {schedule: `0 1 * * *`});
   const result = await runCli([`detach`, `regcred`, `-n`, `det-cron`, `--workload`, `cronjob/nightly`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `cronjob.batch/nightly configured\n`);
+  assert.equal(result.stdout, `cronjob.batch/nightly configured\n`);
   assert.deepEqual((await kubectlJson(`get`, `cronjob`, `nightly`, `-n`, `det-cron`)).spec.jobTemplate.spec.template.spec.imagePullSecrets, [{name: `keep`}]);
   assert.deepEqual(api.getObject(`serviceaccounts`, `det-cron`, `default`).imagePullSecrets, [{name: `regcred`}]);
 });
@@ -75,9 +75,11 @@ test(`detach --all-service-accounts over several namespaces reports one line per
   }
   const result = await runCli([`detach`, `regcred`, `--namespaces`, `detm-a,detm-b`, `--all-service-accounts`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `detm-a: serviceaccount/builder configured, serviceaccount/default unchanged`,
     `detm-b: serviceaccount/builder configured, serviceaccount/default unchanged`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `detach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
   ]);
   assert.deepEqual(api.getObject(`serviceaccounts`, `detm-b`, `builder`).imagePullSecrets, [{name: `x`}]);
@@ -97,9 +99,11 @@ test(`detach --namespaces with only a Role (list, patch serviceaccounts) in each
   api.addUser(`detach-role`, [{verbs: [`list`, `patch`], resources: [`serviceaccounts`], namespaces: [`detr-a`, `detr-b`]}]);
   const result = await runCli([`detach`, `regcred`, `--namespaces`, `detr-a,detr-b`, `--context`, `detach-role`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `detr-a: serviceaccount/default configured`,
     `detr-b: serviceaccount/default configured`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `detach regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
   ]);
   for (const namespace of [`detr-a`, `detr-b`])

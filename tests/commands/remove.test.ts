@@ -30,7 +30,7 @@ test(`remove detaches the secret from every ServiceAccount and workload, then de
   world(`rm-a`);
   const result = await runCli([`remove`, `regcred`, `-n`, `rm-a`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred deleted\nserviceaccount/default configured\ndeployment.apps/web configured\n`);
+  assert.equal(result.stdout, `secret/regcred deleted\nserviceaccount/default configured\ndeployment.apps/web configured\n`);
   assert.equal(api.getObject(`secrets`, `rm-a`, `regcred`), undefined);
   assert.deepEqual(api.getObject(`serviceaccounts`, `rm-a`, `default`).imagePullSecrets, [{name: `keep`}]);
   assert.deepEqual(api.getObject(`serviceaccounts`, `rm-a`, `builder`).imagePullSecrets, [{name: `keep`}]);
@@ -43,7 +43,9 @@ test(`remove --dry-run shows what would change and changes nothing`, async () =>
   const result = await runCli([`remove`, `regcred`, `-n`, `rm-dry`, `--dry-run`, `-o`, `name`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout, `secret/regcred\nserviceaccount/default\ndeployment.apps/web\n`);
-  assert.equal(result.stderr, `secret/regcred deleted (dry run)\nserviceaccount/default configured (dry run)\ndeployment.apps/web configured (dry run)\n`);
+  assert.equal(result.stderr, ``);
+  const lines = await runCli([`remove`, `regcred`, `-n`, `rm-dry`, `--dry-run`, ...kube()]);
+  assert.equal(lines.stdout, `secret/regcred deleted (dry run)\nserviceaccount/default configured (dry run)\ndeployment.apps/web configured (dry run)\n`);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
   assert.notEqual(api.getObject(`secrets`, `rm-dry`, `regcred`), undefined);
   assert.deepEqual(api.getObject(`serviceaccounts`, `rm-dry`, `default`).imagePullSecrets, [{name: `regcred`}, {name: `keep`}]);
@@ -61,7 +63,7 @@ test(`remove still detaches dangling references when the secret is already gone 
   api.seed.serviceAccount(`rm-dangling`, `default`, {imagePullSecrets: [`regcred`]});
   const result = await runCli([`remove`, `regcred`, `-n`, `rm-dangling`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred not found\nserviceaccount/default configured\n`);
+  assert.equal(result.stdout, `secret/regcred not found\nserviceaccount/default configured\n`);
   assert.deepEqual(api.getObject(`serviceaccounts`, `rm-dangling`, `default`).imagePullSecrets ?? [], []);
 });
 
@@ -70,9 +72,11 @@ test(`remove over several namespaces prints one line per namespace and a summary
   api.seed.namespace(`rmm-b`);
   const result = await runCli([`remove`, `regcred`, `--namespaces`, `rmm-a,rmm-b`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `rmm-a: secret/regcred deleted, serviceaccount/default configured, deployment.apps/web configured`,
     `rmm-b: secret/regcred not found`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `remove regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
   ]);
 });
@@ -87,7 +91,7 @@ test(`remove edits a Deployment but not the ReplicaSets it controls`, async () =
   await connection.create(`replicasets`, `rm-rs`, {apiVersion: `apps/v1`, kind: `ReplicaSet`, metadata: {name: `bare`}, spec: {selector: {matchLabels: {app: `x`}}, template}});
   const result = await runCli([`remove`, `regcred`, `-n`, `rm-rs`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^replicaset\.apps\/bare configured$/m);
+  assert.match(result.stdout, /^replicaset\.apps\/bare configured$/m);
   assert.doesNotMatch(result.stderr, /web-abc/);
   assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `web-abc`).spec.template.spec.imagePullSecrets, [{name: `regcred`}]);
   assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `bare`).spec.template.spec.imagePullSecrets ?? [], []);

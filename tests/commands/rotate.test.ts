@@ -40,10 +40,12 @@ test(`rotate writes the new password into the source and every managed copy, kee
   await world(`r1`, [`r1-a`, `r1-b`]);
   const result = await runCli(rotateArgs(`r1`), {stdin: `new-token\n`});
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `r1-a: secret/regcred configured`,
     `r1-b: secret/regcred configured`,
     `r1-src: secret/regcred configured`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `rotate regcred: 3 of 3 namespaces ok (3 changed, 0 unchanged)`,
   ]);
   for (const namespace of [`r1-src`, `r1-a`, `r1-b`]) {
@@ -74,8 +76,8 @@ test(`rotate --namespaces updates only the copies in those namespaces, and a lat
   assert.equal(decoded(`r3-b`).auths[`registry.example.com`].password, `old-token`);
   const full = await runCli(rotateArgs(`r3`), {stdin: `t3`});
   assert.equal(full.code, 0, full.stderr);
-  assert.match(full.stderr, /^r3-b: secret\/regcred configured$/m);
-  assert.match(full.stderr, /^r3-a: secret\/regcred unchanged$/m);
+  assert.match(full.stdout, /^r3-b: secret\/regcred configured$/m);
+  assert.match(full.stdout, /^r3-a: secret\/regcred unchanged$/m);
   assert.equal(decoded(`r3-b`).auths[`registry.example.com`].password, `t3`);
 });
 
@@ -83,7 +85,7 @@ test(`rotate --dry-run=server stores nothing`, async () => {
   await world(`r4`, [`r4-a`]);
   const result = await runCli([...rotateArgs(`r4`), `--dry-run=server`], {stdin: `t4`});
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^r4-a: secret\/regcred configured \(server dry run\)$/m);
+  assert.match(result.stdout, /^r4-a: secret\/regcred configured \(server dry run\)$/m);
   assert.equal(decoded(`r4-src`).auths[`registry.example.com`].password, `old-token`);
   assert.equal(decoded(`r4-a`).auths[`registry.example.com`].password, `old-token`);
 });

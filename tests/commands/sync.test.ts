@@ -48,9 +48,11 @@ test(`sync copies type and data with provenance, and kubectl reads a dockerconfi
   world(`s1`, [`s1-a`, `s1-b`]);
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s1-src`, `--namespaces`, `s1-a,s1-b`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(result.stderr.trim().split(`\n`), [
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
     `s1-a: secret/regcred created`,
     `s1-b: secret/regcred created`,
+  ]);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
     `sync regcred: 2 of 2 namespaces ok (2 changed, 0 unchanged)`,
   ]);
   const copy = await kubectlJson(`get`, `secret`, `regcred`, `-n`, `s1-b`);
@@ -67,7 +69,7 @@ test(`a second sync is unchanged and writes nothing`, async () => {
   api.resetRequests();
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s2-src`, `-n`, `s2-a`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred unchanged\n`);
+  assert.equal(result.stdout, `secret/regcred unchanged\n`);
   assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
 });
 
@@ -79,8 +81,8 @@ test(`sync updates a copy whose source changed, and heals a copy edited by hand`
   await kubectl(`patch`, `secret`, `regcred`, `-n`, `s3-b`, `--type=merge`, `-p`, JSON.stringify({data: {'.dockerconfigjson': b64(`{"auths":{}}`)}}));
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s3-src`, `--namespace-selector`, `group=s3`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^s3-a: secret\/regcred configured$/m);
-  assert.match(result.stderr, /^s3-b: secret\/regcred configured$/m);
+  assert.match(result.stdout, /^s3-a: secret\/regcred configured$/m);
+  assert.match(result.stdout, /^s3-b: secret\/regcred configured$/m);
   for (const namespace of [`s3-a`, `s3-b`])
     assert.deepEqual(api.getObject(`secrets`, namespace, `regcred`).data, {'.dockerconfigjson': CONFIG2});
 });
@@ -105,7 +107,7 @@ test(`sync --force turns an Opaque secret of the same name into a real pull secr
   api.seed.secret(`s5-a`, {metadata: {name: `regcred`}, type: `Opaque`, data: {'.dockerconfigjson': CONFIG}});
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s5-src`, `-n`, `s5-a`, `--force`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred replaced\n`);
+  assert.equal(result.stdout, `secret/regcred replaced\n`);
   assert.equal((await kubectlJson(`get`, `secret`, `regcred`, `-n`, `s5-a`)).type, `kubernetes.io/dockerconfigjson`);
 });
 
@@ -140,7 +142,7 @@ test(`sync --prune deletes this source's copies outside the selection and detach
   assert.deepEqual(api.getObject(`serviceaccounts`, `s7-b`, `default`).imagePullSecrets, [{name: `regcred`}]);
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s7-src`, `--namespaces`, `s7-a`, `--prune`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^s7-b: secret\/regcred deleted, serviceaccount\/default configured$/m);
+  assert.match(result.stdout, /^s7-b: secret\/regcred deleted, serviceaccount\/default configured$/m);
   assert.equal(api.getObject(`secrets`, `s7-b`, `regcred`), undefined);
   assert.deepEqual(api.getObject(`serviceaccounts`, `s7-b`, `default`).imagePullSecrets ?? [], []);
   assert.notEqual(api.getObject(`secrets`, `s7-a`, `regcred`), undefined);
@@ -153,7 +155,7 @@ test(`sync --attach attaches each copy to the ServiceAccounts named`, async () =
   api.seed.serviceAccount(`s8-a`, `builder`, {imagePullSecrets: [`keep`]});
   const result = await runCli([`sync`, `regcred`, `--from-namespace`, `s8-src`, `-n`, `s8-a`, `--attach=all`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `secret/regcred created\nserviceaccount/builder configured\nserviceaccount/default configured\n`);
+  assert.equal(result.stdout, `secret/regcred created\nserviceaccount/builder configured\nserviceaccount/default configured\n`);
   assert.deepEqual((await kubectlJson(`get`, `sa`, `builder`, `-n`, `s8-a`)).imagePullSecrets, [{name: `keep`}, {name: `regcred`}]);
 });
 

@@ -17,24 +17,27 @@ test(`the summary counts changed, unchanged, failed and skipped namespaces`, () 
   assert.deepEqual(report.results.map(result => result.namespace), [`a`, `b`, `c`, `d`]);
 });
 
-test(`one namespace prints kubectl's status lines; several print one line per namespace and a summary`, () => {
-  assert.deepEqual(humanLines(buildReport(`AttachResult`, `regcred`, `none`, [ok(`web`, `attached`)]), {command: `attach`}), [`serviceaccount/default configured`]);
-  assert.deepEqual(humanLines(buildReport(`AttachResult`, `regcred`, `server`, [ok(`web`, `attached`), ok(`api`, `unchanged`)]), {command: `attach`}), [
-    `api: serviceaccount/default unchanged (server dry run)`,
-    `web: serviceaccount/default configured (server dry run)`,
-    `attach regcred (server dry run): 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
-  ]);
+test(`one namespace prints kubectl's status lines on stdout; several print one stdout line per namespace and a summary on stderr`, () => {
+  assert.deepEqual(humanLines(buildReport(`AttachResult`, `regcred`, `none`, [ok(`web`, `attached`)]), {command: `attach`}), {stdout: [`serviceaccount/default configured`], stderr: []});
+  assert.deepEqual(humanLines(buildReport(`AttachResult`, `regcred`, `server`, [ok(`web`, `attached`), ok(`api`, `unchanged`)]), {command: `attach`}), {
+    stdout: [
+      `api: serviceaccount/default unchanged (server dry run)`,
+      `web: serviceaccount/default configured (server dry run)`,
+    ],
+    stderr: [`attach regcred (server dry run): 2 of 2 namespaces ok (1 changed, 1 unchanged)`],
+  });
 });
 
-test(`a failed namespace names the step and what was already done`, () => {
+test(`a failed namespace names the step and what was already done, on stderr`, () => {
   const failed = bareReport(`prod`, `web`, {status: `failed`, secret: `created`, failedStep: `patch serviceaccount/default`, error: `the server is unavailable`});
   const lines = humanLines(buildReport(`SyncResult`, `regcred`, `none`, [failed, ok(`api`, `attached`)]), {command: `sync`});
-  assert.ok(lines.includes(`web: failed at patch serviceaccount/default: the server is unavailable (done: secret/regcred created)`), lines.join(`\n`));
+  assert.ok(lines.stderr.includes(`web: failed at patch serviceaccount/default: the server is unavailable (done: secret/regcred created)`), lines.stderr.join(`\n`));
+  assert.deepEqual(lines.stdout, [`api: serviceaccount/default configured`]);
 });
 
 test(`with several contexts each line is labelled with its context`, () => {
   const lines = humanLines(buildReport(`AttachResult`, `regcred`, `none`, [ok(`web`, `attached`, `east`), ok(`web`, `attached`, `west`)]), {command: `attach`});
-  assert.deepEqual(lines.slice(0, 2), [`east/web: serviceaccount/default configured`, `west/web: serviceaccount/default configured`]);
+  assert.deepEqual(lines.stdout, [`east/web: serviceaccount/default configured`, `west/web: serviceaccount/default configured`]);
 });
 
 test(`stale pods are grouped by owner with the restart command, and hiding workloads name the fix`, () => {

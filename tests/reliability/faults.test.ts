@@ -178,7 +178,7 @@ test(`a namespace whose ServiceAccount cannot be written is reported with the st
   const second = await runCli(args);
   assert.equal(second.code, 0, second.stderr);
   for (const namespace of broken) {
-    assert.match(second.stderr, new RegExp(`^${namespace}: secret/regcred unchanged, serviceaccount/default configured$`, `m`));
+    assert.match(second.stdout, new RegExp(`^${namespace}: secret/regcred unchanged, serviceaccount/default configured$`, `m`));
     assert.deepEqual(api.getObject(`serviceaccounts`, namespace, `default`).imagePullSecrets, [{name: `regcred`}]);
   }
 });

@@ -16,7 +16,7 @@ import {Transport} from './transport.ts';
 import type {RequestAuth, RetryPolicy} from './transport.ts';
 
 export {KubeApiError, isKubeApiError} from './errors.ts';
-export {FIELD_MANAGER, KubeClusterSession} from './session.ts';
+export {KubeClusterSession} from './session.ts';
 
 /** Test and tuning knobs that are not part of the port. */
 export type ConnectOptions = {
@@ -72,6 +72,7 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     namespaceExplicit: resolved.namespaceExplicit,
     server: cluster.server,
     transport,
+    redactor: target.redactor,
   });
 }
 

@@ -13,17 +13,9 @@ import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../../
 import type {ClusterView, SecretState, ServiceAccountState} from '../../core/verify/effective.ts';
 import {serviceAccountPullSecrets} from '../../core/verify/effective.ts';
 import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
+import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
+import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
 
-/** Workload resources read by verify, with the kind of their objects. */
-export const WORKLOAD_RESOURCES: ReadonlyArray<[ResourceName, string]> = [
-  [`deployments`, `Deployment`],
-  [`statefulsets`, `StatefulSet`],
-  [`daemonsets`, `DaemonSet`],
-  [`replicasets`, `ReplicaSet`],
-  [`replicationcontrollers`, `ReplicationController`],
-  [`jobs`, `Job`],
-  [`cronjobs`, `CronJob`],
-];
 
 // Above this many namespaces one cluster-wide list per kind is cheaper than one list per namespace.
 const PER_NAMESPACE_LIMIT = 8;
@@ -246,7 +238,6 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
 }
 
 /** The two pull-secret types the kubelet reads (R1.1); other secrets (Helm releases, TLS…) are never downloaded in bulk. */
-const PULL_SECRET_TYPES = [`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`];
 // Up to this many referenced secrets of other types (or missing) are read one by one instead of listing every secret.
 const ONE_BY_ONE_LIMIT = 100;
 
@@ -256,7 +247,7 @@ const ONE_BY_ONE_LIMIT = 100;
  */
 async function listPullSecrets(session: ClusterSession, namespaces: string[] | `all`, log: ListLog): Promise<KubeObject[] | undefined> {
   const refusedBefore = log.refused.length;
-  const lists = await Promise.all(PULL_SECRET_TYPES.map(type => tryList(session, `secrets`, namespaces, log, {fieldSelector: `type=${type}`})));
+  const lists = await Promise.all([...PULL_SECRET_TYPES].map(type => tryList(session, `secrets`, namespaces, log, {fieldSelector: `type=${type}`})));
   // A list refused in some namespaces only leaves the others listed: read the rest one by one, as when all are refused.
   if (lists.some(list => list === undefined) || log.refused.length > refusedBefore)
     return undefined;
@@ -401,15 +392,6 @@ function eventTime(event: KubeObject): string {
   return typeof value === `string` ? value : ``;
 }
 
-const OWNER_RESOURCES: Record<string, ResourceName> = {
-  ReplicaSet: `replicasets`,
-  Deployment: `deployments`,
-  StatefulSet: `statefulsets`,
-  DaemonSet: `daemonsets`,
-  Job: `jobs`,
-  CronJob: `cronjobs`,
-  ReplicationController: `replicationcontrollers`,
-};
 
 /**
  * The top-level workload owning an object, following controller references through the API
@@ -425,7 +407,7 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
     if (!ref)
       break;
     top = {kind: ref.kind, name: ref.name};
-    const resource = OWNER_RESOURCES[ref.kind];
+    const resource = isWorkloadKind(ref.kind) ? WORKLOADS[ref.kind].resource : undefined;
     if (!resource)
       break;
     let parent: KubeObject | null;

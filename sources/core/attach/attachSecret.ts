@@ -18,6 +18,8 @@
  * A per-namespace call never throws for cluster errors: it returns `status: 'failed'` with the step.
  */
 import type {ClusterSession, DryRun, KubeObject, ResourceName} from '../ports.ts';
+import {FIELD_MANAGER} from '../secrets/metadata.ts';
+import {ATTACHABLE_WORKLOAD_KINDS} from '../workloads.ts';
 import type {JsonPatchOp, ListEdit, TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, parseWorkloadRef, planAttach, planDetach, pullSecretNames, resourceOf, restartPatch} from './plan.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
@@ -90,8 +92,6 @@ export type AttachSnapshot = {
   failedInNamespace?: ReadonlySet<`serviceaccounts` | `workloads`>;
 };
 
-const FIELD_MANAGER = `kubectl-pullsecret`;
-const WORKLOAD_KINDS: TargetKind[] = [`Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `CronJob`];
 
 /** A failed step: carries the step name up to the per-namespace result. */
 class StepError extends Error {
@@ -168,7 +168,7 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
     }));
   }
   if (needWorkloads) {
-    jobs.push(Promise.all(WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(items => items?.map(object => ({kind, object}))))).then(perKind => {
+    jobs.push(Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(items => items?.map(object => ({kind, object}))))).then(perKind => {
       if (perKind.every(items => items !== undefined)) {
         const all = perKind.flat() as Array<{kind: TargetKind; object: KubeObject}>;
         const map = new Map<string, Array<{kind: TargetKind; object: KubeObject}>>();
@@ -244,7 +244,7 @@ async function editReferences(session: ClusterSession, namespace: string, secret
           if (workloadsRefused !== undefined)
             throw workloadsRefused; // a refused (403) list is not sent again in this namespace
           try {
-            return (await Promise.all(WORKLOAD_KINDS.map(async kind =>
+            return (await Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(async kind =>
               (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat();
           } catch (error) {
             if (apiErrorCode(error) === 403)

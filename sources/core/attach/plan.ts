@@ -9,6 +9,7 @@
  */
 import {InputError} from '../errors.ts';
 import type {KubeObject, ResourceName} from '../ports.ts';
+import {ATTACHABLE_WORKLOAD_KINDS, WORKLOADS} from '../workloads.ts';
 
 /** The kinds `attach` can write to. */
 export type TargetKind = `ServiceAccount` | `Deployment` | `StatefulSet` | `DaemonSet` | `ReplicaSet` | `CronJob`;
@@ -25,14 +26,9 @@ export type JsonPatchOp =
 
 type KindInfo = {resource: ResourceName; group: string; pointer: string[]};
 
-const KINDS: Record<TargetKind, KindInfo> = {
-  ServiceAccount: {resource: `serviceaccounts`, group: ``, pointer: [`imagePullSecrets`]},
-  Deployment: {resource: `deployments`, group: `apps`, pointer: [`spec`, `template`, `spec`, `imagePullSecrets`]},
-  StatefulSet: {resource: `statefulsets`, group: `apps`, pointer: [`spec`, `template`, `spec`, `imagePullSecrets`]},
-  DaemonSet: {resource: `daemonsets`, group: `apps`, pointer: [`spec`, `template`, `spec`, `imagePullSecrets`]},
-  ReplicaSet: {resource: `replicasets`, group: `apps`, pointer: [`spec`, `template`, `spec`, `imagePullSecrets`]},
-  CronJob: {resource: `cronjobs`, group: `batch`, pointer: [`spec`, `jobTemplate`, `spec`, `template`, `spec`, `imagePullSecrets`]},
-};
+const KINDS = {ServiceAccount: {resource: `serviceaccounts`, group: ``, pointer: [`imagePullSecrets`]}} as Record<TargetKind, KindInfo>;
+for (const kind of ATTACHABLE_WORKLOAD_KINDS)
+  KINDS[kind] = {resource: WORKLOADS[kind].resource, group: WORKLOADS[kind].group, pointer: [...WORKLOADS[kind].podSpecPath, `imagePullSecrets`]};
 
 /** The REST resource of a kind. */
 export function resourceOf(kind: TargetKind): ResourceName {
@@ -47,15 +43,8 @@ export function describeTarget(ref: TargetRef): string {
 
 // The spellings kubectl accepts for the workload kinds (singular, plural, short name, fully qualified).
 const WORKLOAD_ALIASES: Record<string, TargetKind | `Job`> = {};
-for (const [kind, names] of [
-  [`Deployment`, [`deployment`, `deployments`, `deploy`]],
-  [`StatefulSet`, [`statefulset`, `statefulsets`, `sts`]],
-  [`DaemonSet`, [`daemonset`, `daemonsets`, `ds`]],
-  [`ReplicaSet`, [`replicaset`, `replicasets`, `rs`]],
-  [`CronJob`, [`cronjob`, `cronjobs`, `cj`]],
-  [`Job`, [`job`, `jobs`]],
-] as const) {
-  const group = kind === `CronJob` || kind === `Job` ? `batch` : `apps`;
+for (const kind of [...ATTACHABLE_WORKLOAD_KINDS, `Job`] as const) {
+  const {group, names} = WORKLOADS[kind];
   for (const name of names) {
     WORKLOAD_ALIASES[name] = kind;
     WORKLOAD_ALIASES[`${name}.${group}`] = kind;

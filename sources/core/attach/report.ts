@@ -16,12 +16,13 @@
  *    restarted: [{kind, name}], warnings: [string]}
  */
 import type {DryRun} from '../ports.ts';
+import {PULLSECRET_API_VERSION} from '../secrets/metadata.ts';
 import type {NamespaceAttachResult, TargetResult} from './attachSecret.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
 import type {TargetRef} from './plan.ts';
 import {describeTarget} from './plan.ts';
 
-export const REPORT_API_VERSION = `pullsecret.kubectl.io/v1alpha1`;
+export const REPORT_API_VERSION = PULLSECRET_API_VERSION;
 
 export type ReportKind = `AttachResult` | `DetachResult` | `SyncResult` | `RotateResult` | `RemoveResult`;
 
@@ -153,33 +154,43 @@ export function timingWarnings(report: NamespaceReport, secretName: string, rest
   return lines;
 }
 
+/** The human rendering of a report, split like kubectl's: resource lines on stdout, the rest on stderr. */
+export type HumanLines = {
+  /** What happened to objects: `secret/regcred created`, or `web: serviceaccount/default configured` in a fan-out. */
+  stdout: string[];
+  /** Warnings, failures (`error: …`, `web: failed at …`), skipped namespaces and the fan-out summary. */
+  stderr: string[];
+};
+
 /**
- * The human lines (stderr) for a report: kubectl-style for one namespace, one line per namespace otherwise,
+ * The human lines for a report: kubectl-style for one namespace, one line per namespace otherwise,
  * then a summary (`attach regcred: 3 of 4 namespaces ok (…), 1 skipped` with `command`; the older
- * `added regcred in 4 namespaces: 3 ok (…)` wording with `verbPastTense`).
+ * `added regcred in 4 namespaces: 3 ok (…)` wording with `verbPastTense`). Resource lines go to stdout
+ * (scripts do `out=$(kubectl …)` and `| grep created`), everything else to stderr, as kubectl does.
  */
-export function humanLines(report: FanOutReport, options: {restartRequested?: boolean; command?: string; verbPastTense?: string}): string[] {
-  const lines: string[] = [];
+export function humanLines(report: FanOutReport, options: {restartRequested?: boolean; command?: string; verbPastTense?: string}): HumanLines {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
   const single = report.results.length === 1 && report.results[0]!.status !== `skipped`;
   const contexts = new Set(report.results.map(result => result.context));
   for (const result of report.results) {
     // A context that could not be reached at all has no namespace: name the context alone.
     const where = result.namespace === `` ? `context ${result.context}` : contexts.size > 1 ? `${result.context}/${result.namespace}` : result.namespace;
     if (result.status === `skipped`) {
-      lines.push(`${where}: skipped${result.note === undefined ? `` : ` (${result.note})`}`);
+      stderr.push(`${where}: skipped${result.note === undefined ? `` : ` (${result.note})`}`);
       continue;
     }
     const phrases = statusPhrases(result, report.secret, report.dryRun);
     if (single && result.status === `ok`) {
-      lines.push(...phrases);
+      stdout.push(...phrases);
     } else if (result.status === `ok`) {
-      lines.push(`${where}: ${phrases.length === 0 ? `nothing to do` : phrases.join(`, `)}`);
+      stdout.push(`${where}: ${phrases.length === 0 ? `nothing to do` : phrases.join(`, `)}`);
     } else {
       const done = phrases.length === 0 ? `` : ` (done: ${phrases.join(`, `)})`;
-      lines.push(`${single ? `error` : where}: failed at ${result.failedStep}: ${result.error}${done}`);
+      stderr.push(`${single ? `error` : where}: failed at ${result.failedStep}: ${result.error}${done}`);
     }
     for (const warning of [...result.warnings, ...timingWarnings(result, report.secret, options.restartRequested ?? false)])
-      lines.push(`warning: ${single ? `` : `${where}: `}${warning}`);
+      stderr.push(`warning: ${single ? `` : `${where}: `}${warning}`);
   }
   if (options.command === undefined && options.verbPastTense !== undefined) {
     // The original summary wording, kept for callers that pass `verbPastTense` (add).
@@ -190,7 +201,7 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
         parts.push(`${summary.failed} failed`);
       if (summary.skipped > 0)
         parts.push(`${summary.skipped} skipped`);
-      lines.push(`${options.verbPastTense} ${report.secret} in ${summary.namespaces} namespace${summary.namespaces === 1 ? `` : `s`}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
+      stderr.push(`${options.verbPastTense} ${report.secret} in ${summary.namespaces} namespace${summary.namespaces === 1 ? `` : `s`}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
     }
   } else if (!single) {
     const {summary} = report;
@@ -199,9 +210,9 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
       parts.push(`${summary.failed} failed`);
     if (summary.skipped > 0)
       parts.push(`${summary.skipped} skipped`);
-    lines.push(`${options.command ?? ``} ${report.secret}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
+    stderr.push(`${options.command ?? ``} ${report.secret}${dryRunSuffix(report.dryRun)}: ${parts.join(`, `)}`);
   }
-  return lines;
+  return {stdout, stderr};
 }
 
 /** `-o name`: the objects changed (or that would be), kubectl's `kind/name` form, one per line. */

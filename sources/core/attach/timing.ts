@@ -9,6 +9,9 @@
 import type {KubeObject} from '../ports.ts';
 import type {TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, pullSecretNames, templateServiceAccount} from './plan.ts';
+import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
+
+const rolls = (kind: string): boolean => isWorkloadKind(kind) && WORKLOADS[kind].rolls;
 
 /** A running pod that will not use the secret until it is recreated. */
 export type StalePod = {
@@ -40,7 +43,6 @@ export type TimingReport = {
   restartTargets: TargetRef[];
 };
 
-const ROLLING_KINDS = new Set([`Deployment`, `StatefulSet`, `DaemonSet`]);
 
 function controllerOf(object: KubeObject): {kind: string; name: string} | undefined {
   const owners = object.metadata.ownerReferences ?? [];
@@ -109,9 +111,9 @@ export function timingTruth(input: TimingInput): TimingReport {
     const ownerWorkload = owner === undefined ? undefined : byKey.get(`${owner.kind}/${owner.name}`);
     if (owner !== undefined && hiding.has(`${owner.kind}/${owner.name}`))
       continue; // Recreating would not help: reported as a hiding workload instead.
-    if (ownerWorkload !== undefined && ROLLING_KINDS.has(ownerWorkload.kind) && templateList(ownerWorkload).includes(input.secretName) && input.attachedWorkloads.has(describeTarget({kind: ownerWorkload.kind, name: owner!.name})))
+    if (ownerWorkload !== undefined && rolls(ownerWorkload.kind) && templateList(ownerWorkload).includes(input.secretName) && input.attachedWorkloads.has(describeTarget({kind: ownerWorkload.kind, name: owner!.name})))
       continue; // This run changed the template itself; the controller is already replacing the pod.
-    const restartable = owner !== undefined && ownerWorkload !== undefined && ROLLING_KINDS.has(owner.kind);
+    const restartable = owner !== undefined && ownerWorkload !== undefined && rolls(owner.kind);
     stalePods.push({name: pod.metadata.name, serviceAccount, ...(owner === undefined ? {} : {owner}), restartable});
     if (restartable)
       restart.set(`${owner!.kind}/${owner!.name}`, {kind: owner!.kind as TargetKind, name: owner!.name});

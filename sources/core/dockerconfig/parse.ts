@@ -19,15 +19,11 @@
 import {parseAllDocuments} from 'yaml';
 import {InputError, oneLine} from '../errors.ts';
 import {yamlProblem} from '../yamlProblem.ts';
+import {DOCKERCFG_KEY as DATA_KEY_DOCKERCFG, DOCKERCFG_TYPE as SECRET_TYPE_DOCKERCFG, DOCKER_CONFIG_JSON_KEY as DATA_KEY_DOCKERCONFIGJSON, DOCKER_CONFIG_JSON_TYPE as SECRET_TYPE_DOCKERCONFIGJSON} from '../secrets/metadata.ts';
 import {decodeRawStdBase64, decodeStdBase64, decodeUtf8} from './goBase64.ts';
 import {foldName, kindName, parseGoJson} from './goJson.ts';
 import type {JsonNode} from './goJson.ts';
 
-/** The secret types and data keys the kubelet understands (R1.1). */
-export const SECRET_TYPE_DOCKERCONFIGJSON = `kubernetes.io/dockerconfigjson`;
-export const SECRET_TYPE_DOCKERCFG = `kubernetes.io/dockercfg`;
-export const DATA_KEY_DOCKERCONFIGJSON = `.dockerconfigjson`;
-export const DATA_KEY_DOCKERCFG = `.dockercfg`;
 
 /** One registry entry as the kubelet reads it. `username`/`password` are what reaches the runtime. */
 export type DockerConfigEntry = {

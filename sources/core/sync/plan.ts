@@ -8,16 +8,13 @@
  */
 import type {KubeObject} from '../ports.ts';
 import {sha256Hex} from '../sha256.ts';
-import {DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from '../secrets/metadata.ts';
+import {EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from '../secrets/metadata.ts';
 
 /** Annotation holding `sha256:<hex>` of the copy's type and data, as written by `sync`/`rotate`. */
 export const CONTENT_HASH_ANNOTATION = `pullsecret.kubectl.io/content-hash`;
 
 /** Where `kubectl apply` records the last applied object (for a Secret: its data too). */
 const LAST_APPLIED_ANNOTATION = `kubectl.kubernetes.io/last-applied-configuration`;
-
-/** The pull-secret types `sync` copies. */
-export const PULL_SECRET_TYPES: ReadonlySet<string> = new Set([DOCKER_CONFIG_JSON_TYPE, DOCKERCFG_TYPE]);
 
 /** `<namespace>/<name>`, the value of the source annotation. */
 export function sourceRef(namespace: string, name: string): string {

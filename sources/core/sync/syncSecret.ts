@@ -5,6 +5,7 @@
  * A per-namespace call never throws for cluster errors; it returns `status: 'failed'` and the step.
  */
 import type {ClusterSession, DryRun, KubeObject} from '../ports.ts';
+import {FIELD_MANAGER} from '../secrets/metadata.ts';
 import type {AttachTargets, NamespaceAttachResult, AttachSnapshot} from '../attach/attachSecret.ts';
 import {apiErrorCode, attachSecret, describeError, detachSecret} from '../attach/attachSecret.ts';
 import {planCopy} from './plan.ts';
@@ -34,7 +35,6 @@ export type SyncCopyOptions = {
   fieldManager?: string;
 };
 
-const FIELD_MANAGER = `kubectl-pullsecret`;
 const MAX_ATTEMPTS = 20;
 /** Re-reads after a create that failed with an unknown outcome (5xx, connection reset). */
 const MAX_TRANSIENT_RETRIES = 3;

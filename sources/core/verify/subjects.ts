@@ -12,10 +12,8 @@
  */
 import type {KubeObject} from '../ports.ts';
 import type {ContainerImage, PodSubject, SourceLocation} from './types.ts';
+import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
 
-/** Workload kinds whose pod template verify reads, with the path of the pod spec. */
-export const WORKLOAD_KINDS = [`Deployment`, `StatefulSet`, `DaemonSet`, `ReplicaSet`, `ReplicationController`, `Job`, `CronJob`] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 type PodSpecLike = {
   serviceAccountName?: unknown;
@@ -37,28 +35,19 @@ export function podSpecOf(object: KubeObject): PodSpecLike | undefined {
   const spec = asRecord(object.spec);
   if (!spec)
     return undefined;
-  switch (object.kind) {
-    case `Pod`:
-      return spec;
-    case `CronJob`:
-      return asRecord(asRecord(asRecord(asRecord(spec.jobTemplate)?.spec)?.template)?.spec);
-    case `Deployment`: case `StatefulSet`: case `DaemonSet`: case `ReplicaSet`: case `ReplicationController`: case `Job`:
-      return asRecord(asRecord(spec.template)?.spec);
-    default:
-      return undefined;
-  }
+  if (object.kind === `Pod`)
+    return spec;
+  if (!isWorkloadKind(object.kind))
+    return undefined;
+  let node: Record<string, unknown> | undefined = spec;
+  for (const key of WORKLOADS[object.kind].podSpecPath.slice(1))
+    node = asRecord(node?.[key]);
+  return node;
 }
 
-/** The path of the pod spec inside an object of this kind (where `podSpecOf` finds it). */
-export function podSpecPath(kind: string | undefined): string[] {
-  switch (kind) {
-    case `Pod`:
-      return [`spec`];
-    case `CronJob`:
-      return [`spec`, `jobTemplate`, `spec`, `template`, `spec`];
-    default:
-      return [`spec`, `template`, `spec`];
-  }
+/** The path of the pod spec inside a Pod or workload (where `podSpecOf` finds it). */
+export function podSpecPath(kind: string | undefined): readonly string[] {
+  return isWorkloadKind(kind) ? WORKLOADS[kind].podSpecPath : [`spec`];
 }
 
 /** `spec.imagePullSecrets[].name` in order, skipping entries without a name (the kubelet skips them silently). */
@@ -249,7 +238,7 @@ export type Locator = (object: KubeObject, path: Array<string | number>) => Sour
  * With a locator, each image carries the file and line of its field.
  */
 export function manifestSubjects(objects: KubeObject[], defaultNamespace: string, locate?: Locator): PodSubject[] {
-  const workloads = objects.filter(object => (WORKLOAD_KINDS as readonly string[]).includes(object.kind ?? ``) || object.kind === `Pod`);
+  const workloads = objects.filter(object => isWorkloadKind(object.kind) || object.kind === `Pod`);
   const index = indexWorkloads(workloads);
   const subjects: PodSubject[] = [];
   for (const object of workloads) {
