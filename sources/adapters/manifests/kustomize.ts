@@ -105,8 +105,11 @@ async function runKustomize(dir: string, options: {cwd: string; env: Record<stri
   if (result.tooLarge)
     throw new InputError(`kubectl kustomize ${dir} rendered more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MB`);
   if (result.code !== 0) {
-    const reason = result.stderr.split(`\n`).map(line => line.trim()).find(line => line !== ``) ?? `exit ${result.code ?? `signal`}`;
-    throw new InputError(`kubectl kustomize ${dir} failed: ${reason.replace(/^error:\s*/i, ``)}`);
+    const first = result.stderr.split(`\n`).map(line => line.trim()).find(line => line !== ``) ?? `exit ${result.code ?? `signal`}`;
+    // Newer kubectl logs the failure through klog: `E1207 20:30:05.750926 6072 run.go:72] "command failed" err="…"`.
+    const klog = /^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] "command failed" err="(.*)"$/.exec(first);
+    const reason = klog ? klog[1]!.replace(/\\"/g, `"`) : first.replace(/^error:\s*/i, ``);
+    throw new InputError(`kubectl kustomize ${dir} failed: ${reason}`);
   }
   return decodeUtf8Text(result.stdout, `kubectl kustomize ${dir}`);
 }
