@@ -21,7 +21,8 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -197,8 +198,8 @@ export function describeCredential(credential: RegistryCredential): string {
 
 /** Secret names are DNS-1123 subdomains of at most 253 characters. */
 export function validateSecretName(name: string): void {
-  if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-    throw new UsageError(`invalid secret name "${name}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
+  if (objectNameProblem(name) !== undefined)
+    throw new UsageError(`invalid secret name ${quoteInput(name)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
 }
 
 
@@ -225,8 +226,8 @@ export function parseAttach(value: string | boolean | undefined): `default` | `a
   if (names.includes(`all`))
     throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
   for (const name of names) {
-    if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-      throw new UsageError(`invalid ServiceAccount name "${name}" in --attach`);
+    if (objectNameProblem(name) !== undefined)
+      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
   }
   return names;
 }

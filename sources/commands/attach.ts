@@ -12,7 +12,8 @@ import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/rep
 import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /**
  * Mixes the shared shape of the fan-out commands (attach, detach, sync, rotate, remove): `--dry-run`, `-o`,
@@ -111,8 +112,8 @@ export abstract class FanOutCommand extends withFanOut(ScopedCommand) {}
 
 /** Secret and ServiceAccount names are DNS-1123 subdomains. */
 export function checkName(value: string, what: string): void {
-  if (value.length > 253 || !SUBDOMAIN_RE.test(value))
-    throw new UsageError(`invalid ${what} name "${value}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
+  if (objectNameProblem(value) !== undefined)
+    throw new UsageError(`invalid ${what} name ${quoteInput(value)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
 }
 
 /** The targets named by `--service-account`, `--all-service-accounts` and `--workload` (default: the `default` ServiceAccount). */

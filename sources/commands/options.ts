@@ -23,10 +23,8 @@ export function parseDuration(value: string, flag: string): number {
   return total;
 }
 
-/** A DNS-1123 subdomain, the rule for Secret and ServiceAccount names. */
-export const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** A DNS-1123 label, the rule for namespace names. */
-export const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The name rules live in sources/core/names.ts. */
+export {LABEL_RE, SUBDOMAIN_RE} from '../core/names.ts';
 
 /** `--dry-run`: absent → none; bare → client; else none|client|server. */
 export function parseDryRun(value: string | boolean | undefined): DryRun {

@@ -68,3 +68,36 @@ test(`an API server quoting the refused secret in its 422 message gets no passwo
     assert.deepEqual(leaksOf(result.stdout), [], `${what} stdout: ${result.stdout}`);
   }
 });
+
+test(`-n .. and other names the API server refuses never reach a URL: one error line, exit 2, no request`, async () => {
+  api.resetRequests();
+  for (const argv of [[`list`, `-n`, `..`], [`list`, `--namespaces`, `web,..`], [`verify`, `-n`, `../..`], [`attach`, `regcred`, `-n`, `a/b`], [`decode`, `regcred`, `-n`, `%2e%2e`], [`sync`, `regcred`, `--from-namespace`, `..`, `-n`, `copies`], [`remove`, `..`, `-n`, `web`]]) {
+    const result = await runCli([...argv, `--kubeconfig`, hostile.kubeconfigPath]);
+    assert.equal(result.code, 2, `${argv.join(` `)}: ${result.stderr}${result.stdout}`);
+    assert.match(result.stderr, /^error: invalid (namespace|secret name) "[^"]*"/, argv.join(` `));
+    assert.equal(result.stderr.split(`\n`).filter(line => line.startsWith(`error:`)).length, 1, result.stderr);
+  }
+  assert.deepEqual(api.requests.map(request => `${request.method} ${request.path}`), [], `no request reached the server`);
+});
+
+test(`a pod listing a pull secret named ".." gets it reported missing by verify and doctor, never a list of the namespace's secrets`, async () => {
+  const spec = {containers: [{name: `app`, image: `127.0.0.1:1/app:1`}], imagePullSecrets: [{name: `..`}, {name: `a%2Fb`}]};
+  api.seed.workload(`Deployment`, `web`, `dotdot`, spec);
+  api.seed.pod(`web`, `dotdot-1`, spec, {waiting: `ErrImagePull`});
+  api.resetRequests();
+  const verify = await runCli([`verify`, `-n`, `web`, `-o`, `json`, `--kubeconfig`, hostile.kubeconfigPath]);
+  const doctor = await runCli([`doctor`, `-n`, `web`, `--kubeconfig`, hostile.kubeconfigPath]);
+  assert.match(JSON.stringify(JSON.parse(verify.stdout).results), /secret web\/\.\. not found/);
+  const paths = api.requests.map(request => request.path.split(`?`)[0]!);
+  // `/namespaces/web/secrets/..` would arrive normalised as `/namespaces/web/` (the namespace read as a secret).
+  assert.ok(!paths.some(path => /\/namespaces\/web\/?$|\/\.\.(\/|$)/.test(path)), paths.join(`\n`));
+  assert.equal(doctor.code, 1, doctor.stderr);
+});
+
+test(`a 30 MB metadata.name gives a short error line`, async () => {
+  const name = `x`.repeat(30 * 1024 * 1024);
+  const result = await runCli([`add`, name, `-n`, `web`, `--docker-server`, `r.example.com`, `--docker-username`, USER, `--docker-password-stdin`, `--dry-run=client`], {stdin: PASSWORD});
+  assert.equal(result.code, 2);
+  assert.ok(result.stderr.length < 1000, `stderr is ${result.stderr.length} characters`);
+  assert.match(result.stderr, /^error: invalid secret name "x{64}\.\.\."/);
+});
