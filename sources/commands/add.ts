@@ -22,8 +22,8 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {parseDryRun} from './options.ts';
-import {objectNameProblem, quoteInput} from '../core/names.ts';
+import {parseAttach, parseDryRun} from './options.ts';
+import {checkObjectName} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -55,7 +55,7 @@ export class AddCommand extends CredentialCommand {
   output = Option.String(`-o,--output`, {description: `print the resulting secret(s): json, yaml or name`});
 
   async executeCommand() {
-    validateSecretName(this.name);
+    checkObjectName(this.name, `secret name`);
     const dryRun = parseDryRun(this.dryRun);
     const format = parseObjectFormat(this.output);
     const attach = parseAttach(this.attach);
@@ -197,13 +197,6 @@ export function describeCredential(credential: RegistryCredential): string {
   return `${credential.username}@${credential.server}`;
 }
 
-/** Secret names are DNS-1123 subdomains of at most 253 characters. */
-export function validateSecretName(name: string): void {
-  if (objectNameProblem(name) !== undefined)
-    throw new UsageError(`invalid secret name ${quoteInput(name)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
-}
-
-
 /** `-o`: json, yaml or name. */
 export function parseObjectFormat(value: string | undefined): ObjectFormat | undefined {
   if (value === undefined)
@@ -211,24 +204,4 @@ export function parseObjectFormat(value: string | undefined): ObjectFormat | und
   if (isObjectFormat(value))
     return value;
   throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
-}
-
-/** `--attach`: bare → default; `all`; or a comma-separated list of ServiceAccount names. */
-export function parseAttach(value: string | boolean | undefined): `default` | `all` | string[] | null {
-  if (value === undefined || value === false)
-    return null;
-  if (value === true || value === `default`)
-    return `default`;
-  if (value === `all`)
-    return `all`;
-  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
-  if (names.length === 0)
-    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
-  if (names.includes(`all`))
-    throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
-  for (const name of names) {
-    if (objectNameProblem(name) !== undefined)
-      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
-  }
-  return names;
 }

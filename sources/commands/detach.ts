@@ -3,7 +3,8 @@ import type {Usage} from 'clipanion';
 import {PullSecretError} from '../core/errors.ts';
 import {detachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {fromAttachResult} from '../core/attach/report.ts';
-import {FanOutCommand, checkName, targetsFromFlags} from './attach.ts';
+import {FanOutCommand, targetsFromFlags} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
 
 /** `kubectl pullsecret detach NAME`: remove a pull-secret reference from ServiceAccounts and workloads, and nothing else. */
 export class DetachCommand extends FanOutCommand {
@@ -31,7 +32,7 @@ export class DetachCommand extends FanOutCommand {
   workload = Option.Array(`--workload`, {description: `a workload's pod template to detach from, as KIND/NAME (repeatable)`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     const targets = targetsFromFlags(this);
     const dryRun = this.dryRunMode();
     this.outputFormat();

@@ -3,8 +3,9 @@ import type {Usage} from 'clipanion';
 import {PullSecretError} from '../core/errors.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import {removeSecret} from '../core/sync/syncSecret.ts';
-import {FanOutCommand, checkName} from './attach.ts';
-import {fromSyncResult} from './sync.ts';
+import {FanOutCommand} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
+import {fromSyncResult} from '../core/sync/syncSecret.ts';
 
 /** `kubectl pullsecret remove NAME`: detach a pull secret everywhere in scope, then delete it. */
 export class RemoveCommand extends FanOutCommand {
@@ -28,7 +29,7 @@ export class RemoveCommand extends FanOutCommand {
   name = Option.String({name: `NAME`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     const dryRun = this.dryRunMode();
     this.outputFormat();
     const reports = await this.forEachCluster(async session => {

@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {PullSecretError, errorLine, oneLine} from '../core/errors.ts';
+import {PullSecretError, errorLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
@@ -18,15 +18,15 @@ import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
 import {syncCopy} from '../core/sync/syncSecret.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
 import {namespaceNameProblem, quoteInput} from '../core/names.ts';
-import {checkName, withFanOut} from './attach.ts';
-import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
-import {VerifyCommand} from './verify.ts';
+import {withFanOut} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
+import {fromSyncResult, readSource, secretsByNamespace} from '../core/sync/syncSecret.ts';
 
 /** `kubectl pullsecret rotate NAME`: new credentials into the source secret and every managed copy of it. */
 export class RotateCommand extends withFanOut(CredentialCommand) {
   static override paths = [[`rotate`]];
-  /** `--verify` runs the verify command through `this.cli.run`, so it must be registered alongside. */
-  static invokes = [VerifyCommand];
+  /** `--verify` runs `verify` through `this.cli.run`, so it must be registered alongside (by path: no command imports another). */
+  static invokes = [[`verify`]];
   static override usage: Usage = {
     description: `put new credentials into a pull secret and into every copy that sync made of it`,
     details: `
@@ -55,7 +55,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
   verify = Option.Boolean(`--verify`, false, {description: `then run \`verify\` over the namespaces rotated (source and copies): proves with the registries that their workloads still pull`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     if (this.fromNamespace !== undefined && namespaceNameProblem(this.fromNamespace) !== undefined)
       throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     if (this.fromNamespace !== undefined && this.namespace !== undefined && this.fromNamespace !== this.namespace)

@@ -5,14 +5,16 @@
  * A per-namespace call never throws for cluster errors; it returns `status: 'failed'` and the step.
  */
 import type {ClusterSession, DryRun, KubeObject} from '../ports.ts';
-import {FIELD_MANAGER} from '../secrets/metadata.ts';
 import type {AttachTargets, NamespaceAttachResult, AttachSnapshot} from '../attach/attachSecret.ts';
 import {attachSecret, detachSecret} from '../attach/attachSecret.ts';
 import {isApiError} from '../apiError.ts';
-import {errorLine} from '../errors.ts';
 import {jitteredBackoff, retryOnConflict} from '../retry.ts';
 import type {Pacing} from '../retry.ts';
 import {planCopy} from './plan.ts';
+import {bareReport, fromAttachResult} from '../attach/report.ts';
+import type {NamespaceReport} from '../attach/report.ts';
+import {InputError, PullSecretError, errorLine} from '../errors.ts';
+import {FIELD_MANAGER, PULL_SECRET_TYPES} from '../secrets/metadata.ts';
 
 /** What happened to the copy in one namespace. */
 export type CopyOutcome = `created` | `configured` | `replaced` | `unchanged` | `absent` | `deleted` | `not-found`;
@@ -153,4 +155,38 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
       return {...result, action: `not-found`};
     return failed(result, `delete secret`, error);
   }
+}
+
+/** A NamespaceReport from a sync/rotate/remove result. */
+export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
+  const base = result.references === undefined
+    ? bareReport(context, result.namespace, {status: result.status})
+    : fromAttachResult(context, result.references);
+  const {failedStep: _step, error: _error, ...rest} = base;
+  return {
+    ...rest,
+    status: result.status,
+    ...(result.action === undefined ? {} : {secret: result.action}),
+    ...(result.failedStep === undefined ? {} : {failedStep: result.failedStep, error: result.error}),
+  };
+}
+
+/** Reads the source secret; it must exist and be a pull secret. */
+export async function readSource(session: ClusterSession, namespace: string, name: string): Promise<KubeObject> {
+  const source = await session.get(`secrets`, namespace, name);
+  if (source === null)
+    throw new PullSecretError(`source secret "${name}" not found in namespace "${namespace}"`);
+  const type = typeof source.type === `string` ? source.type : `Opaque`;
+  if (!PULL_SECRET_TYPES.has(type))
+    throw new InputError(`source secret ${namespace}/${name} has type ${type}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; only pull secrets are synced`);
+  return {...source, metadata: {...source.metadata, namespace}};
+}
+
+/**
+ * The secrets named `name` in `namespaces`: one cluster-wide list (by field selector) when there are
+ * several, so that a fan-out over hundreds of namespaces costs one request, not one per namespace.
+ */
+export async function secretsByNamespace(session: ClusterSession, name: string): Promise<{all: KubeObject[]; byNamespace: Map<string, KubeObject>}> {
+  const all = (await session.list(`secrets`, {fieldSelector: `metadata.name=${name}`})).filter(secret => secret.metadata.name === name);
+  return {all, byNamespace: new Map(all.map(secret => [secret.metadata.namespace ?? ``, secret]))};
 }
