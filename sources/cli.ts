@@ -2,6 +2,8 @@ import {Builtins, Cli} from 'clipanion';
 import type {CommandClass} from 'clipanion';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode, oneLine} from './core/errors.ts';
+import {SecretRedactor} from './core/redact.ts';
+import {redactingStream} from './adapters/output/redactingStream.ts';
 import {VERSION} from './version.ts';
 import {VersionCommand} from './commands/version.ts';
 import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
@@ -138,7 +140,8 @@ export function overview(): string {
  * Runs the plugin with the given arguments. Parse errors go to stderr as one `error:` line (exit 2);
  * execution errors are handled by BaseCommand; `--help` prints usage on stdout.
  */
-export async function runPullSecret(argv: string[], context: PullSecretContext): Promise<number> {
+export async function runPullSecret(argv: string[], given: PullSecretContext): Promise<number> {
+  const context = withRedaction(given);
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === `-h` || argv[0] === `--help`))) {
     context.stdout.write(overview());
     return ExitCode.ok;
@@ -165,6 +168,36 @@ export async function runPullSecret(argv: string[], context: PullSecretContext):
     }
   }
   return cli.run(command, context);
+}
+
+/**
+ * The one place every output path goes through: a per-run `SecretRedactor` that the cluster sessions, the
+ * registry probe and the credential helpers feed with the secret values they handle, and stdout and stderr
+ * wrapped so that every write is redacted against it (output the user asks to hold secrets uses `revealed`).
+ */
+export function withRedaction(context: PullSecretContext): PullSecretContext {
+  if (context.redactor !== undefined)
+    return context;
+  const redactor = new SecretRedactor();
+  return {
+    ...context,
+    redactor,
+    stdout: redactingStream(context.stdout, redactor),
+    stderr: redactingStream(context.stderr, redactor),
+    connectCluster: target => context.connectCluster({...target, redactor}),
+    makeRegistryProbe: options => context.makeRegistryProbe({...options, redactor}),
+    runPasswordCommand: async (command, options) => {
+      const password = await context.runPasswordCommand(command, options);
+      redactor.add(password);
+      return password;
+    },
+    runCredentialHelper: async (helper, serverUrl, env) => {
+      const answer = await context.runCredentialHelper(helper, serverUrl, env);
+      if (answer !== null)
+        redactor.addCredential(answer.Username, answer.Secret);
+      return answer;
+    },
+  };
 }
 
 /** The first meaningful line of clipanion's parse error, without its multi-line candidate listing. */

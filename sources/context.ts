@@ -1,11 +1,14 @@
 import type {BaseContext} from 'clipanion';
-import type {ClusterConnector, CredentialHelperRunner, RegistryProbe} from './core/ports.ts';
+import type {ClusterConnector, CredentialHelperRunner, PasswordCommandRunner, RegistryProbe} from './core/ports.ts';
+import type {SecretRedactor} from './core/redact.ts';
 
 /** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
 export type RegistryProbeOptions = {
   caFiles?: string[];
   insecureHosts?: string[];
   timeoutMs?: number;
+  /** The run's secret register: the probe adds the credentials and tokens it uses. */
+  redactor?: SecretRedactor;
 };
 
 /**
@@ -27,8 +30,15 @@ export type PullSecretContext = BaseContext & {
   makeRegistryProbe: (options: RegistryProbeOptions) => Promise<RegistryProbe>;
   /** Runs Docker credential helpers. */
   runCredentialHelper: CredentialHelperRunner;
+  /** Runs `--password-command` (`sh -c`), returning the password it printed. */
+  runPasswordCommand: PasswordCommandRunner;
   /** The Node.js version running the plugin (for `version`). */
   nodeVersion: string;
   /** The clock, injectable for expiry tests. */
   now: () => Date;
+  /**
+   * The run's secret register, set by `runPullSecret`, which also wraps stdout and stderr so that every
+   * write is redacted with it; commands register the secret values they read (passwords, helper answers).
+   */
+  redactor?: SecretRedactor;
 };

@@ -1,3 +1,4 @@
+import {revealed} from '../adapters/output/redactingStream.ts';
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
@@ -50,13 +51,15 @@ export class DecodeCommand extends KubeCommand {
     const secrets = await this.loadSecrets();
     const now = this.context.now();
     const decoded = secrets.map(secret => describePullSecret(secret as Parameters<typeof describePullSecret>[0], {now, expiryOf: registryTokenExpiry}));
+    // --reveal asks for the passwords: that output bypasses redaction (sources/core/redact.ts).
+    const stdout = this.reveal ? revealed(this.context.stdout) : this.context.stdout;
     if (format === `dockerconfig`) {
-      this.context.stdout.write(`${dockerConfigFor(decoded)}\n`);
+      stdout.write(`${dockerConfigFor(decoded)}\n`);
     } else if (format === `json` || format === `yaml`) {
       const documents = decoded.map(secret => decodedDocument(secret, this.reveal));
-      printData(documents.length === 1 ? documents[0] : asList(documents), format, this.context.stdout);
+      printData(documents.length === 1 ? documents[0] : asList(documents), format, stdout);
     } else {
-      this.context.stdout.write(decoded.map(secret => humanText(secret, this.reveal)).join(`\n`));
+      stdout.write(decoded.map(secret => humanText(secret, this.reveal)).join(`\n`));
     }
     for (const secret of decoded) {
       const label = secret.namespace ? `${secret.namespace}/${secret.name}` : secret.name;

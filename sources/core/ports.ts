@@ -3,6 +3,7 @@
  * Adapters (sources/adapters/**) implement them; tests use the real adapters against the
  * API emulator and the real registry. Only plain data crosses these boundaries.
  */
+import type {SecretRedactor} from './redact.ts';
 
 /** A Kubernetes object as plain JSON. */
 export type KubeObject = {
@@ -106,6 +107,8 @@ export type ClusterTarget = {
   cwd?: string;
   /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
   log?: (line: string) => void;
+  /** The run's secret register: the session adds the secret values it writes and redacts server messages with it. */
+  redactor?: SecretRedactor;
 };
 
 /** Opens a session for a target; throws `PullSecretError`s with one-line messages for missing/bad kubeconfigs. */
@@ -116,6 +119,12 @@ export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession
  * `env`, when given, is the helper's environment (commands pass `context.env`, so PATH comes from the context).
  */
 export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: Record<string, string | undefined>) => Promise<{Username: string; Secret: string} | null>;
+
+/**
+ * Runs a `--password-command` (`sh -c`) and returns the password it printed on stdout (one trailing newline
+ * removed). Throws a PullSecretError naming the failure (exit status, timeout, its stderr) and never the output.
+ */
+export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
 
 /** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
 export type RegistryOutcome =

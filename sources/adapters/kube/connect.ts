@@ -72,6 +72,7 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     namespaceExplicit: resolved.namespaceExplicit,
     server: cluster.server,
     transport,
+    redactor: target.redactor,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 import {ClusterUnreachableError, PullSecretError} from '../../core/errors.ts';
 import type {KubeApiErrorShape} from '../../core/ports.ts';
+import type {SecretRedactor} from '../../core/redact.ts';
 
 /**
  * A Kubernetes API call that the server answered with a failure `Status`. `message` is the one-line
@@ -67,15 +68,16 @@ const GENERIC_REASONS: Record<number, string> = {
   429: `TooManyRequests`, 500: `InternalError`, 503: `ServiceUnavailable`, 504: `Timeout`,
 };
 
-/** Parses a response body as a `Status`; falls back to the HTTP status text without quoting the body. */
-export function parseStatus(httpStatus: number, statusText: string, body: string): StatusBody {
+/** Parses a response body as a `Status` (its message redacted, then cut to 400 characters); falls back to the HTTP status text without quoting the body. */
+export function parseStatus(httpStatus: number, statusText: string, body: string, redactor?: SecretRedactor): StatusBody {
   try {
     const parsed = JSON.parse(body) as {kind?: string; reason?: string; message?: string; code?: number};
     if (parsed && parsed.kind === `Status`) {
       return {
         code: typeof parsed.code === `number` && parsed.code > 0 ? parsed.code : httpStatus,
         reason: typeof parsed.reason === `string` && parsed.reason !== `` ? parsed.reason : GENERIC_REASONS[httpStatus] ?? `Unknown`,
-        message: truncate(typeof parsed.message === `string` ? parsed.message : statusText, 400),
+        // Redact first, then truncate: a secret the server quotes across the cut never shows its prefix.
+        message: redactor === undefined ? truncate(typeof parsed.message === `string` ? parsed.message : statusText, 400) : redactor.safeText(typeof parsed.message === `string` ? parsed.message : statusText, 400),
       };
     }
   } catch {

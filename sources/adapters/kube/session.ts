@@ -9,6 +9,8 @@ import {apiError, isKubeApiError, parseStatus} from './errors.ts';
 import type {RequestDescription} from './errors.ts';
 import {apiVersionOf, resourceInfo, resourcePath} from './resources.ts';
 import type {Transport, TransportRequest} from './transport.ts';
+import type {SecretRedactor} from '../../core/redact.ts';
+import {namespaceNameProblem, objectNameProblem} from '../../core/names.ts';
 
 /** kubectl's page size for lists. */
 export const DEFAULT_PAGE_SIZE = 500;
@@ -27,8 +29,11 @@ export class KubeClusterSession implements ClusterSession {
   /** The API server URL, for messages. */
   readonly server: string;
   private readonly transport: Transport;
+  /** Learns the secret values this session writes, so that no server message can echo them. */
+  private readonly redactor: SecretRedactor | undefined;
 
-  constructor(options: {contextName: string; namespace: string; namespaceExplicit: boolean; server: string; transport: Transport}) {
+  constructor(options: {contextName: string; namespace: string; namespaceExplicit: boolean; server: string; transport: Transport; redactor?: SecretRedactor}) {
+    this.redactor = options.redactor;
     this.contextName = options.contextName;
     this.namespace = options.namespace;
     this.namespaceExplicit = options.namespaceExplicit;
@@ -42,6 +47,9 @@ export class KubeClusterSession implements ClusterSession {
 
   async get(resource: ResourceName, namespace: string | undefined, name: string): Promise<KubeObject | null> {
     const ns = this.objectNamespace(resource, namespace);
+    // A name the API server would refuse (read from a workload's list, say) names no object: nothing to ask.
+    if ((resource === `namespaces` ? namespaceNameProblem(name) : objectNameProblem(name)) !== undefined)
+      return null;
     try {
       return withKind(resource, await this.call({verb: `get`, resource, namespace: ns, name}, {method: `GET`, path: resourcePath(resource, ns, name), idempotent: true}) as KubeObject);
     } catch (error) {
@@ -103,6 +111,7 @@ export class KubeClusterSession implements ClusterSession {
    */
   async create(resource: ResourceName, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.objectNamespace(resource, namespace);
+    this.learnSecrets(resource, body);
     return withKind(resource, await this.call(
       {verb: `create`, resource, namespace: ns, name: body.metadata?.name},
       {method: `POST`, path: `${resourcePath(resource, ns)}${writeQuery(options)}`, body: JSON.stringify(body), idempotent: false},
@@ -111,6 +120,7 @@ export class KubeClusterSession implements ClusterSession {
 
   async replace(resource: ResourceName, namespace: string | undefined, name: string, body: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.objectNamespace(resource, namespace);
+    this.learnSecrets(resource, body);
     return withKind(resource, await this.call(
       {verb: `update`, resource, namespace: ns, name},
       {method: `PUT`, path: `${resourcePath(resource, ns, name)}${writeQuery(options)}`, body: JSON.stringify(body), idempotent: true},
@@ -120,6 +130,7 @@ export class KubeClusterSession implements ClusterSession {
   async patch(resource: ResourceName, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: WriteOptions = {}): Promise<KubeObject> {
     const ns = this.objectNamespace(resource, namespace);
     const contentType = PATCH_CONTENT_TYPES[type];
+    this.learnSecrets(resource, patch);
     if (!contentType)
       throw new Error(`Assertion failed: unknown patch type "${String(type)}"`);
     return withKind(resource, await this.call(
@@ -149,6 +160,25 @@ export class KubeClusterSession implements ClusterSession {
     return answer.status?.allowed === true;
   }
 
+  /** Registers every `data`/`stringData` value of a secret body (or patch) with the run's redactor. */
+  private learnSecrets(resource: ResourceName, body: unknown): void {
+    if (this.redactor === undefined || resource !== `secrets`)
+      return;
+    const walk = (node: unknown, depth: number): void => {
+      if (depth > 6 || typeof node !== `object` || node === null)
+        return;
+      for (const [key, value] of Object.entries(node)) {
+        if ((key === `data` || key === `stringData`) && typeof value === `object` && value !== null && !Array.isArray(value))
+          this.redactor!.addSecretData(value as Record<string, unknown>, key === `data`);
+        else if (key === `value` && typeof value === `string`)
+          this.redactor!.add(value); // a JSON-patch op replacing one data value
+        else
+          walk(value, depth + 1);
+      }
+    };
+    walk(body, 0);
+  }
+
   /** A namespaced object without an explicit namespace lives in the session's namespace. */
   private objectNamespace(resource: ResourceName, namespace: string | undefined): string | undefined {
     return resourceInfo(resource).namespaced ? namespace ?? this.namespace : undefined;
@@ -173,7 +203,7 @@ export class KubeClusterSession implements ClusterSession {
     // A DELETE repeated after a lost answer finds the object already gone: the first attempt worked.
     if (response.status === 404 && options.retriedNotFoundIsSuccess && response.attempts > 1)
       return {};
-    throw apiError(full, parseStatus(response.status, response.statusText, response.body), this.server, this.contextName);
+    throw apiError(full, parseStatus(response.status, response.statusText, response.body, this.redactor), this.server, this.contextName);
   }
 }
 

@@ -1,5 +1,6 @@
 import type {KubeObject} from '../../core/ports.ts';
 import {toKubectlYaml} from './yaml.ts';
+import {revealed} from './redactingStream.ts';
 
 /** The object formats every command's `-o` accepts. */
 export type ObjectFormat = `json` | `yaml` | `name`;
@@ -32,9 +33,11 @@ export function asList(objects: unknown[]): Record<string, unknown> {
 
 /**
  * Prints objects as kubectl does: one object as itself, several as a `List`
- * (json and yaml), or one `kind/name` line per object (name).
+ * (json and yaml), or one `kind/name` line per object (name). The user asked for the objects, secrets
+ * included, so they bypass redaction (as `kubectl get secret -o yaml` shows `data`).
  */
-export function printObjects(objects: KubeObject[], format: ObjectFormat, stdout: NodeJS.WritableStream): void {
+export function printObjects(objects: KubeObject[], format: ObjectFormat, redactedStdout: NodeJS.WritableStream): void {
+  const stdout = revealed(redactedStdout);
   switch (format) {
     case `name`:
       for (const object of objects)

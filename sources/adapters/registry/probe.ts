@@ -26,10 +26,11 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type {RegistryProbeOptions} from '../../context.ts';
 import {InputError} from '../../core/errors.ts';
+import {SecretRedactor} from '../../core/redact.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, redactSecrets, singleLine} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, singleLine} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 
@@ -127,6 +128,8 @@ class HttpRegistryProbe implements RegistryProbe {
   readonly #timeoutMs: number;
   readonly #insecureHosts: string[];
   readonly #userCas: string[];
+  /** The run's secret register (or this probe's own): credentials and tokens are added before they are sent. */
+  readonly #redactor: SecretRedactor;
   #httpAgent: http.Agent | undefined;
   #httpsAgent: https.Agent | undefined;
   readonly #counters = {tokenRequests: 0, manifestRequests: 0, pings: 0};
@@ -141,6 +144,7 @@ class HttpRegistryProbe implements RegistryProbe {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#insecureHosts = options.insecureHosts ?? [];
     this.#userCas = readCaFiles(options.caFiles ?? []);
+    this.#redactor = options.redactor ?? new SecretRedactor();
   }
 
   stats(): {tokenRequests: number; manifestRequests: number; pings: number} {
@@ -151,7 +155,9 @@ class HttpRegistryProbe implements RegistryProbe {
     const invalid = invalidTargetReason(target);
     if (invalid !== null)
       return {outcome: `invalid-reference`, detail: invalid};
-    const secrets: string[] = credential === null ? [] : [credential.password, basicHeader(credential).slice(6), encodeURIComponent(credential.password)];
+    if (credential !== null)
+      this.#redactor.addCredential(credential.username, credential.password);
+    const secrets: string[] = [];
     let check: RegistryCheck;
     try {
       check = await this.#check(dialHost(target.host), target, credential, secrets);
@@ -164,7 +170,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: singleLine(redactSecrets(check.detail, secrets))};
+    return {...check, detail: singleLine(this.#redactor.redact(check.detail))};
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, secrets: string[]): Promise<RegistryCheck> {
@@ -225,13 +231,13 @@ class HttpRegistryProbe implements RegistryProbe {
     if (response.status === 401)
       return this.#final401(target, response, auth, credential);
 
-    let errors = parseRegistryErrors(response.body.toString(`utf8`));
+    let errors = parseRegistryErrors(this.#redactor.redact(response.body.toString(`utf8`), {cut: response.truncated}));
     // Docker Hub counts manifest GETs against the pull quota (R3.8), so it only ever gets HEADs.
     if ((response.status === 403 || response.status === 404) && errors.length === 0 && host !== DOCKER_HUB_API_HOST) {
       // A HEAD answer has no body: GET once for the registry's error code and message (containerd does this for 403).
       const detailed = await this.#manifestRequest(`GET`, host, path, auth);
       if (detailed.status === response.status)
-        errors = parseRegistryErrors(detailed.body.toString(`utf8`));
+        errors = parseRegistryErrors(this.#redactor.redact(detailed.body.toString(`utf8`), {cut: detailed.truncated}));
     }
     return classifyManifestFailure(target, {status: response.status, headers: response.headers, errors, credentialSent: auth.credentialSent, username: credential?.username}, new Date());
   }
@@ -275,7 +281,7 @@ class HttpRegistryProbe implements RegistryProbe {
     if (challenge.scheme !== `bearer`)
       return null;
     const token = await this.#token(host, challenge, credential, scopes, fresh);
-    secrets.push(token);
+    this.#redactor.add(token);
     this.#requireSafeChannel(host);
     // An all-empty credential fetched its token anonymously (R3.4), so nothing of it was sent.
     const sentSecret = credential !== null && (credential.username !== `` || credential.password !== ``);

@@ -248,14 +248,3 @@ export function oneLineMessage(text: string): string {
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ` `).replace(/\s+/g, ` `).trim();
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }
-
-/** Replaces every occurrence of each given secret in `text` with `[redacted]` (callers pass every encoded form they used). */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret === undefined || secret.length < 3)
-      continue;
-    out = out.split(secret).join(`[redacted]`);
-  }
-  return out;
-}

@@ -1,0 +1,64 @@
+// The one redaction rule (sources/core/redact.ts): secret values vanish from any text in every form a server or an
+// encoder echoes them, redaction comes before truncation, and a short password that is also an ordinary word or
+// address is only hidden where it stands as a value, so where "[redacted]" lands never tells the password.
+import assert from 'node:assert/strict';
+import {test} from 'node:test';
+import {SecretRedactor} from '../../sources/core/redact.ts';
+
+const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
+
+test(`a long password is redacted as is, JSON- and URL-escaped, in base64 and inside the auth value`, () => {
+  const redactor = new SecretRedactor();
+  const password = `Pa55<w0rd>&"long"`;
+  redactor.addCredential(`alice`, password);
+  for (const form of [password, JSON.stringify(password).slice(1, -1), `Pa55\\u003cw0rd\\u003e\\u0026\\"long\\"`, encodeURIComponent(password), b64(password), b64(`alice:${password}`)])
+    assert.equal(redactor.redact(`before ${form} after`), `before [redacted] after`, form);
+});
+
+test(`a .dockerconfigjson payload is redacted as base64, as JSON text and through its auth and password fields`, () => {
+  const redactor = new SecretRedactor();
+  const json = JSON.stringify({auths: {'r.example': {username: `u`, password: `s3cr3t-pass-word`, auth: b64(`u:s3cr3t-pass-word`)}}});
+  redactor.addSecretData({'.dockerconfigjson': b64(json)}, true);
+  const message = `Secret "x" is invalid: data[.dockerconfigjson]: Invalid value: "${b64(json)}": rejected; decoded ${json}`;
+  const redacted = redactor.redact(message);
+  assert.ok(!redacted.includes(`s3cr3t`), redacted);
+  assert.ok(!redacted.includes(b64(json).slice(0, 12)), redacted);
+  assert.match(redacted, /^Secret "x" is invalid: data\[\.dockerconfigjson\]: Invalid value: "\[redacted\]"/);
+});
+
+test(`redaction comes before truncation, so a password straddling the cut shows no prefix`, () => {
+  const redactor = new SecretRedactor();
+  const password = `straddling-the-cut-0123456789`;
+  redactor.add(password);
+  const text = `${`x`.repeat(190)} ${password} tail`;
+  const safe = redactor.safeText(text, 200);
+  assert.ok(safe.length <= 200, safe);
+  assert.ok(!safe.includes(`straddling`), safe);
+});
+
+test(`text cut by a size cap loses a tail that begins a secret`, () => {
+  const redactor = new SecretRedactor();
+  redactor.add(`a-secret-token-of-some-length`);
+  assert.equal(redactor.redact(`echo: a-secret-tok`, {cut: true}), `echo: [redacted]`);
+  assert.equal(redactor.redact(`echo: a-secret-tok`), `echo: a-secret-tok`, `uncut text keeps ordinary words`);
+});
+
+test(`a short password is hidden where it stands as a value, and nowhere else (no message pins it down)`, () => {
+  const redactor = new SecretRedactor();
+  redactor.addCredential(`alice`, `wrong`);
+  assert.equal(redactor.redact(`HTTP 401: wrong or expired credentials`), `HTTP 401: wrong or expired credentials`);
+  assert.equal(redactor.redact(`body: grant_type=password&password=wrong&client_id=x`), `body: grant_type=password&password=[redacted]&client_id=x`);
+  assert.equal(redactor.redact(`{"password":"wrong"}`), `{"password":"[redacted]"}`);
+  assert.equal(redactor.redact(`Basic ${b64(`alice:wrong`)}`), `Basic [redacted]`);
+  assert.equal(redactor.redact(`base64 ${b64(`wrong`)}`), `base64 [redacted]`);
+  const address = new SecretRedactor();
+  address.add(`127.0.0.1`);
+  assert.equal(address.redact(`the token server 127.0.0.1:37271 refused`), `the token server 127.0.0.1:37271 refused`);
+});
+
+test(`an empty register leaves text untouched and an empty value registers nothing`, () => {
+  const redactor = new SecretRedactor();
+  redactor.add(``);
+  assert.equal(redactor.empty, true);
+  assert.equal(redactor.redact(`anything`), `anything`);
+});
