@@ -8,6 +8,7 @@ import type {NamespaceScope} from '../core/scope.ts';
 import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
 import type {AuditedSecret, PullSecretAudit} from '../core/secrets/audit.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
+import {decodePolicy, describePolicy} from '../core/sync/policy.ts';
 import {WORKLOAD_RESOURCES} from '../core/workloads.ts';
 import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
@@ -26,7 +27,7 @@ export class ListCommand extends ScopedCommand {
     details: `
       Lists every pull secret (kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg, and Opaque secrets holding
       .dockerconfigjson, which the kubelet ignores) with its registries and the ServiceAccounts, workloads and pods
-      that reference it. STATUS is ok, orphan (nothing references it), invalid (type/key mismatch, unparseable, no
+      that reference it (-o wide adds usernames, provenance, expiry and the sync policy recorded with \`sync --keep\`). STATUS is ok, orphan (nothing references it), invalid (type/key mismatch, unparseable, no
       usable credentials), expiring (token expires within 24 hours) or expired. References to secrets that do not
       exist are listed as dangling. -A reads one cluster-wide list per kind and, being read-only, also shows namespaces
       annotated pullsecret.kubectl.io/ignore=true (--namespaces/--namespace-selector skip them, as the other commands
@@ -167,7 +168,7 @@ type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullS
 function secretTable(secrets: Array<{context: string; secret: AuditedSecret}>, options: {wide: boolean; showNamespace: boolean; showContext: boolean; now: Date}): string {
   const headers = [`name`, `type`, `registries`, `status`, `used by`, `age`];
   if (options.wide)
-    headers.push(`usernames`, `managed`, `copy of`, `expires`);
+    headers.push(`usernames`, `managed`, `copy of`, `expires`, `sync policy`);
   if (options.showNamespace)
     headers.unshift(`namespace`);
   if (options.showContext)
@@ -175,7 +176,7 @@ function secretTable(secrets: Array<{context: string; secret: AuditedSecret}>, o
   const rows = secrets.map(({context, secret}) => {
     const row = [secret.name, shortType(secret.type), secret.registries.join(`,`) || `<none>`, secret.status, usedBy(secret, options.wide), humanAge(secret.createdAt, options.now)];
     if (options.wide)
-      row.push(secret.usernames.map(name => name || `<empty>`).join(`,`) || `<none>`, secret.managed ? `yes` : `no`, secret.copyOf ?? `<none>`, secret.expiresAt ?? `<none>`);
+      row.push(secret.usernames.map(name => name || `<empty>`).join(`,`) || `<none>`, secret.managed ? `yes` : `no`, secret.copyOf ?? `<none>`, secret.expiresAt ?? `<none>`, policyColumn(secret));
     if (options.showNamespace)
       row.unshift(secret.namespace);
     if (options.showContext)
@@ -183,6 +184,16 @@ function secretTable(secrets: Array<{context: string; secret: AuditedSecret}>, o
     return row;
   });
   return formatTable(headers, rows);
+}
+
+/** The SYNC POLICY column: the recorded policy in words, `<invalid: why>`, or `<none>`. */
+function policyColumn(secret: AuditedSecret): string {
+  const recorded = secret.syncPolicy;
+  if (recorded === null)
+    return `<none>`;
+  if (`error` in recorded)
+    return `<invalid: ${recorded.error}>`;
+  return describePolicy(decodePolicy(JSON.stringify(recorded)));
 }
 
 function shortType(type: string): string {

@@ -10,8 +10,12 @@ import {planPrune, sourceRef} from '../core/sync/plan.ts';
 import {IGNORE_ANNOTATION, PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
 import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
+import type {NamespaceScope} from '../core/scope.ts';
+import {SYNC_POLICY_ANNOTATION, describePolicy, planSyncRun, recordedPolicy} from '../core/sync/policy.ts';
+import {writePolicyAnnotation} from '../core/sync/recordPolicy.ts';
+import {dryRunSuffix} from '../core/attach/report.ts';
 import {FanOutCommand, checkName} from './attach.ts';
-import {LABEL_RE} from './options.ts';
+import {namespaceNameProblem, quoteInput} from '../core/names.ts';
 
 /** A NamespaceReport from a sync/rotate/remove result. */
 export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
@@ -41,6 +45,15 @@ export function parseAttachFlag(value: string | boolean | undefined): AttachTarg
   for (const name of names)
     checkName(name, `ServiceAccount`);
   return {serviceAccounts: names};
+}
+
+/** `--keep`, `--keep=true`, `--keep=false`; undefined when absent. */
+export function parseKeepFlag(value: string | boolean | undefined): boolean | undefined {
+  if (value === undefined || typeof value === `boolean`)
+    return value;
+  if (value === `true` || value === `false`)
+    return value === `true`;
+  throw new UsageError(`invalid argument "${value}" for "--keep" flag: use --keep, --keep=true or --keep=false`);
 }
 
 /** Reads the source secret; it must exist and be a pull secret. */
@@ -80,12 +93,21 @@ export class SyncCommand extends FanOutCommand {
       workloads first); namespaces annotated pullsecret.kubectl.io/ignore=true are never touched. --attach attaches
       each copy as \`attach\` does (--attach for the default ServiceAccount, --attach=all, --attach=SA,SA).
 
+      --keep also records the policy (the namespaces chosen by -n, -A, --namespaces or --namespace-selector, the
+      --exclude-namespaces globs, the --attach targets and --prune) in the annotation pullsecret.kubectl.io/sync-policy of
+      the source secret, where \`sync\` and the agent read it: a later \`sync NAME --from-namespace SRC\` without scope flags
+      re-applies the recorded policy (its --attach and --prune unless given again). --keep=false removes the annotation
+      (without scope flags it only removes it, copying nothing). \`list\` shows the policies.
+
       Reruns are idempotent and finish what a failed run left undone. -o json|yaml prints a SyncResult document.
     `,
     examples: [
       [`Copy regcred from the platform namespace into every namespace and attach it to the default ServiceAccounts`, `$0 sync regcred --from-namespace platform -A --attach`],
       [`Copy into the namespaces labelled team=web, removing copies elsewhere`, `$0 sync regcred --from-namespace platform --namespace-selector team=web --prune`],
       [`Show what would change without writing`, `$0 sync regcred --from-namespace platform -A --dry-run=server`],
+      [`Keep every namespace but kube-* supplied and attached, now and later (the policy is recorded on the source)`, `$0 sync regcred --from-namespace platform -A --exclude-namespaces 'kube-*' --attach --keep`],
+      [`Re-apply the recorded policy`, `$0 sync regcred --from-namespace platform`],
+      [`Stop keeping it (the copies stay)`, `$0 sync regcred --from-namespace platform --keep=false`],
     ],
   };
 
@@ -95,36 +117,79 @@ export class SyncCommand extends FanOutCommand {
   prune = Option.Boolean(`--prune`, false, {description: `delete this source's copies in namespaces outside the selection`});
   attach = Option.String(`--attach`, {tolerateBoolean: true, description: `then attach each copy: --attach (default ServiceAccount), --attach=all or --attach=SA,SA`});
   restart = Option.Boolean(`--restart`, false, {description: `with --attach: roll the workloads whose running pods will not get the secret until recreated`});
+  keep = Option.String(`--keep`, {tolerateBoolean: true, description: `record this scope, --attach and --prune on the source secret as its sync policy (--keep=false removes it)`});
 
   async executeCommand() {
     checkName(this.name, `secret`);
     if (this.fromNamespace === undefined)
       throw new UsageError(`--from-namespace is required: the namespace holding the source secret`);
-    if (!LABEL_RE.test(this.fromNamespace))
-      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    if (namespaceNameProblem(this.fromNamespace) !== undefined)
+      throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     const attach = parseAttachFlag(this.attach);
-    if (this.restart && attach === null)
-      throw new UsageError(`--restart needs --attach`);
+    const keep = parseKeepFlag(this.keep);
     const dryRun = this.dryRunMode();
     this.outputFormat();
+    const flagScope = this.scopeFlagGiven() ? this.namespaceScope() : null;
     const sourceNamespace = this.fromNamespace;
-    const reports = await this.forEachCluster(session => this.syncCluster(session, sourceNamespace, attach, dryRun));
+    let forgetOnly = false;
+    const reports = await this.forEachCluster(async session => {
+      const source = await readSource(session, sourceNamespace, this.name);
+      const plan = planSyncRun(recordedPolicy(source), {scope: flagScope, attach, prune: this.prune, keep}, session.namespace);
+      const where = this.clusterTargets().length > 1 ? `${session.contextName}/${sourceNamespace}` : sourceNamespace;
+      switch (plan.kind) {
+        case `invalid`:
+          throw new PullSecretError(`the sync policy recorded on ${sourceRef(sourceNamespace, this.name)} (annotation ${SYNC_POLICY_ANNOTATION}) is not valid: ${plan.reason}; record a new one with --keep and scope flags, or remove it with --keep=false`);
+        case `keep-without-scope`:
+          throw new UsageError(`--keep needs the namespaces to keep in sync: give -n, -A, --namespaces or --namespace-selector (${sourceRef(sourceNamespace, this.name)} has no recorded policy to keep)`);
+        case `forget`:
+          forgetOnly = true;
+          if (plan.present) {
+            await writePolicyAnnotation(session, sourceNamespace, this.name, null, dryRun);
+            this.resourceLine(`${where}: secret/${this.name} annotated (sync policy removed)${dryRunSuffix(dryRun)}`);
+          } else {
+            this.context.stderr.write(`note: ${where}: secret/${this.name} has no sync policy to remove\n`);
+          }
+          return [];
+      }
+      if (this.restart && plan.attach === null)
+        throw new UsageError(`--restart needs --attach`);
+      if (plan.applied !== null)
+        this.context.stderr.write(`note: ${where}: applying the sync policy recorded on secret/${this.name}: ${describePolicy(plan.applied)}\n`);
+      if (plan.annotation.action !== `keep`) {
+        await writePolicyAnnotation(session, sourceNamespace, this.name, plan.annotation.action === `record` ? plan.annotation.value : null, dryRun);
+        const what = plan.annotation.action === `record` ? `sync policy recorded: ${describePolicy(plan.annotation.policy)}` : `sync policy removed`;
+        this.resourceLine(`${where}: secret/${this.name} annotated (${what})${dryRunSuffix(dryRun)}`);
+      }
+      return this.syncCluster(session, source, plan.scope, plan.attach, plan.prune, dryRun);
+    });
+    if (forgetOnly)
+      return 0;
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
     return this.finish(`SyncResult`, this.name, reports, {command: `sync`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
   }
 
-  private async syncCluster(session: ClusterSession, sourceNamespace: string, attach: AttachTargets | null, dryRun: DryRun): Promise<NamespaceReport[]> {
+  /** A resource line: on stdout as kubectl prints them, on stderr when stdout carries an -o document. */
+  private resourceLine(line: string): void {
+    (this.outputFormat() === undefined ? this.context.stdout : this.context.stderr).write(`${line}\n`);
+  }
+
+  /** True when a flag names the namespaces (then a recorded policy is not re-applied). */
+  private scopeFlagGiven(): boolean {
+    return this.namespace !== undefined || this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined || this.excludeNamespaces !== undefined;
+  }
+
+  private async syncCluster(session: ClusterSession, source: KubeObject, namespaceScope: NamespaceScope, attach: AttachTargets | null, prune: boolean, dryRun: DryRun): Promise<NamespaceReport[]> {
     const context = session.contextName;
-    const source = await readSource(session, sourceNamespace, this.name);
-    const scope = await this.namespacesInScope(session);
+    const sourceNamespace = source.metadata.namespace ?? ``;
+    const scope = await this.namespacesInScope(session, namespaceScope);
     const skipped = [...scope.skipped];
     const namespaces = scope.namespaces.filter(namespace => namespace !== sourceNamespace);
     if (namespaces.length !== scope.namespaces.length)
       skipped.push(bareReport(context, sourceNamespace, {status: `skipped`, note: `the source namespace is never a target`}));
 
     // One list for every namespace (and for --prune); a single namespace is read on its own.
-    const existing = namespaces.length > 1 || this.prune ? await secretsByNamespace(session, this.name) : undefined;
+    const existing = namespaces.length > 1 || prune ? await secretsByNamespace(session, this.name) : undefined;
     const snapshot = attach === null ? undefined : await prepareAttach(session, namespaces, this.name, attach, {checkSecret: false});
     const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromSyncResult(context, await syncCopy(session, namespace, source, existing === undefined ? undefined : existing.byNamespace.get(namespace) ?? null, {
       force: this.force,
@@ -133,7 +198,7 @@ export class SyncCommand extends FanOutCommand {
     })));
 
     const pruned: NamespaceReport[] = [];
-    if (this.prune && existing !== undefined) {
+    if (prune && existing !== undefined) {
       // Namespaces that opted out are never pruned, whatever the scope flags (one namespace list).
       const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
       const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);

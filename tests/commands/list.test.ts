@@ -99,10 +99,10 @@ test(`list prints a kubectl-style table with columns three spaces apart and a da
   assert.match(result.stdout, /^audit {3,}gone {3,}deploy\/web$/m);
 });
 
-test(`list -o wide adds usernames, provenance and expiry`, async () => {
+test(`list -o wide adds usernames, provenance, expiry and the sync policy`, async () => {
   const result = await list([`-n`, `audit`, `-o`, `wide`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout.split(`\n`)[0]!, /USERNAMES {3,}MANAGED {3,}COPY OF {3,}EXPIRES$/);
+  assert.match(result.stdout.split(`\n`)[0]!, /USERNAMES {3,}MANAGED {3,}COPY OF {3,}EXPIRES {3,}SYNC POLICY$/);
   assert.match(result.stdout, /^copy .*platform\/regcred/m);
 });
 

@@ -3,6 +3,7 @@ import type {KubeObject} from '../ports.ts';
 import {podSpecOf, pullSecretNames} from '../verify/subjects.ts';
 import type {ExpiryReader} from './describe.ts';
 import {describePullSecret} from './describe.ts';
+import {encodePolicy, recordedPolicy} from '../sync/policy.ts';
 import {DOCKERCFG_KEY, DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from './metadata.ts';
 
 /** List statuses (DESIGN.md vocabulary). */
@@ -27,6 +28,8 @@ export type AuditedSecret = {
   copyOf: string | null;
   /** Earliest known expiry (ECR token or the expires-at annotation), RFC 3339, or null. */
   expiresAt: string | null;
+  /** The sync policy recorded with `sync --keep` (the annotation's fields), `{error}` when it cannot be read, or null. */
+  syncPolicy: Record<string, unknown> | {error: string} | null;
   createdAt: string | null;
   /** Why the status is `invalid`, `expired` or `expiring` (one line each, no secret data). */
   reasons: string[];
@@ -48,6 +51,16 @@ export type AuditInput = {
   now: Date;
   expiryOf: ExpiryReader;
 };
+
+/** The `syncPolicy` field of a secret: the policy's fields in the annotation's form, or why it cannot be read. */
+function policyField(secret: KubeObject): AuditedSecret[`syncPolicy`] {
+  const recorded = recordedPolicy(secret);
+  if (recorded.state === `none`)
+    return null;
+  if (recorded.state === `invalid`)
+    return {error: recorded.reason};
+  return JSON.parse(encodePolicy(recorded.policy)) as Record<string, unknown>;
+}
 
 /** Tokens expiring within this window are reported as `expiring`. */
 export const EXPIRING_WINDOW_MS = 24 * 3600_000;
@@ -144,6 +157,7 @@ export function auditPullSecrets(input: AuditInput): PullSecretAudit {
       managed: secret.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE,
       copyOf: secret.metadata.annotations?.[SOURCE_ANNOTATION] ?? null,
       expiresAt: expiry ? rfc3339(expiry) : null,
+      syncPolicy: policyField(secret),
       createdAt: secret.metadata.creationTimestamp ?? null,
       reasons,
     });
