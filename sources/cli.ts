@@ -18,6 +18,7 @@ import {DetachCommand} from './commands/detach.ts';
 import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
+import {RefreshCommand} from './commands/refresh.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -27,6 +28,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   SyncCommand,
   RotateCommand,
   RemoveCommand,
+  RefreshCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,
@@ -186,6 +188,11 @@ export function withRedaction(context: PullSecretContext): PullSecretContext {
     stderr: redactingStream(context.stderr, redactor),
     connectCluster: target => context.connectCluster({...target, redactor}),
     makeRegistryProbe: options => context.makeRegistryProbe({...options, redactor}),
+    runPasswordCommand: async (command, options) => {
+      const password = await context.runPasswordCommand(command, options);
+      redactor.add(password);
+      return password;
+    },
     runCredentialHelper: async (helper, serverUrl, env) => {
       const answer = await context.runCredentialHelper(helper, serverUrl, env);
       if (answer !== null)

@@ -76,7 +76,14 @@ export class AddCommand extends CredentialCommand {
         throw new UsageError(`--dry-run=client cannot list namespaces for -A or --namespace-selector; use --dry-run=server, or --namespaces with names`);
       const namespaces = scope.kind === `list` ? scope.names : [this.namespace];
       const expiresAt = earliestExpiry(dockerConfigJsonFor(read.credentials), registryTokenExpiry);
-      const objects = namespaces.map(namespace => asClientDryRunObject(buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt})) as KubeObject);
+      const recorded = this.commandAnnotations(null, read.credentials, this.replace);
+      const objects = namespaces.map(namespace => {
+        const secret = buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt});
+        const annotations = Object.fromEntries(Object.entries({...secret.metadata.annotations, ...recorded.annotationsOnChange, ...recorded.annotations}).filter((entry): entry is [string, string] => entry[1] !== null));
+        if (Object.keys(annotations).length > 0)
+          secret.metadata.annotations = annotations;
+        return asClientDryRunObject(secret) as KubeObject;
+      });
       if (attach)
         this.context.stderr.write(`note: --attach is not simulated with --dry-run=client; use --dry-run=server to check it against the cluster\n`);
       this.report(objects, format, objects.map(() => `created` as const), dryRun);
@@ -143,6 +150,7 @@ export class AddCommand extends CredentialCommand {
           force: this.force,
           expiryOf: json => earliestExpiry(json, registryTokenExpiry),
           sameRegistry: sameRegistryKey,
+          ...this.commandAnnotations(existing, credentials, this.replace),
         }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null});
         if (!attach)
           return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};

@@ -148,7 +148,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
         throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
       return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false,
         // Same reading of the new content as `add`: ECR token expiry, Docker Hub key spellings.
-        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey});
+        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey, ...this.commandAnnotations(existing, credentials, this.replace)});
     };
     let rotated: KubeObject;
     let verb: SecretOutcome;

@@ -107,6 +107,11 @@ export type ClusterTarget = {
   cwd?: string;
   /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
   log?: (line: string) => void;
+  /**
+   * The pod's ServiceAccount directory (token, ca.crt, namespace): with no kubeconfig at all and
+   * KUBERNETES_SERVICE_HOST/PORT in `env`, the session uses the in-cluster configuration from it.
+   */
+  serviceAccountDir?: string;
   /** The run's secret register: the session adds the secret values it writes and redacts server messages with it. */
   redactor?: SecretRedactor;
 };
@@ -119,6 +124,12 @@ export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession
  * `env`, when given, is the helper's environment (commands pass `context.env`, so PATH comes from the context).
  */
 export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: Record<string, string | undefined>) => Promise<{Username: string; Secret: string} | null>;
+
+/**
+ * Runs a `--password-command` (`sh -c`) and returns the password it printed on stdout (one trailing newline
+ * removed). Throws a PullSecretError naming the failure (exit status, timeout, its stderr) and never the output.
+ */
+export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
 
 /** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
 export type RegistryOutcome =
