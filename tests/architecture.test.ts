@@ -5,7 +5,8 @@
  *   random numbers (time and randomness are injected: core/retry.ts `Pacing`).
  * - A command (a class with `static paths`) imports no other command; what they share lives in named modules.
  * - An adapter imports only the core, its own folder, `node:` modules and packages (and the build facts in
- *   sources/version.ts): never a command, the context or another adapter folder.
+ *   sources/version.ts, and the bounded reads of adapters/local/files.ts, the one way to read user input):
+ *   never a command, the context or another adapter folder.
  */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,6 +71,9 @@ test(`the command rule sees the commands (a rule over no file cannot fail)`, () 
   assert.ok(commandFiles.has(path.join(COMMANDS, `attach.ts`)));
 });
 
+// Leaf modules every adapter may use: build facts, and the bounded reads of user files and streams.
+const SHARED = new Set([path.join(SOURCES, `version.ts`), path.join(ADAPTERS, `local`, `files.ts`)]);
+
 for (const file of filesUnder(ADAPTERS)) {
   test(`${relative(file)} imports only the core, its own folder, node: and packages`, () => {
     const folder = path.join(ADAPTERS, path.relative(ADAPTERS, file).split(path.sep)[0]!);
@@ -77,7 +81,7 @@ for (const file of filesUnder(ADAPTERS)) {
       if (!specifier.startsWith(`.`))
         continue;
       const target = path.resolve(path.dirname(file), specifier);
-      const allowed = target.startsWith(CORE + path.sep) || target.startsWith(folder + path.sep) || target === path.join(SOURCES, `version.ts`);
+      const allowed = target.startsWith(CORE + path.sep) || target.startsWith(folder + path.sep) || SHARED.has(target);
       assert.ok(allowed, `imports ${path.relative(SOURCES, target)}`);
     }
   });

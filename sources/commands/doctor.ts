@@ -8,11 +8,11 @@ import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
-import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
+import {diagnose, fixLines, formatDiagnosis} from '../core/verify/doctor.ts';
 import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
 import {doctorCase, failingContainers} from '../core/verify/doctorCase.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
-import {restartCommand, subjectOf} from '../core/verify/subjects.ts';
+import {subjectOf} from '../core/verify/subjects.ts';
 import type {PodSubject} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 
@@ -142,7 +142,7 @@ export class DoctorCommand extends ScopedCommand {
     const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
 
     // Owner and events once per pod, a bounded number of pods at a time.
-    const podInfo = new Map<KubeObject, {owner: {kind: string; name: string} | undefined; events: string[]}>();
+    const podInfo = new Map<KubeObject, {owner: Awaited<ReturnType<typeof topLevelOwnerOf>>; events: string[]}>();
     const perPod = await fanOut([...podsByKey.values()], this.workers, async pod => {
       const owner = await topLevelOwnerOf(session, pod);
       const events = (await eventsFor(session, pod.metadata.namespace ?? session.namespace, `Pod`, pod.metadata.name))
@@ -167,8 +167,8 @@ export class DoctorCommand extends ScopedCommand {
         failing: container,
         result,
         events,
-        restart: restartCommand(namespace, owner, pod.metadata.name),
-        ownerRef: owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`,
+        owner: owner === undefined ? undefined : {kind: owner.kind, name: owner.name},
+        ownerPullSecrets: owner?.podPullSecrets,
         namespaceSecrets,
         otherSecrets: otherSecrets.secrets,
         unsearched: [
@@ -220,7 +220,7 @@ export class DoctorCommand extends ScopedCommand {
         credential: item.result.credential,
         detail: item.result.detail,
         events: item.events,
-        diagnosis,
+        diagnosis: {...diagnosis, fix: fixLines(diagnosis.fix)},
       }));
       this.context.stdout.write(`${JSON.stringify({summary: {failing: cases.length, byDiagnosis}, pods, ...(errors === undefined ? {} : {errors})}, null, 2)}\n`);
       return;

@@ -382,11 +382,13 @@ function eventTime(event: KubeObject): string {
 /**
  * The top-level workload owning an object, following controller references through the API
  * (Pod → ReplicaSet → Deployment, Pod → Job → CronJob); an unreadable link ends the walk at the last known owner.
+ * `podPullSecrets` is the imagePullSecrets of a controller's pod template, when one could be read.
  */
-export async function topLevelOwnerOf(session: ClusterSession, object: KubeObject): Promise<{kind: string; name: string} | undefined> {
+export async function topLevelOwnerOf(session: ClusterSession, object: KubeObject): Promise<{kind: string; name: string; podPullSecrets?: string[]} | undefined> {
   const namespace = object.metadata.namespace;
   let current = object;
   let top: {kind: string; name: string} | undefined;
+  let template: string[] | undefined;
   for (let depth = 0; depth < 8; depth++) {
     const refs = current.metadata.ownerReferences ?? [];
     const ref = refs.find(candidate => candidate.controller) ?? refs[0];
@@ -408,8 +410,12 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
     if (!parent)
       break;
     current = parent;
+    // The imagePullSecrets of a controller's pod template (each level copies the one above, so any level's is the pod's).
+    const spec = podSpecOf(parent);
+    if (spec !== undefined)
+      template = pullSecretNames(spec);
   }
-  return top;
+  return top === undefined || template === undefined ? top : {...top, podPullSecrets: template};
 }
 
 /**

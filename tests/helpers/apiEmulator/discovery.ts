@@ -97,8 +97,12 @@ function aggregatedResource(r: ResourceDef) {
     verbs: r.verbs,
     ...(r.shortNames ? {shortNames: r.shortNames} : {}),
     ...(r.categories ? {categories: r.categories} : {}),
+    ...(STATUS_RESOURCES.has(r.resource) ? {subresources: [{subresource: `status`, responseKind: {group: r.group, version: r.version, kind: r.kind}, verbs: [`get`, `patch`, `update`]}]} : {}),
   };
 }
+
+/** Resources with a `status` subresource (get, patch, update). */
+export const STATUS_RESOURCES = new Set([`namespaces`, `pods`, `deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`]);
 
 /** APIGroupDiscoveryList for `/api` (core) or `/apis` (named groups). */
 export function aggregatedDiscovery(core: boolean, apiVersion: string) {
@@ -146,7 +150,7 @@ export function resourceList(group: string, version: string) {
     kind: `APIResourceList`,
     apiVersion: `v1`,
     groupVersion: group === `` ? version : `${group}/${version}`,
-    resources: resources.map(r => ({
+    resources: resources.flatMap(r => [{
       name: r.resource,
       singularName: r.singular,
       namespaced: r.namespaced,
@@ -154,7 +158,7 @@ export function resourceList(group: string, version: string) {
       verbs: r.verbs,
       ...(r.shortNames ? {shortNames: r.shortNames} : {}),
       ...(r.categories ? {categories: r.categories} : {}),
-    })),
+    }, ...(STATUS_RESOURCES.has(r.resource) ? [{name: `${r.resource}/status`, singularName: ``, namespaced: r.namespaced, kind: r.kind, verbs: [`get`, `patch`, `update`]}] : [])]),
   };
 }
 

@@ -9,7 +9,7 @@ import type {TLSSocket} from 'node:tls';
 import {ApiError, errors} from './status.ts';
 import {
   AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, aggregatedDiscovery, findResource, legacyCoreVersions, legacyGroup,
-  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, type ResourceDef,
+  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, STATUS_RESOURCES, type ResourceDef,
 } from './discovery.ts';
 import {decodeProtobuf} from './protobuf.ts';
 import {forbiddenMessage, type Authorizer, type User} from './rbac.ts';
@@ -309,8 +309,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
   const r = parseResourcePath(parts);
   if (!r)
     throw errors.notFoundPath();
-  if (r.subresource !== undefined && !(r.def.resource === `namespaces` && r.subresource === `status`))
+  if (r.subresource !== undefined && !(r.subresource === `status` && STATUS_RESOURCES.has(r.def.resource)))
     throw errors.notFoundPath();
+  const statusSubresource = r.subresource === `status` && r.def.resource !== `namespaces`;
   const query = url.searchParams;
   const verb = verbFor(method, r, query);
   const namespace = r.def.resource === `namespaces` ? r.name : r.namespace;
@@ -337,6 +338,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     return send(res, code, verb === `list` ? listJson(obj) : obj);
   };
 
+  if (statusSubresource && verb !== `get` && verb !== `update` && verb !== `patch`)
+    throw errors.methodNotAllowed();
   switch (verb) {
     case `get`:
       return respond(200, rest.get(def, r.namespace, r.name!));
@@ -345,7 +348,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     case `watch`:
       return watch(res, def, r.namespace, query, deps, wantsTable(accept));
     case `create`: {
-      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      let body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      if (body?.specFromOwner === true)
+        body = specFromCronJob(body, r.namespace, deps);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
       const created = rest.create(def, r.namespace, body, {...writeOpts, user});
@@ -355,6 +360,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
+      if (statusSubresource)
+        return send(res, 200, rest.updateStatus(def, r.namespace, r.name!, body, writeOpts));
       return send(res, 200, rest.update(def, r.namespace, r.name!, body, writeOpts));
     }
     case `patch`: {
@@ -372,6 +379,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       }
       if (def.resource === `secrets` && kind !== `json`)
         checkSecretEncoding(patch);
+      if (statusSubresource)
+        return send(res, 200, rest.patchStatus(def, r.namespace, r.name!, kind, patch, writeOpts));
       return send(res, 200, rest.patch(def, r.namespace, r.name!, kind, patch, writeOpts));
     }
     case `delete`: {
@@ -399,6 +408,16 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     default:
       throw errors.methodNotAllowed();
   }
+}
+
+/** A protobuf Job from `kubectl create job --from=cronjob/CJ`: its spec is the owning CronJob's `jobTemplate.spec`. */
+function specFromCronJob(body: any, namespace: string | undefined, deps: HttpDeps): any {
+  const {specFromOwner: _, ...job} = body;
+  const owner = (job.metadata?.ownerReferences ?? []).find((o: any) => o.kind === `CronJob`);
+  const cronJob = owner && namespace ? deps.rest.store.get(`cronjobs`, namespace, owner.name) : undefined;
+  if (!cronJob || cronJob.metadata.uid !== owner.uid)
+    throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf: the emulator decodes a protobuf Job only when it comes from a CronJob (kubectl create job --from=cronjob/NAME)`);
+  return {...job, spec: structuredClone(cronJob.spec?.jobTemplate?.spec ?? {})};
 }
 
 function listParams(query: URLSearchParams) {
