@@ -1,6 +1,6 @@
 // Build steps shared by `npm run build` (host binary) and `npm run release` (every platform):
 // bundle with esbuild, make a Node single-executable blob, inject it into a Node binary with postject.
-// Facts behind each choice are measured in /work/shared/reference/toolchain.md §2–§4.
+// Facts behind each choice are measured in docs/toolchain.md §2–§4.
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -88,7 +88,7 @@ export function assertNoDynamicImport(text: string, file: string): void {
 
 /** Marker written to stderr by the probe bundle when a heavy package's code is evaluated. */
 const EVALUATED = `@@pullsecret-evaluated `;
-/** The packages that `--help` and `version` must never evaluate (about 80 ms of start-up, toolchain.md §3). */
+/** The packages that `--help` and `version` must never evaluate (about 80 ms of start-up, docs/toolchain.md §3). */
 const HEAVY_PACKAGES = [`@kubernetes/client-node`, `undici`];
 
 /**

@@ -131,7 +131,7 @@ export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: R
  */
 export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
 
-/** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
+/** Stable registry outcome names, shared by explain, verify, doctor and list (docs/design.md). */
 export type RegistryOutcome =
   | `ok`
   | `unauthorized`

@@ -1,6 +1,6 @@
 /**
  * The registry client: what containerd does on the wire for ONE kubelet credential
- * (credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
+ * (docs/credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
  * Basic retry or a Bearer token (OAuth2 POST first, GET + Basic fallback, anonymous GET without
  * a credential), one retry on `insufficient_scope`, GET when HEAD is refused or gives no digest.
  *
@@ -13,8 +13,8 @@
  * ~400 lines here are cheaper than adapting it.
  *
  * Transport: node:https/node:http, not undici. undici would do (client-node ships it), but the
- * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts)
- * and a lazy `import()` is reserved for the kube adapter; node:https gives the same control: one
+ * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts;
+ * this module itself is loaded lazily by main.ts, on a command's first registry check); node:https gives the same control: one
  * keep-alive Agent per probe whose CA list is the default and system stores plus `caFiles`, a
  * deadline on every request, capped body reads and manual redirects. Pure decisions (challenge
  * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.

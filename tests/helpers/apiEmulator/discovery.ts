@@ -2,7 +2,7 @@
  * The resources the emulator serves and the discovery documents kubectl reads:
  * `/version`, aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis`,
  * legacy `/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`, and a minimal OpenAPI v3
- * (kubectl `create -f`/`apply -f` need one, test-world C.4).
+ * (kubectl `create -f`/`apply -f` need one, docs/testing.md C.4).
  */
 
 export type ResourceDef = {
