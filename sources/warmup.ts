@@ -8,6 +8,7 @@ import {Readable, Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode} from './core/errors.ts';
+import {parseKubeconfig} from './adapters/kube/kubeconfig.ts';
 
 /** The runs of the warm-up: print-only commands that need no file, cluster, registry or terminal. */
 const WARM_UP_RUNS: string[][] = [
@@ -16,11 +17,56 @@ const WARM_UP_RUNS: string[][] = [
 ];
 
 /**
+ * Built-in modules that the cluster and registry adapters load on first use and that a startup snapshot can
+ * hold; loaded at build time, they cost the binary nothing when a command connects (node:crypto alone is about
+ * 15 modules). node:http, node:https and node:tls (and _http_common, _http_client, _tls_wrap) cannot be in a
+ * snapshot: V8 rejects their native handles, so they stay behind the adapters' lazy imports.
+ */
+const SNAPSHOT_BUILTINS = [`node:crypto`, `node:zlib`, `node:net`, `node:dns`, `node:stream`, `_http_agent`, `_http_incoming`];
+
+/**
+ * A kubeconfig shaped like the ones clusters hand out (a CA, a bearer token, two contexts), made up here: parsing
+ * it compiles the YAML parser's code for every command that reads a kubeconfig. It holds no real key or token.
+ */
+const WARM_UP_KUBECONFIG = `apiVersion: v1
+kind: Config
+preferences: {}
+clusters:
+  - name: warm-up
+    cluster:
+      server: https://127.0.0.1:6443
+      certificate-authority-data: d2FybS11cA==
+      tls-server-name: warm-up.example
+contexts:
+  - name: warm-up
+    context:
+      cluster: warm-up
+      user: warm-up
+      namespace: default
+  - name: "other"
+    context: {cluster: warm-up, user: 'warm-up'}
+current-context: warm-up
+users:
+  - name: warm-up
+    user:
+      token: not-a-token
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: warm-up
+        args: ["--flag", value]
+        env: null
+        provideClusterInfo: true
+`;
+
+/**
  * Runs `--help` and a client-side dry run of `add` against in-memory stdio and an empty environment,
  * so that the code they use is compiled before the snapshot is taken. Touches no file, process, network
  * or clock state that outlives it; throws when a run does not succeed, which fails the build.
  */
 export async function warmUp(): Promise<void> {
+  for (const name of SNAPSHOT_BUILTINS)
+    process.getBuiltinModule(name);
+  parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
   for (const argv of WARM_UP_RUNS) {
     let errors = ``;
     const unavailable = async (): Promise<never> => {

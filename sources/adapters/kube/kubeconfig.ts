@@ -249,6 +249,11 @@ export function readKubeconfigFile(file: string): Record<string, unknown> {
   } catch (error) {
     throw new PullSecretError(`cannot read kubeconfig ${file}: ${describeFsError(error)}`, {cause: error});
   }
+  return parseKubeconfig(text, file);
+}
+
+/** Parses the text of a kubeconfig file (named `file` in errors) into its top-level mapping. */
+export function parseKubeconfig(text: string, file: string): Record<string, unknown> {
   if (text.trim() === ``)
     return {};
   // Error messages carry only positions: yaml's own messages quote the offending line, which may hold a token.
