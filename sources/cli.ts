@@ -186,6 +186,11 @@ export function withRedaction(context: PullSecretContext): PullSecretContext {
     stderr: redactingStream(context.stderr, redactor),
     connectCluster: target => context.connectCluster({...target, redactor}),
     makeRegistryProbe: options => context.makeRegistryProbe({...options, redactor}),
+    runPasswordCommand: async (command, options) => {
+      const password = await context.runPasswordCommand(command, options);
+      redactor.add(password);
+      return password;
+    },
     runCredentialHelper: async (helper, serverUrl, env) => {
       const answer = await context.runCredentialHelper(helper, serverUrl, env);
       if (answer !== null)

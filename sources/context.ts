@@ -1,5 +1,5 @@
 import type {BaseContext} from 'clipanion';
-import type {ClusterConnector, CredentialHelperRunner, RegistryProbe} from './core/ports.ts';
+import type {ClusterConnector, CredentialHelperRunner, PasswordCommandRunner, RegistryProbe} from './core/ports.ts';
 import type {SecretRedactor} from './core/redact.ts';
 
 /** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
@@ -30,6 +30,8 @@ export type PullSecretContext = BaseContext & {
   makeRegistryProbe: (options: RegistryProbeOptions) => Promise<RegistryProbe>;
   /** Runs Docker credential helpers. */
   runCredentialHelper: CredentialHelperRunner;
+  /** Runs `--password-command` (`sh -c`), returning the password it printed. */
+  runPasswordCommand: PasswordCommandRunner;
   /** The Node.js version running the plugin (for `version`). */
   nodeVersion: string;
   /** The clock, injectable for expiry tests. */

@@ -84,6 +84,7 @@ export async function warmUp(): Promise<void> {
       connectCluster: unavailable,
       makeRegistryProbe: unavailable,
       runCredentialHelper: unavailable,
+      runPasswordCommand: unavailable,
       now: () => new Date(0),
     };
     const code = await runPullSecret(argv, context);

@@ -4,6 +4,7 @@ import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {BaseCommand} from './BaseCommand.ts';
 import {parseDuration} from './options.ts';
+import {invalidNameMessage, namespaceNameProblem} from '../core/names.ts';
 
 /**
  * The kubectl global flags, shared by every command that may talk to a cluster.
@@ -23,6 +24,11 @@ export abstract class KubeCommand extends BaseCommand {
 
   /** The targets named by the flags: one per distinct `--context` (a repeated name is one cluster), or the current context. */
   protected clusterTargets(): ClusterTarget[] {
+    if (this.namespace !== undefined) {
+      const problem = namespaceNameProblem(this.namespace);
+      if (problem !== undefined)
+        throw new UsageError(invalidNameMessage(`namespace`, this.namespace, problem));
+    }
     const contexts = [...new Set(this.kubeContexts ?? [])];
     if (contexts.length > 1 && !this.allowsManyContexts())
       throw new UsageError(`--context may be given only once for this command`);
@@ -98,6 +104,11 @@ export abstract class ScopedCommand extends KubeCommand {
       const names = splitList(this.namespaces);
       if (names.length === 0)
         throw new UsageError(`--namespaces needs at least one namespace name`);
+      for (const name of names) {
+        const problem = namespaceNameProblem(name);
+        if (problem !== undefined)
+          throw new UsageError(`${invalidNameMessage(`namespace`, name, problem)} (in --namespaces)`);
+      }
       return {kind: `list`, names, exclude};
     }
     if (this.namespaceSelector !== undefined)

@@ -21,7 +21,8 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -75,7 +76,14 @@ export class AddCommand extends CredentialCommand {
         throw new UsageError(`--dry-run=client cannot list namespaces for -A or --namespace-selector; use --dry-run=server, or --namespaces with names`);
       const namespaces = scope.kind === `list` ? scope.names : [this.namespace];
       const expiresAt = earliestExpiry(dockerConfigJsonFor(read.credentials), registryTokenExpiry);
-      const objects = namespaces.map(namespace => asClientDryRunObject(buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt})) as KubeObject);
+      const recorded = this.commandAnnotations(null, read.credentials, this.replace);
+      const objects = namespaces.map(namespace => {
+        const secret = buildPullSecret({name: this.name, namespace, credentials: read.credentials, expiresAt});
+        const annotations = Object.fromEntries(Object.entries({...secret.metadata.annotations, ...recorded.annotationsOnChange, ...recorded.annotations}).filter((entry): entry is [string, string] => entry[1] !== null));
+        if (Object.keys(annotations).length > 0)
+          secret.metadata.annotations = annotations;
+        return asClientDryRunObject(secret) as KubeObject;
+      });
       if (attach)
         this.context.stderr.write(`note: --attach is not simulated with --dry-run=client; use --dry-run=server to check it against the cluster\n`);
       this.report(objects, format, objects.map(() => `created` as const), dryRun);
@@ -142,6 +150,7 @@ export class AddCommand extends CredentialCommand {
           force: this.force,
           expiryOf: json => earliestExpiry(json, registryTokenExpiry),
           sameRegistry: sameRegistryKey,
+          ...this.commandAnnotations(existing, credentials, this.replace),
         }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null});
         if (!attach)
           return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
@@ -189,8 +198,8 @@ export function describeCredential(credential: RegistryCredential): string {
 
 /** Secret names are DNS-1123 subdomains of at most 253 characters. */
 export function validateSecretName(name: string): void {
-  if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-    throw new UsageError(`invalid secret name "${name}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
+  if (objectNameProblem(name) !== undefined)
+    throw new UsageError(`invalid secret name ${quoteInput(name)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
 }
 
 
@@ -217,8 +226,8 @@ export function parseAttach(value: string | boolean | undefined): `default` | `a
   if (names.includes(`all`))
     throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
   for (const name of names) {
-    if (name.length > 253 || !SUBDOMAIN_RE.test(name))
-      throw new UsageError(`invalid ServiceAccount name "${name}" in --attach`);
+    if (objectNameProblem(name) !== undefined)
+      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
   }
   return names;
 }

@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
-import {PullSecretError} from '../core/errors.ts';
+import {ExitCode, PullSecretError} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut, progressLine} from '../core/fanout.ts';
@@ -12,7 +12,8 @@ import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/rep
 import {bareReport, buildReport, changedNames, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {SUBDOMAIN_RE, parseDryRun} from './options.ts';
+import {parseDryRun} from './options.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /**
  * Mixes the shared shape of the fan-out commands (attach, detach, sync, rotate, remove): `--dry-run`, `-o`,
@@ -43,7 +44,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
     protected async forEachCluster(body: (session: ClusterSession) => Promise<NamespaceReport[]>): Promise<NamespaceReport[]> {
       const targets = this.clusterTargets();
       if (targets.length === 1)
-        return body(await this.context.connectCluster(targets[0]!));
+        return body(this.watchReachability(await this.context.connectCluster(targets[0]!)));
       const reports: NamespaceReport[] = [];
       for (const target of targets) {
         try {
@@ -53,6 +54,33 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
         }
       }
       return reports;
+    }
+
+    /** Set when a request of the single cluster failed because it could not be reached or refused us (exit 3). */
+    protected clusterUnreachable = false;
+
+    /** The session, noting any `ClusterUnreachableError` its calls throw (also those a namespace's report absorbs). */
+    protected watchReachability(session: ClusterSession): ClusterSession {
+      const note = (error: unknown): never => {
+        if (error instanceof PullSecretError && error.exitCode === ExitCode.clusterUnreachable)
+          this.clusterUnreachable = true;
+        throw error;
+      };
+      return new Proxy(session, {
+        get: (target, property) => {
+          const value = Reflect.get(target, property, target) as unknown;
+          if (typeof value !== `function`)
+            return value;
+          return (...args: unknown[]) => {
+            try {
+              const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+              return result instanceof Promise ? result.catch(note) : result;
+            } catch (error) {
+              return note(error);
+            }
+          };
+        },
+      });
     }
 
     /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
@@ -95,6 +123,9 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
       const shown = format === `json` || format === `yaml` ? lines.stderr.filter(line => /^(warning|error)|: failed at /.test(line)) : lines.stderr;
       for (const line of shown)
         this.context.stderr.write(`${line}\n`);
+      // The README's promise: a cluster that cannot be reached or refuses us exits 3, one namespace or many.
+      if (report.summary.failed > 0 && this.clusterUnreachable)
+        return ExitCode.clusterUnreachable;
       return report.summary.failed > 0 ? 1 : 0;
     }
 
@@ -111,8 +142,8 @@ export abstract class FanOutCommand extends withFanOut(ScopedCommand) {}
 
 /** Secret and ServiceAccount names are DNS-1123 subdomains. */
 export function checkName(value: string, what: string): void {
-  if (value.length > 253 || !SUBDOMAIN_RE.test(value))
-    throw new UsageError(`invalid ${what} name "${value}": use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
+  if (objectNameProblem(value) !== undefined)
+    throw new UsageError(`invalid ${what} name ${quoteInput(value)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit`);
 }
 
 /** The targets named by `--service-account`, `--all-service-accounts` and `--workload` (default: the `default` ServiceAccount). */

@@ -7,6 +7,16 @@ export const isDryRun = t.isEnum([`none`, `client`, `server`]);
 
 /** kubectl's `--request-timeout` syntax: `0` (no timeout), a bare number of seconds, or a Go duration such as `30s`, `1m`, `1m30s`, `500ms`. */
 export function parseDuration(value: string, flag: string): number {
+  const ms = parseDurationUnchecked(value, flag);
+  if (ms > MAX_TIMER_MS)
+    throw new UsageError(`invalid value "${value.length > 40 ? `${value.slice(0, 40)}...` : value}" for ${flag}: at most ${MAX_TIMER_MS / 3_600_000 | 0}h (${MAX_TIMER_MS} ms); use 0 for no timeout`);
+  return ms;
+}
+
+/** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days); Node turns anything longer into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function parseDurationUnchecked(value: string, flag: string): number {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed))
     return Number(trimmed) * 1000;
@@ -19,14 +29,12 @@ export function parseDuration(value: string, flag: string): number {
     consumed = re.lastIndex;
   }
   if (trimmed === `` || consumed !== trimmed.length)
-    throw new UsageError(`invalid value "${value}" for ${flag}: expected a duration such as 30s, 1m or 0 (no timeout)`);
+    throw new UsageError(`invalid value "${value.length > 40 ? `${value.slice(0, 40)}...` : value}" for ${flag}: expected a duration such as 30s, 1m or 0 (no timeout)`);
   return total;
 }
 
-/** A DNS-1123 subdomain, the rule for Secret and ServiceAccount names. */
-export const SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** A DNS-1123 label, the rule for namespace names. */
-export const LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The name rules live in sources/core/names.ts. */
+export {LABEL_RE, SUBDOMAIN_RE} from '../core/names.ts';
 
 /** `--dry-run`: absent → none; bare → client; else none|client|server. */
 export function parseDryRun(value: string | boolean | undefined): DryRun {

@@ -17,7 +17,7 @@ import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
 import {syncCopy} from '../core/sync/syncSecret.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {LABEL_RE} from './options.ts';
+import {namespaceNameProblem, quoteInput} from '../core/names.ts';
 import {checkName, withFanOut} from './attach.ts';
 import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
 import {VerifyCommand} from './verify.ts';
@@ -56,8 +56,8 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
 
   async executeCommand() {
     checkName(this.name, `secret`);
-    if (this.fromNamespace !== undefined && !LABEL_RE.test(this.fromNamespace))
-      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    if (this.fromNamespace !== undefined && namespaceNameProblem(this.fromNamespace) !== undefined)
+      throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     if (this.fromNamespace !== undefined && this.namespace !== undefined && this.fromNamespace !== this.namespace)
       throw new UsageError(`-n and --from-namespace name different namespaces; the source namespace is given once`);
     const dryRun = this.dryRunMode();
@@ -148,7 +148,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
         throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
       return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false,
         // Same reading of the new content as `add`: ECR token expiry, Docker Hub key spellings.
-        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey});
+        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey, ...this.commandAnnotations(existing, credentials, this.replace)});
     };
     let rotated: KubeObject;
     let verb: SecretOutcome;

@@ -15,7 +15,7 @@ import {SYNC_POLICY_ANNOTATION, describePolicy, planSyncRun, recordedPolicy} fro
 import {writePolicyAnnotation} from '../core/sync/recordPolicy.ts';
 import {dryRunSuffix} from '../core/attach/report.ts';
 import {FanOutCommand, checkName} from './attach.ts';
-import {LABEL_RE} from './options.ts';
+import {namespaceNameProblem, quoteInput} from '../core/names.ts';
 
 /** A NamespaceReport from a sync/rotate/remove result. */
 export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
@@ -123,8 +123,8 @@ export class SyncCommand extends FanOutCommand {
     checkName(this.name, `secret`);
     if (this.fromNamespace === undefined)
       throw new UsageError(`--from-namespace is required: the namespace holding the source secret`);
-    if (!LABEL_RE.test(this.fromNamespace))
-      throw new UsageError(`invalid namespace "${this.fromNamespace}" for --from-namespace`);
+    if (namespaceNameProblem(this.fromNamespace) !== undefined)
+      throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     const attach = parseAttachFlag(this.attach);
     const keep = parseKeepFlag(this.keep);
     const dryRun = this.dryRunMode();

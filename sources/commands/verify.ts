@@ -2,8 +2,16 @@ import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
 import {gatherForVerify, gatherNamespaces, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
+import {readKustomization} from '../adapters/manifests/kustomize.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
-import {readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import type {ManifestObject} from '../adapters/manifests/read.ts';
+import {appendUserFile, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import {renderGithub, stepSummary} from '../adapters/output/verify/github.ts';
+import {renderJunit} from '../adapters/output/verify/junit.ts';
+import {renderMarkdown} from '../adapters/output/verify/markdown.ts';
+import {renderSarif} from '../adapters/output/verify/sarif.ts';
+import type {Verdict} from '../adapters/output/verify/verdict.ts';
+import {VERSION} from '../version.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject, RegistryProbe} from '../core/ports.ts';
@@ -15,7 +23,7 @@ import {buildReport, formatTable, jsonReportChunks} from '../core/verify/report.
 import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
 import {WORKLOAD_KINDS, WORKLOAD_RESOURCES} from '../core/workloads.ts';
 import {isPullable} from '../core/verify/types.ts';
-import type {PodSubject, VerifyResult} from '../core/verify/types.ts';
+import type {PodSubject, VerifyReport, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {parseDuration} from './options.ts';
 
@@ -41,10 +49,11 @@ export class VerifyCommand extends ScopedCommand {
 
   selector = Option.String(`-l,--selector`, {description: `label selector for the workloads and pods to check (e.g. app=web)`});
   filenames = Option.Array(`-f,--filename`, {description: `manifest file, directory or - for stdin (multi-document YAML, JSON, List kinds); repeatable`});
+  kustomize = Option.String(`-k,--kustomize`, {description: `a kustomization directory, rendered with kubectl kustomize and checked like -f`});
   images = Option.Array(`--image`, {description: `an image to check (repeatable); credentials from --secret and --docker-config`});
   secrets = Option.Array(`--secret`, {description: `with --image: a pull secret in the namespace to use (repeatable, in order)`});
   dockerConfigs = Option.Array(`--docker-config`, {description: `with --image: a Docker config.json, .dockercfg or Secret manifest file (repeatable, after the --secret ones)`});
-  output = Option.String(`-o,--output`, {description: `output format: table (default), json or yaml`});
+  output = Option.String(`-o,--output`, {description: `output format: table (default), json, yaml, junit, github, sarif or markdown`});
   allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
   failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
   timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 30s; default 10s)`});
@@ -53,16 +62,20 @@ export class VerifyCommand extends ScopedCommand {
 
   async executeCommand() {
     const format = this.output ?? `table`;
-    if (![`table`, `json`, `yaml`].includes(format))
-      throw new UsageError(`unsupported output format "${format}": use table, json or yaml`);
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
+      throw new UsageError(`unsupported output format "${format}": use ${OUTPUT_FORMATS.slice(0, -1).join(`, `)} or ${OUTPUT_FORMATS.at(-1)}`);
     if (this.failOn !== undefined && this.failOn !== `warning`)
       throw new UsageError(`unsupported value "${this.failOn}" for --fail-on: use warning`);
-    if (this.images && this.filenames)
-      throw new UsageError(`--image and -f cannot be combined`);
+    if (this.images && (this.filenames || this.kustomize !== undefined))
+      throw new UsageError(`--image cannot be combined with -f or -k`);
+    if (this.filenames && this.kustomize !== undefined)
+      throw new UsageError(`only one of -f or -k can be specified`);
     if (!this.images && (this.secrets || this.dockerConfigs))
       throw new UsageError(`--secret and --docker-config need --image`);
     if (this.images?.some(image => image.trim() === ``))
       throw new UsageError(`--image needs an image reference such as registry.example.com/team/app:1, got an empty value`);
+    if (this.kustomize?.trim() === ``)
+      throw new UsageError(`-k needs a kustomization directory`);
 
     const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
@@ -75,18 +88,52 @@ export class VerifyCommand extends ScopedCommand {
     this.clearProgress();
 
     const report = buildReport(results, registryChecks, incomplete ? [...notes, INCOMPLETE_NOTE] : notes);
-    if (format === `json`) {
-      for (const chunk of jsonReportChunks(report))
-        this.context.stdout.write(chunk);
-    }
-    else if (format === `yaml`)
-      this.context.stdout.write(toYaml(report));
-    else
-      this.context.stdout.write(formatTable(report, {colour: this.context.colorDepth !== undefined && this.context.colorDepth > 1}));
-
     const failing = results.some(result => !isPullable(result.status));
     const warned = this.failOn === `warning` && results.some(result => result.warnings.length > 0);
-    return failing || warned || incomplete || failed ? ExitCode.failure : ExitCode.ok;
+    const exitCode = failing || warned || incomplete || failed ? ExitCode.failure : ExitCode.ok;
+    const verdict: Verdict = {
+      exitCode,
+      failOnWarning: this.failOn === `warning`,
+      problems: [...(incomplete ? [INCOMPLETE_NOTE] : []), ...(failed ? [NAMESPACE_MISSING] : [])],
+    };
+    this.print(format as OutputFormat, report, verdict);
+    // In a GitHub Actions job, the step's summary page gets the Markdown table whatever the output format.
+    const summaryFile = this.context.env.GITHUB_STEP_SUMMARY;
+    if (summaryFile !== undefined && summaryFile !== ``) {
+      try {
+        await appendUserFile(resolveUserPath(summaryFile, this.context.cwd, this.context.homedir), stepSummary(report, verdict));
+      } catch (error) {
+        this.context.stderr.write(`warning: could not append to GITHUB_STEP_SUMMARY (${summaryFile}): ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+    return exitCode;
+  }
+
+  private print(format: OutputFormat, report: VerifyReport, verdict: Verdict): void {
+    const out = this.context.stdout;
+    switch (format) {
+      case `json`:
+        for (const chunk of jsonReportChunks(report))
+          out.write(chunk);
+        return;
+      case `yaml`:
+        out.write(toYaml(report));
+        return;
+      case `junit`:
+        out.write(renderJunit(report, verdict));
+        return;
+      case `github`:
+        out.write(renderGithub(report, verdict));
+        return;
+      case `sarif`:
+        out.write(renderSarif(report, verdict, {version: VERSION}));
+        return;
+      case `markdown`:
+        out.write(renderMarkdown(report, verdict));
+        return;
+      case `table`:
+        out.write(formatTable(report, {colour: this.context.colorDepth !== undefined && this.context.colorDepth > 1}));
+    }
   }
 
   /** `--image` mode: explicit images against explicit secrets and files; a cluster only for `--secret`. */
@@ -121,16 +168,18 @@ export class VerifyCommand extends ScopedCommand {
 
   /** Cluster or manifest mode, once per `--context`. */
   private async verifyClusters(probe: RegistryProbe): Promise<Outcome> {
-    const manifests = this.filenames ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin}) : undefined;
+    const manifests = this.filenames
+      ? await readManifests(this.filenames, {cwd: this.context.cwd, stdin: this.context.stdin})
+      : this.kustomize !== undefined ? await readKustomization(this.kustomize, {cwd: this.context.cwd, env: this.context.env}) : undefined;
     if (manifests && manifestSubjects(manifests.map(manifest => manifest.object), `default`).length === 0)
-      throw new PullSecretError(nothingInManifests(this.filenames!, manifests.map(manifest => manifest.object)));
+      throw new PullSecretError(nothingInManifests(this.filenames ?? [`kubectl kustomize ${this.kustomize}`], manifests.map(manifest => manifest.object)));
     const all: Outcome = {results: [], registryChecks: 0, notes: [], incomplete: false, failed: false};
     const targets = this.clusterTargets();
     const blind: string[] = [];
     for (const target of targets) {
       const session = await this.context.connectCluster(target);
       const outcome = manifests
-        ? await this.verifyManifests(session, manifests.map(manifest => manifest.object), probe)
+        ? await this.verifyManifests(session, manifests, probe)
         : await this.verifyCluster(session, probe);
       const label = (text: string) => (targets.length > 1 ? `${session.contextName}: ${text}` : text);
       all.results.push(...outcome.results);
@@ -198,9 +247,17 @@ export class VerifyCommand extends ScopedCommand {
     };
   }
 
-  private async verifyManifests(session: ClusterSession, objects: KubeObject[], probe: RegistryProbe): Promise<Outcome> {
+  private async verifyManifests(session: ClusterSession, manifests: ManifestObject[], probe: RegistryProbe): Promise<Outcome> {
     const defaultNamespace = session.namespace;
-    const subjects = manifestSubjects(objects, defaultNamespace);
+    const objects = manifests.map(manifest => manifest.object);
+    const byObject = new Map(manifests.map(manifest => [manifest.object, manifest]));
+    const subjects = manifestSubjects(objects, defaultNamespace, (object, path) => {
+      const manifest = byObject.get(object);
+      if (!manifest)
+        return undefined;
+      const line = manifest.lineOf(path);
+      return manifest.file === undefined && line === undefined ? undefined : {...(manifest.file === undefined ? {} : {file: manifest.file}), ...(line === undefined ? {} : {line})};
+    });
     const namespaces = [...new Set(subjects.map(subject => subject.namespace))].sort();
     const refs = {
       serviceAccounts: subjects.map(subject => `${subject.namespace}/${subject.serviceAccountName ?? `default`}`),
@@ -212,7 +269,10 @@ export class VerifyCommand extends ScopedCommand {
     const overlay = [...created, ...objects.filter(object => object.kind === `Secret` || object.kind === `ServiceAccount`)];
     const view = snapshotView(snapshot, overlay, defaultNamespace);
     const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
-    return {...outcome, notes: snapshot.notes, incomplete: unreadableReferences(subjects, view).length > 0};
+    // Say whose ServiceAccounts and secrets the new manifests were judged with: a wrong -n would judge them wrongly.
+    const inFiles = objects.some(object => object.kind === `ServiceAccount` || object.kind === `Secret`);
+    const used = `manifests checked against the ServiceAccounts and secrets of namespace${namespaces.length === 1 ? `` : `s`} ${namespaces.join(`, `)} in context ${session.contextName}${inFiles ? ` (the ServiceAccounts and secrets in the files take precedence)` : ``}; objects without a namespace are in ${defaultNamespace}${session.namespaceExplicit ? ` (-n)` : ` (the context's namespace; set it with -n)`}`;
+    return {...outcome, notes: [used, ...snapshot.notes], incomplete: unreadableReferences(subjects, view).length > 0};
   }
 
   private engineOptions(probe: RegistryProbe, context: string | null) {
@@ -246,6 +306,13 @@ export class VerifyCommand extends ScopedCommand {
  * `failed`: a namespace named with -n or --namespaces does not exist (verify exits 1).
  */
 type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; failed?: boolean; blind?: string};
+
+/** Output formats of verify (DESIGN.md): the same results and exit code in each. */
+const OUTPUT_FORMATS = [`table`, `json`, `yaml`, `junit`, `github`, `sarif`, `markdown`] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The reason for exit 1 when a namespace named with -n or --namespaces was not found (the notes name it). */
+const NAMESPACE_MISSING = `a namespace named with -n or --namespaces was not found (see the notes), so verify exits 1`;
 
 /** The lists that find what verify checks (pods and the workload kinds). */
 const SUBJECT_RESOURCES: ReadonlySet<string> = new Set([`pods`, ...WORKLOAD_RESOURCES.map(([resource]) => resource)]);

@@ -120,6 +120,12 @@ export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession
  */
 export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: Record<string, string | undefined>) => Promise<{Username: string; Secret: string} | null>;
 
+/**
+ * Runs a `--password-command` (`sh -c`) and returns the password it printed on stdout (one trailing newline
+ * removed). Throws a PullSecretError naming the failure (exit status, timeout, its stderr) and never the output.
+ */
+export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
+
 /** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
 export type RegistryOutcome =
   | `ok`

@@ -121,8 +121,31 @@ function isForbidden(error: unknown): boolean {
   return typeof error === `object` && error !== null && (error as {code?: unknown}).code === 403 && typeof (error as {verb?: unknown}).verb === `string`;
 }
 
-/** Shell-style glob over a whole name: `*` any run of characters, `?` one character, everything else literal. */
+/**
+ * Shell-style glob over a whole name: `*` any run of characters, `?` one character, everything else literal.
+ * The two-pointer match that remembers only the last `*`: at most length(glob) × length(name) steps and no
+ * regular expression, so `*a*a*a…b` against a long name cannot backtrack exponentially.
+ */
 export function matchesGlob(glob: string, name: string): boolean {
-  const source = glob.split(``).map(char => char === `*` ? `.*` : char === `?` ? `.` : char.replace(/[.+^${}()|[\]\\]/g, `\\$&`)).join(``);
-  return new RegExp(`^${source}$`).test(name);
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (g < glob.length && (glob[g] === `?` || (glob[g] !== `*` && glob[g] === name[n]))) {
+      g++;
+      n++;
+    } else if (g < glob.length && glob[g] === `*`) {
+      star = g++;
+      resume = n;
+    } else if (star >= 0) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === `*`)
+    g++;
+  return g === glob.length;
 }

@@ -4,12 +4,16 @@
 // bounded, cluster text escaped, names validated before any URL is built.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {echoingInvalid, startHostileApi} from '../helpers/hostileApi.ts';
 import type {HostileApi} from '../helpers/hostileApi.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {closedPort} from '../helpers/clusters.ts';
 
 const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const USER = `deployer`;
@@ -67,4 +71,79 @@ test(`an API server quoting the refused secret in its 422 message gets no passwo
     assert.deepEqual(leaksOf(result.stderr), [], `${what} stderr: ${result.stderr}`);
     assert.deepEqual(leaksOf(result.stdout), [], `${what} stdout: ${result.stdout}`);
   }
+});
+
+test(`-n .. and other names the API server refuses never reach a URL: one error line, exit 2, no request`, async () => {
+  api.resetRequests();
+  for (const argv of [[`list`, `-n`, `..`], [`list`, `--namespaces`, `web,..`], [`verify`, `-n`, `../..`], [`attach`, `regcred`, `-n`, `a/b`], [`decode`, `regcred`, `-n`, `%2e%2e`], [`sync`, `regcred`, `--from-namespace`, `..`, `-n`, `copies`], [`remove`, `..`, `-n`, `web`]]) {
+    const result = await runCli([...argv, `--kubeconfig`, hostile.kubeconfigPath]);
+    assert.equal(result.code, 2, `${argv.join(` `)}: ${result.stderr}${result.stdout}`);
+    assert.match(result.stderr, /^error: invalid (namespace|secret name) "[^"]*"/, argv.join(` `));
+    assert.equal(result.stderr.split(`\n`).filter(line => line.startsWith(`error:`)).length, 1, result.stderr);
+  }
+  assert.deepEqual(api.requests.map(request => `${request.method} ${request.path}`), [], `no request reached the server`);
+});
+
+test(`a pod listing a pull secret named ".." gets it reported missing by verify and doctor, never a list of the namespace's secrets`, async () => {
+  const spec = {containers: [{name: `app`, image: `127.0.0.1:1/app:1`}], imagePullSecrets: [{name: `..`}, {name: `a%2Fb`}]};
+  api.seed.workload(`Deployment`, `web`, `dotdot`, spec);
+  api.seed.pod(`web`, `dotdot-1`, spec, {waiting: `ErrImagePull`});
+  api.resetRequests();
+  const verify = await runCli([`verify`, `-n`, `web`, `-o`, `json`, `--kubeconfig`, hostile.kubeconfigPath]);
+  const doctor = await runCli([`doctor`, `-n`, `web`, `--kubeconfig`, hostile.kubeconfigPath]);
+  assert.match(JSON.stringify(JSON.parse(verify.stdout).results), /secret web\/\.\. not found/);
+  const paths = api.requests.map(request => request.path.split(`?`)[0]!);
+  // `/namespaces/web/secrets/..` would arrive normalised as `/namespaces/web/` (the namespace read as a secret).
+  assert.ok(!paths.some(path => /\/namespaces\/web\/?$|\/\.\.(\/|$)/.test(path)), paths.join(`\n`));
+  assert.equal(doctor.code, 1, doctor.stderr);
+});
+
+test(`a 30 MB metadata.name gives a short error line`, async () => {
+  const name = `x`.repeat(30 * 1024 * 1024);
+  const result = await runCli([`add`, name, `-n`, `web`, `--docker-server`, `r.example.com`, `--docker-username`, USER, `--docker-password-stdin`, `--dry-run=client`], {stdin: PASSWORD});
+  assert.equal(result.code, 2);
+  assert.ok(result.stderr.length < 1000, `stderr is ${result.stderr.length} characters`);
+  assert.match(result.stderr, /^error: invalid secret name "x{64}\.\.\."/);
+});
+
+test(`attach, detach and remove with -n exit 3 when the cluster refuses the connection or answers 401, as over several namespaces`, async () => {
+  const down = await closedPort();
+  const unauthorized = await startHostileApi(api.httpUrl!, () => ({status: 401, body: {kind: `Status`, apiVersion: `v1`, status: `Failure`, reason: `Unauthorized`, code: 401, message: `Unauthorized`}}));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-down-`));
+  const refused = path.join(dir, `kubeconfig`);
+  fs.writeFileSync(refused, JSON.stringify({apiVersion: `v1`, kind: `Config`, 'current-context': `down`, clusters: [{name: `down`, cluster: {server: `http://127.0.0.1:${down}`}}], users: [{name: `u`, user: {}}], contexts: [{name: `down`, context: {cluster: `down`, user: `u`}}]}));
+  try {
+    for (const kubeconfig of [refused, unauthorized.kubeconfigPath]) {
+      for (const argv of [[`attach`, `regcred`, `-n`, `web`], [`detach`, `regcred`, `-n`, `web`], [`remove`, `regcred`, `-n`, `web`], [`attach`, `regcred`, `--namespaces`, `web,copies`]]) {
+        const result = await runCli([...argv, `--kubeconfig`, kubeconfig, `--request-timeout`, `5s`]);
+        assert.equal(result.code, 3, `${argv.join(` `)} (${kubeconfig === refused ? `refused` : `401`}): ${result.stderr}`);
+        assert.match(result.stderr, /error: .*(cannot reach the cluster|rejected the credentials)/);
+      }
+    }
+  } finally {
+    await unauthorized.close();
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});
+
+test(`--request-timeout past what a timer can wait is refused with one error line, not turned into 1 ms`, async () => {
+  for (const value of [`999999h`, `2147484s`]) {
+    const result = await runCli([`list`, `-n`, `web`, `--request-timeout`, value, `--kubeconfig`, hostile.kubeconfigPath]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`^error: invalid value "${value}" for --request-timeout: at most 596h`));
+    assert.doesNotMatch(result.stderr, /TimeoutOverflowWarning/);
+  }
+  const fine = await runCli([`list`, `-n`, `web`, `--request-timeout`, `596h`, `--kubeconfig`, hostile.kubeconfigPath]);
+  assert.equal(fine.code, 0, fine.stderr);
+});
+
+test(`--exclude-namespaces globs with many stars match in bounded time`, {timeout: 20_000}, async () => {
+  api.seed.namespace(`a`.repeat(63));
+  const glob = `${`*a`.repeat(95)}*b`;
+  const result = await runCli([`list`, `-A`, `--exclude-namespaces`, glob, `-o`, `json`, `--kubeconfig`, hostile.kubeconfigPath]);
+  assert.equal(result.code, 0, result.stderr);
+  const {matchesGlob} = await import(`../../sources/core/scope.ts`);
+  assert.equal(matchesGlob(glob, `a`.repeat(63)), false);
+  assert.equal(matchesGlob(`${`*a`.repeat(30)}*`, `a`.repeat(63)), true);
+  assert.equal(matchesGlob(`kube-*-?`, `kube-system-x`), true);
 });

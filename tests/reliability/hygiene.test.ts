@@ -278,7 +278,7 @@ test(`explain --docker-config and decode -f of files holding the password print 
   assertClean(runs);
 });
 
-test(`verify (cluster, -f, --image) and doctor prove against the registry and print no credential with -v=9`, async () => {
+test(`verify (cluster, -f, --image; every output format) and doctor prove against the registry and print no credential with -v=9`, async () => {
   const config = path.join(tmp, `verify-config.json`);
   fs.writeFileSync(config, JSON.stringify({auths: {[registry.host]: {auth: b64(`${ALICE.user}:${ALICE.password}`)}}}));
   const wrongConfig = path.join(tmp, `wrong-config.json`);
@@ -298,7 +298,7 @@ test(`verify (cluster, -f, --image) and doctor prove against the registry and pr
         [`verify --image`, [`verify`, `--image`, image, `--docker-config`, config], false],
         [`verify --image wrong password`, [`verify`, `--image`, image, `--docker-config`, wrongConfig, `--all-credentials`], false],
       ] as const) {
-        for (const format of [[], [`-o`, `json`], [`-o`, `yaml`]]) {
+        for (const format of [[], [`-o`, `json`], [`-o`, `yaml`], [`-o`, `junit`], [`-o`, `github`], [`-o`, `sarif`], [`-o`, `markdown`]]) {
           const result = await cli([...argv, ...format, verbosity], {kube});
           runs.push({what: `${what} ${format.join(` `)} ${verbosity}`, result});
           if (format[1] === `json`)

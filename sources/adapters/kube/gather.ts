@@ -151,6 +151,8 @@ export function slim(object: KubeObject, kind: string): KubeObject {
     containers: slimContainers(spec.containers),
     initContainers: slimContainers(spec.initContainers),
     ephemeralContainers: slimContainers(spec.ephemeralContainers),
+    volumes: slimImageVolumes(spec.volumes),
+    nodeSelector: spec.nodeSelector,
   } : undefined;
   switch (kind) {
     case `Pod`:
@@ -166,9 +168,18 @@ function slimContainers(list: unknown): unknown {
   if (!Array.isArray(list))
     return undefined;
   return list.map(item => {
-    const container = item as {name?: unknown; image?: unknown};
-    return {name: container.name, image: container.image};
+    const container = item as {name?: unknown; image?: unknown; imagePullPolicy?: unknown};
+    return {name: container.name, image: container.image, imagePullPolicy: container.imagePullPolicy};
   });
+}
+
+/** Only the image volumes (`volumes[].image`), the ones the kubelet pulls. */
+function slimImageVolumes(list: unknown): unknown {
+  if (!Array.isArray(list))
+    return undefined;
+  const images = list.filter(item => typeof item === `object` && item !== null && (item as {image?: unknown}).image !== undefined)
+    .map(item => ({name: (item as {name?: unknown}).name, image: (item as {image?: unknown}).image}));
+  return images.length === 0 ? undefined : images;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** REST paths of the resources the product uses (the ones in `ResourceName`). */
 import type {ResourceName} from '../../core/ports.ts';
+import {checkNamespaceName, checkObjectName} from '../../core/names.ts';
 
 /** API group, version, kind and scope of one resource. */
 export type ResourceInfo = {group: string; version: string; kind: string; namespaced: boolean};
@@ -39,6 +40,11 @@ export function apiVersionOf(info: ResourceInfo): string {
  */
 export function resourcePath(resource: ResourceName, namespace: string | undefined, name?: string): string {
   const info = resourceInfo(resource);
+  // Last gate before a URL exists: `..` or `a/b` must never reach the path (sources/core/names.ts).
+  if (info.namespaced && namespace !== undefined)
+    checkNamespaceName(namespace);
+  if (name !== undefined)
+    (resource === `namespaces` ? checkNamespaceName : checkObjectName)(name, `${info.kind} name`);
   const prefix = info.group === `` ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
   const scope = info.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : ``;
   return `${prefix}${scope}/${resource}${name === undefined ? `` : `/${encodeURIComponent(name)}`}`;

@@ -10,6 +10,7 @@ import type {RequestDescription} from './errors.ts';
 import {apiVersionOf, resourceInfo, resourcePath} from './resources.ts';
 import type {Transport, TransportRequest} from './transport.ts';
 import type {SecretRedactor} from '../../core/redact.ts';
+import {namespaceNameProblem, objectNameProblem} from '../../core/names.ts';
 
 /** kubectl's page size for lists. */
 export const DEFAULT_PAGE_SIZE = 500;
@@ -46,6 +47,9 @@ export class KubeClusterSession implements ClusterSession {
 
   async get(resource: ResourceName, namespace: string | undefined, name: string): Promise<KubeObject | null> {
     const ns = this.objectNamespace(resource, namespace);
+    // A name the API server would refuse (read from a workload's list, say) names no object: nothing to ask.
+    if ((resource === `namespaces` ? namespaceNameProblem(name) : objectNameProblem(name)) !== undefined)
+      return null;
     try {
       return withKind(resource, await this.call({verb: `get`, resource, namespace: ns, name}, {method: `GET`, path: resourcePath(resource, ns, name), idempotent: true}) as KubeObject);
     } catch (error) {

@@ -102,3 +102,12 @@ export function defaultPodmanAuthPath(env: Record<string, string | undefined>, h
     return path.join(env.XDG_RUNTIME_DIR, `containers`, `auth.json`);
   return path.join(homedir, `.config`, `containers`, `auth.json`);
 }
+
+/** Appends text to a file the user named (created when missing), e.g. `$GITHUB_STEP_SUMMARY`. */
+export async function appendUserFile(file: string, text: string): Promise<void> {
+  try {
+    await fs.appendFile(file, text);
+  } catch (error) {
+    throw new Error(describeFsError(error));
+  }
+}

@@ -6,15 +6,22 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {parseAllDocuments} from 'yaml';
+import {LineCounter, isNode, parseAllDocuments, parseDocument} from 'yaml';
+import type {Document} from 'yaml';
 import {InputError} from '../../core/errors.ts';
 import {decodeUtf8Text} from '../local/files.ts';
 import {parseGoJson} from '../../core/dockerconfig/goJson.ts';
 import {yamlProblem} from '../../core/yamlProblem.ts';
 import type {KubeObject} from '../../core/ports.ts';
 
-/** One object read from a manifest, with where it came from (for messages). */
-export type ManifestObject = {object: KubeObject; source: string};
+/**
+ * One object read from a manifest, with where it came from: `source` names it for messages, `file` is the file as the
+ * user named it (absent for stdin), `lineOf` gives the 1-based line of a field inside the object (for CI reports).
+ */
+export type ManifestObject = {object: KubeObject; source: string; file?: string; lineOf: (path: Array<string | number>) => number | undefined};
+
+/** Finds the line of a field, given the path of the object inside its document. */
+type DocumentLines = (path: Array<string | number>) => number | undefined;
 
 const MANIFEST_EXTENSIONS = new Set([`.yaml`, `.yml`, `.json`]);
 
@@ -27,7 +34,7 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
       if (stdinRead)
         throw new InputError(`-f - may be given only once`);
       stdinRead = true;
-      out.push(...parseManifestText(await readStream(options.stdin), `<stdin>`));
+      out.push(...parseManifestText(await readStream(options.stdin), `<stdin>`, undefined));
       continue;
     }
     const file = path.resolve(options.cwd, given);
@@ -51,16 +58,16 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
         throw new InputError(`cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? `read error`}`);
       }
       const text = decodeUtf8Text(bytes, label);
-      out.push(...parseManifestText(text, label));
+      out.push(...parseManifestText(text, label, label));
     }
   }
   return out;
 }
 
-/** Parses one file's text: JSON (one value) or multi-document YAML; flattens lists. */
-export function parseManifestText(text: string, source: string): ManifestObject[] {
+/** Parses one file's text: JSON (one value) or multi-document YAML; flattens lists. `file` is given for files, not stdin. */
+export function parseManifestText(text: string, source: string, file?: string): ManifestObject[] {
   try {
-    return parseManifestTextUnguarded(text, source);
+    return parseManifestTextUnguarded(text, source, file);
   } catch (error) {
     // Thousands of nested brackets overflow the parsers' (or collect's) recursion: one line naming the file.
     if (error instanceof RangeError)
@@ -69,8 +76,11 @@ export function parseManifestText(text: string, source: string): ManifestObject[
   }
 }
 
-function parseManifestTextUnguarded(text: string, source: string): ManifestObject[] {
+function parseManifestTextUnguarded(text: string, source: string, file: string | undefined): ManifestObject[] {
   const out: ManifestObject[] = [];
+  const place = (object: KubeObject, where: string, lines: DocumentLines, prefix: Array<string | number>) => {
+    out.push({object, source: where, ...(file === undefined ? {} : {file}), lineOf: path => lines([...prefix, ...path])});
+  };
   const trimmed = text.trimStart();
   if (trimmed.startsWith(`{`) || trimmed.startsWith(`[`)) {
     let value: unknown;
@@ -81,10 +91,18 @@ function parseManifestTextUnguarded(text: string, source: string): ManifestObjec
       const parsed = parseGoJson(text);
       throw new InputError(`${source} is not valid JSON${parsed.ok ? `` : ` (${parsed.error})`}`);
     }
-    collect(value, source, out);
+    // Lines of JSON input are found only when asked (CI reports), with a second, position-keeping parse.
+    let document: Document | undefined;
+    const lineCounter = new LineCounter();
+    const lines: DocumentLines = path => {
+      document ??= parseDocument(text, {lineCounter, prettyErrors: false});
+      return lineIn(document, lineCounter, path);
+    };
+    collect(value, source, place, lines, []);
     return out;
   }
-  const documents = parseAllDocuments(text, {prettyErrors: false});
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, {prettyErrors: false, lineCounter});
   const list = Array.isArray(documents) ? documents : [documents];
   list.forEach((document, index) => {
     const error = document.errors[0];
@@ -99,27 +117,37 @@ function parseManifestTextUnguarded(text: string, source: string): ManifestObjec
     }
     if (value === null || value === undefined)
       return;
-    collect(value, `${source}${list.length > 1 ? ` (document ${index + 1})` : ``}`, out);
+    collect(value, `${source}${list.length > 1 ? ` (document ${index + 1})` : ``}`, place, path => lineIn(document, lineCounter, path), []);
   });
   return out;
 }
 
-function collect(value: unknown, source: string, out: ManifestObject[]): void {
+/** The 1-based line where the node at `path` starts, if the document has it. */
+function lineIn(document: Document, lineCounter: LineCounter, path: Array<string | number>): number | undefined {
+  const node = document.getIn(path, true);
+  if (!isNode(node) || node.range === undefined || node.range === null)
+    return undefined;
+  return lineCounter.linePos(node.range[0]).line;
+}
+
+type Place = (object: KubeObject, source: string, lines: DocumentLines, prefix: Array<string | number>) => void;
+
+function collect(value: unknown, source: string, place: Place, lines: DocumentLines, prefix: Array<string | number>): void {
   if (Array.isArray(value)) {
-    value.forEach((item, index) => collect(item, `${source} (item ${index + 1})`, out));
+    value.forEach((item, index) => collect(item, `${source} (item ${index + 1})`, place, lines, [...prefix, index]));
     return;
   }
   if (typeof value !== `object` || value === null)
     throw new InputError(`${source} is not a Kubernetes object`);
   const object = value as Record<string, unknown>;
   if (typeof object.kind === `string` && object.kind.endsWith(`List`) && Array.isArray(object.items)) {
-    object.items.forEach((item, index) => collect(item, `${source} (${object.kind} item ${index + 1})`, out));
+    object.items.forEach((item, index) => collect(item, `${source} (${object.kind} item ${index + 1})`, place, lines, [...prefix, `items`, index]));
     return;
   }
   const metadata = object.metadata as Record<string, unknown> | undefined;
   if (typeof object.kind !== `string` || typeof metadata !== `object` || metadata === null || typeof metadata.name !== `string`)
     throw new InputError(`${source} is not a Kubernetes object (needs kind and metadata.name)`);
-  out.push({object: object as KubeObject, source});
+  place(object as KubeObject, source, lines, prefix);
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {

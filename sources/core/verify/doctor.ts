@@ -29,6 +29,7 @@ export type DiagnosisId =
   | `registry-tls`
   | `registry-unavailable`
   | `image-never-pull`
+  | `platform-missing`
   | `pulls-now`
   | `evidence-unreadable`;
 
@@ -177,6 +178,8 @@ export function diagnose(input: DoctorCase): Diagnosis {
       };
     case `unavailable`:
       return {id: `registry-unavailable`, cause: `the registry ${input.registryHost} answers with server errors: ${result.detail}`, fix: [`wait and retry; the kubelet retries with back-off (up to 5 minutes)`], notes};
+    case `platform-missing`:
+      return {id: `platform-missing`, cause: `${input.image} offers no image for the node's platform (the runtime's "no match for platform in manifest"): ${result.detail}`, fix: [`push ${input.image} as an index that includes the node's platform, or schedule the pod on nodes of a platform it offers (nodeSelector kubernetes.io/arch)`], notes};
     case `serviceaccount-missing`:
       return {id: `custom-serviceaccount-missing-secret`, cause: result.detail, fix: [`kubectl create serviceaccount ${sa} -n ${ns}`], notes};
     case `ok`:

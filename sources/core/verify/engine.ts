@@ -193,6 +193,7 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       lookupWarnings,
       allCredentials: options.allCredentials,
     });
+    const extra = container.pullPolicy === `Never` ? [NEVER_PULL_WARNING] : [];
     return {
       context: options.context,
       namespace: subject.namespace,
@@ -201,11 +202,19 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       container: container.name,
       image: container.image,
       ...judgement,
-      warnings: effective.warnings.length > 0 ? [...effective.warnings, ...judgement.warnings] : judgement.warnings,
+      warnings: effective.warnings.length > 0 || extra.length > 0 ? [...effective.warnings, ...judgement.warnings, ...extra] : judgement.warnings,
+      ...(container.location === undefined ? {} : {source: container.location}),
     };
   });
   return {results, registryChecks: checks.size};
 }
+
+/**
+ * `imagePullPolicy: Never`: the kubelet never pulls, so the image must already be on the node; and since Kubernetes
+ * 1.35 (KubeletEnsureSecretPulledImages, KEP-2535, beta and on by default) a cached image that was pulled with
+ * credentials is used only by a pod whose own credentials pulled it (docs/kubelet-pulls.md).
+ */
+export const NEVER_PULL_WARNING = `imagePullPolicy is Never: the kubelet will not pull this image, it must already be on the node; from Kubernetes 1.35 (KubeletEnsureSecretPulledImages, KEP-2535) a cached image pulled with credentials is used only by pods whose own pull secrets pulled it, else the pod fails with ErrImageNeverPull (docs/kubelet-pulls.md)`;
 
 function prepare(subject: PodSubject, view: EngineView, resolve: (namespace: string, name: string) => ResolvedSource): Prepared {
   const effective = effectivePullSecrets(subject, view);

@@ -11,7 +11,7 @@
  * The registry work is shared: each (image, credential) pair is checked once per run.
  */
 import type {KubeObject} from '../ports.ts';
-import type {ContainerImage, PodSubject} from './types.ts';
+import type {ContainerImage, PodSubject, SourceLocation} from './types.ts';
 import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
 
 
@@ -22,6 +22,8 @@ type PodSpecLike = {
   containers?: unknown;
   initContainers?: unknown;
   ephemeralContainers?: unknown;
+  volumes?: unknown;
+  nodeSelector?: unknown;
 };
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -43,6 +45,11 @@ export function podSpecOf(object: KubeObject): PodSpecLike | undefined {
   return node;
 }
 
+/** The path of the pod spec inside a Pod or workload (where `podSpecOf` finds it). */
+export function podSpecPath(kind: string | undefined): readonly string[] {
+  return isWorkloadKind(kind) ? WORKLOADS[kind].podSpecPath : [`spec`];
+}
+
 /** `spec.imagePullSecrets[].name` in order, skipping entries without a name (the kubelet skips them silently). */
 export function pullSecretNames(spec: PodSpecLike): string[] {
   if (!Array.isArray(spec.imagePullSecrets))
@@ -56,25 +63,51 @@ export function pullSecretNames(spec: PodSpecLike): string[] {
   return names;
 }
 
-/** Containers, init containers and (for running pods) ephemeral containers, with their images. */
+/**
+ * Containers, init containers, (for running pods) ephemeral containers, and image volumes
+ * (`spec.volumes[].image.reference`, pulled by the kubelet with the pod's pull secrets like a container image),
+ * with their images, pull policies and field paths (relative to the pod spec).
+ */
 export function containerImages(spec: PodSpecLike, includeEphemeral: boolean): ContainerImage[] {
   const out: ContainerImage[] = [];
-  const add = (list: unknown, kind: ContainerImage[`kind`]) => {
+  const add = (list: unknown, kind: ContainerImage[`kind`], field: string) => {
     if (!Array.isArray(list))
       return;
-    for (const item of list) {
+    list.forEach((item, index) => {
       const container = asRecord(item);
       if (!container)
-        continue;
+        return;
       const image = typeof container.image === `string` ? container.image : ``;
-      out.push({name: typeof container.name === `string` ? container.name : `?`, image, kind});
-    }
+      const pullPolicy = typeof container.imagePullPolicy === `string` ? container.imagePullPolicy : undefined;
+      out.push({name: typeof container.name === `string` ? container.name : `?`, image, kind, path: [field, index, `image`], ...(pullPolicy === undefined ? {} : {pullPolicy})});
+    });
   };
-  add(spec.initContainers, `init`);
-  add(spec.containers, `container`);
+  add(spec.initContainers, `init`, `initContainers`);
+  add(spec.containers, `container`, `containers`);
   if (includeEphemeral)
-    add(spec.ephemeralContainers, `ephemeral`);
+    add(spec.ephemeralContainers, `ephemeral`, `ephemeralContainers`);
+  if (Array.isArray(spec.volumes)) {
+    spec.volumes.forEach((item, index) => {
+      const volume = asRecord(item);
+      const source = asRecord(volume?.image);
+      if (!volume || !source)
+        return;
+      const image = typeof source.reference === `string` ? source.reference : ``;
+      const pullPolicy = typeof source.pullPolicy === `string` ? source.pullPolicy : undefined;
+      out.push({name: `volume:${typeof volume.name === `string` ? volume.name : `?`}`, image, kind: `volume`, path: [`volumes`, index, `image`, `reference`], ...(pullPolicy === undefined ? {} : {pullPolicy})});
+    });
+  }
   return out;
+}
+
+/** The pod spec's `nodeSelector` for `kubernetes.io/os` and `kubernetes.io/arch`, when either is set. */
+export function platformSelectorOf(spec: PodSpecLike): {os?: string; architecture?: string} | undefined {
+  const selector = asRecord(spec.nodeSelector);
+  const os = selector?.[`kubernetes.io/os`];
+  const architecture = selector?.[`kubernetes.io/arch`];
+  if (typeof os !== `string` && typeof architecture !== `string`)
+    return undefined;
+  return {...(typeof os === `string` ? {os} : {}), ...(typeof architecture === `string` ? {architecture} : {})};
 }
 
 /** The ServiceAccount named in a pod spec (`serviceAccountName`, else the deprecated `serviceAccount`), if any. */
@@ -143,6 +176,7 @@ export function subjectOf(object: KubeObject, origin: PodSubject[`origin`], fall
   const spec = podSpecOf(object);
   if (!spec)
     return undefined;
+  const platformSelector = platformSelectorOf(spec);
   return {
     namespace: object.metadata.namespace ?? fallbackNamespace,
     kind: object.kind ?? `Pod`,
@@ -151,6 +185,7 @@ export function subjectOf(object: KubeObject, origin: PodSubject[`origin`], fall
     serviceAccountName: serviceAccountOf(spec),
     ownPullSecrets: pullSecretNames(spec),
     containers: containerImages(spec, object.kind === `Pod` && origin === `pod`),
+    ...(platformSelector === undefined ? {} : {platformSelector}),
   };
 }
 
@@ -195,8 +230,14 @@ export function clusterSubjects(workloads: KubeObject[], pods: KubeObject[]): Po
   return subjects;
 }
 
-/** The subjects of manifests: every Pod and workload template in the files (owner chains inside the files are folded). */
-export function manifestSubjects(objects: KubeObject[], defaultNamespace: string): PodSubject[] {
+/** Finds where a field of a manifest object is (file and line), for `-f`/`-k` input. */
+export type Locator = (object: KubeObject, path: Array<string | number>) => SourceLocation | undefined;
+
+/**
+ * The subjects of manifests: every Pod and workload template in the files (owner chains inside the files are folded).
+ * With a locator, each image carries the file and line of its field.
+ */
+export function manifestSubjects(objects: KubeObject[], defaultNamespace: string, locate?: Locator): PodSubject[] {
   const workloads = objects.filter(object => isWorkloadKind(object.kind) || object.kind === `Pod`);
   const index = indexWorkloads(workloads);
   const subjects: PodSubject[] = [];
@@ -204,8 +245,17 @@ export function manifestSubjects(objects: KubeObject[], defaultNamespace: string
     if (isOwnedByChecked(object, index))
       continue;
     const subject = subjectOf(object, `manifest`, defaultNamespace);
-    if (subject)
-      subjects.push(subject);
+    if (!subject)
+      continue;
+    if (locate) {
+      const prefix = podSpecPath(object.kind);
+      for (const container of subject.containers) {
+        const location = container.path && locate(object, [...prefix, ...container.path]);
+        if (location)
+          container.location = location;
+      }
+    }
+    subjects.push(subject);
   }
   return subjects;
 }

@@ -21,12 +21,13 @@ export type VerifyStatus =
   | `tls-error`
   | `invalid-image`
   | `expired`
-  | `serviceaccount-missing`;
+  | `serviceaccount-missing`
+  | `platform-missing`;
 
 /** Every status, in the order the summary lists them. */
 export const VERIFY_STATUSES: readonly VerifyStatus[] = [
   `ok`, `ok-anonymous`, `no-credentials`, `secret-missing`, `secret-invalid`, `serviceaccount-missing`, `unauthorized`, `denied`,
-  `expired`, `not-found`, `rate-limited`, `unavailable`, `unreachable`, `tls-error`, `invalid-image`,
+  `expired`, `not-found`, `platform-missing`, `rate-limited`, `unavailable`, `unreachable`, `tls-error`, `invalid-image`,
 ];
 
 /** Statuses under which the kubelet's pull succeeds. */
@@ -34,10 +35,24 @@ export function isPullable(status: VerifyStatus): boolean {
   return status === `ok` || status === `ok-anonymous`;
 }
 
-export type ContainerKind = `container` | `init` | `ephemeral`;
+/** `volume` is an image volume (`spec.volumes[].image.reference`), pulled by the kubelet like a container image. */
+export type ContainerKind = `container` | `init` | `ephemeral` | `volume`;
 
-/** One container image inside a pod spec. */
-export type ContainerImage = {name: string; image: string; kind: ContainerKind};
+/** Where a field was read from: a manifest file (none for stdin) and the 1-based line, when known. */
+export type SourceLocation = {file?: string; line?: number};
+
+/** One container image inside a pod spec (an image volume is named `volume:NAME`). */
+export type ContainerImage = {
+  name: string;
+  image: string;
+  kind: ContainerKind;
+  /** `imagePullPolicy` (`pullPolicy` of an image volume), when set. */
+  pullPolicy?: string;
+  /** The field path of the image inside its object (`spec.template.spec.containers[0].image` as segments), for positions. */
+  path?: Array<string | number>;
+  /** Where the `image:` field is, for `-f`/`-k` input. */
+  location?: SourceLocation;
+};
 
 /**
  * One pod spec to check: the template of a workload, a running pod's actual spec, a workload read from a manifest,
@@ -58,6 +73,8 @@ export type PodSubject = {
   owner?: {kind: string; name: string};
   /** For running pods owned by a checked workload: whether that template sets its own imagePullSecrets. */
   ownerTemplateHasOwnSecrets?: boolean;
+  /** The pod spec's `nodeSelector` values for `kubernetes.io/os` and `kubernetes.io/arch`, when set. */
+  platformSelector?: {os?: string; architecture?: string};
 };
 
 /** A usable credential as the keyring returns it (the kubelet's order). Never printed with its password. */
@@ -124,6 +141,8 @@ export type VerifyResult = {
   credential: CredentialRef | null;
   detail: string;
   warnings: string[];
+  /** With `-f`/`-k`: the file (absent for stdin) and line of the image field. */
+  source?: SourceLocation;
 };
 
 /** The `-o json` document. */
