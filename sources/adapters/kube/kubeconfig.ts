@@ -9,6 +9,7 @@ import path from 'node:path';
 import {X509Certificate} from 'node:crypto';
 import {LineCounter, parseDocument} from 'yaml';
 import {PullSecretError} from '../../core/errors.ts';
+import {readBlockYaml} from './blockYaml.ts';
 
 /** Where to look for kubeconfig files and which context/namespace the flags ask for. */
 export type KubeconfigRequest = {
@@ -256,6 +257,10 @@ export function readKubeconfigFile(file: string): Record<string, unknown> {
 export function parseKubeconfig(text: string, file: string): Record<string, unknown> {
   if (text.trim() === ``)
     return {};
+  // The common block-style kubeconfig without the full YAML parser; anything else goes through it.
+  const common = readBlockYaml(text);
+  if (common !== undefined)
+    return common;
   // Error messages carry only positions: yaml's own messages quote the offending line, which may hold a token.
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {prettyErrors: false, uniqueKeys: false, lineCounter});
