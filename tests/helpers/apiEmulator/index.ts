@@ -39,7 +39,7 @@
  *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
  *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
- *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *   api.local               in-process access for the cluster's own components (./local.ts): get/list/create/update/
