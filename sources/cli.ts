@@ -18,6 +18,7 @@ import {DetachCommand} from './commands/detach.ts';
 import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
+import {RefreshCommand} from './commands/refresh.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -27,6 +28,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   SyncCommand,
   RotateCommand,
   RemoveCommand,
+  RefreshCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,

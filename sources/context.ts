@@ -34,6 +34,12 @@ export type PullSecretContext = BaseContext & {
   runPasswordCommand: PasswordCommandRunner;
   /** The Node.js version running the plugin (for `version`). */
   nodeVersion: string;
+  /**
+   * The pod's ServiceAccount directory (main.ts: /var/run/secrets/kubernetes.io/serviceaccount): without any
+   * kubeconfig, and with KUBERNETES_SERVICE_HOST/PORT set, commands use the in-cluster configuration from it.
+   * Undefined: never in-cluster.
+   */
+  serviceAccountDir?: string;
   /** The clock, injectable for expiry tests. */
   now: () => Date;
   /**

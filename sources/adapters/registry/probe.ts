@@ -20,7 +20,7 @@
  * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -99,8 +99,10 @@ function readCaFiles(files: readonly string[]): string[] {
   return files.map(file => {
     let text: string;
     try {
-      text = fs.readFileSync(file, `utf8`);
+      text = readBoundedFileSync(file, INPUT_CAPS.pem, `the CA file ${file}`).toString(`utf8`);
     } catch (error) {
+      if (error instanceof InputError)
+        throw error;
       throw new InputError(`cannot read the CA file ${file} (${errorCode(error) ?? String(error)}); pass a readable PEM file`);
     }
     if (!text.includes(`-----BEGIN CERTIFICATE-----`))

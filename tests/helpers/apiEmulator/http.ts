@@ -336,7 +336,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     case `watch`:
       return watch(res, def, r.namespace, query, deps, wantsTable(accept));
     case `create`: {
-      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      let body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      if (body?.specFromOwner === true)
+        body = specFromCronJob(body, r.namespace, deps);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
       const created = rest.create(def, r.namespace, body, {...writeOpts, user});
@@ -394,6 +396,16 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     default:
       throw errors.methodNotAllowed();
   }
+}
+
+/** A protobuf Job from `kubectl create job --from=cronjob/CJ`: its spec is the owning CronJob's `jobTemplate.spec`. */
+function specFromCronJob(body: any, namespace: string | undefined, deps: HttpDeps): any {
+  const {specFromOwner: _, ...job} = body;
+  const owner = (job.metadata?.ownerReferences ?? []).find((o: any) => o.kind === `CronJob`);
+  const cronJob = owner && namespace ? deps.rest.store.get(`cronjobs`, namespace, owner.name) : undefined;
+  if (!cronJob || cronJob.metadata.uid !== owner.uid)
+    throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf: the emulator decodes a protobuf Job only when it comes from a CronJob (kubectl create job --from=cronjob/NAME)`);
+  return {...job, spec: structuredClone(cronJob.spec?.jobTemplate?.spec ?? {})};
 }
 
 function listParams(query: URLSearchParams) {

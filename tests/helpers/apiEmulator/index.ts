@@ -51,7 +51,8 @@
  * `seed.pod` never rejects a missing ServiceAccount (it copies the SA's pull secrets when it exists) and
  * schedules the pod on node `emulator-node`; HTTP pod creation runs the real admission and rejects.
  * Protobuf request bodies are decoded for Secret, Namespace, ServiceAccount and the access/rules/self
- * reviews; other kinds sent as protobuf (e.g. `kubectl create deployment`) get 415.
+ * reviews, and a Job's metadata (`kubectl create job --from=cronjob/NAME`, whose spec is the CronJob's jobTemplate);
+ * other kinds sent as protobuf (e.g. `kubectl create deployment`) get 415.
  * Deleting an object also deletes its dependents (ownerReferences), unless propagationPolicy=Orphan;
  * without `{controllers: true}` no controllers run (a Deployment gets no ReplicaSets or pods unless seeded).
  * A fresh cluster holds namespaces default, kube-system, kube-public and kube-node-lease, each with

@@ -146,7 +146,8 @@ export class Rest {
     } else {
       delete obj.metadata.namespace;
     }
-    if (!obj.metadata.name && obj.metadata.generateName)
+    const generatedName = !obj.metadata.name && !!obj.metadata.generateName;
+    if (generatedName)
       obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     for (const k of [`uid`, `resourceVersion`, `creationTimestamp`, `deletionTimestamp`, `generation`, `selfLink`, `managedFields`])
       delete obj.metadata[k];
@@ -155,7 +156,7 @@ export class Rest {
     applyDefaults(def, obj);
     this.requireNamespace(def, namespace);
     if (def.resource === `pods` && obj.metadata.name)
-      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount});
+      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount, generatedName});
     validate(def, obj);
     if (this.store.get(def.resource, obj.metadata.namespace, obj.metadata.name))
       throw errors.alreadyExists(def.resource, def.group, obj.metadata.name);
