@@ -173,3 +173,12 @@ export interface RegistryProbe {
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }
+
+/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
+export type RegistryProbeOptions = {
+  caFiles?: string[];
+  insecureHosts?: string[];
+  timeoutMs?: number;
+  /** The run's secret register: the probe adds the credentials and tokens it uses. */
+  redactor?: SecretRedactor;
+};

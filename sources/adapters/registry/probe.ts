@@ -24,13 +24,13 @@ import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type {RegistryProbeOptions} from '../../context.ts';
-import {InputError} from '../../core/errors.ts';
+import type {RegistryProbeOptions} from '../../core/ports.ts';
+import {InputError, oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, singleLine} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors, REGISTRY_MESSAGE_MAX} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 
@@ -172,7 +172,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: singleLine(this.#redactor.redact(check.detail))};
+    return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, secrets: string[]): Promise<RegistryCheck> {
@@ -496,7 +496,7 @@ class HttpRegistryProbe implements RegistryProbe {
           chunks.push(chunk);
         });
         incoming.on(`end`, finish);
-        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message))));
+        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX))));
       });
       // One deadline for connect, headers and body together.
       const timer = setTimeout(() => {
@@ -504,7 +504,7 @@ class HttpRegistryProbe implements RegistryProbe {
         outgoing.destroy();
       }, this.#timeoutMs);
       outgoing.on(`error`, error => {
-        fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message)));
+        fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX)));
       });
       outgoing.end(body);
     });

@@ -218,6 +218,18 @@ export function makeHandler(deps: HttpDeps, opts: {plain: boolean}) {
             record.status = -1;
             req.socket.destroy();
             return;
+          case `lose-answer`:
+            // Handled and committed below, but the answer never leaves: the connection drops instead.
+            res.writeHead = (() => {
+              record.status = -1;
+              req.socket.destroy();
+              return res;
+            }) as typeof res.writeHead;
+            res.write = (() => true) as typeof res.write;
+            res.end = (() => res) as typeof res.end;
+            break;
+          case `422`:
+            throw errors.unprocessable(`injected fault: the object is refused by policy`);
           case `429`:
             throw errors.tooManyRequests(fault.retryAfterSeconds ?? 1);
           case `500`:

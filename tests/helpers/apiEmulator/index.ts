@@ -34,7 +34,7 @@
  *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
  *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction
- *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *   api.local               in-process access for the cluster's own components (./local.ts): get/list/create/update/
