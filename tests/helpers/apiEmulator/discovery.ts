@@ -38,6 +38,7 @@ export const RESOURCES: ResourceDef[] = [
   {resource: `replicasets`, singular: `replicaset`, group: `apps`, version: `v1`, kind: `ReplicaSet`, namespaced: true, shortNames: [`rs`], verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `jobs`, singular: `job`, group: `batch`, version: `v1`, kind: `Job`, namespaced: true, verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `cronjobs`, singular: `cronjob`, group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true, shortNames: [`cj`], verbs: ALL, categories: [`all`], hasGeneration: true},
+  {resource: `leases`, singular: `lease`, group: `coordination.k8s.io`, version: `v1`, kind: `Lease`, namespaced: true, verbs: ALL},
   {resource: `selfsubjectaccessreviews`, singular: `selfsubjectaccessreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectAccessReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectrulesreviews`, singular: `selfsubjectrulesreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectRulesReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectreviews`, singular: `selfsubjectreview`, group: `authentication.k8s.io`, version: `v1`, kind: `SelfSubjectReview`, namespaced: false, verbs: [`create`], virtual: true},
@@ -97,8 +98,12 @@ function aggregatedResource(r: ResourceDef) {
     verbs: r.verbs,
     ...(r.shortNames ? {shortNames: r.shortNames} : {}),
     ...(r.categories ? {categories: r.categories} : {}),
+    ...(STATUS_RESOURCES.has(r.resource) ? {subresources: [{subresource: `status`, responseKind: {group: r.group, version: r.version, kind: r.kind}, verbs: [`get`, `patch`, `update`]}]} : {}),
   };
 }
+
+/** Resources with a `status` subresource (get, patch, update). */
+export const STATUS_RESOURCES = new Set([`namespaces`, `pods`, `deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`]);
 
 /** APIGroupDiscoveryList for `/api` (core) or `/apis` (named groups). */
 export function aggregatedDiscovery(core: boolean, apiVersion: string) {
@@ -146,7 +151,7 @@ export function resourceList(group: string, version: string) {
     kind: `APIResourceList`,
     apiVersion: `v1`,
     groupVersion: group === `` ? version : `${group}/${version}`,
-    resources: resources.map(r => ({
+    resources: resources.flatMap(r => [{
       name: r.resource,
       singularName: r.singular,
       namespaced: r.namespaced,
@@ -154,7 +159,7 @@ export function resourceList(group: string, version: string) {
       verbs: r.verbs,
       ...(r.shortNames ? {shortNames: r.shortNames} : {}),
       ...(r.categories ? {categories: r.categories} : {}),
-    })),
+    }, ...(STATUS_RESOURCES.has(r.resource) ? [{name: `${r.resource}/status`, singularName: ``, namespaced: r.namespaced, kind: r.kind, verbs: [`get`, `patch`, `update`]}] : [])]),
   };
 }
 
