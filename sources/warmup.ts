@@ -25,38 +25,55 @@ const WARM_UP_RUNS: string[][] = [
 const SNAPSHOT_BUILTINS = [`node:crypto`, `node:zlib`, `node:net`, `node:dns`, `node:stream`, `_http_agent`, `_http_incoming`];
 
 /**
- * A kubeconfig shaped like the ones clusters hand out (a CA, a bearer token, two contexts), made up here: parsing
- * it compiles the YAML parser's code for every command that reads a kubeconfig. It holds no real key or token.
+ * Kubeconfigs shaped like the ones clusters hand out (a CA, a bearer token, an exec plugin, two contexts), made up
+ * here: the first in the block style that `kubectl config` writes (read by the fast reader), the second with flow
+ * collections (read by the yaml package). Parsing them compiles both readers' code for every command that reads a
+ * kubeconfig. They hold no real key or token.
  */
-const WARM_UP_KUBECONFIG = `apiVersion: v1
+const WARM_UP_KUBECONFIGS = [`apiVersion: v1
 kind: Config
 preferences: {}
 clusters:
-  - name: warm-up
-    cluster:
-      server: https://127.0.0.1:6443
-      certificate-authority-data: d2FybS11cA==
-      tls-server-name: warm-up.example
+- cluster:
+    certificate-authority-data: d2FybS11cA==
+    server: https://127.0.0.1:6443
+    tls-server-name: warm-up.example
+  name: warm-up
 contexts:
-  - name: warm-up
-    context:
-      cluster: warm-up
-      user: warm-up
-      namespace: default
-  - name: "other"
-    context: {cluster: warm-up, user: 'warm-up'}
+- context:
+    cluster: warm-up
+    namespace: default
+    user: warm-up
+  name: warm-up
+- context:
+    cluster: warm-up
+    user: "exec"
+  name: 'other'
+current-context: warm-up
+users:
+- name: warm-up
+  user:
+    token: not-a-token
+- name: exec
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      args:
+      - --flag
+      command: warm-up
+      env: null
+      interactiveMode: Never
+      provideClusterInfo: true
+`, `apiVersion: v1
+clusters: [{name: warm-up, cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}}]
+contexts:
+  - {name: warm-up, context: {cluster: warm-up, user: warm-up}}
 current-context: warm-up
 users:
   - name: warm-up
     user:
-      token: not-a-token
-      exec:
-        apiVersion: client.authentication.k8s.io/v1
-        command: warm-up
-        args: ["--flag", value]
-        env: null
-        provideClusterInfo: true
-`;
+      exec: {apiVersion: client.authentication.k8s.io/v1, command: warm-up, args: ["--flag", value]}
+`];
 
 /**
  * Runs `--help` and a client-side dry run of `add` against in-memory stdio and an empty environment,
@@ -66,7 +83,8 @@ users:
 export async function warmUp(): Promise<void> {
   for (const name of SNAPSHOT_BUILTINS)
     process.getBuiltinModule(name);
-  parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
+  for (const text of WARM_UP_KUBECONFIGS)
+    parseKubeconfig(text, `warm-up`);
   for (const argv of WARM_UP_RUNS) {
     let errors = ``;
     const unavailable = async (): Promise<never> => {
