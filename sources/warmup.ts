@@ -40,6 +40,8 @@ export async function warmUp(): Promise<void> {
       runCredentialHelper: unavailable,
       runPasswordCommand: unavailable,
       now: () => new Date(0),
+      sleep: async () => {},
+      random: () => 0,
     };
     const code = await runPullSecret(argv, context);
     if (code !== ExitCode.ok)

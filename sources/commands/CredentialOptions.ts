@@ -4,7 +4,7 @@ import {InputError} from '../core/errors.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {readHelperSettings, resolveConfigCredentials} from '../core/secrets/fromConfig.ts';
-import {defaultDockerConfigPath, defaultPodmanAuthPath, readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
+import {INPUT_CAPS, defaultDockerConfigPath, defaultPodmanAuthPath, readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
 import {promptHidden} from '../adapters/local/prompt.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {parseDuration} from './options.ts';
@@ -159,7 +159,7 @@ export abstract class CredentialCommand extends ScopedCommand {
     const file = source.path !== undefined
       ? resolveUserPath(source.path, cwd, homedir)
       : source.kind === `docker` ? defaultDockerConfigPath(env, homedir) : defaultPodmanAuthPath(env, homedir);
-    const text = await readUserFile(file, flag, {maxBytes: 4 * 1024 * 1024});
+    const text = await readUserFile(file, flag, {maxBytes: INPUT_CAPS.dockerConfig});
     const parsed = parseDockerConfigFile(text, file);
     const {credsStore, credHelpers} = readHelperSettings(text);
     const {credentials, notes} = await resolveConfigCredentials(

@@ -107,6 +107,11 @@ export type ClusterTarget = {
   cwd?: string;
   /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
   log?: (line: string) => void;
+  /**
+   * The pod's ServiceAccount directory (token, ca.crt, namespace): with no kubeconfig at all and
+   * KUBERNETES_SERVICE_HOST/PORT in `env`, the session uses the in-cluster configuration from it.
+   */
+  serviceAccountDir?: string;
   /** The run's secret register: the session adds the secret values it writes and redacts server messages with it. */
   redactor?: SecretRedactor;
 };
@@ -168,3 +173,12 @@ export interface RegistryProbe {
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }
+
+/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
+export type RegistryProbeOptions = {
+  caFiles?: string[];
+  insecureHosts?: string[];
+  timeoutMs?: number;
+  /** The run's secret register: the probe adds the credentials and tokens it uses. */
+  redactor?: SecretRedactor;
+};

@@ -5,6 +5,7 @@
  * resolution errors never depend on it and cost nothing when no session is opened.
  */
 import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import path from 'node:path';
 import {X509Certificate} from 'node:crypto';
 import {LineCounter, parseDocument} from 'yaml';
@@ -245,8 +246,10 @@ function resolveUser(name: string, entry: Entry): ResolvedUser {
 export function readKubeconfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, `utf8`);
+    text = readBoundedFileSync(file, INPUT_CAPS.kubeconfig, `kubeconfig ${file}`).toString(`utf8`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`cannot read kubeconfig ${file}: ${describeFsError(error)}`, {cause: error});
   }
   if (text.trim() === ``)
@@ -293,8 +296,10 @@ function namedEntries(config: Record<string, unknown>, kind: `clusters` | `users
 
 function readReferencedFile(file: string, what: string): Buffer {
   try {
-    return fs.readFileSync(file);
+    return readBoundedFileSync(file, INPUT_CAPS.pem, `${what} ${file}`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`cannot read ${what}: ${file}: ${describeFsError(error)}`, {cause: error});
   }
 }
@@ -335,9 +340,10 @@ function listNames(map: Map<string, Entry>): string {
   return map.size === 0 ? `none` : [...map.keys()].map(name => `"${name}"`).join(`, `);
 }
 
+/** A file kubectl can read: anything but a directory (a FIFO or `/dev/fd/N` from `--kubeconfig <(…)` too; reads are capped). */
 function isFile(file: string): boolean {
   try {
-    return fs.statSync(file).isFile();
+    return !fs.statSync(file).isDirectory();
   } catch {
     return false;
   }

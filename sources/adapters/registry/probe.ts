@@ -20,17 +20,17 @@
  * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type {RegistryProbeOptions} from '../../context.ts';
-import {InputError} from '../../core/errors.ts';
+import type {RegistryProbeOptions} from '../../core/ports.ts';
+import {InputError, oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, singleLine} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors, REGISTRY_MESSAGE_MAX} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 
@@ -99,8 +99,10 @@ function readCaFiles(files: readonly string[]): string[] {
   return files.map(file => {
     let text: string;
     try {
-      text = fs.readFileSync(file, `utf8`);
+      text = readBoundedFileSync(file, INPUT_CAPS.pem, `the CA file ${file}`).toString(`utf8`);
     } catch (error) {
+      if (error instanceof InputError)
+        throw error;
       throw new InputError(`cannot read the CA file ${file} (${errorCode(error) ?? String(error)}); pass a readable PEM file`);
     }
     if (!text.includes(`-----BEGIN CERTIFICATE-----`))
@@ -170,7 +172,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: singleLine(this.#redactor.redact(check.detail))};
+    return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, secrets: string[]): Promise<RegistryCheck> {
@@ -494,7 +496,7 @@ class HttpRegistryProbe implements RegistryProbe {
           chunks.push(chunk);
         });
         incoming.on(`end`, finish);
-        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message))));
+        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX))));
       });
       // One deadline for connect, headers and body together.
       const timer = setTimeout(() => {
@@ -502,7 +504,7 @@ class HttpRegistryProbe implements RegistryProbe {
         outgoing.destroy();
       }, this.#timeoutMs);
       outgoing.on(`error`, error => {
-        fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message)));
+        fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX)));
       });
       outgoing.end(body);
     });
