@@ -192,3 +192,21 @@ export async function injectBlob(options: {node: string; blob: string; output: s
   for (const line of messages)
     process.stderr.write(`postject: ${line}\n`);
 }
+
+/**
+ * Rewrites a freshly built binary through an ordinary file copy. postject (and strip) write the ~120 MB file in
+ * one go, which leaves it in the page cache as large folios; Linux then maps whole folios into every process that
+ * runs the file, so each run of the binary counted 15-20 MB more resident memory (file pages it never reads) than
+ * the same bytes installed by a copy or an archive extraction (measured with GNU time on Linux 6.18: --help 79 vs
+ * 63 MiB, decode 91 vs 77 MiB). Content and mode are unchanged; only how the kernel caches the file differs.
+ */
+export function settleInPageCache(file: string): void {
+  const copy = path.join(path.dirname(file), `.settle-${path.basename(file)}`);
+  try {
+    fs.copyFileSync(file, copy);
+    fs.chmodSync(copy, fs.statSync(file).mode);
+    fs.renameSync(copy, file);
+  } finally {
+    fs.rmSync(copy, {force: true});
+  }
+}
