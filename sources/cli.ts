@@ -18,6 +18,7 @@ import {DetachCommand} from './commands/detach.ts';
 import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
+import {RefreshCommand} from './commands/refresh.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -27,6 +28,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   SyncCommand,
   RotateCommand,
   RemoveCommand,
+  RefreshCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,
@@ -109,8 +111,8 @@ export function commandsNamedBy(argv: string[]): Array<CommandClass<PullSecretCo
     // Completion lists every command, so it needs all of them registered.
     if (named.includes(CompleteCommand))
       return null;
-    // A command that runs another one through `this.cli.run` (rotate --verify) names it in `static invokes`.
-    const invoked = named.flatMap(command => (command as {invokes?: Array<CommandClass<PullSecretContext>>}).invokes ?? []);
+    // A command that runs another one through `this.cli.run` (rotate --verify) names its path in `static invokes`.
+    const invoked = named.flatMap(command => ((command as {invokes?: string[][]}).invokes ?? []).flatMap(path => byFirstSegment(path[0]!)));
     return named.length > 0 ? [...named, ...invoked] : null;
   }
   return null;
@@ -186,6 +188,11 @@ export function withRedaction(context: PullSecretContext): PullSecretContext {
     stderr: redactingStream(context.stderr, redactor),
     connectCluster: target => context.connectCluster({...target, redactor}),
     makeRegistryProbe: options => context.makeRegistryProbe({...options, redactor}),
+    runPasswordCommand: async (command, options) => {
+      const password = await context.runPasswordCommand(command, options);
+      redactor.add(password);
+      return password;
+    },
     runCredentialHelper: async (helper, serverUrl, env) => {
       const answer = await context.runCredentialHelper(helper, serverUrl, env);
       if (answer !== null)

@@ -5,6 +5,7 @@ import v8 from 'node:v8';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {runCredentialHelper} from './adapters/local/credentialHelper.ts';
+import {runPasswordCommand} from './adapters/local/passwordCommand.ts';
 import {warmUp} from './warmup.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
@@ -23,7 +24,12 @@ function main(): void {
     connectCluster: async target => (await import('./adapters/kube/connect.ts')).connectCluster(target),
     makeRegistryProbe: async options => (await import('./adapters/registry/probe.ts')).makeRegistryProbe(options),
     runCredentialHelper,
+    runPasswordCommand,
+    // Where the kubelet mounts the pod's ServiceAccount token (client-go's rest.InClusterConfig reads the same).
+    serviceAccountDir: `/var/run/secrets/kubernetes.io/serviceaccount`,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
   };
 
   // Writing to a closed pipe (`| head`) must not crash with EPIPE.

@@ -4,9 +4,16 @@ import {InputError} from '../core/errors.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {readHelperSettings, resolveConfigCredentials} from '../core/secrets/fromConfig.ts';
-import {defaultDockerConfigPath, defaultPodmanAuthPath, readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
+import {INPUT_CAPS, defaultDockerConfigPath, defaultPodmanAuthPath, readAll, readUserFile, resolveUserPath, stripOneNewline} from '../adapters/local/files.ts';
 import {promptHidden} from '../adapters/local/prompt.ts';
 import {ScopedCommand} from './KubeCommand.ts';
+import {parseDuration} from './options.ts';
+import type {KubeObject} from '../core/ports.ts';
+import {PASSWORD_COMMAND_ANNOTATION, REFRESHED_AT_ANNOTATION, commandsAfterWrite, refreshedAtStamp} from '../core/secrets/passwordCommand.ts';
+import {sameRegistryKey} from '../core/secrets/registryKey.ts';
+
+/** How long a `--password-command` may run by default (cloud CLIs may need a token exchange or two). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
 /** docker login's warning for a password in argv, word for word, so users recognise it. */
 export const PASSWORD_IN_ARGV_WARNING = `WARNING! Using --docker-password via the CLI is insecure. Use --docker-password-stdin.`;
@@ -29,6 +36,26 @@ export abstract class CredentialCommand extends ScopedCommand {
   fromDockerConfig = Option.String(`--from-docker-config`, {tolerateBoolean: true, description: `take the registries from a Docker config.json (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json), resolving credsStore/credHelpers; give a path as --from-docker-config=PATH`});
   fromPodmanAuth = Option.String(`--from-podman-auth`, {tolerateBoolean: true, description: `take the registries from Podman's auth.json (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json); give a path as --from-podman-auth=PATH`});
   registry = Option.Array(`--registry`, {description: `with --from-docker-config/--from-podman-auth: only this registry (repeatable)`});
+  passwordCommand = Option.String(`--password-command`, {description: `run this command with sh -c and use what it prints on stdout as the password (e.g. aws ecr get-login-password); the command, never the password, is recorded on the secret for refresh`});
+  passwordCommandTimeout = Option.String(`--password-command-timeout`, {description: `how long --password-command may run before it is stopped (default 60s)`});
+
+  /**
+   * The annotation fields of `planAddSecret` for a write of `credentials` into `existing`: the
+   * password-command record (kept for other registries, replaced or dropped for these) and, when a command
+   * gave the password, `refreshed-at` on a content change.
+   */
+  protected commandAnnotations(existing: KubeObject | null, credentials: RegistryCredential[], replace: boolean): {annotations: Record<string, string | null>; annotationsOnChange?: Record<string, string>} {
+    const command = this.passwordCommand;
+    const record = commandsAfterWrite(existing, credentials, command, {replace, sameRegistry: sameRegistryKey});
+    const annotations: Record<string, string | null> = {[PASSWORD_COMMAND_ANNOTATION]: record};
+    if (command === undefined) {
+      // The password no longer comes from a command: an old stamp would mislead refresh --max-age.
+      if (record === null)
+        annotations[REFRESHED_AT_ANNOTATION] = null;
+      return {annotations};
+    }
+    return {annotations, annotationsOnChange: refreshedAtStamp(this.context.now())};
+  }
 
   /** Which local config the flags name, if any. */
   protected configSource(): {kind: `docker` | `podman`; path: string | undefined} | null {
@@ -47,6 +74,7 @@ export abstract class CredentialCommand extends ScopedCommand {
   protected validateCredentialFlags(): void {
     const source = this.configSource();
     const passwordSources = [
+      this.passwordCommand !== undefined && `--password-command`,
       this.dockerPassword !== undefined && `--docker-password`,
       this.dockerPasswordStdin && `--docker-password-stdin`,
       this.dockerPasswordFile !== undefined && `--docker-password-file`,
@@ -63,6 +91,10 @@ export abstract class CredentialCommand extends ScopedCommand {
         throw new UsageError(`${sourceFlag} cannot be combined with ${clash.join(`, `)}: the credentials come from the file (use --registry HOST to pick registries)`);
       return;
     }
+    if (this.passwordCommand !== undefined && this.passwordCommand.trim() === ``)
+      throw new UsageError(`--password-command must not be empty: give the command that prints the password, e.g. --password-command 'aws ecr get-login-password --region us-east-1'`);
+    if (this.passwordCommandTimeout !== undefined && this.passwordCommand === undefined)
+      throw new UsageError(`--password-command-timeout only applies with --password-command`);
     if (this.registry !== undefined)
       throw new UsageError(`--registry only applies with --from-docker-config or --from-podman-auth; use --docker-server for a single registry`);
     if (passwordSources.length > 1)
@@ -96,7 +128,10 @@ export abstract class CredentialCommand extends ScopedCommand {
       return this.readCredentialsFromConfig(source);
     const warnings: string[] = [];
     let password: string;
-    if (this.dockerPassword !== undefined) {
+    if (this.passwordCommand !== undefined) {
+      const timeoutMs = this.passwordCommandTimeout === undefined ? DEFAULT_COMMAND_TIMEOUT_MS : parseDuration(this.passwordCommandTimeout, `--password-command-timeout`);
+      password = await this.context.runPasswordCommand(this.passwordCommand, {env: this.context.env, cwd: this.context.cwd, timeoutMs});
+    } else if (this.dockerPassword !== undefined) {
       warnings.push(PASSWORD_IN_ARGV_WARNING);
       password = this.dockerPassword;
     } else if (this.dockerPasswordStdin) {
@@ -124,7 +159,7 @@ export abstract class CredentialCommand extends ScopedCommand {
     const file = source.path !== undefined
       ? resolveUserPath(source.path, cwd, homedir)
       : source.kind === `docker` ? defaultDockerConfigPath(env, homedir) : defaultPodmanAuthPath(env, homedir);
-    const text = await readUserFile(file, flag, {maxBytes: 4 * 1024 * 1024});
+    const text = await readUserFile(file, flag, {maxBytes: INPUT_CAPS.dockerConfig});
     const parsed = parseDockerConfigFile(text, file);
     const {credsStore, credHelpers} = readHelperSettings(text);
     const {credentials, notes} = await resolveConfigCredentials(

@@ -39,6 +39,7 @@ export abstract class KubeCommand extends BaseCommand {
       env: this.context.env,
       homedir: this.context.homedir,
       cwd: this.context.cwd,
+      serviceAccountDir: this.context.serviceAccountDir,
       log: this.isVerbose ? line => this.context.stderr.write(`${line}\n`) : undefined,
     };
     if (contexts.length === 0)

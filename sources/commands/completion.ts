@@ -73,7 +73,7 @@ async function lookup(plan: Extract<CompletionPlan, {kind: `lookup`}>, context: 
     const files = kubeconfigFiles({explicitPath: scope.kubeconfig, kubeconfigEnv: context.env.KUBECONFIG, homedir: context.homedir, cwd: context.cwd});
     return [...mergeKubeconfigs(files).contexts.keys()];
   }
-  const session = await context.connectCluster({kubeconfig: scope.kubeconfig, context: scope.context, namespace: scope.namespace, requestTimeoutMs: LOOKUP_TIMEOUT_MS, env: context.env, homedir: context.homedir, cwd: context.cwd});
+  const session = await context.connectCluster({kubeconfig: scope.kubeconfig, context: scope.context, namespace: scope.namespace, requestTimeoutMs: LOOKUP_TIMEOUT_MS, env: context.env, homedir: context.homedir, cwd: context.cwd, serviceAccountDir: context.serviceAccountDir});
   if (plan.source === `namespaces`)
     return (await session.list(`namespaces`)).map(object => object.metadata.name);
   const secrets = await session.list(`secrets`, {namespace: session.namespace});

@@ -1,16 +1,18 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {apiErrorCode, apiErrorReason, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
+import {apiErrorReason, isApiError} from '../core/apiError.ts';
+import {PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
-import {diagnose, formatDiagnosis} from '../core/verify/doctor.ts';
+import {diagnose, fixLines, formatDiagnosis} from '../core/verify/doctor.ts';
 import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
 import {doctorCase, failingContainers} from '../core/verify/doctorCase.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
-import {restartCommand, subjectOf} from '../core/verify/subjects.ts';
+import {subjectOf} from '../core/verify/subjects.ts';
 import type {PodSubject} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 
@@ -140,7 +142,7 @@ export class DoctorCommand extends ScopedCommand {
     const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
 
     // Owner and events once per pod, a bounded number of pods at a time.
-    const podInfo = new Map<KubeObject, {owner: {kind: string; name: string} | undefined; events: string[]}>();
+    const podInfo = new Map<KubeObject, {owner: Awaited<ReturnType<typeof topLevelOwnerOf>>; events: string[]}>();
     const perPod = await fanOut([...podsByKey.values()], this.workers, async pod => {
       const owner = await topLevelOwnerOf(session, pod);
       const events = (await eventsFor(session, pod.metadata.namespace ?? session.namespace, `Pod`, pod.metadata.name))
@@ -165,8 +167,8 @@ export class DoctorCommand extends ScopedCommand {
         failing: container,
         result,
         events,
-        restart: restartCommand(namespace, owner, pod.metadata.name),
-        ownerRef: owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`,
+        owner: owner === undefined ? undefined : {kind: owner.kind, name: owner.name},
+        ownerPullSecrets: owner?.podPullSecrets,
         namespaceSecrets,
         otherSecrets: otherSecrets.secrets,
         unsearched: [
@@ -187,10 +189,10 @@ export class DoctorCommand extends ScopedCommand {
   /** Pull secrets of every namespace (to propose `sync`); none, with the reason, when listing them is not allowed. */
   private async pullSecretsEverywhere(session: ClusterSession): Promise<{secrets: KubeObject[]; unreadable?: string}> {
     try {
-      const lists = await Promise.all([`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`, limit: 500})));
+      const lists = await Promise.all([...PULL_SECRET_TYPES].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`})));
       return {secrets: lists.flat()};
     } catch (error) {
-      const code = apiErrorCode(error);
+      const code = isApiError(error) ? error.code : undefined;
       if (code === 403 || code === 404)
         return {secrets: [], unreadable: `cannot list secrets in other namespaces: ${apiErrorReason(error)} (needs list on secrets cluster-wide)`};
       throw error;
@@ -218,7 +220,7 @@ export class DoctorCommand extends ScopedCommand {
         credential: item.result.credential,
         detail: item.result.detail,
         events: item.events,
-        diagnosis,
+        diagnosis: {...diagnosis, fix: fixLines(diagnosis.fix)},
       }));
       this.context.stdout.write(`${JSON.stringify({summary: {failing: cases.length, byDiagnosis}, pods, ...(errors === undefined ? {} : {errors})}, null, 2)}\n`);
       return;

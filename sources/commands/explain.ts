@@ -1,6 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {readAll, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import {INPUT_CAPS, readAll, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {parseDockerConfigFile, parsePullSecret} from '../core/dockerconfig/parse.ts';
 import type {SecretLike} from '../core/dockerconfig/parse.ts';
@@ -59,8 +59,8 @@ export class ExplainCommand extends KubeCommand {
       throw new UsageError(`--docker-config - (stdin) may be given only once`);
     for (const file of files) {
       const text = file === `-`
-        ? await readAll(this.context.stdin, `--docker-config -`)
-        : await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`);
+        ? await readAll(this.context.stdin, `--docker-config -`, INPUT_CAPS.dockerConfig)
+        : await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`, {maxBytes: INPUT_CAPS.dockerConfig});
       try {
         const config = parseDockerConfigFile(text, file);
         sources.push({source: file, state: `ok`, entries: config.entries, warnings: config.warnings});

@@ -5,7 +5,7 @@ import {gatherForVerify, gatherNamespaces, listNodePlatforms, namespaceExists, s
 import {readKustomization} from '../adapters/manifests/kustomize.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import type {ManifestObject} from '../adapters/manifests/read.ts';
-import {appendUserFile, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
+import {INPUT_CAPS, appendUserFile, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {renderGithub, stepSummary} from '../adapters/output/verify/github.ts';
 import {renderJunit} from '../adapters/output/verify/junit.ts';
 import {renderMarkdown} from '../adapters/output/verify/markdown.ts';
@@ -162,7 +162,7 @@ export class VerifyCommand extends ScopedCommand {
   private async verifyImages(images: string[], probe: RegistryProbe): Promise<Outcome> {
     const parsed = new Map<string, ParsedSource>();
     for (const file of this.dockerConfigs ?? []) {
-      const text = await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`);
+      const text = await readUserFile(resolveUserPath(file, this.context.cwd, this.context.homedir), `--docker-config`, {maxBytes: INPUT_CAPS.dockerConfig});
       const config = parseDockerConfigFile(text, file);
       parsed.set(file, {state: `parsed`, entries: config.entries, warnings: config.warnings});
     }
@@ -335,7 +335,7 @@ export class VerifyCommand extends ScopedCommand {
  */
 type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; failed?: boolean; blind?: string};
 
-/** Output formats of verify (DESIGN.md): the same results and exit code in each. */
+/** Output formats of verify (docs/design.md): the same results and exit code in each. */
 const OUTPUT_FORMATS = [`table`, `json`, `yaml`, `junit`, `github`, `sarif`, `markdown`] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

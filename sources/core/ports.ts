@@ -108,6 +108,11 @@ export type ClusterTarget = {
   cwd?: string;
   /** Receives `-v` lines (one request per line: method, URL, status, duration); never headers or bodies. */
   log?: (line: string) => void;
+  /**
+   * The pod's ServiceAccount directory (token, ca.crt, namespace): with no kubeconfig at all and
+   * KUBERNETES_SERVICE_HOST/PORT in `env`, the session uses the in-cluster configuration from it.
+   */
+  serviceAccountDir?: string;
   /** The run's secret register: the session adds the secret values it writes and redacts server messages with it. */
   redactor?: SecretRedactor;
 };
@@ -121,7 +126,13 @@ export type ClusterConnector = (target: ClusterTarget) => Promise<ClusterSession
  */
 export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: Record<string, string | undefined>) => Promise<{Username: string; Secret: string} | null>;
 
-/** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
+/**
+ * Runs a `--password-command` (`sh -c`) and returns the password it printed on stdout (one trailing newline
+ * removed). Throws a PullSecretError naming the failure (exit status, timeout, its stderr) and never the output.
+ */
+export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
+
+/** Stable registry outcome names, shared by explain, verify, doctor and list (docs/design.md). */
 export type RegistryOutcome =
   | `ok`
   | `unauthorized`
@@ -174,3 +185,12 @@ export interface RegistryProbe {
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }
+
+/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
+export type RegistryProbeOptions = {
+  caFiles?: string[];
+  insecureHosts?: string[];
+  timeoutMs?: number;
+  /** The run's secret register: the probe adds the credentials and tokens it uses. */
+  redactor?: SecretRedactor;
+};

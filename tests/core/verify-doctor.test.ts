@@ -1,7 +1,7 @@
 // doctor's pure judgement over evidence it could not read: say what is unread, never invent a cause.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {diagnose} from '../../sources/core/verify/doctor.ts';
+import {diagnose, fixLines} from '../../sources/core/verify/doctor.ts';
 import {doctorCase} from '../../sources/core/verify/doctorCase.ts';
 import type {DoctorSurroundings} from '../../sources/core/verify/doctorCase.ts';
 import type {ServiceAccountState} from '../../sources/core/verify/effective.ts';
@@ -20,8 +20,7 @@ function surroundings(overrides: Partial<DoctorSurroundings> & {secrets?: Record
     failing: {container: `app`, image: IMAGE, reason: `ImagePullBackOff`, message: ``},
     result,
     events: [],
-    restart: `kubectl delete pod p -n web`,
-    ownerRef: `pod/p`,
+    owner: undefined,
     namespaceSecrets: [],
     otherSecrets: [],
     unsearched: [],
@@ -44,7 +43,7 @@ test(`a pod secret that could not be read is neither missing nor present: the di
   const diagnosis = diagnose(item);
   assert.equal(diagnosis.id, `evidence-unreadable`);
   assert.match(diagnosis.cause, /^cannot read secrets in web: forbidden \(needs get or list on secrets; unread: regcred\): the cause cannot be determined without them/);
-  assert.doesNotMatch(diagnosis.fix.join(`\n`), /pullsecret (?:add|attach|sync|rotate)/);
+  assert.doesNotMatch(fixLines(diagnosis.fix).join(`\n`), /pullsecret (?:add|attach|sync|rotate)/);
 });
 
 test(`a forbidden secret listed by the pod's ServiceAccount, or a forbidden ServiceAccount, is unread evidence too`, () => {

@@ -2,7 +2,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {effectivePullSecrets, unreadableReferences} from '../../sources/core/verify/effective.ts';
 import type {ClusterView, ServiceAccountState} from '../../sources/core/verify/effective.ts';
-import {clusterSubjects, manifestSubjects, restartCommand, topLevelOwner, indexWorkloads} from '../../sources/core/verify/subjects.ts';
+import {clusterSubjects, manifestSubjects, topLevelOwner, indexWorkloads} from '../../sources/core/verify/subjects.ts';
 import type {PodSubject} from '../../sources/core/verify/types.ts';
 import type {KubeObject} from '../../sources/core/ports.ts';
 
@@ -69,7 +69,6 @@ test(`the owner chain of a pod leads from its ReplicaSet to the Deployment`, () 
   const replicaSet = {...meta(`ReplicaSet`, `api-7f9`, {kind: `Deployment`, name: `api`}), spec: {template: {spec: podSpec}}};
   const pod = {...meta(`Pod`, `api-7f9-x`, {kind: `ReplicaSet`, name: `api-7f9`}), spec: podSpec};
   assert.deepEqual(topLevelOwner(pod, indexWorkloads([deployment, replicaSet])), {kind: `Deployment`, name: `api`});
-  assert.equal(restartCommand(`web`, {kind: `Deployment`, name: `api`}), `kubectl rollout restart deployment/api -n web`);
 });
 
 test(`a cluster scan checks top-level templates and live pods, skipping owned ReplicaSets and finished pods`, () => {

@@ -5,6 +5,7 @@ import type {PullSecretContext} from '../../sources/context.ts';
 import {connectCluster} from '../../sources/adapters/kube/connect.ts';
 import {makeRegistryProbe} from '../../sources/adapters/registry/probe.ts';
 import {runCredentialHelper} from '../../sources/adapters/local/credentialHelper.ts';
+import {runPasswordCommand} from '../../sources/adapters/local/passwordCommand.ts';
 
 export type CliResult = {code: number; stdout: string; stderr: string};
 
@@ -32,7 +33,10 @@ export async function runCli(argv: string[], options: {env?: Record<string, stri
     connectCluster,
     makeRegistryProbe: async options => makeRegistryProbe(options),
     runCredentialHelper,
+    runPasswordCommand,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
     ...options.context,
   };
   const code = await runPullSecret(argv, context);

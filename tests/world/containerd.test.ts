@@ -94,3 +94,9 @@ describe(`CRI PullImage against htpasswd registries`, () => {
     });
   }
 });
+
+test(`.ci/run installs containerd when it is missing (a clean CI machine has none)`, async () => {
+  const {readFileSync} = await import('node:fs');
+  const script = readFileSync(new URL(`../../.ci/run`, import.meta.url), `utf8`);
+  assert.match(script, /command -v containerd >\/dev\/null 2>&1 \|\| need_apt\+=\(containerd\)/);
+});

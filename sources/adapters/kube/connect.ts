@@ -9,8 +9,9 @@ import {PullSecretError} from '../../core/errors.ts';
 import type {ClusterSession, ClusterTarget} from '../../core/ports.ts';
 import {loadCredentials} from './credentials.ts';
 import type {Credentials, RequestCredentials} from './credentials.ts';
-import {resolveKubeconfig} from './kubeconfig.ts';
-import type {ResolvedCluster} from './kubeconfig.ts';
+import {kubeconfigFiles, resolveKubeconfig} from './kubeconfig.ts';
+import type {KubeconfigRequest, ResolvedCluster} from './kubeconfig.ts';
+import {inClusterAvailable, resolveInCluster} from './inCluster.ts';
 import {KubeClusterSession} from './session.ts';
 import {Transport} from './transport.ts';
 import type {RequestAuth, RetryPolicy} from './transport.ts';
@@ -30,18 +31,25 @@ export type ConnectOptions = {
  */
 export async function connectCluster(target: ClusterTarget, options: ConnectOptions = {}): Promise<ClusterSession> {
   const env = target.env ?? {};
-  const resolved = resolveKubeconfig({
+  const request = {
     explicitPath: target.kubeconfig,
     kubeconfigEnv: env.KUBECONFIG,
     homedir: target.homedir,
     cwd: target.cwd,
     context: target.context,
     namespace: target.namespace,
-  });
+  };
+  // Like clientcmd: the in-cluster configuration only when no kubeconfig file is there at all.
+  const inCluster = noKubeconfig(request) && (target.context === undefined || target.context === ``) && inClusterAvailable(env, target.serviceAccountDir)
+    ? resolveInCluster(env, target.serviceAccountDir!, target.namespace)
+    : undefined;
+  const resolved = inCluster?.resolved ?? resolveKubeconfig(request);
   const {cluster} = resolved;
   const plainHttp = cluster.server.startsWith(`http:`);
   let credentials: Credentials;
-  if (plainHttp) {
+  if (inCluster !== undefined) {
+    credentials = inCluster.credentials;
+  } else if (plainHttp) {
     // Like kubectl (clientcmd sets credentials only for TLS): nothing secret travels in clear text.
     // That is what `kubectl proxy` expects; it adds the credentials itself.
     credentials = {current: async () => ({headers: {}}), initial: {headers: {}}, kind: `none (plain http)`};
@@ -74,6 +82,16 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     transport,
     redactor: target.redactor,
   });
+}
+
+/** True when kubectl would find no kubeconfig file (no --kubeconfig, no KUBECONFIG, no ~/.kube/config). */
+function noKubeconfig(request: KubeconfigRequest): boolean {
+  try {
+    kubeconfigFiles(request);
+    return false;
+  } catch {
+    return request.explicitPath === undefined || request.explicitPath === ``;
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * lazily only for what needs its plugin machinery: auth-provider plugins.
  */
 import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import path from 'node:path';
 import type {RequestOptions} from 'node:https';
 import {PullSecretError} from '../../core/errors.ts';
@@ -48,8 +49,10 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
   if (tokenFile !== undefined && (typeof user.token !== `string` || user.token === ``)) {
     let token: string;
     try {
-      token = fs.readFileSync(tokenFile, `utf8`).trim();
+      token = readBoundedFileSync(tokenFile, INPUT_CAPS.pem, `token-file ${tokenFile} of ${who}`).toString(`utf8`).trim();
     } catch (error) {
+      if (error instanceof PullSecretError)
+        throw error;
       throw new PullSecretError(`cannot read token-file of ${who}: ${tokenFile}: ${describeFsError(error)}`, {cause: error});
     }
     if (token === ``)
@@ -193,8 +196,10 @@ function pemFromDataOrFile(user: Record<string, unknown>, key: `client-certifica
   if (typeof file !== `string` || file === ``)
     return undefined;
   try {
-    return fs.readFileSync(file);
+    return readBoundedFileSync(file, INPUT_CAPS.pem, `${key} ${file} of ${who}`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`cannot read ${key} of ${who}: ${file}: ${describeFsError(error)}`, {cause: error});
   }
 }

@@ -13,6 +13,7 @@ import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../../
 import type {ClusterView, SecretState, ServiceAccountState} from '../../core/verify/effective.ts';
 import {serviceAccountPullSecrets} from '../../core/verify/effective.ts';
 import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
+import {apiErrorReason, isApiError} from '../../core/apiError.ts';
 import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
 import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
 
@@ -21,21 +22,6 @@ import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
 const PER_NAMESPACE_LIMIT = 8;
 const PAGE_SIZE = 500;
 
-/** The HTTP status of a failed API call, when the error carries one. */
-export function apiErrorCode(error: unknown): number | undefined {
-  const code = (error as {code?: unknown} | null)?.code;
-  return typeof code === `number` ? code : undefined;
-}
-
-/** `forbidden`, `not found`, or the error's own message, for per-object notes. */
-export function apiErrorReason(error: unknown): string {
-  const code = apiErrorCode(error);
-  if (code === 403)
-    return `forbidden`;
-  if (code === 404)
-    return `not found`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** What one gather found, ready to be turned into a ClusterView. */
 export type ClusterSnapshot = {
@@ -109,7 +95,7 @@ function wasRefused(log: ListLog, resource: ResourceName): boolean {
 const LIST_CONCURRENCY = 8;
 
 function isRefusal(error: unknown): boolean {
-  const code = apiErrorCode(error);
+  const code = isApiError(error) ? error.code : undefined;
   return code === 403 || code === 404;
 }
 
@@ -267,7 +253,7 @@ export async function readOneByOne(session: ClusterSession, resource: ResourceNa
         if (object)
           found.set(ref, object);
       } catch (error) {
-        const code = apiErrorCode(error);
+        const code = isApiError(error) ? error.code : undefined;
         if (code === 404)
           continue;
         if (code === 403) {
@@ -380,7 +366,7 @@ export async function eventsFor(session: ClusterSession, namespace: string, kind
     const events = await session.list(`events`, {namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`});
     return events.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
   } catch (error) {
-    const code = apiErrorCode(error);
+    const code = isApiError(error) ? error.code : undefined;
     if (code === 403 || code === 404)
       return [];
     throw error;
@@ -396,11 +382,13 @@ function eventTime(event: KubeObject): string {
 /**
  * The top-level workload owning an object, following controller references through the API
  * (Pod → ReplicaSet → Deployment, Pod → Job → CronJob); an unreadable link ends the walk at the last known owner.
+ * `podPullSecrets` is the imagePullSecrets of a controller's pod template, when one could be read.
  */
-export async function topLevelOwnerOf(session: ClusterSession, object: KubeObject): Promise<{kind: string; name: string} | undefined> {
+export async function topLevelOwnerOf(session: ClusterSession, object: KubeObject): Promise<{kind: string; name: string; podPullSecrets?: string[]} | undefined> {
   const namespace = object.metadata.namespace;
   let current = object;
   let top: {kind: string; name: string} | undefined;
+  let template: string[] | undefined;
   for (let depth = 0; depth < 8; depth++) {
     const refs = current.metadata.ownerReferences ?? [];
     const ref = refs.find(candidate => candidate.controller) ?? refs[0];
@@ -414,7 +402,7 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
     try {
       parent = await session.get(resource, namespace, ref.name);
     } catch (error) {
-      const code = apiErrorCode(error);
+      const code = isApiError(error) ? error.code : undefined;
       if (code === 403 || code === 404)
         break;
       throw error;
@@ -422,8 +410,12 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
     if (!parent)
       break;
     current = parent;
+    // The imagePullSecrets of a controller's pod template (each level copies the one above, so any level's is the pod's).
+    const spec = podSpecOf(parent);
+    if (spec !== undefined)
+      template = pullSecretNames(spec);
   }
-  return top;
+  return top === undefined || template === undefined ? top : {...top, podPullSecrets: template};
 }
 
 /**
@@ -434,7 +426,7 @@ export async function namespaceExists(session: ClusterSession, name: string): Pr
   try {
     return (await session.get(`namespaces`, undefined, name)) ? `found` : `missing`;
   } catch (error) {
-    const code = apiErrorCode(error);
+    const code = isApiError(error) ? error.code : undefined;
     if (code === 404)
       return `missing`;
     if (code === 403)

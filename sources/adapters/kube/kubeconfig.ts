@@ -5,10 +5,12 @@
  * resolution errors never depend on it and cost nothing when no session is opened.
  */
 import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import path from 'node:path';
 import {X509Certificate} from 'node:crypto';
 import {LineCounter, parseDocument} from 'yaml';
 import {PullSecretError} from '../../core/errors.ts';
+import {readBlockYaml} from './blockYaml.ts';
 
 /** Where to look for kubeconfig files and which context/namespace the flags ask for. */
 export type KubeconfigRequest = {
@@ -245,12 +247,23 @@ function resolveUser(name: string, entry: Entry): ResolvedUser {
 export function readKubeconfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = fs.readFileSync(file, `utf8`);
+    text = readBoundedFileSync(file, INPUT_CAPS.kubeconfig, `kubeconfig ${file}`).toString(`utf8`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`cannot read kubeconfig ${file}: ${describeFsError(error)}`, {cause: error});
   }
+  return parseKubeconfig(text, file);
+}
+
+/** Parses the text of a kubeconfig file (named `file` in errors) into its top-level mapping. */
+export function parseKubeconfig(text: string, file: string): Record<string, unknown> {
   if (text.trim() === ``)
     return {};
+  // The common block-style kubeconfig without the full YAML parser; anything else goes through it.
+  const common = readBlockYaml(text);
+  if (common !== undefined)
+    return common;
   // Error messages carry only positions: yaml's own messages quote the offending line, which may hold a token.
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {prettyErrors: false, uniqueKeys: false, lineCounter});
@@ -293,8 +306,10 @@ function namedEntries(config: Record<string, unknown>, kind: `clusters` | `users
 
 function readReferencedFile(file: string, what: string): Buffer {
   try {
-    return fs.readFileSync(file);
+    return readBoundedFileSync(file, INPUT_CAPS.pem, `${what} ${file}`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`cannot read ${what}: ${file}: ${describeFsError(error)}`, {cause: error});
   }
 }
@@ -335,9 +350,10 @@ function listNames(map: Map<string, Entry>): string {
   return map.size === 0 ? `none` : [...map.keys()].map(name => `"${name}"`).join(`, `);
 }
 
+/** A file kubectl can read: anything but a directory (a FIFO or `/dev/fd/N` from `--kubeconfig <(…)` too; reads are capped). */
 function isFile(file: string): boolean {
   try {
-    return fs.statSync(file).isFile();
+    return !fs.statSync(file).isDirectory();
   } catch {
     return false;
   }

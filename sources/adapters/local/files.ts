@@ -1,9 +1,108 @@
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import {InputError, PullSecretError} from '../../core/errors.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 
-/** The most we read from a password file or stdin; a password or token is far smaller. */
-const MAX_SECRET_BYTES = 1024 * 1024;
+/**
+ * The cap of every input the plugin reads, whatever it is (a regular file, a pipe, a FIFO, `/dev/stdin`,
+ * `/dev/zero`): reading stops at the cap, never trusting a `stat` size (0 for pipes and devices).
+ * The README lists them (Limits); bench/bounded-reads.ts measures peak RSS at 1 GiB of input for each.
+ */
+export const INPUT_CAPS = {
+  /** A password or token (--docker-password-file, --docker-password-stdin). */
+  secret: 1024 * 1024,
+  /** A Docker config.json or Podman auth.json (--from-docker-config, --from-podman-auth, --docker-config). */
+  dockerConfig: 4 * 1024 * 1024,
+  /** A manifest file or stdin (verify -f, decode -f). */
+  manifest: 16 * 1024 * 1024,
+  /** A kubeconfig file. */
+  kubeconfig: 8 * 1024 * 1024,
+  /** A PEM or token file named by a kubeconfig (certificate-authority, client-certificate, client-key, token-file) or by --ca-file. */
+  pem: 1024 * 1024,
+} as const;
+
+const MAX_SECRET_BYTES = INPUT_CAPS.secret;
+const READ_CHUNK = 64 * 1024;
+
+/** `1 MiB`, `512 KiB`: a cap for messages. */
+export function describeBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / 1024 / 1024} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** The error for an input over its cap: one line naming the input and the cap. */
+export function tooLarge(what: string, cap: number): InputError {
+  return new InputError(`${what} is larger than ${describeBytes(cap)}, the most this plugin reads from it`);
+}
+
+/**
+ * Reads a file of any kind up to `cap` bytes; more is an `InputError` naming `what` and the cap, raised as soon
+ * as byte `cap + 1` arrives (memory stays about `cap` whatever the file is). File-system errors propagate as is.
+ */
+export async function readBoundedFile(file: string, cap: number, what: string): Promise<Buffer> {
+  const handle = await fs.open(file, `r`);
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, cap + 1 - size));
+      const {bytesRead} = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0)
+        return Buffer.concat(chunks, size);
+      size += bytesRead;
+      if (size > cap)
+        throw tooLarge(what, cap);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `readBoundedFile` for synchronous callers (kubeconfig loading). */
+export function readBoundedFileSync(file: string, cap: number, what: string): Buffer {
+  const fd = fsSync.openSync(file, `r`);
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, cap + 1 - size));
+      let bytesRead: number;
+      try {
+        bytesRead = fsSync.readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        // A non-blocking descriptor (a terminal or pipe shared with the parent) has nothing yet: wait for it.
+        if ((error as NodeJS.ErrnoException).code === `EAGAIN`) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          continue;
+        }
+        throw error;
+      }
+      if (bytesRead === 0)
+        return Buffer.concat(chunks, size);
+      size += bytesRead;
+      if (size > cap)
+        throw tooLarge(what, cap);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    fsSync.closeSync(fd);
+  }
+}
+
+/** Reads a stream up to `cap` bytes; more is an `InputError` naming `what` and the cap (the stream is destroyed). */
+export async function readBoundedStream(stream: NodeJS.ReadableStream, cap: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buffer = typeof chunk === `string` ? Buffer.from(chunk, `utf8`) : chunk;
+    size += buffer.length;
+    if (size > cap)
+      throw tooLarge(what, cap);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
 
 /** Removes one trailing newline (`\n` or `\r\n`), as `docker login --password-stdin` does. */
 export function stripOneNewline(text: string): string {
@@ -15,29 +114,8 @@ export function stripOneNewline(text: string): string {
 }
 
 /** Reads all of a stream as UTF-8 (for `--docker-password-stdin` and `-f -`). */
-export async function readAll(stream: NodeJS.ReadableStream, what: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === `string` ? Buffer.from(chunk, `utf8`) : chunk;
-    size += buffer.length;
-    if (size > MAX_SECRET_BYTES)
-      throw new InputError(`${what} is larger than 1 MiB`);
-    chunks.push(buffer);
-  }
-  return decodeUtf8Text(Buffer.concat(chunks), what);
-}
-
-/**
- * Decodes bytes as UTF-8, refusing invalid sequences instead of silently turning them into U+FFFD
- * (a password or username with replacement characters would be stored wrong). The bytes never reach the message.
- */
-export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
-  try {
-    return new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true}).decode(bytes);
-  } catch {
-    throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
-  }
+export async function readAll(stream: NodeJS.ReadableStream, what: string, cap: number = MAX_SECRET_BYTES): Promise<string> {
+  return decodeUtf8Text(await readBoundedStream(stream, cap, what), what);
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */
@@ -52,26 +130,13 @@ export function resolveUserPath(file: string, cwd: string, homedir: string): str
  * error (exit 2) naming the flag; the content itself never appears in messages.
  */
 export async function readUserFile(file: string, flag: string, opts: {maxBytes?: number} = {}): Promise<string> {
-  let handle;
+  const max = opts.maxBytes ?? MAX_SECRET_BYTES;
   try {
-    handle = await fs.open(file, `r`);
-  } catch (error) {
-    throw new InputError(`cannot read ${flag} ${file}: ${describeFsError(error)}`, {cause: error});
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory())
-      throw new InputError(`cannot read ${flag} ${file}: it is a directory`);
-    const max = opts.maxBytes ?? MAX_SECRET_BYTES;
-    if (stat.size > max)
-      throw new InputError(`${flag} ${file} is larger than ${Math.round(max / 1024)} KiB`);
-    return decodeUtf8Text(await handle.readFile(), `${flag} ${file}`);
+    return decodeUtf8Text(await readBoundedFile(file, max, `${flag} ${file}`), `${flag} ${file}`);
   } catch (error) {
     if (error instanceof PullSecretError)
       throw error;
     throw new InputError(`cannot read ${flag} ${file}: ${describeFsError(error)}`, {cause: error});
-  } finally {
-    await handle.close();
   }
 }
 

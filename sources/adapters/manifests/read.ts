@@ -9,7 +9,8 @@ import path from 'node:path';
 import {LineCounter, isNode, parseAllDocuments, parseDocument} from 'yaml';
 import type {Document} from 'yaml';
 import {InputError} from '../../core/errors.ts';
-import {decodeUtf8Text} from '../local/files.ts';
+import {INPUT_CAPS, readBoundedFile, readBoundedStream} from '../local/files.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 import {parseGoJson} from '../../core/dockerconfig/goJson.ts';
 import {yamlProblem} from '../../core/yamlProblem.ts';
 import type {KubeObject} from '../../core/ports.ts';
@@ -24,6 +25,16 @@ export type ManifestObject = {object: KubeObject; source: string; file?: string;
 type DocumentLines = (path: Array<string | number>) => number | undefined;
 
 const MANIFEST_EXTENSIONS = new Set([`.yaml`, `.yml`, `.json`]);
+/** The most YAML documents read from one input (a rendered release holds hundreds). */
+const MAX_DOCUMENTS = 10_000;
+
+/** Lines starting with `---` (document starts), counted without building any array. */
+function countDocumentMarkers(text: string): number {
+  let count = text.startsWith(`---`) ? 1 : 0;
+  for (let at = text.indexOf(`\n---`); at !== -1; at = text.indexOf(`\n---`, at + 4))
+    count++;
+  return count;
+}
 
 /** Reads every `-f` argument in order; `-` reads `stdin` (once). */
 export async function readManifests(paths: string[], options: {cwd: string; stdin: NodeJS.ReadableStream}): Promise<ManifestObject[]> {
@@ -53,8 +64,10 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
       const label = stat.isDirectory() ? path.join(given, path.basename(entry)) : given;
       let bytes: Buffer;
       try {
-        bytes = await fs.readFile(entry);
+        bytes = await readBoundedFile(entry, INPUT_CAPS.manifest, label);
       } catch (error) {
+        if (error instanceof InputError)
+          throw error;
         throw new InputError(`cannot read ${label}: ${(error as NodeJS.ErrnoException).code ?? `read error`}`);
       }
       const text = decodeUtf8Text(bytes, label);
@@ -101,6 +114,10 @@ function parseManifestTextUnguarded(text: string, source: string, file: string |
     collect(value, source, place, lines, []);
     return out;
   }
+  // Each document costs the YAML parser a few hundred bytes even when empty: a file of `---` lines is refused
+  // by count before it is parsed.
+  if (countDocumentMarkers(text) > MAX_DOCUMENTS)
+    throw new InputError(`${source} holds more than ${MAX_DOCUMENTS} YAML documents, the most this plugin reads from one input; split it`);
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, {prettyErrors: false, lineCounter});
   const list = Array.isArray(documents) ? documents : [documents];
@@ -151,8 +168,5 @@ function collect(value: unknown, source: string, place: Place, lines: DocumentLi
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === `string` ? Buffer.from(chunk) : chunk as Buffer);
-  return decodeUtf8Text(Buffer.concat(chunks), `<stdin>`);
+  return decodeUtf8Text(await readBoundedStream(stream, INPUT_CAPS.manifest, `-f - (stdin)`), `<stdin>`);
 }

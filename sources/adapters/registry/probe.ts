@@ -1,6 +1,6 @@
 /**
  * The registry client: what containerd does on the wire for ONE kubelet credential
- * (credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
+ * (docs/credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
  * Basic retry or a Bearer token (OAuth2 POST first, GET + Basic fallback, anonymous GET without
  * a credential), one retry on `insufficient_scope`, GET when HEAD is refused or gives no digest.
  *
@@ -13,25 +13,25 @@
  * ~400 lines here are cheaper than adapting it.
  *
  * Transport: node:https/node:http, not undici. undici would do (client-node ships it), but the
- * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts)
- * and a lazy `import()` is reserved for the kube adapter; node:https gives the same control: one
+ * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts;
+ * this module itself is loaded lazily by main.ts, on a command's first registry check); node:https gives the same control: one
  * keep-alive Agent per probe whose CA list is the default and system stores plus `caFiles`, a
  * deadline on every request, capped body reads and manual redirects. Pure decisions (challenge
  * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import type {RegistryProbeOptions} from '../../context.ts';
-import {InputError} from '../../core/errors.ts';
+import type {RegistryProbeOptions} from '../../core/ports.ts';
+import {InputError, oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import type {BasicCredential, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
 import {platformsOfConfig, platformsOfManifest} from '../../core/registry/platforms.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, oneLineMessage, parseRegistryErrors, singleLine} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors, REGISTRY_MESSAGE_MAX} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 
@@ -100,8 +100,10 @@ function readCaFiles(files: readonly string[]): string[] {
   return files.map(file => {
     let text: string;
     try {
-      text = fs.readFileSync(file, `utf8`);
+      text = readBoundedFileSync(file, INPUT_CAPS.pem, `the CA file ${file}`).toString(`utf8`);
     } catch (error) {
+      if (error instanceof InputError)
+        throw error;
       throw new InputError(`cannot read the CA file ${file} (${errorCode(error) ?? String(error)}); pass a readable PEM file`);
     }
     if (!text.includes(`-----BEGIN CERTIFICATE-----`))
@@ -171,7 +173,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: singleLine(this.#redactor.redact(check.detail))};
+    return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
   }
 
   async platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck> {
@@ -527,7 +529,7 @@ class HttpRegistryProbe implements RegistryProbe {
           chunks.push(chunk);
         });
         incoming.on(`end`, finish);
-        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message))));
+        incoming.on(`error`, error => fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX))));
       });
       // One deadline for connect, headers and body together.
       const timer = setTimeout(() => {
@@ -535,7 +537,7 @@ class HttpRegistryProbe implements RegistryProbe {
         outgoing.destroy();
       }, this.#timeoutMs);
       outgoing.on(`error`, error => {
-        fail(new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message)));
+        fail(new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX)));
       });
       outgoing.end(body);
     });

@@ -19,6 +19,10 @@ export const EXPIRES_AT_ANNOTATION = `pullsecret.kubectl.io/expires-at`;
 export const SOURCE_ANNOTATION = `pullsecret.kubectl.io/source`;
 /** Annotation on a source secret recording its declared sync policy (`sync --keep`), as compact JSON (core/sync/policy.ts). */
 export const SYNC_POLICY_ANNOTATION = `pullsecret.kubectl.io/sync-policy`;
+/** Annotation recording the `--password-command` of each registry entry, as compact JSON (core/secrets/passwordCommand.ts). */
+export const PASSWORD_COMMAND_ANNOTATION = `pullsecret.kubectl.io/password-command`;
+/** Annotation recording when a password command last changed the secret's content, in RFC 3339. */
+export const REFRESHED_AT_ANNOTATION = `pullsecret.kubectl.io/refreshed-at`;
 /** Namespace annotation opting out of fan-out commands. */
 export const IGNORE_ANNOTATION = `pullsecret.kubectl.io/ignore`;
 

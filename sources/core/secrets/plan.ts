@@ -25,7 +25,23 @@ export type AddSecretInput = {
   expiryOf: (dockerConfigJson: string) => Date | null;
   /** Whether two registry keys name the same registry (see `mergeDockerConfigJson`). */
   sameRegistry?: (a: string, b: string) => boolean;
+  /** Annotations to set (a string) or remove (null) whatever else changes (the password-command record). */
+  annotations?: Record<string, string | null>;
+  /** Annotations set only when the data changes or the secret is created (`refreshed-at`). */
+  annotationsOnChange?: Record<string, string>;
 };
+
+/** Applies set (string) / remove (null) changes to a copy of `annotations`. */
+function withChanges(annotations: Record<string, string>, changes: Record<string, string | null> | undefined): Record<string, string> {
+  const result = {...annotations};
+  for (const [key, value] of Object.entries(changes ?? {})) {
+    if (value === null)
+      delete result[key];
+    else
+      result[key] = value;
+  }
+  return result;
+}
 
 function decodeData(value: unknown): string | null {
   return typeof value === `string` ? Buffer.from(value, `base64`).toString(`utf8`) : null;
@@ -56,7 +72,11 @@ function canonical(value: unknown): unknown {
 export function planAddSecret(existing: KubeObject | null, input: AddSecretInput): SecretPlan {
   const fresh = (): KubeObject => {
     const json = dockerConfigJsonFor(input.credentials);
-    return buildPullSecret({name: input.name, namespace: input.namespace, credentials: input.credentials, expiresAt: input.expiryOf(json)});
+    const secret = buildPullSecret({name: input.name, namespace: input.namespace, credentials: input.credentials, expiresAt: input.expiryOf(json)});
+    const annotations = withChanges({...secret.metadata.annotations, ...input.annotationsOnChange}, input.annotations);
+    if (Object.keys(annotations).length > 0)
+      secret.metadata.annotations = annotations;
+    return secret;
   };
   if (existing === null)
     return {action: `create`, body: fresh(), notes: []};
@@ -95,13 +115,10 @@ export function planAddSecret(existing: KubeObject | null, input: AddSecretInput
     newData = {...data, [DOCKER_CONFIG_JSON_KEY]: merged.changed ? toBase64(newText) : data[DOCKER_CONFIG_JSON_KEY]};
   }
   const expiry = input.expiryOf(newText);
-  const annotations = {...existing.metadata.annotations};
-  if (expiry)
-    annotations[EXPIRES_AT_ANNOTATION] = rfc3339(expiry);
-  else
-    delete annotations[EXPIRES_AT_ANNOTATION];
-  const annotationsSame = (existing.metadata.annotations?.[EXPIRES_AT_ANNOTATION] ?? null) === (annotations[EXPIRES_AT_ANNOTATION] ?? null);
   const dataSame = newText === currentText && Object.keys(newData).length === Object.keys(data).length;
+  const before = existing.metadata.annotations ?? {};
+  const annotations = withChanges({...before, ...(dataSame ? {} : input.annotationsOnChange)}, {...input.annotations, [EXPIRES_AT_ANNOTATION]: expiry ? rfc3339(expiry) : null});
+  const annotationsSame = JSON.stringify(Object.entries(annotations).sort()) === JSON.stringify(Object.entries(before).sort());
   if (dataSame && annotationsSame)
     return {action: `unchanged`, current: existing, notes};
   const metadata = {...existing.metadata};

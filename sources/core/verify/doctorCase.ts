@@ -8,7 +8,7 @@ import {parseImageReference} from '../image/reference.ts';
 import {buildKeyring, lookupCredentials} from '../keyring/keyring.ts';
 import type {KubeObject} from '../ports.ts';
 import {PULL_FAILURE_REASONS, suggestedServerKey} from './doctor.ts';
-import type {DoctorCase, MatchingSecret} from './doctor.ts';
+import type {DoctorCase, MatchingSecret, PullSecretsOrigin} from './doctor.ts';
 import type {ServiceAccountState} from './effective.ts';
 import {containerImages, pullSecretNames, serviceAccountOf} from './subjects.ts';
 import type {VerifyResult} from './types.ts';
@@ -68,8 +68,10 @@ export type DoctorSurroundings = {
   failing: FailingContainer;
   result: VerifyResult;
   events: string[];
-  restart: string;
-  ownerRef: string;
+  /** The pod's top-level controller (Deployment, CronJob…), undefined for a bare pod. */
+  owner: {kind: string; name: string} | undefined;
+  /** The imagePullSecrets of the pod template of the pod's controller, when it could be read. */
+  ownerPullSecrets?: string[];
   /** Pull secrets of the pod's namespace (all of them, as read). */
   namespaceSecrets: KubeObject[];
   /** Pull secrets of other namespaces (cluster-wide typed list; empty when not readable). */
@@ -80,6 +82,19 @@ export type DoctorSurroundings = {
   /** What is known of a secret of the pod's namespace, by name: a 403 is `forbidden`, neither found nor missing. */
   secretState: (name: string) => `found` | `missing` | `forbidden`;
 };
+
+/**
+ * Where a pod's pull secrets came from. The ServiceAccount admission copies the account's list only into a pod
+ * that lists none, so a non-empty list in the controller's pod template means the pod's own list. For a bare pod
+ * (or an unreadable controller), a list the ServiceAccount holds entirely is taken as copied from it.
+ */
+export function pullSecretsOrigin(podList: string[], templateList: string[] | undefined, accountList: string[] | undefined): PullSecretsOrigin {
+  if (podList.length === 0)
+    return `none`;
+  if (templateList !== undefined)
+    return templateList.length > 0 ? `own` : `serviceaccount`;
+  return accountList !== undefined && podList.every(name => accountList.includes(name)) ? `serviceaccount` : `own`;
+}
 
 /** Assembles a DoctorCase. */
 export function doctorCase(input: DoctorSurroundings): DoctorCase {
@@ -131,8 +146,8 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
     waitingMessage: failing.message,
     serviceAccount,
     podPullSecrets,
-    restart: input.restart,
-    ownerRef: input.ownerRef,
+    pullSecretsFrom: pullSecretsOrigin(podPullSecrets, input.ownerPullSecrets, sa.state === `found` ? sa.imagePullSecrets : undefined),
+    owner: input.owner,
     result,
     events: input.events,
     registryHost,
@@ -143,6 +158,7 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
     missingFoundElsewhere,
     defaultServiceAccountSecrets: defaultSa?.state === `found` ? defaultSa.imagePullSecrets : undefined,
     serviceAccountSecrets: sa.state === `found` ? sa.imagePullSecrets : undefined,
+    serviceAccountExists: sa.state !== `missing`,
     unreadable,
     unsearched: input.unsearched,
   };

@@ -157,15 +157,6 @@ export function topLevelOwner(object: KubeObject, index: WorkloadIndex): {kind: 
   return top;
 }
 
-/** `kubectl rollout restart deployment/api -n web`, or the pod deletion that replaces a controller's pod. */
-export function restartCommand(namespace: string, owner: {kind: string; name: string} | undefined, podName?: string): string {
-  if (owner && (owner.kind === `Deployment` || owner.kind === `StatefulSet` || owner.kind === `DaemonSet`))
-    return `kubectl rollout restart ${owner.kind.toLowerCase()}/${owner.name} -n ${namespace}`;
-  if (podName !== undefined)
-    return `kubectl delete pod ${podName} -n ${namespace}${owner ? `` : `  # a bare pod: re-create it afterwards`}`;
-  return `kubectl rollout restart ${(owner?.kind ?? `deployment`).toLowerCase()}/${owner?.name ?? `NAME`} -n ${namespace}`;
-}
-
 function isOwnedByChecked(object: KubeObject, index: WorkloadIndex): boolean {
   const owner = controllerOf(object);
   return owner !== undefined && index.has(indexKey(object.metadata.namespace ?? ``, owner.kind, owner.name));

@@ -313,13 +313,13 @@ export function applyDefaults(def: ResourceDef, obj: any): void {
  * The ServiceAccount admission plugin on pod create: the pod's SA must exist, and its
  * `imagePullSecrets` are copied only when the pod lists none.
  */
-export function admitPod(pod: any, lookupServiceAccount: (namespace: string, name: string) => any | undefined, opts: {rejectMissing: boolean}): void {
+export function admitPod(pod: any, lookupServiceAccount: (namespace: string, name: string) => any | undefined, opts: {rejectMissing: boolean; generatedName?: boolean}): void {
   const ns = pod.metadata.namespace;
   const saName = pod.spec.serviceAccountName;
   const sa = lookupServiceAccount(ns, saName);
   if (!sa) {
     if (opts.rejectMissing)
-      throw errors.forbidden(`pods`, ``, pod.metadata.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
+      throw errors.forbidden(`pods`, ``, opts.generatedName ? pod.metadata.generateName : pod.metadata.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
     return;
   }
   if ((!pod.spec.imagePullSecrets || pod.spec.imagePullSecrets.length === 0) && Array.isArray(sa.imagePullSecrets) && sa.imagePullSecrets.length > 0)

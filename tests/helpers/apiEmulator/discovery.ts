@@ -2,7 +2,7 @@
  * The resources the emulator serves and the discovery documents kubectl reads:
  * `/version`, aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis`,
  * legacy `/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`, and a minimal OpenAPI v3
- * (kubectl `create -f`/`apply -f` need one, test-world C.4).
+ * (kubectl `create -f`/`apply -f` need one, docs/testing.md C.4).
  */
 
 export type ResourceDef = {
@@ -39,6 +39,7 @@ export const RESOURCES: ResourceDef[] = [
   {resource: `replicasets`, singular: `replicaset`, group: `apps`, version: `v1`, kind: `ReplicaSet`, namespaced: true, shortNames: [`rs`], verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `jobs`, singular: `job`, group: `batch`, version: `v1`, kind: `Job`, namespaced: true, verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `cronjobs`, singular: `cronjob`, group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true, shortNames: [`cj`], verbs: ALL, categories: [`all`], hasGeneration: true},
+  {resource: `leases`, singular: `lease`, group: `coordination.k8s.io`, version: `v1`, kind: `Lease`, namespaced: true, verbs: ALL},
   {resource: `selfsubjectaccessreviews`, singular: `selfsubjectaccessreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectAccessReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectrulesreviews`, singular: `selfsubjectrulesreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectRulesReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectreviews`, singular: `selfsubjectreview`, group: `authentication.k8s.io`, version: `v1`, kind: `SelfSubjectReview`, namespaced: false, verbs: [`create`], virtual: true},
@@ -98,8 +99,12 @@ function aggregatedResource(r: ResourceDef) {
     verbs: r.verbs,
     ...(r.shortNames ? {shortNames: r.shortNames} : {}),
     ...(r.categories ? {categories: r.categories} : {}),
+    ...(STATUS_RESOURCES.has(r.resource) ? {subresources: [{subresource: `status`, responseKind: {group: r.group, version: r.version, kind: r.kind}, verbs: [`get`, `patch`, `update`]}]} : {}),
   };
 }
+
+/** Resources with a `status` subresource (get, patch, update). */
+export const STATUS_RESOURCES = new Set([`namespaces`, `pods`, `deployments`, `statefulsets`, `daemonsets`, `replicasets`, `jobs`, `cronjobs`, `replicationcontrollers`]);
 
 /** APIGroupDiscoveryList for `/api` (core) or `/apis` (named groups). */
 export function aggregatedDiscovery(core: boolean, apiVersion: string) {
@@ -147,7 +152,7 @@ export function resourceList(group: string, version: string) {
     kind: `APIResourceList`,
     apiVersion: `v1`,
     groupVersion: group === `` ? version : `${group}/${version}`,
-    resources: resources.map(r => ({
+    resources: resources.flatMap(r => [{
       name: r.resource,
       singularName: r.singular,
       namespaced: r.namespaced,
@@ -155,7 +160,7 @@ export function resourceList(group: string, version: string) {
       verbs: r.verbs,
       ...(r.shortNames ? {shortNames: r.shortNames} : {}),
       ...(r.categories ? {categories: r.categories} : {}),
-    })),
+    }, ...(STATUS_RESOURCES.has(r.resource) ? [{name: `${r.resource}/status`, singularName: ``, namespaced: r.namespaced, kind: r.kind, verbs: [`get`, `patch`, `update`]}] : [])]),
   };
 }
 

@@ -9,7 +9,7 @@ import type {TLSSocket} from 'node:tls';
 import {ApiError, errors} from './status.ts';
 import {
   AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, aggregatedDiscovery, findResource, legacyCoreVersions, legacyGroup,
-  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, type ResourceDef,
+  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, STATUS_RESOURCES, apiVersionOf, type ResourceDef,
 } from './discovery.ts';
 import {decodeProtobuf} from './protobuf.ts';
 import {forbiddenMessage, type Authorizer, type User} from './rbac.ts';
@@ -48,6 +48,8 @@ export type HttpDeps = {
   now: () => Date;
   /** Sockets of open watch streams, closed on stop. */
   watches: Set<ServerResponse>;
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK event (the real server: about a minute). */
+  bookmarkIntervalMs?: number;
 };
 
 type Route = {
@@ -218,6 +220,18 @@ export function makeHandler(deps: HttpDeps, opts: {plain: boolean}) {
             record.status = -1;
             req.socket.destroy();
             return;
+          case `lose-answer`:
+            // Handled and committed below, but the answer never leaves: the connection drops instead.
+            res.writeHead = (() => {
+              record.status = -1;
+              req.socket.destroy();
+              return res;
+            }) as typeof res.writeHead;
+            res.write = (() => true) as typeof res.write;
+            res.end = (() => res) as typeof res.end;
+            break;
+          case `422`:
+            throw errors.unprocessable(`injected fault: the object is refused by policy`);
           case `429`:
             throw errors.tooManyRequests(fault.retryAfterSeconds ?? 1);
           case `500`:
@@ -297,8 +311,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
   const r = parseResourcePath(parts);
   if (!r)
     throw errors.notFoundPath();
-  if (r.subresource !== undefined && !(r.def.resource === `namespaces` && r.subresource === `status`))
+  if (r.subresource !== undefined && !(r.subresource === `status` && STATUS_RESOURCES.has(r.def.resource)))
     throw errors.notFoundPath();
+  const statusSubresource = r.subresource === `status` && r.def.resource !== `namespaces`;
   const query = url.searchParams;
   const verb = verbFor(method, r, query);
   const namespace = r.def.resource === `namespaces` ? r.name : r.namespace;
@@ -325,6 +340,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     return send(res, code, verb === `list` ? listJson(obj) : obj);
   };
 
+  if (statusSubresource && verb !== `get` && verb !== `update` && verb !== `patch`)
+    throw errors.methodNotAllowed();
   switch (verb) {
     case `get`:
       return respond(200, rest.get(def, r.namespace, r.name!));
@@ -333,7 +350,9 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
     case `watch`:
       return watch(res, def, r.namespace, query, deps, wantsTable(accept));
     case `create`: {
-      const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      let body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
+      if (body?.specFromOwner === true)
+        body = specFromCronJob(body, r.namespace, deps);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
       const created = rest.create(def, r.namespace, body, {...writeOpts, user});
@@ -343,6 +362,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       const body = decodeBody(await readBody(req), req.headers[`content-type`] ?? ``, def, record);
       if (def.resource === `secrets`)
         checkSecretEncoding(body);
+      if (statusSubresource)
+        return send(res, 200, rest.updateStatus(def, r.namespace, r.name!, body, writeOpts));
       return send(res, 200, rest.update(def, r.namespace, r.name!, body, writeOpts));
     }
     case `patch`: {
@@ -360,6 +381,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
       }
       if (def.resource === `secrets` && kind !== `json`)
         checkSecretEncoding(patch);
+      if (statusSubresource)
+        return send(res, 200, rest.patchStatus(def, r.namespace, r.name!, kind, patch, writeOpts));
       return send(res, 200, rest.patch(def, r.namespace, r.name!, kind, patch, writeOpts));
     }
     case `delete`: {
@@ -389,6 +412,16 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, method
   }
 }
 
+/** A protobuf Job from `kubectl create job --from=cronjob/CJ`: its spec is the owning CronJob's `jobTemplate.spec`. */
+function specFromCronJob(body: any, namespace: string | undefined, deps: HttpDeps): any {
+  const {specFromOwner: _, ...job} = body;
+  const owner = (job.metadata?.ownerReferences ?? []).find((o: any) => o.kind === `CronJob`);
+  const cronJob = owner && namespace ? deps.rest.store.get(`cronjobs`, namespace, owner.name) : undefined;
+  if (!cronJob || cronJob.metadata.uid !== owner.uid)
+    throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf: the emulator decodes a protobuf Job only when it comes from a CronJob (kubectl create job --from=cronjob/NAME)`);
+  return {...job, spec: structuredClone(cronJob.spec?.jobTemplate?.spec ?? {})};
+}
+
 function listParams(query: URLSearchParams) {
   const limit = query.get(`limit`);
   return {
@@ -399,17 +432,26 @@ function listParams(query: URLSearchParams) {
   };
 }
 
-/** A watch stream: ADDED events for the current state when no resourceVersion is given, then live events. */
+/**
+ * A watch stream, as kube-apiserver serves it: without resourceVersion (or "0") ADDED events for the current
+ * state, then live events; from resourceVersion N, every event after N from the history, then live events,
+ * or one ERROR event with a 410 `Expired` Status when events after N were compacted away (`api.compact()`).
+ * With allowWatchBookmarks=true, BOOKMARK events carry the latest resourceVersion every `bookmarkIntervalMs`.
+ * `timeoutSeconds` ends the stream.
+ */
 function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefined, query: URLSearchParams, deps: HttpDeps, table: boolean): void {
   const labelMatch = query.get(`labelSelector`) ? parseLabelSelector(query.get(`labelSelector`)!) : () => true;
   const field = query.get(`fieldSelector`) ? parseFieldSelector(def.resource, query.get(`fieldSelector`)!) : undefined;
   const matches = (o: any) => (!namespace || o.metadata.namespace === namespace) && labelMatch(o) && (!field || field.matches(o));
+  const rv = query.get(`resourceVersion`);
+  if (rv && !/^\d+$/.test(rv))
+    throw errors.badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
   res.writeHead(200, {'Content-Type': table ? `application/json;as=Table;v=v1;g=meta.k8s.io` : `application/json`, 'Transfer-Encoding': `chunked`, 'Cache-Control': `no-cache, private`});
   // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
   let first = true;
   const write = (type: string, object: any) => {
     let payload = object;
-    if (table) {
+    if (table && type !== `BOOKMARK` && type !== `ERROR`) {
       payload = toTable(def, [object], {resourceVersion: object.metadata.resourceVersion}, query.get(`includeObject`), deps.now());
       if (!first)
         payload.columnDefinitions = [];
@@ -417,10 +459,20 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
     }
     res.write(`${JSON.stringify({type, object: payload})}\n`);
   };
-  const rv = query.get(`resourceVersion`);
   if (!rv || rv === `0`) {
     for (const o of deps.rest.store.list(def.resource, {namespace: def.namespaced ? namespace : undefined, matches}).items)
       write(`ADDED`, o);
+  } else {
+    const past = deps.rest.store.eventsSince(def.resource, Number(rv));
+    if (past === `gone`) {
+      write(`ERROR`, {kind: `Status`, apiVersion: `v1`, metadata: {}, status: `Failure`, message: `too old resource version: ${rv} (${deps.rest.store.currentResourceVersion()})`, reason: `Expired`, code: 410});
+      res.end();
+      return;
+    }
+    for (const event of past) {
+      if (matches(event.object))
+        write(event.type, event.object);
+    }
   }
   const listener = (e: WatchEvent) => {
     if (e.resource === def.resource && matches(e.object))
@@ -428,11 +480,16 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
   };
   deps.rest.store.events.on(`change`, listener);
   deps.watches.add(res);
+  const bookmarks = query.get(`allowWatchBookmarks`) === `true`
+    ? setInterval(() => write(`BOOKMARK`, {kind: def.kind, apiVersion: apiVersionOf(def), metadata: {resourceVersion: deps.rest.store.currentResourceVersion()}}), deps.bookmarkIntervalMs ?? 1000)
+    : undefined;
+  bookmarks?.unref();
   const timeout = Number(query.get(`timeoutSeconds`) ?? 1800);
   const timer = setTimeout(() => res.end(), timeout * 1000);
   timer.unref();
   res.on(`close`, () => {
     clearTimeout(timer);
+    clearInterval(bookmarks);
     deps.rest.store.events.off(`change`, listener);
     deps.watches.delete(res);
   });

@@ -34,19 +34,33 @@
  *   api.requests            RequestRecord[] {method, path, query, user, status (-1 for a reset), contentType, accept, userAgent, verb, resource,
  *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
- *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction
- *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction,
+ *                           and a watch from an earlier resourceVersion gets an ERROR event with a 410 Expired Status
+ *   watches                 ?watch=true streams: the current state as ADDED without resourceVersion (or "0"); from
+ *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
+ *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
+ *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
+ *   api.local               in-process access for the cluster's own components (./local.ts): get/list/create/update/
+ *                           delete/updateStatus/bindPod/event/onChange, same REST semantics as HTTP
+ *   api.settled()           resolves once the controllers (if on) have nothing left to do for the changes so far
+ *
+ * With `{controllers: true}` the workload controllers and the scheduler run (./controllers.ts): Deployments,
+ * ReplicaSets, StatefulSets, DaemonSets, Jobs get pods, deleted pods are replaced, `kubectl rollout restart`
+ * rolls; pods stay Pending until a node (tests/helpers/node) runs them. The `status` subresource of pods
+ * and workloads is served (get/patch/update; `kubectl patch pod x --subresource=status`).
  *
  * Run kubectl against it with `runKubectl(args, {kubeconfig: api.kubeconfigPath})` (./kubectl.ts): always
  * asynchronously, since the emulator shares the test's event loop (a spawnSync would deadlock it).
  * `seed.pod` never rejects a missing ServiceAccount (it copies the SA's pull secrets when it exists) and
  * schedules the pod on node `emulator-node`; HTTP pod creation runs the real admission and rejects.
  * Protobuf request bodies are decoded for Secret, Namespace, ServiceAccount and the access/rules/self
- * reviews; other kinds sent as protobuf (e.g. `kubectl create deployment`) get 415.
+ * reviews, and a Job's metadata (`kubectl create job --from=cronjob/NAME`, whose spec is the CronJob's jobTemplate);
+ * other kinds sent as protobuf (e.g. `kubectl create deployment`) get 415.
  * Deleting an object also deletes its dependents (ownerReferences), unless propagationPolicy=Orphan;
- * no controllers run (a Deployment gets no ReplicaSets or pods unless seeded).
+ * without `{controllers: true}` no controllers run (a Deployment gets no ReplicaSets or pods unless seeded).
  * A fresh cluster holds namespaces default, kube-system, kube-public and kube-node-lease, each with
  * its `default` ServiceAccount, like a real one. Semantics follow kube-apiserver 1.32: see rest.ts,
  * admission.ts, patch.ts, selectors.ts; responses and errors are JSON, with `Status` bodies worded like the real server's.
@@ -67,12 +81,16 @@ import {Faults, type FaultInjector, type FaultSpec} from './faults.ts';
 import {makeHandler, type RequestRecord} from './http.ts';
 import {makeSeeder, type Seeder} from './seed.ts';
 import {resourceByName} from './discovery.ts';
+import {makeLocalApi, type LocalApi} from './local.ts';
+import {startControllers, type Controllers} from './controllers.ts';
 
 export type {RbacRule} from './rbac.ts';
 export type {RequestRecord} from './http.ts';
 export type {FaultInjector, FaultSpec} from './faults.ts';
 export type {Seeder, BulkSpec, PodSeedOptions, PullReason, WorkloadKind} from './seed.ts';
 export type {ClientCert} from './tls.ts';
+export type {LocalApi, ObjectRef} from './local.ts';
+export {NODE_NAME, templateHash} from './controllers.ts';
 export {runKubectl, runKubectlOffline, requireKubectl, findKubectl, type KubectlResult} from './kubectl.ts';
 
 export type ApiEmulatorOptions = {
@@ -82,6 +100,10 @@ export type ApiEmulatorOptions = {
   plainHttp?: boolean;
   /** Clock for timestamps and AGE columns. */
   now?: () => Date;
+  /** Run the workload controllers and the scheduler (./controllers.ts). */
+  controllers?: boolean;
+  /** How often watches with allowWatchBookmarks=true get a BOOKMARK event (default 1000 ms; the real server: about a minute). */
+  bookmarkIntervalMs?: number;
 };
 
 export type ApiEmulator = {
@@ -102,6 +124,8 @@ export type ApiEmulator = {
   resetRequests(): void;
   compact(): void;
   faults: FaultInjector;
+  local: LocalApi;
+  settled(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -135,7 +159,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   const faults = new Faults(options.seed ?? 1);
   const requests: RequestRecord[] = [];
   const watches = new Set<ServerResponse>();
-  const deps = {rest, authorizer, faults, requests, now, watches};
+  const deps = {rest, authorizer, faults, requests, now, watches, bookmarkIntervalMs: options.bookmarkIntervalMs};
 
   const sockets = new Set<Socket>();
   const track = (server: http.Server | https.Server) => {
@@ -193,6 +217,8 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   const kubeconfigPath = path.join(dir, `kubeconfig`);
   writeKubeconfig(kubeconfigPath);
 
+  const local = makeLocalApi(rest, now);
+  const controllers: Controllers | undefined = options.controllers ? startControllers(local) : undefined;
   let stopped = false;
   return {
     url,
@@ -238,10 +264,13 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
       add: (spec: FaultSpec) => faults.add(spec),
       clear: () => faults.clear(),
     },
+    local,
+    settled: () => controllers?.settled() ?? Promise.resolve(),
     async stop() {
       if (stopped)
         return;
       stopped = true;
+      controllers?.stop();
       for (const w of watches)
         w.end();
       const closing = [tlsServer, plainServer].filter((s): s is http.Server => s !== undefined).map(s => new Promise<void>(resolve => s.close(() => resolve())));

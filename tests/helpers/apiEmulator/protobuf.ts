@@ -250,7 +250,16 @@ function metadataOnly(buf: Uint8Array): any {
   return out;
 }
 
+/**
+ * A Job's metadata only: kubectl sends a protobuf Job for `kubectl create job NAME --from=cronjob/CJ`, whose spec is
+ * exactly the CronJob's `jobTemplate.spec` (the HTTP layer takes it from there; see `specFromCronJob` in http.ts).
+ */
+function jobMetadata(buf: Uint8Array): any {
+  return {...metadataOnly(buf), specFromOwner: true};
+}
+
 const DECODERS: Record<string, (buf: Uint8Array) => any> = {
+  'batch/v1/Job': jobMetadata,
   'authorization.k8s.io/v1/SelfSubjectRulesReview': selfSubjectRulesReview,
   'authentication.k8s.io/v1/SelfSubjectReview': metadataOnly,
   'v1/Secret': secret,

@@ -146,7 +146,8 @@ export class Rest {
     } else {
       delete obj.metadata.namespace;
     }
-    if (!obj.metadata.name && obj.metadata.generateName)
+    const generatedName = !obj.metadata.name && !!obj.metadata.generateName;
+    if (generatedName)
       obj.metadata.name = `${obj.metadata.generateName}${randomSuffix()}`;
     for (const k of [`uid`, `resourceVersion`, `creationTimestamp`, `deletionTimestamp`, `generation`, `selfLink`, `managedFields`])
       delete obj.metadata[k];
@@ -155,7 +156,7 @@ export class Rest {
     applyDefaults(def, obj);
     this.requireNamespace(def, namespace);
     if (def.resource === `pods` && obj.metadata.name)
-      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount});
+      admitPod(obj, (ns, name) => this.store.get(`serviceaccounts`, ns, name), {rejectMissing: !opts.lenientServiceAccount, generatedName});
     validate(def, obj);
     if (this.store.get(def.resource, obj.metadata.namespace, obj.metadata.name))
       throw errors.alreadyExists(def.resource, def.group, obj.metadata.name);
@@ -256,6 +257,62 @@ export class Rest {
     return this.replaceWith(def, old, patched, opts);
   }
 
+  /** PUT on the `status` subresource: only `.status` of the body is kept (spec and metadata stay as stored). */
+  updateStatus(def: ResourceDef, namespace: string | undefined, name: string, body: any, opts: WriteOptions = {}): any {
+    if (!body || typeof body !== `object` || Array.isArray(body))
+      throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+    if (body.metadata?.name !== undefined && body.metadata.name !== name)
+      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    const old = this.get(def, namespace, name);
+    const rv = body.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== `` && rv !== old.metadata.resourceVersion)
+      throw errors.conflict(def.resource, def.group, name);
+    return this.writeStatus(def, old, body.status, opts);
+  }
+
+  /** PATCH on the `status` subresource: the patch applies to the whole object, then only `.status` is kept. */
+  patchStatus(def: ResourceDef, namespace: string | undefined, name: string, kind: PatchKind, patch: unknown, opts: WriteOptions = {}): any {
+    const old = this.get(def, namespace, name);
+    let patched: any;
+    try {
+      const current = structuredClone(old);
+      patched = kind === `json` ? applyJsonPatch(current, patch) : kind === `merge` ? applyMergePatch(current, patch) : applyStrategicMergePatch(current, patch, def.kind);
+    } catch (e) {
+      if (e instanceof PatchError)
+        throw kind === `json` ? errors.unprocessable(`the server rejected our request due to an error in our request`) : errors.badRequest(e.message);
+      throw e;
+    }
+    const rv = patched?.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== `` && rv !== old.metadata.resourceVersion)
+      throw errors.conflict(def.resource, def.group, name);
+    return this.writeStatus(def, old, patched?.status, opts);
+  }
+
+  private writeStatus(def: ResourceDef, old: any, status: any, opts: WriteOptions): any {
+    if (jsonEqual(old.status, status))
+      return old;
+    const obj: any = {...old, metadata: {...old.metadata}, status: structuredClone(status)};
+    if (obj.status === undefined)
+      delete obj.status;
+    this.recordManager(obj, old, opts);
+    if (opts.dryRun)
+      return obj;
+    obj.metadata.resourceVersion = this.store.nextResourceVersion();
+    this.store.put(def.resource, obj);
+    return obj;
+  }
+
+  /** The `binding` subresource (what the scheduler writes): sets `spec.nodeName` of an unscheduled pod. */
+  bindPod(namespace: string, name: string, nodeName: string): any {
+    const def = resourceByName(`pods`);
+    const old = this.get(def, namespace, name);
+    if (old.spec?.nodeName)
+      throw errors.conflict(`pods`, ``, name, `pod ${name} is already assigned to node "${old.spec.nodeName}"`);
+    const obj: any = {...old, metadata: {...old.metadata, resourceVersion: this.store.nextResourceVersion()}, spec: {...old.spec, nodeName}};
+    this.store.put(`pods`, obj);
+    return obj;
+  }
+
   /** DELETE one object; returns what the server returns (the object for pods/namespaces, else a Success Status). */
   delete(def: ResourceDef, namespace: string | undefined, name: string, opts: {dryRun?: boolean; preconditionResourceVersion?: string; preconditionUid?: string; propagationPolicy?: string} = {}): any {
     const old = this.get(def, namespace, name);
@@ -297,6 +354,7 @@ export class Rest {
   compact(): void {
     // Tokens carry the list's resourceVersion; taking a fresh one marks every earlier token as compacted.
     this.compactedRv = Number(this.store.nextResourceVersion());
+    this.store.compactHistory();
   }
 
   private compactedRv = 0;

@@ -32,24 +32,39 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
+/** The STATUS column as kubectl's pod printer computes it: the first unfinished init container, else the containers. */
 function podStatus(pod: any): {ready: string; status: string; restarts: number} {
   const statuses: any[] = pod.status?.containerStatuses ?? [];
   const total = pod.spec?.containers?.length ?? 0;
-  const ready = statuses.filter(s => s.ready).length;
+  const ready = statuses.filter(s => s.ready && s.state?.running).length;
   let reason: string = pod.status?.reason ?? pod.status?.phase ?? `Pending`;
   let restarts = 0;
-  for (const s of pod.status?.initContainerStatuses ?? []) {
+  let initializing = false;
+  const inits: any[] = pod.status?.initContainerStatuses ?? [];
+  for (let i = 0; i < inits.length; i++) {
+    const s = inits[i];
     restarts += s.restartCount ?? 0;
-    if (s.state?.waiting?.reason && s.state.waiting.reason !== `PodInitializing`) {
+    if (s.state?.terminated && s.state.terminated.exitCode === 0)
+      continue;
+    if (s.state?.terminated)
+      reason = s.state.terminated.reason ? `Init:${s.state.terminated.reason}` : s.state.terminated.signal ? `Init:Signal:${s.state.terminated.signal}` : `Init:ExitCode:${s.state.terminated.exitCode}`;
+    else if (s.state?.waiting?.reason && s.state.waiting.reason !== `PodInitializing`)
       reason = `Init:${s.state.waiting.reason}`;
-    }
+    else
+      reason = `Init:${i}/${pod.spec?.initContainers?.length ?? inits.length}`;
+    initializing = true;
+    break;
   }
-  for (const s of [...statuses].reverse()) {
-    restarts += s.restartCount ?? 0;
-    if (s.state?.waiting?.reason)
-      reason = s.state.waiting.reason;
-    else if (s.state?.terminated?.reason)
-      reason = s.state.terminated.reason;
+  const initialized = (pod.status?.conditions ?? []).some((c: any) => c.type === `Initialized` && c.status === `True`);
+  if (!initializing || initialized) {
+    restarts = 0;
+    for (const s of [...statuses].reverse()) {
+      restarts += s.restartCount ?? 0;
+      if (s.state?.waiting?.reason)
+        reason = s.state.waiting.reason;
+      else if (s.state?.terminated?.reason)
+        reason = s.state.terminated.reason;
+    }
   }
   if (pod.metadata?.deletionTimestamp)
     reason = `Terminating`;
@@ -72,6 +87,7 @@ const PRINTERS: Record<string, Printer> = {
   namespaces: {columns: [NAME, col(`Status`), AGE], cells: (o, age) => [o.metadata.name, o.status?.phase ?? ``, age]},
   secrets: {columns: [NAME, col(`Type`), col(`Data`, `integer`), AGE], cells: (o, age) => [o.metadata.name, o.type ?? ``, Object.keys(o.data ?? {}).length, age]},
   serviceaccounts: {columns: [NAME, col(`Secrets`, `integer`), AGE], cells: (o, age) => [o.metadata.name, (o.secrets ?? []).length, age]},
+  leases: {columns: [NAME, col(`Holder`), AGE], cells: (o, age) => [o.metadata.name, o.spec?.holderIdentity ?? ``, age]},
   pods: {
     columns: [NAME, col(`Ready`), col(`Status`), col(`Restarts`, `string`), AGE, col(`IP`, `string`, 1), col(`Node`, `string`, 1), col(`Nominated Node`, `string`, 1), col(`Readiness Gates`, `string`, 1)],
     cells: (o, age) => {

@@ -32,6 +32,8 @@ export type CriAuth = {username?: string; password?: string; auth?: string; serv
 /** A registry containerd should reach: `host` as written in image references, `url` with the scheme, `caFile` for TLS. */
 export type RegistryEndpoint = {host: string; url: string; caFile?: string};
 
+export type ImageInfo = {id: string; repoTags: string[]; repoDigests: string[]; size: number};
+
 export type Containerd = {
   /** `unix://…/containerd.sock`. */
   address: string;
@@ -42,7 +44,7 @@ export type Containerd = {
   /** CRI `ImageService/PullImage`; resolves with the image ref (`sha256:…`), rejects with a `CriError`. */
   pull(image: string, auth?: CriAuth): Promise<string>;
   /** CRI `ImageService/ImageStatus`: the image's id when present on the node, else undefined. */
-  imageStatus(image: string): Promise<{id: string; repoTags: string[]} | undefined>;
+  imageStatus(image: string): Promise<ImageInfo | undefined>;
   /** CRI `ImageService/RemoveImage`. */
   removeImage(image: string): Promise<void>;
   stop(): Promise<void>;
@@ -211,8 +213,9 @@ export async function startContainerd(options: {registries?: RegistryEndpoint[]}
       return response.imageRef;
     },
     async imageStatus(image) {
-      const response = await call<{image?: {id: string; repoTags: string[]} | null}>(clients.image, `imageStatus`, {image: {image}}, 30_000);
-      return response.image && response.image.id ? {id: response.image.id, repoTags: response.image.repoTags} : undefined;
+      const response = await call<{image?: {id: string; repoTags: string[]; repoDigests: string[]; size: string} | null}>(clients.image, `imageStatus`, {image: {image}}, 30_000);
+      const found = response.image;
+      return found && found.id ? {id: found.id, repoTags: found.repoTags, repoDigests: found.repoDigests, size: Number(found.size)} : undefined;
     },
     async removeImage(image) {
       await call(clients.image, `removeImage`, {image: {image}}, 30_000);
