@@ -111,8 +111,8 @@ export function commandsNamedBy(argv: string[]): Array<CommandClass<PullSecretCo
     // Completion lists every command, so it needs all of them registered.
     if (named.includes(CompleteCommand))
       return null;
-    // A command that runs another one through `this.cli.run` (rotate --verify) names it in `static invokes`.
-    const invoked = named.flatMap(command => (command as {invokes?: Array<CommandClass<PullSecretContext>>}).invokes ?? []);
+    // A command that runs another one through `this.cli.run` (rotate --verify) names its path in `static invokes`.
+    const invoked = named.flatMap(command => ((command as {invokes?: string[][]}).invokes ?? []).flatMap(path => byFirstSegment(path[0]!)));
     return named.length > 0 ? [...named, ...invoked] : null;
   }
   return null;

@@ -1,21 +1,11 @@
 import type {BaseContext} from 'clipanion';
-import type {ClusterConnector, CredentialHelperRunner, PasswordCommandRunner, RegistryProbe} from './core/ports.ts';
+import type {ClusterConnector, CredentialHelperRunner, PasswordCommandRunner, RegistryProbe, RegistryProbeOptions} from './core/ports.ts';
 import type {SecretRedactor} from './core/redact.ts';
-
-/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
-export type RegistryProbeOptions = {
-  caFiles?: string[];
-  insecureHosts?: string[];
-  timeoutMs?: number;
-  /** The run's secret register: the probe adds the credentials and tokens it uses. */
-  redactor?: SecretRedactor;
-  /** Receives `-v` lines (e.g. that TLS verification is off for an --insecure-registry host). */
-  log?: (line: string) => void;
-};
 
 /**
  * Everything a command may touch, injected by `main.ts` (or by tests).
- * Commands never import `process`, `node:fs` side effects aside, or concrete adapters.
+ * Commands never touch `process`; the network adapters reach them only through this context (the local-file
+ * and output adapters are imported directly).
  */
 export type PullSecretContext = BaseContext & {
   env: Record<string, string | undefined>;
@@ -44,6 +34,10 @@ export type PullSecretContext = BaseContext & {
   serviceAccountDir?: string;
   /** The clock, injectable for expiry tests. */
   now: () => Date;
+  /** Waits between the attempts of a write that lost a race (core/retry.ts); injectable so the core starts no timer. */
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1), for the jitter of those waits. */
+  random: () => number;
   /**
    * The run's secret register, set by `runPullSecret`, which also wraps stdout and stderr so that every
    * write is redacted with it; commands register the secret values they read (passwords, helper answers).

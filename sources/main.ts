@@ -28,6 +28,8 @@ function main(): void {
     // Where the kubelet mounts the pod's ServiceAccount token (client-go's rest.InClusterConfig reads the same).
     serviceAccountDir: `/var/run/secrets/kubernetes.io/serviceaccount`,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
   };
 
   // Writing to a closed pipe (`| head`) must not crash with EPIPE.

@@ -9,11 +9,12 @@ import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
-import {ExitCode} from '../core/errors.ts';
+import {ExitCode, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut} from '../core/fanout.ts';
-import {apiErrorCode, attachSecret, describeError, prepareAttach} from '../core/attach/attachSecret.ts';
+import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
+import {isApiError} from '../core/apiError.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
 import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
@@ -21,8 +22,8 @@ import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {parseDryRun} from './options.ts';
-import {objectNameProblem, quoteInput} from '../core/names.ts';
+import {parseAttach, parseDryRun} from './options.ts';
+import {checkObjectName} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
 export class AddCommand extends CredentialCommand {
@@ -54,7 +55,7 @@ export class AddCommand extends CredentialCommand {
   output = Option.String(`-o,--output`, {description: `print the resulting secret(s): json, yaml or name`});
 
   async executeCommand() {
-    validateSecretName(this.name);
+    checkObjectName(this.name, `secret name`);
     const dryRun = parseDryRun(this.dryRun);
     const format = parseObjectFormat(this.output);
     const attach = parseAttach(this.attach);
@@ -120,7 +121,7 @@ export class AddCommand extends CredentialCommand {
       const items = await session.list(`secrets`, {fieldSelector: `metadata.name=${this.name}`});
       return new Map(items.map(item => [item.metadata.namespace ?? ``, {apiVersion: `v1`, kind: `Secret`, ...item}]));
     } catch (error) {
-      if (apiErrorCode(error) === 403)
+      if (isApiError(error, 403))
         return undefined;
       throw error;
     }
@@ -151,10 +152,10 @@ export class AddCommand extends CredentialCommand {
           expiryOf: json => earliestExpiry(json, registryTokenExpiry),
           sameRegistry: sameRegistryKey,
           ...this.commandAnnotations(existing, credentials, this.replace),
-        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null});
+        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null, pacing: this.context});
         if (!attach)
           return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
-        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot});
+        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot, pacing: this.context});
         const report = fromAttachResult(session.contextName, attached, result.verb);
         report.warnings.unshift(...result.notes);
         return {report, object: result.object};
@@ -166,7 +167,7 @@ export class AddCommand extends CredentialCommand {
             return outcome.value;
           if (single)
             throw outcome.error;
-          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: describeError(outcome.error)})};
+          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: errorLine(outcome.error)})};
         }),
       ];
     });
@@ -175,7 +176,7 @@ export class AddCommand extends CredentialCommand {
         return outcome.value;
       if (targets.length === 1)
         throw outcome.error;
-      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: describeError(outcome.error)})}];
+      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
     });
   }
 
@@ -196,13 +197,6 @@ export function describeCredential(credential: RegistryCredential): string {
   return `${credential.username}@${credential.server}`;
 }
 
-/** Secret names are DNS-1123 subdomains of at most 253 characters. */
-export function validateSecretName(name: string): void {
-  if (objectNameProblem(name) !== undefined)
-    throw new UsageError(`invalid secret name ${quoteInput(name)}: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253 characters)`);
-}
-
-
 /** `-o`: json, yaml or name. */
 export function parseObjectFormat(value: string | undefined): ObjectFormat | undefined {
   if (value === undefined)
@@ -210,24 +204,4 @@ export function parseObjectFormat(value: string | undefined): ObjectFormat | und
   if (isObjectFormat(value))
     return value;
   throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
-}
-
-/** `--attach`: bare → default; `all`; or a comma-separated list of ServiceAccount names. */
-export function parseAttach(value: string | boolean | undefined): `default` | `all` | string[] | null {
-  if (value === undefined || value === false)
-    return null;
-  if (value === true || value === `default`)
-    return `default`;
-  if (value === `all`)
-    return `all`;
-  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
-  if (names.length === 0)
-    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
-  if (names.includes(`all`))
-    throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
-  for (const name of names) {
-    if (objectNameProblem(name) !== undefined)
-      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
-  }
-  return names;
 }

@@ -3,7 +3,8 @@ import type {Usage} from 'clipanion';
 import {PullSecretError} from '../core/errors.ts';
 import {detachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {fromAttachResult} from '../core/attach/report.ts';
-import {FanOutCommand, checkName, targetsFromFlags} from './attach.ts';
+import {FanOutCommand, targetsFromFlags} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
 
 /** `kubectl pullsecret detach NAME`: remove a pull-secret reference from ServiceAccounts and workloads, and nothing else. */
 export class DetachCommand extends FanOutCommand {
@@ -31,7 +32,7 @@ export class DetachCommand extends FanOutCommand {
   workload = Option.Array(`--workload`, {description: `a workload's pod template to detach from, as KIND/NAME (repeatable)`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     const targets = targetsFromFlags(this);
     const dryRun = this.dryRunMode();
     this.outputFormat();
@@ -39,7 +40,7 @@ export class DetachCommand extends FanOutCommand {
       const {namespaces, skipped} = await this.namespacesInScope(session);
       const snapshot = await prepareAttach(session, namespaces, this.name, targets, {timing: false, checkSecret: false});
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromAttachResult(session.contextName,
-        await detachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: true, snapshot})));
+        await detachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: true, snapshot, pacing: this.context})));
       return [...done, ...skipped];
     });
     if (reports.length === 0)

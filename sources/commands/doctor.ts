@@ -1,7 +1,9 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {apiErrorCode, apiErrorReason, eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
+import {apiErrorReason, isApiError} from '../core/apiError.ts';
+import {PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
@@ -188,10 +190,10 @@ export class DoctorCommand extends ScopedCommand {
   /** Pull secrets of every namespace (to propose `sync`); none, with the reason, when listing them is not allowed. */
   private async pullSecretsEverywhere(session: ClusterSession): Promise<{secrets: KubeObject[]; unreadable?: string}> {
     try {
-      const lists = await Promise.all([`kubernetes.io/dockerconfigjson`, `kubernetes.io/dockercfg`].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`, limit: 500})));
+      const lists = await Promise.all([...PULL_SECRET_TYPES].map(type => session.list(`secrets`, {fieldSelector: `type=${type}`})));
       return {secrets: lists.flat()};
     } catch (error) {
-      const code = apiErrorCode(error);
+      const code = isApiError(error) ? error.code : undefined;
       if (code === 403 || code === 404)
         return {secrets: [], unreadable: `cannot list secrets in other namespaces: ${apiErrorReason(error)} (needs list on secrets cluster-wide)`};
       throw error;

@@ -2,6 +2,7 @@ import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {PullSecretError, oneLine} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
+import {isApiError} from '../core/apiError.ts';
 import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
 import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
@@ -238,14 +239,14 @@ async function gatherForList(session: ClusterSession, namespaces: string[] | `al
       const items = await listKind(resource);
       return kind === undefined ? items : items.map(item => ({...item, kind}));
     } catch (error) {
-      if ((error as {code?: unknown}).code !== 403)
+      if (!isApiError(error, 403))
         throw error;
       notes.push(`cannot list ${resource} (forbidden); references from ${resource} are not shown`);
       return [];
     }
   };
   const secretsPromise = listKind(`secrets`).catch((error: unknown) => {
-    if ((error as {code?: unknown}).code === 403) {
+    if (isApiError(error, 403)) {
       const where = clusterWide ? `cluster-wide` : `in namespace${wanted!.size === 1 ? `` : `s`} ${[...wanted!].join(`, `)}`;
       throw new PullSecretError(`you may not list secrets ${where} (forbidden): list needs RBAC permission to list secrets; ask your cluster admin, or use "kubectl pullsecret verify", which reads only the secrets pods reference`, {cause: error});
     }

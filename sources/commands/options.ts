@@ -1,6 +1,7 @@
 import {UsageError} from 'clipanion';
 import * as t from 'typanion';
 import type {DryRun} from '../core/ports.ts';
+import {objectNameProblem, quoteInput} from '../core/names.ts';
 
 /** `--dry-run=none|client|server`, as kubectl; a bare `--dry-run` means `client` (kubectl's deprecated boolean form). */
 export const isDryRun = t.isEnum([`none`, `client`, `server`]);
@@ -45,4 +46,24 @@ export function parseDryRun(value: string | boolean | undefined): DryRun {
   if (value === `none` || value === `client` || value === `server`)
     return value;
   throw new UsageError(`invalid value "${value}" for --dry-run: use none, client or server`);
+}
+
+/** `--attach` (add, sync): bare → default; `all`; or a comma-separated list of ServiceAccount names (`all` alone). */
+export function parseAttach(value: string | boolean | undefined): `default` | `all` | string[] | null {
+  if (value === undefined || value === false)
+    return null;
+  if (value === true || value === `default`)
+    return `default`;
+  if (value === `all`)
+    return `all`;
+  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
+  if (names.length === 0)
+    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
+  if (names.includes(`all`))
+    throw new UsageError(`--attach=all means every ServiceAccount and cannot be combined with names`);
+  for (const name of names) {
+    if (objectNameProblem(name) !== undefined)
+      throw new UsageError(`invalid ServiceAccount name ${quoteInput(name)} in --attach`);
+  }
+  return names;
 }

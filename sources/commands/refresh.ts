@@ -79,6 +79,7 @@ export class RefreshCommand extends ScopedCommand {
       expiryOf: json => earliestExpiry(json, registryTokenExpiry),
       sameRegistry: sameRegistryKey,
       concurrency: this.workers,
+      pacing: this.context,
     }));
     const results: SecretRefresh[] = outcomes.map(outcome => outcome.ok ? outcome.value : {
       namespace: outcome.item.metadata.namespace ?? ``, name: outcome.item.metadata.name, result: `failed`, reason: ``,

@@ -3,8 +3,9 @@ import type {Usage} from 'clipanion';
 import {PullSecretError} from '../core/errors.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import {removeSecret} from '../core/sync/syncSecret.ts';
-import {FanOutCommand, checkName} from './attach.ts';
-import {fromSyncResult} from './sync.ts';
+import {FanOutCommand} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
+import {fromSyncResult} from '../core/sync/syncSecret.ts';
 
 /** `kubectl pullsecret remove NAME`: detach a pull secret everywhere in scope, then delete it. */
 export class RemoveCommand extends FanOutCommand {
@@ -28,14 +29,14 @@ export class RemoveCommand extends FanOutCommand {
   name = Option.String({name: `NAME`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     const dryRun = this.dryRunMode();
     this.outputFormat();
     const reports = await this.forEachCluster(async session => {
       const {namespaces, skipped} = await this.namespacesInScope(session);
       const snapshot = await prepareAttach(session, namespaces, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => {
-        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot}));
+        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot, pacing: this.context}));
         // Every ServiceAccount is examined; only those that listed the secret are worth a line.
         return {...report, targets: report.targets.filter(target => target.action !== `unchanged`)};
       });

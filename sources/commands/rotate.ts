@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {PullSecretError, oneLine} from '../core/errors.ts';
+import {PullSecretError, errorLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
@@ -11,22 +11,22 @@ import {applySecretPlan} from '../core/secrets/apply.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
-import {apiErrorCode, describeError} from '../core/attach/attachSecret.ts';
+import {isApiError} from '../core/apiError.ts';
 import {bareReport} from '../core/attach/report.ts';
 import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
 import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
 import {syncCopy} from '../core/sync/syncSecret.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
 import {namespaceNameProblem, quoteInput} from '../core/names.ts';
-import {checkName, withFanOut} from './attach.ts';
-import {fromSyncResult, readSource, secretsByNamespace} from './sync.ts';
-import {VerifyCommand} from './verify.ts';
+import {withFanOut} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
+import {fromSyncResult, readSource, secretsByNamespace} from '../core/sync/syncSecret.ts';
 
 /** `kubectl pullsecret rotate NAME`: new credentials into the source secret and every managed copy of it. */
 export class RotateCommand extends withFanOut(CredentialCommand) {
   static override paths = [[`rotate`]];
-  /** `--verify` runs the verify command through `this.cli.run`, so it must be registered alongside. */
-  static invokes = [VerifyCommand];
+  /** `--verify` runs `verify` through `this.cli.run`, so it must be registered alongside (by path: no command imports another). */
+  static invokes = [[`verify`]];
   static override usage: Usage = {
     description: `put new credentials into a pull secret and into every copy that sync made of it`,
     details: `
@@ -55,7 +55,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
   verify = Option.Boolean(`--verify`, false, {description: `then run \`verify\` over the namespaces rotated (source and copies): proves with the registries that their workloads still pull`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     if (this.fromNamespace !== undefined && namespaceNameProblem(this.fromNamespace) !== undefined)
       throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
     if (this.fromNamespace !== undefined && this.namespace !== undefined && this.fromNamespace !== this.namespace)
@@ -131,8 +131,8 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     try {
       ({all} = await secretsByNamespace(session, this.name));
     } catch (error) {
-      if (apiErrorCode(error) === 403)
-        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${oneLine(describeError(error))}`, {cause: error});
+      if (isApiError(error, 403))
+        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${errorLine(error)}`, {cause: error});
       throw error;
     }
     const copies = all.filter(secret => isCopyOf(secret, source) && secret.metadata.namespace !== sourceNamespace);
@@ -157,7 +157,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       rotated = plan.action === `unchanged` ? plan.current : plan.body;
       verb = plan.action === `unchanged` ? `unchanged` : `configured`;
     } else {
-      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`});
+      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`, pacing: this.context});
       rotated = applied.object;
       verb = applied.verb === `created` ? `configured` : applied.verb;
       for (const note of applied.notes)
@@ -166,7 +166,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     rotated = {...rotated, metadata: {...rotated.metadata, namespace: sourceNamespace}};
     const sourceReport = bareReport(context, sourceNamespace, {status: `ok`, secret: verb});
     const done = await this.fanOutNamespaces(session, [...byNamespace.keys()].sort(), async namespace =>
-      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false})));
+      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false, pacing: this.context})));
     return [sourceReport, ...done, ...skipped];
   }
 }

@@ -1,51 +1,23 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {InputError, PullSecretError} from '../core/errors.ts';
+import {PullSecretError} from '../core/errors.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
-import {bareReport, fromAttachResult} from '../core/attach/report.ts';
+import {bareReport} from '../core/attach/report.ts';
 import {planPrune, sourceRef} from '../core/sync/plan.ts';
-import {IGNORE_ANNOTATION, PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
-import type {NamespaceSyncResult} from '../core/sync/syncSecret.ts';
-import {removeSecret, syncCopy} from '../core/sync/syncSecret.ts';
+import {IGNORE_ANNOTATION} from '../core/secrets/metadata.ts';
+import {fromSyncResult, readSource, removeSecret, secretsByNamespace, syncCopy} from '../core/sync/syncSecret.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {SYNC_POLICY_ANNOTATION, describePolicy, planSyncRun, recordedPolicy} from '../core/sync/policy.ts';
 import {writePolicyAnnotation} from '../core/sync/recordPolicy.ts';
 import {dryRunSuffix} from '../core/attach/report.ts';
-import {FanOutCommand, checkName} from './attach.ts';
+import {FanOutCommand} from './FanOutCommand.ts';
+import {checkObjectName} from '../core/names.ts';
+import {parseAttach} from './options.ts';
 import {namespaceNameProblem, quoteInput} from '../core/names.ts';
 
-/** A NamespaceReport from a sync/rotate/remove result. */
-export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
-  const base = result.references === undefined
-    ? bareReport(context, result.namespace, {status: result.status})
-    : fromAttachResult(context, result.references);
-  const {failedStep: _step, error: _error, ...rest} = base;
-  return {
-    ...rest,
-    status: result.status,
-    ...(result.action === undefined ? {} : {secret: result.action}),
-    ...(result.failedStep === undefined ? {} : {failedStep: result.failedStep, error: result.error}),
-  };
-}
-
-/** `--attach`: bare → default; `all`; or comma-separated ServiceAccount names. */
-export function parseAttachFlag(value: string | boolean | undefined): AttachTargets | null {
-  if (value === undefined || value === false)
-    return null;
-  if (value === true || value === `default`)
-    return {serviceAccounts: `default`};
-  if (value === `all`)
-    return {serviceAccounts: `all`};
-  const names = value.split(`,`).map(name => name.trim()).filter(name => name !== ``);
-  if (names.length === 0)
-    throw new UsageError(`--attach needs default, all, or ServiceAccount names separated by commas`);
-  for (const name of names)
-    checkName(name, `ServiceAccount`);
-  return {serviceAccounts: names};
-}
 
 /** `--keep`, `--keep=true`, `--keep=false`; undefined when absent. */
 export function parseKeepFlag(value: string | boolean | undefined): boolean | undefined {
@@ -54,26 +26,6 @@ export function parseKeepFlag(value: string | boolean | undefined): boolean | un
   if (value === `true` || value === `false`)
     return value === `true`;
   throw new UsageError(`invalid argument "${value}" for "--keep" flag: use --keep, --keep=true or --keep=false`);
-}
-
-/** Reads the source secret; it must exist and be a pull secret. */
-export async function readSource(session: ClusterSession, namespace: string, name: string): Promise<KubeObject> {
-  const source = await session.get(`secrets`, namespace, name);
-  if (source === null)
-    throw new PullSecretError(`source secret "${name}" not found in namespace "${namespace}"`);
-  const type = typeof source.type === `string` ? source.type : `Opaque`;
-  if (!PULL_SECRET_TYPES.has(type))
-    throw new InputError(`source secret ${namespace}/${name} has type ${type}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; only pull secrets are synced`);
-  return {...source, metadata: {...source.metadata, namespace}};
-}
-
-/**
- * The secrets named `name` in `namespaces`: one cluster-wide list (by field selector) when there are
- * several, so that a fan-out over hundreds of namespaces costs one request, not one per namespace.
- */
-export async function secretsByNamespace(session: ClusterSession, name: string): Promise<{all: KubeObject[]; byNamespace: Map<string, KubeObject>}> {
-  const all = (await session.list(`secrets`, {fieldSelector: `metadata.name=${name}`})).filter(secret => secret.metadata.name === name);
-  return {all, byNamespace: new Map(all.map(secret => [secret.metadata.namespace ?? ``, secret]))};
 }
 
 /** `kubectl pullsecret sync NAME --from-namespace SRC`: copy a pull secret into namespaces, with provenance. */
@@ -120,12 +72,13 @@ export class SyncCommand extends FanOutCommand {
   keep = Option.String(`--keep`, {tolerateBoolean: true, description: `record this scope, --attach and --prune on the source secret as its sync policy (--keep=false removes it)`});
 
   async executeCommand() {
-    checkName(this.name, `secret`);
+    checkObjectName(this.name, `secret name`);
     if (this.fromNamespace === undefined)
       throw new UsageError(`--from-namespace is required: the namespace holding the source secret`);
     if (namespaceNameProblem(this.fromNamespace) !== undefined)
       throw new UsageError(`invalid namespace ${quoteInput(this.fromNamespace)} for --from-namespace: ${namespaceNameProblem(this.fromNamespace)}`);
-    const attach = parseAttachFlag(this.attach);
+    const attachTo = parseAttach(this.attach);
+    const attach: AttachTargets | null = attachTo === null ? null : {serviceAccounts: attachTo};
     const keep = parseKeepFlag(this.keep);
     const dryRun = this.dryRunMode();
     this.outputFormat();
@@ -194,6 +147,7 @@ export class SyncCommand extends FanOutCommand {
     const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromSyncResult(context, await syncCopy(session, namespace, source, existing === undefined ? undefined : existing.byNamespace.get(namespace) ?? null, {
       force: this.force,
       dryRun,
+      pacing: this.context,
       ...(attach === null ? {} : {attach: {targets: attach, snapshot, restart: this.restart, now: this.context.now}}),
     })));
 
@@ -203,7 +157,7 @@ export class SyncCommand extends FanOutCommand {
       const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
       const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);
       const pruneSnapshot = await prepareAttach(session, victims, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
-      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot}))));
+      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context}))));
     }
     return [...done, ...pruned, ...skipped];
   }

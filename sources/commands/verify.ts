@@ -308,7 +308,7 @@ export class VerifyCommand extends ScopedCommand {
  */
 type Outcome = {results: VerifyResult[]; registryChecks: number; notes: string[]; incomplete: boolean; failed?: boolean; blind?: string};
 
-/** Output formats of verify (DESIGN.md): the same results and exit code in each. */
+/** Output formats of verify (docs/design.md): the same results and exit code in each. */
 const OUTPUT_FORMATS = [`table`, `json`, `yaml`, `junit`, `github`, `sarif`, `markdown`] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The error taxonomy shared by every command (see STYLE.md rule 7):
+ * The error taxonomy shared by every command (docs/design.md "Errors"):
  * - `UsageError` (from clipanion): the user's input is wrong → exit 2.
  * - `PullSecretError`: the environment is wrong (file missing, cluster unreachable, registry refused) → exit 1, or 3 when the cluster cannot be reached or refuses us.
  * - `Error('Assertion failed: …')`: a bug → exit 1, stack trace only with `-v`.
@@ -44,7 +44,17 @@ export class ClusterUnreachableError extends PullSecretError {
   }
 }
 
-/** Collapses any message to one line, so that every error stays a single `error:` line. */
-export function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, `; `).trim();
+/**
+ * Any text as one printable line, so that every error stays a single `error:` line and a server's or a
+ * registry's words cannot forge lines of their own: line breaks become `; `, other control characters and
+ * runs of whitespace one space; with `maxLength`, longer text is cut and ends in `...`.
+ */
+export function oneLine(text: string, maxLength?: number): string {
+  const flat = text.replace(/[ \t]*[\r\n]+\s*/g, `; `).replace(/[\u0000-\u001f\u007f\s]+/g, ` `).trim();
+  return maxLength !== undefined && flat.length > maxLength ? `${flat.slice(0, maxLength - 3)}...` : flat;
+}
+
+/** The one-line message of anything thrown (API errors carry the server's message, never a request body). */
+export function errorLine(error: unknown, maxLength?: number): string {
+  return oneLine(error instanceof Error ? error.message : String(error), maxLength);
 }

@@ -131,7 +131,7 @@ export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: R
  */
 export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
 
-/** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
+/** Stable registry outcome names, shared by explain, verify, doctor and list (docs/design.md). */
 export type RegistryOutcome =
   | `ok`
   | `unauthorized`
@@ -173,3 +173,14 @@ export interface RegistryProbe {
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }
+
+/** Options for the registry probe that commands build per run (CA files, insecure hosts, timeout). */
+export type RegistryProbeOptions = {
+  caFiles?: string[];
+  insecureHosts?: string[];
+  timeoutMs?: number;
+  /** The run's secret register: the probe adds the credentials and tokens it uses. */
+  redactor?: SecretRedactor;
+  /** Receives `-v` lines (e.g. that TLS verification is off for an --insecure-registry host). */
+  log?: (line: string) => void;
+};

@@ -14,6 +14,7 @@
  */
 import type {ClusterSession, KubeObject} from './ports.ts';
 import {IGNORE_ANNOTATION} from './secrets/metadata.ts';
+import {isApiError} from './apiError.ts';
 
 /** Which namespaces a fan-out command acts on. `current` means `-n`, else the context's namespace. */
 export type NamespaceScope =
@@ -103,22 +104,18 @@ async function lookUpNamespaces(session: ClusterSession, names: string[]): Promi
       found.set(name, all.get(name) ?? null);
     return found;
   } catch (error) {
-    if (!isForbidden(error))
+    if (!isApiError(error, 403))
       throw error;
   }
   for (const name of names) {
     try {
       found.set(name, await session.get(`namespaces`, undefined, name));
     } catch (error) {
-      if (!isForbidden(error))
+      if (!isApiError(error, 403))
         throw error;
     }
   }
   return found;
-}
-
-function isForbidden(error: unknown): boolean {
-  return typeof error === `object` && error !== null && (error as {code?: unknown}).code === 403 && typeof (error as {verb?: unknown}).verb === `string`;
 }
 
 /**

@@ -149,7 +149,15 @@ describe(`doctor`, () => {
   test(`a registry whose certificate the CLI cannot verify is a TLS diagnosis`, async () => {
     api.seed.namespace(`d-tls`);
     api.seed.pod(`d-tls`, `p`, spec(`${tls.host}/team/app:v1`), {waiting: `ErrImagePull`});
-    assert.equal((await only(`d-tls`)).id, `registry-tls`);
+    const diagnosis = await only(`d-tls`);
+    assert.equal(diagnosis.id, `registry-tls`);
+    // The check it prints, run with the CA: TLS now works (what remains is that the pod has no credentials).
+    const check = diagnosis.fix.find(isCommand)!;
+    assert.equal(check, `kubectl pullsecret verify --image ${tls.host}/team/app:v1 --certificate-authority "$CA_FILE" -n d-tls  # set CA_FILE first; check again with that CA`);
+    const result = await runPrinted(check, {bin: bin.dir, kubeconfig: api.kubeconfigPath, env: {CA_FILE: tls.caFile!}});
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stdout, /tls-error/);
+    assert.match(result.stdout, /no-credentials|unauthorized/);
   });
 
   test(`wrong credentials: rotate the secret, then restart the Deployment found through the ReplicaSet`, async () => {
@@ -254,6 +262,17 @@ describe(`doctor`, () => {
     api.seed.pod(`d-sa-fix`, `p`, spec(image(), {serviceAccountName: `builder`}), {waiting: `ImagePullBackOff`});
     await runFix(await only(`d-sa-fix`));
     assert.equal((await only(`d-sa-fix`)).id, `pod-predates-serviceaccount-change`);
+  });
+
+  test(`a pod whose ServiceAccount was deleted: create it and give it the namespace's matching secret`, async () => {
+    api.seed.namespace(`d-nosa`);
+    api.seed.secret(`d-nosa`, pullSecret(`regcred`, good()));
+    api.seed.pod(`d-nosa`, `p`, spec(image(), {serviceAccountName: `gone`}), {waiting: `ImagePullBackOff`});
+    const diagnosis = await only(`d-nosa`);
+    assert.equal(diagnosis.id, `missing-pull-secrets`);
+    assert.deepEqual(diagnosis.fix.slice(0, 2), [`kubectl create serviceaccount gone -n d-nosa`, `kubectl pullsecret attach regcred -n d-nosa --service-account gone`]);
+    await runFix(diagnosis);
+    assert.equal((await only(`d-nosa`)).id, `pod-predates-serviceaccount-change`);
   });
 
   test(`a pod created before its ServiceAccount got the secret: restart it`, async () => {

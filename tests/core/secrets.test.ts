@@ -12,6 +12,8 @@ import type {ClusterSession, KubeObject} from '../../sources/core/ports.ts';
 const ghcr: RegistryCredential = {server: `ghcr.io`, username: `bot`, password: `pat`};
 const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const unb64 = (text: string) => Buffer.from(text, `base64`).toString(`utf8`);
+// Retries without waiting: these tests count writes, not time.
+const NO_WAIT = {sleep: async () => {}, random: () => 0};
 
 function existingSecret(config: string, extra: Partial<KubeObject> = {}): KubeObject {
   return {apiVersion: `v1`, kind: `Secret`, metadata: {name: `regcred`, namespace: `ns`, resourceVersion: `7`, labels: {team: `web`}}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(config)}, ...extra};
@@ -158,7 +160,7 @@ test(`applySecretPlan re-reads and retries after a 409 instead of overwriting an
   const second = existingSecret(`{"auths":{"quay.io":{"auth":"cjp0"}}}`);
   second.metadata.resourceVersion = `8`;
   const session = scriptedSession([first, second], 1);
-  const result = await applySecretPlan(session, `ns`, `regcred`, existing => planAddSecret(existing, input()), {dryRun: false});
+  const result = await applySecretPlan(session, `ns`, `regcred`, existing => planAddSecret(existing, input()), {dryRun: false, pacing: NO_WAIT});
   assert.deepEqual(session.writes, [`replace rv=7`, `replace rv=8`]);
   assert.equal(result.verb, `configured`);
   assert.deepEqual(Object.keys(JSON.parse(unb64((result.object.data as Record<string, string>)[`.dockerconfigjson`]!)).auths), [`ghcr.io`, `quay.io`]);
@@ -166,7 +168,7 @@ test(`applySecretPlan re-reads and retries after a 409 instead of overwriting an
 
 test(`applySecretPlan turns a create that lost a race into an update`, async () => {
   const session = scriptedSession([null, existingSecret(`{"auths":{}}`)], 1);
-  const result = await applySecretPlan(session, `ns`, `regcred`, existing => planAddSecret(existing, input()), {dryRun: false});
+  const result = await applySecretPlan(session, `ns`, `regcred`, existing => planAddSecret(existing, input()), {dryRun: false, pacing: NO_WAIT});
   assert.deepEqual(session.writes, [`create rv=-`, `replace rv=7`]);
   assert.equal(result.verb, `configured`);
 });

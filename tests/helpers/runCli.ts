@@ -35,6 +35,8 @@ export async function runCli(argv: string[], options: {env?: Record<string, stri
     runCredentialHelper,
     runPasswordCommand,
     now: () => new Date(),
+    sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
+    random: Math.random,
     ...options.context,
   };
   const code = await runPullSecret(argv, context);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeRateLimit, invalidTargetReason, parseRegistryErrors, retryAfterSeconds, singleLine} from '../../sources/core/registry/classify.ts';
+import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeRateLimit, invalidTargetReason, parseRegistryErrors, retryAfterSeconds} from '../../sources/core/registry/classify.ts';
+import {oneLine} from '../../sources/core/errors.ts';
 import type {ManifestFailure} from '../../sources/core/registry/classify.ts';
 
 const target = {host: `registry.example.com`, repository: `team/app`, reference: `v1`};
@@ -108,5 +109,5 @@ test(`a registry's error code and message with newlines and control characters s
   const check = classifyManifestFailure(target, failure({status: 403, errors: [{code: `DENIED\nX-Injected: 1`, message: `line1\r\nline2\u0007${`m`.repeat(500)}`}]}), now);
   assert.ok(!/[\u0000-\u001f]/.test(check.detail), check.detail);
   assert.ok(check.detail.length < 500);
-  assert.equal(singleLine(`a\n\tb  c`), `a b c`);
+  assert.equal(oneLine(`a\n\tb  c`), `a; b c`);
 });

@@ -13,6 +13,7 @@ import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../../
 import type {ClusterView, SecretState, ServiceAccountState} from '../../core/verify/effective.ts';
 import {serviceAccountPullSecrets} from '../../core/verify/effective.ts';
 import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
+import {apiErrorReason, isApiError} from '../../core/apiError.ts';
 import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
 import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
 
@@ -21,21 +22,6 @@ import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
 const PER_NAMESPACE_LIMIT = 8;
 const PAGE_SIZE = 500;
 
-/** The HTTP status of a failed API call, when the error carries one. */
-export function apiErrorCode(error: unknown): number | undefined {
-  const code = (error as {code?: unknown} | null)?.code;
-  return typeof code === `number` ? code : undefined;
-}
-
-/** `forbidden`, `not found`, or the error's own message, for per-object notes. */
-export function apiErrorReason(error: unknown): string {
-  const code = apiErrorCode(error);
-  if (code === 403)
-    return `forbidden`;
-  if (code === 404)
-    return `not found`;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** What one gather found, ready to be turned into a ClusterView. */
 export type ClusterSnapshot = {
@@ -109,7 +95,7 @@ function wasRefused(log: ListLog, resource: ResourceName): boolean {
 const LIST_CONCURRENCY = 8;
 
 function isRefusal(error: unknown): boolean {
-  const code = apiErrorCode(error);
+  const code = isApiError(error) ? error.code : undefined;
   return code === 403 || code === 404;
 }
 
@@ -267,7 +253,7 @@ export async function readOneByOne(session: ClusterSession, resource: ResourceNa
         if (object)
           found.set(ref, object);
       } catch (error) {
-        const code = apiErrorCode(error);
+        const code = isApiError(error) ? error.code : undefined;
         if (code === 404)
           continue;
         if (code === 403) {
@@ -380,7 +366,7 @@ export async function eventsFor(session: ClusterSession, namespace: string, kind
     const events = await session.list(`events`, {namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`});
     return events.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
   } catch (error) {
-    const code = apiErrorCode(error);
+    const code = isApiError(error) ? error.code : undefined;
     if (code === 403 || code === 404)
       return [];
     throw error;
@@ -416,7 +402,7 @@ export async function topLevelOwnerOf(session: ClusterSession, object: KubeObjec
     try {
       parent = await session.get(resource, namespace, ref.name);
     } catch (error) {
-      const code = apiErrorCode(error);
+      const code = isApiError(error) ? error.code : undefined;
       if (code === 403 || code === 404)
         break;
       throw error;
@@ -440,7 +426,7 @@ export async function namespaceExists(session: ClusterSession, name: string): Pr
   try {
     return (await session.get(`namespaces`, undefined, name)) ? `found` : `missing`;
   } catch (error) {
-    const code = apiErrorCode(error);
+    const code = isApiError(error) ? error.code : undefined;
     if (code === 404)
       return `missing`;
     if (code === 403)

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import {InputError, PullSecretError} from '../../core/errors.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 
 /**
  * The cap of every input the plugin reads, whatever it is (a regular file, a pipe, a FIFO, `/dev/stdin`,
@@ -115,18 +116,6 @@ export function stripOneNewline(text: string): string {
 /** Reads all of a stream as UTF-8 (for `--docker-password-stdin` and `-f -`). */
 export async function readAll(stream: NodeJS.ReadableStream, what: string, cap: number = MAX_SECRET_BYTES): Promise<string> {
   return decodeUtf8Text(await readBoundedStream(stream, cap, what), what);
-}
-
-/**
- * Decodes bytes as UTF-8, refusing invalid sequences instead of silently turning them into U+FFFD
- * (a password or username with replacement characters would be stored wrong). The bytes never reach the message.
- */
-export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
-  try {
-    return new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true}).decode(bytes);
-  } catch {
-    throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
-  }
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */

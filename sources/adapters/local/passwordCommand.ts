@@ -7,7 +7,8 @@
 import {spawn} from 'node:child_process';
 import {PullSecretError, oneLine} from '../../core/errors.ts';
 import type {PasswordCommandRunner} from '../../core/ports.ts';
-import {decodeUtf8Text, stripOneNewline} from './files.ts';
+import {stripOneNewline} from './files.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 
 /** The most stdout read, as for a password on stdin. */
 const MAX_STDOUT_BYTES = 1024 * 1024;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {parse as parseYaml} from 'yaml';
 import {InputError} from '../../core/errors.ts';
 import type {KubeObject} from '../../core/ports.ts';
-import {decodeUtf8Text} from '../local/files.ts';
+import {decodeUtf8Text} from '../../core/text.ts';
 import {parseManifestText} from './read.ts';
 import type {ManifestObject} from './read.ts';
 

@@ -14,9 +14,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type {LookupAddress} from 'node:dns';
 import tls from 'node:tls';
-import {InputError} from '../../core/errors.ts';
+import {InputError, oneLine} from '../../core/errors.ts';
 import type {RegistryCheck} from '../../core/ports.ts';
-import {header, oneLineMessage} from '../../core/registry/classify.ts';
+import {REGISTRY_MESSAGE_MAX, header} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {isInsecureHost, isLocalAddress, mayForwardAuthorization, redirectDecision} from '../../core/registry/policy.ts';
 import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
@@ -196,8 +196,8 @@ export class RegistryHttp {
         }
       };
       const transportFailure = (error: Error) => errorCode(error) === LOCAL_REFUSED
-        ? new FinalCheck({outcome: `tls-error`, detail: `${oneLineMessage(error.message)}; refusing to send credentials there`})
-        : new TransportFailure(url.host, errorCode(error), oneLineMessage(error.message));
+        ? new FinalCheck({outcome: `tls-error`, detail: `${oneLine(error.message, REGISTRY_MESSAGE_MAX)}; refusing to send credentials there`})
+        : new TransportFailure(url.host, errorCode(error), oneLine(error.message, REGISTRY_MESSAGE_MAX));
       const outgoing = send(url, {
         method,
         headers: body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))},

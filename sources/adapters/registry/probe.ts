@@ -13,12 +13,12 @@
  * Pure decisions (challenge parsing, classification, transport policy) live in sources/core/registry.
  */
 import crypto from 'node:crypto';
-import type {RegistryProbeOptions} from '../../context.ts';
-import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
+import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe, RegistryProbeOptions} from '../../core/ports.ts';
+import {oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
-import {classifyManifestFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors, singleLine} from '../../core/registry/classify.ts';
+import {classifyManifestFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors} from '../../core/registry/classify.ts';
 import {mayCarryCredentials, schemesFor, splitHostPort} from '../../core/registry/policy.ts';
 import {FinalCheck, RegistryHttp, SMALL_BODY_LIMIT, TransportFailure} from './http.ts';
 import type {HttpResponse} from './http.ts';
@@ -88,7 +88,7 @@ class HttpRegistryProbe implements RegistryProbe {
         throw error;
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
-    return {...check, detail: singleLine(this.#redactor.redact(check.detail))};
+    return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> {

@@ -19,6 +19,10 @@
  */
 import type {ClusterSession, DryRun, KubeObject, ResourceName} from '../ports.ts';
 import {FIELD_MANAGER} from '../secrets/metadata.ts';
+import {isApiError} from '../apiError.ts';
+import {errorLine} from '../errors.ts';
+import {jitteredBackoff, retryOnConflict} from '../retry.ts';
+import type {Pacing} from '../retry.ts';
 import {ATTACHABLE_WORKLOAD_KINDS} from '../workloads.ts';
 import type {JsonPatchOp, ListEdit, TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, parseWorkloadRef, planAttach, planDetach, pullSecretNames, resourceOf, restartPatch} from './plan.ts';
@@ -50,6 +54,8 @@ export type AttachOptions = {
   timing?: boolean;
   /** Field manager sent with every write. */
   fieldManager?: string;
+  /** How to wait between the attempts of a write that lost a race. */
+  pacing: Pacing;
 };
 
 export type TargetAction = `attached` | `detached` | `unchanged` | `restarted`;
@@ -101,20 +107,6 @@ class StepError extends Error {
     this.step = step;
   }
 }
-
-/** The HTTP status of an API error from the session, if it is one. */
-export function apiErrorCode(error: unknown): number | undefined {
-  const code = (error as {code?: unknown} | null)?.code;
-  return typeof code === `number` ? code : undefined;
-}
-
-/** A one-line description of any error (API errors carry the server's message, never request bodies). */
-export function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*\n\s*/g, `; `);
-}
-
-const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
 function groupByNamespace<T>(objects: KubeObject[], wanted: ReadonlySet<string>, wrap: (object: KubeObject) => T): Map<string, T[]> {
   const map = new Map<string, T[]>();
@@ -219,7 +211,7 @@ async function editReferences(session: ClusterSession, namespace: string, secret
     } catch (error) {
       if (error instanceof StepError)
         throw error;
-      throw new StepError(name, describeError(error));
+      throw new StepError(name, errorLine(error));
     }
   };
 
@@ -247,7 +239,7 @@ async function editReferences(session: ClusterSession, namespace: string, secret
             return (await Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(async kind =>
               (await session.list(resourceOf(kind), {namespace})).map(object => ({kind, object}))))).flat();
           } catch (error) {
-            if (apiErrorCode(error) === 403)
+            if (isApiError(error, 403))
               workloadsRefused = error;
             throw error;
           }
@@ -315,7 +307,7 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         if (item.ref.kind === `ReplicaSet` && owner !== undefined && mode === `attach`)
           throw new Error(`replicaset "${item.ref.name}" is run by deployment "${owner.name}", which would undo the change; attach to --workload deployment/${owner.name} instead`);
         return planner(object, item.ref.kind, secretName);
-      }, dryRun, writeOptions));
+      }, dryRun, writeOptions, options.pacing));
       const action: TargetAction = !edit.changed ? `unchanged` : mode === `attach` ? `attached` : `detached`;
       result.targets.push({kind: item.ref.kind, name: item.ref.name, action, imagePullSecrets: edit.names});
       if (item.ref.kind === `ServiceAccount` && edit.names.includes(secretName))
@@ -332,7 +324,7 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         pods ??= await session.list(`pods`, {namespace});
         workloads = await namespaceWorkloads();
       } catch (error) {
-        const reason = describeError(error instanceof StepError ? error.message : error);
+        const reason = errorLine(error instanceof StepError ? error.message : error);
         // The report is advice, but a restart the user asked for that cannot be planned is a failure.
         if (options.restart)
           throw new StepError(`find workloads to restart`, reason);
@@ -361,41 +353,45 @@ async function editReferences(session: ClusterSession, namespace: string, secret
       result.error = error.message;
     } else {
       result.failedStep = `plan`;
-      result.error = describeError(error);
+      result.error = errorLine(error);
     }
   }
   return result;
 }
 
-/** How many times one object is re-read and re-planned after losing a race, before giving up. */
-const MAX_ATTEMPTS = 60;
+/** Many writers may race on one ServiceAccount (a fan-out per secret): sixty attempts, jitter up to 100 ms. */
+const BACKOFF = jitteredBackoff(60, 100);
 
 /**
- * Read-plan-write with optimistic concurrency: the JSON patch starts with a `test` of what was read, so
- * the server refuses it (409/422) when another writer got there first; then re-read and plan again.
- * Also heals a write whose response was lost: the re-read shows the change done and plans nothing.
+ * Read-plan-write with optimistic concurrency (core/retry.ts): the JSON patch starts with a `test` of what
+ * was read, so the server refuses it (409/422) when another writer got there first; then re-read and plan
+ * again. A 422 after which the object is unchanged (same resourceVersion) was no race but a refusal (a policy,
+ * a validation rule): it is reported at once. Also heals a write whose response was lost: the re-read shows
+ * the change done and plans nothing.
  */
-async function writeWithRetry(session: ClusterSession, namespace: string, ref: TargetRef, cached: KubeObject | null, plan: (object: KubeObject) => ListEdit, dryRun: DryRun, writeOptions: {dryRun: boolean; fieldManager: string}): Promise<{edit: ListEdit; object: KubeObject}> {
+async function writeWithRetry(session: ClusterSession, namespace: string, ref: TargetRef, cached: KubeObject | null, plan: (object: KubeObject) => ListEdit, dryRun: DryRun, writeOptions: {dryRun: boolean; fieldManager: string}, pacing: Pacing): Promise<{edit: ListEdit; object: KubeObject}> {
   let object = cached;
-  for (let attempt = 1; ; attempt++) {
-    if (object === null) {
+  let refused: {resourceVersion: string | undefined; error: unknown} | undefined;
+  let persistent: unknown;
+  return retryOnConflict({backoff: BACKOFF, pacing, isConflict: error => isApiError(error, 422) && error !== persistent}, async ({attempt}) => {
+    if (attempt > 1 || object === null) {
       object = await session.get(resourceOf(ref.kind), namespace, ref.name);
       if (object === null)
         throw new Error(`${describeTarget(ref).replace(/\/.*/, ``)} "${ref.name}" not found in namespace "${namespace}"`);
+    }
+    if (refused !== undefined && object.metadata.resourceVersion === refused.resourceVersion) {
+      persistent = refused.error;
+      throw persistent;
     }
     const edit = plan(object);
     if (!edit.changed || dryRun === `client`)
       return {edit, object};
     try {
-      const written = await session.patch(resourceOf(ref.kind), namespace, ref.name, edit.patch satisfies JsonPatchOp[], `json`, writeOptions);
-      return {edit, object: written};
+      return {edit, object: await session.patch(resourceOf(ref.kind), namespace, ref.name, edit.patch satisfies JsonPatchOp[], `json`, writeOptions)};
     } catch (error) {
-      const code = apiErrorCode(error);
-      if ((code !== 409 && code !== 422) || attempt >= MAX_ATTEMPTS)
-        throw error;
-      // Lost a race: back off a little (jittered, so that many writers spread out) and re-read.
-      object = null;
-      await sleep(Math.min(2 ** Math.min(attempt, 8), 100) * Math.random());
+      if (isApiError(error, 422))
+        refused = {resourceVersion: object.metadata.resourceVersion, error};
+      throw error;
     }
-  }
+  });
 }

@@ -8,7 +8,8 @@
  * command of the secret has answered. Time is passed in (`now`), commands run through an injected runner.
  */
 import type {ClusterSession, KubeObject} from '../ports.ts';
-import {describeError} from '../attach/attachSecret.ts';
+import {errorLine} from '../errors.ts';
+import type {Pacing} from '../retry.ts';
 import {fanOut} from '../fanout.ts';
 import {resolveNamespaces} from '../scope.ts';
 import {planAddSecret} from '../secrets/plan.ts';
@@ -55,6 +56,8 @@ export type RefreshDeps = {
   sameRegistry: (a: string, b: string) => boolean;
   /** How many copies to update at once. */
   concurrency: number;
+  /** How to wait between the attempts of a write that lost a race. */
+  pacing: Pacing;
 };
 
 /** True for a secret `refresh` looks at: managed, not a copy, with a password-command record. */
@@ -131,7 +134,7 @@ export async function refreshSecret(session: ClusterSession, secret: KubeObject,
     try {
       credentials.push({server: entry.server, username: entry.username, password: await deps.runCommand(entry.command)});
     } catch (error) {
-      return {...base, result: `failed`, reason: due.reason, error: `${entry.server}: ${describeError(error)}; the secret was left as it was`, expiresAt: expiresAt()};
+      return {...base, result: `failed`, reason: due.reason, error: `${entry.server}: ${errorLine(error)}; the secret was left as it was`, expiresAt: expiresAt()};
     }
   }
 
@@ -143,11 +146,11 @@ export async function refreshSecret(session: ClusterSession, secret: KubeObject,
       if (existing === null)
         throw new Error(`secret ${namespace}/${name} was deleted while refreshing`);
       return planAddSecret(existing, {name, namespace, credentials, replace: false, force: false, expiryOf: deps.expiryOf, sameRegistry: deps.sameRegistry, annotationsOnChange: refreshedAtStamp(deps.now)});
-    }, {dryRun: false});
+    }, {dryRun: false, pacing: deps.pacing});
     written = {...applied.object, metadata: {...applied.object.metadata, namespace}};
     changed = applied.verb !== `unchanged`;
   } catch (error) {
-    return {...base, result: `failed`, reason: due.reason, error: `update secret: ${describeError(error)}`, expiresAt: expiresAt()};
+    return {...base, result: `failed`, reason: due.reason, error: `update secret: ${errorLine(error)}`, expiresAt: expiresAt()};
   }
 
   // 3. Its copies (one cluster-wide list; ignored and terminating namespaces left alone, as rotate does).
@@ -156,11 +159,11 @@ export async function refreshSecret(session: ClusterSession, secret: KubeObject,
     const usable = new Set((await resolveNamespaces(session, {kind: `all`, exclude: []})).namespaces);
     const found = (await session.list(`secrets`, {fieldSelector: `metadata.name=${name}`}))
       .filter(candidate => candidate.metadata.namespace !== namespace && isCopyOf(candidate, {namespace, name}) && usable.has(candidate.metadata.namespace ?? ``));
-    const results = await fanOut(found, deps.concurrency, copy => syncCopy(session, copy.metadata.namespace ?? ``, written, copy, {force: false, dryRun: `none`, createMissing: false}));
+    const results = await fanOut(found, deps.concurrency, copy => syncCopy(session, copy.metadata.namespace ?? ``, written, copy, {force: false, dryRun: `none`, createMissing: false, pacing: deps.pacing}));
     for (const outcome of results) {
       const where = outcome.item.metadata.namespace ?? ``;
       if (!outcome.ok)
-        copies.failed.push({namespace: where, error: describeError(outcome.error)});
+        copies.failed.push({namespace: where, error: errorLine(outcome.error)});
       else if (outcome.value.status === `failed`)
         copies.failed.push({namespace: where, error: `${outcome.value.failedStep}: ${outcome.value.error}`});
       else if (outcome.value.action === `unchanged`)
@@ -169,7 +172,7 @@ export async function refreshSecret(session: ClusterSession, secret: KubeObject,
         copies.updated++;
     }
   } catch (error) {
-    copies.failed.push({namespace: ``, error: `find copies: ${describeError(error)}`});
+    copies.failed.push({namespace: ``, error: `find copies: ${errorLine(error)}`});
   }
   const after = knownExpiry(written, deps.expiryOf);
   const result: RefreshOutcome = copies.failed.length > 0 ? `failed` : changed || copies.updated > 0 ? `refreshed` : `unchanged`;

@@ -1,10 +1,11 @@
 /**
  * Turns what a registry answered (or how the connection failed) into the stable outcome names
- * shared by explain, verify, doctor and list (DESIGN.md), with one human line of detail.
+ * shared by explain, verify, doctor and list (docs/design.md), with one human line of detail.
  * Pure: the registry adapter hands in status codes, lower-cased headers, bodies and error codes.
- * Status meanings follow credential-rules.md R3.7 and containerd's resolver (R3.9).
+ * Status meanings follow docs/credential-rules.md R3.7 and containerd's resolver (R3.9).
  */
 import type {ManifestTarget, RegistryCheck, RegistryOutcome} from '../ports.ts';
+import {oneLine} from '../errors.ts';
 
 /** Lower-cased response headers as Node delivers them. */
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -130,7 +131,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
   const what = describeTarget(target);
   const {status} = failure;
   const firstError = failure.errors[0];
-  const said = firstError === undefined ? `` : `: ${oneLineMessage(firstError.code)}${firstError.message === `` ? `` : ` ${oneLineMessage(firstError.message)}`}`;
+  const said = firstError === undefined ? `` : `: ${oneLine(firstError.code, REGISTRY_MESSAGE_MAX)}${firstError.message === `` ? `` : ` ${oneLine(firstError.message, REGISTRY_MESSAGE_MAX)}`}`;
   const who = failure.username === undefined || failure.username === `` ? `the credentials` : `user "${failure.username}"`;
   const base = {httpStatus: status};
   if (status === 401) {
@@ -139,7 +140,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
     if (failure.bearerError === `insufficient_scope`)
       return {...base, outcome: `denied`, detail: `${target.host} accepted ${who} but grants no pull on ${target.repository} (or the repository does not exist): insufficient_scope`};
     if (failure.scheme === `bearer`)
-      return {...base, outcome: `unauthorized`, detail: `${target.host} rejected the token issued for ${who} (${failure.bearerError === undefined ? `HTTP 401` : oneLineMessage(failure.bearerError)})`};
+      return {...base, outcome: `unauthorized`, detail: `${target.host} rejected the token issued for ${who} (${failure.bearerError === undefined ? `HTTP 401` : oneLine(failure.bearerError, REGISTRY_MESSAGE_MAX)})`};
     return {...base, outcome: `unauthorized`, detail: `${target.host} rejected ${who} (HTTP 401)`};
   }
   if (status === 403)
@@ -165,7 +166,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
   return {...base, outcome: `unavailable`, detail: `${target.host} answered an unexpected HTTP ${status} for ${what}${said}`};
 }
 
-/** Classifies a failed token request (credential-rules.md R3.3/R3.7). */
+/** Classifies a failed token request (docs/credential-rules.md R3.3/R3.7). */
 export function classifyTokenFailure(registryHost: string, realmHost: string, status: number, headers: HeaderMap, credentialSent: boolean, username: string | undefined, now: Date): RegistryCheck {
   const who = username === undefined || username === `` ? `the credentials` : `user "${username}"`;
   const base = {httpStatus: status};
@@ -230,7 +231,7 @@ export function classifyTransportError(host: string, code: string | undefined, m
     default:
       if (code !== undefined && (code.startsWith(`ERR_SSL_`) || code === `EPROTO` || code.startsWith(`ERR_TLS_`)))
         return {outcome: `tls-error`, detail: `TLS handshake with ${host} failed (${code})`};
-      return {outcome: `unreachable`, detail: `cannot reach ${host} (${code ?? oneLineMessage(message)})`};
+      return {outcome: `unreachable`, detail: `cannot reach ${host} (${code ?? oneLine(message, REGISTRY_MESSAGE_MAX)})`};
   }
 }
 
@@ -238,13 +239,5 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** Collapses control characters and runs of whitespace, so a detail is always one printable line. */
-export function singleLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ` `).replace(/\s+/g, ` `).trim();
-}
-
-/** One line, printable characters only, at most 200 characters: safe to embed a registry's message. */
-export function oneLineMessage(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ` `).replace(/\s+/g, ` `).trim();
-  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
-}
+/** Longest registry message embedded in a detail. */
+export const REGISTRY_MESSAGE_MAX = 200;

@@ -5,10 +5,16 @@
  * A per-namespace call never throws for cluster errors; it returns `status: 'failed'` and the step.
  */
 import type {ClusterSession, DryRun, KubeObject} from '../ports.ts';
-import {FIELD_MANAGER} from '../secrets/metadata.ts';
 import type {AttachTargets, NamespaceAttachResult, AttachSnapshot} from '../attach/attachSecret.ts';
-import {apiErrorCode, attachSecret, describeError, detachSecret} from '../attach/attachSecret.ts';
+import {attachSecret, detachSecret} from '../attach/attachSecret.ts';
+import {isApiError} from '../apiError.ts';
+import {jitteredBackoff, retryOnConflict} from '../retry.ts';
+import type {Pacing} from '../retry.ts';
 import {planCopy} from './plan.ts';
+import {bareReport, fromAttachResult} from '../attach/report.ts';
+import type {NamespaceReport} from '../attach/report.ts';
+import {InputError, PullSecretError, errorLine} from '../errors.ts';
+import {FIELD_MANAGER, PULL_SECRET_TYPES} from '../secrets/metadata.ts';
 
 /** What happened to the copy in one namespace. */
 export type CopyOutcome = `created` | `configured` | `replaced` | `unchanged` | `absent` | `deleted` | `not-found`;
@@ -33,14 +39,15 @@ export type SyncCopyOptions = {
   /** `sync --attach`: attach the copy afterwards. */
   attach?: {targets: AttachTargets; snapshot?: AttachSnapshot; restart?: boolean; now?: () => Date};
   fieldManager?: string;
+  /** How to wait between the attempts of a write that lost a race. */
+  pacing: Pacing;
 };
 
-const MAX_ATTEMPTS = 20;
-/** Re-reads after a create that failed with an unknown outcome (5xx, connection reset). */
-const MAX_TRANSIENT_RETRIES = 3;
+/** Twenty attempts, jitter up to 50 ms: a copy races with other syncs of the same source. */
+const BACKOFF = jitteredBackoff(20, 50);
 
 function failed(result: NamespaceSyncResult, step: string, error: unknown): NamespaceSyncResult {
-  return {...result, status: `failed`, failedStep: step, error: typeof error === `string` ? error : describeError(error)};
+  return {...result, status: `failed`, failedStep: step, error: typeof error === `string` ? error : errorLine(error)};
 }
 
 /**
@@ -53,42 +60,34 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
   let result: NamespaceSyncResult = {namespace, status: `ok`};
   const writeOptions = {dryRun: options.dryRun === `server`, fieldManager: options.fieldManager ?? FIELD_MANAGER};
   let current = existing;
-  let outcome: CopyOutcome | undefined;
-  let transientRetries = 0;
-  let createAttempted = false;
-  for (let attempt = 1; outcome === undefined; attempt++) {
-    if (current === undefined) {
-      try {
+  let step = `read secret`;
+  let written: CopyOutcome | {conflict: string};
+  try {
+    written = await retryOnConflict({backoff: BACKOFF, pacing: options.pacing}, async ({attempt, createMayHaveLanded, creating}): Promise<CopyOutcome | {conflict: string}> => {
+      step = `read secret`;
+      // A retry re-reads: the copy changed, or a create's answer was lost.
+      if (current === undefined || attempt > 1)
         current = await session.get(`secrets`, namespace, name);
-      } catch (error) {
-        return failed(result, `read secret`, error);
-      }
-    }
-    const plan = planCopy(current, source, namespace, {force: options.force, createMissing: options.createMissing});
-    let step = `read secret`;
-    try {
+      const plan = planCopy(current, source, namespace, {force: options.force, createMissing: options.createMissing});
       switch (plan.action) {
         case `absent`:
-          outcome = `absent`;
-          break;
+          return `absent`;
         case `unchanged`:
           // After a create whose response was lost, the copy found is the one we created.
-          outcome = createAttempted ? `created` : `unchanged`;
-          break;
+          return createMayHaveLanded ? `created` : `unchanged`;
         case `conflict`:
-          return failed(result, `check existing secret`, plan.reason);
+          return {conflict: plan.reason};
         case `create`:
           step = `create secret`;
+          creating();
           if (options.dryRun !== `client`)
             await session.create(`secrets`, namespace, plan.body, writeOptions);
-          outcome = `created`;
-          break;
+          return `created`;
         case `update`:
           step = `update secret`;
           if (options.dryRun !== `client`)
             await session.replace(`secrets`, namespace, name, plan.body, writeOptions);
-          outcome = `configured`;
-          break;
+          return `configured`;
         case `recreate`:
           // `type` is immutable: the only way to turn a wrong-type secret into a pull secret.
           step = `delete secret of type ${plan.previousType}`;
@@ -96,36 +95,22 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
             try {
               await session.delete(`secrets`, namespace, name, writeOptions);
             } catch (error) {
-              if (apiErrorCode(error) !== 404)
+              if (!isApiError(error, 404))
                 throw error;
             }
             step = `create secret`;
             if (options.dryRun === `none`)
               await session.create(`secrets`, namespace, plan.body, writeOptions);
           }
-          outcome = `replaced`;
-          break;
+          return `replaced`;
       }
-    } catch (error) {
-      const code = apiErrorCode(error);
-      // 409: someone created or changed it since we read it: read again and re-plan.
-      if (code === 409 && attempt < MAX_ATTEMPTS) {
-        current = undefined;
-        await new Promise(resolve => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
-        continue;
-      }
-      // The session does not repeat a POST whose fate is unknown (5xx, reset). Re-reading tells: if our copy
-      // is there, the create went through; if not, creating again is safe (a duplicate POST gets 409).
-      if (plan.action === `create` && (code === undefined || code >= 500) && transientRetries < MAX_TRANSIENT_RETRIES) {
-        transientRetries++;
-        createAttempted = true;
-        current = undefined;
-        await new Promise(resolve => setTimeout(resolve, 100 * 2 ** transientRetries * (0.5 + Math.random())));
-        continue;
-      }
-      return failed(result, step, error);
-    }
+    });
+  } catch (error) {
+    return failed(result, step, error);
   }
+  if (typeof written !== `string`)
+    return failed(result, `check existing secret`, written.conflict);
+  const outcome = written;
   result = {...result, action: outcome};
   if (options.attach !== undefined && outcome !== `absent`) {
     const references = await attachSecret(session, namespace, name, options.attach.targets, {
@@ -135,6 +120,7 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
       restart: options.attach.restart,
       now: options.attach.now,
       snapshot: options.attach.snapshot,
+      pacing: options.pacing,
     });
     result.references = references;
     if (references.status === `failed`)
@@ -148,9 +134,9 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
  * deletes the secret (`remove`, and `sync --prune` for a copy). Detaching first means a failure never
  * leaves references to a deleted secret behind; a rerun finishes the delete.
  */
-export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string}): Promise<NamespaceSyncResult> {
+export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing}): Promise<NamespaceSyncResult> {
   const result: NamespaceSyncResult = {namespace, status: `ok`};
-  const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager});
+  const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
   result.references = references;
   if (references.status === `failed`)
     return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};
@@ -165,8 +151,42 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
     await session.delete(`secrets`, namespace, name, {dryRun: options.dryRun === `server`, fieldManager: options.fieldManager ?? FIELD_MANAGER});
     return {...result, action: `deleted`};
   } catch (error) {
-    if (apiErrorCode(error) === 404)
+    if (isApiError(error, 404))
       return {...result, action: `not-found`};
     return failed(result, `delete secret`, error);
   }
+}
+
+/** A NamespaceReport from a sync/rotate/remove result. */
+export function fromSyncResult(context: string, result: NamespaceSyncResult): NamespaceReport {
+  const base = result.references === undefined
+    ? bareReport(context, result.namespace, {status: result.status})
+    : fromAttachResult(context, result.references);
+  const {failedStep: _step, error: _error, ...rest} = base;
+  return {
+    ...rest,
+    status: result.status,
+    ...(result.action === undefined ? {} : {secret: result.action}),
+    ...(result.failedStep === undefined ? {} : {failedStep: result.failedStep, error: result.error}),
+  };
+}
+
+/** Reads the source secret; it must exist and be a pull secret. */
+export async function readSource(session: ClusterSession, namespace: string, name: string): Promise<KubeObject> {
+  const source = await session.get(`secrets`, namespace, name);
+  if (source === null)
+    throw new PullSecretError(`source secret "${name}" not found in namespace "${namespace}"`);
+  const type = typeof source.type === `string` ? source.type : `Opaque`;
+  if (!PULL_SECRET_TYPES.has(type))
+    throw new InputError(`source secret ${namespace}/${name} has type ${type}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; only pull secrets are synced`);
+  return {...source, metadata: {...source.metadata, namespace}};
+}
+
+/**
+ * The secrets named `name` in `namespaces`: one cluster-wide list (by field selector) when there are
+ * several, so that a fan-out over hundreds of namespaces costs one request, not one per namespace.
+ */
+export async function secretsByNamespace(session: ClusterSession, name: string): Promise<{all: KubeObject[]; byNamespace: Map<string, KubeObject>}> {
+  const all = (await session.list(`secrets`, {fieldSelector: `metadata.name=${name}`})).filter(secret => secret.metadata.name === name);
+  return {all, byNamespace: new Map(all.map(secret => [secret.metadata.namespace ?? ``, secret]))};
 }

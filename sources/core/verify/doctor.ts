@@ -91,6 +91,8 @@ export type DoctorCase = {
   missingFoundElsewhere: Array<{name: string; namespace: string}>;
   /** The `default` ServiceAccount's pull secrets, when the pod uses another one. */
   defaultServiceAccountSecrets?: string[];
+  /** False when the pod's ServiceAccount no longer exists (a fix through it creates it first). */
+  serviceAccountExists?: boolean;
   /** The pod's ServiceAccount's current pull secrets (to spot pods created before a fix). */
   serviceAccountSecrets?: string[];
   /**
@@ -202,7 +204,15 @@ export function diagnose(input: DoctorCase): Diagnosis {
     case `platform-missing`:
       return {id: `platform-missing`, cause: `${input.image} offers no image for the node's platform (the runtime's "no match for platform in manifest"): ${result.detail}`, fix: [{instruction: `push ${input.image} as an index that includes the node's platform, or schedule the pod on nodes of a platform it offers (nodeSelector kubernetes.io/arch)`}], notes};
     case `serviceaccount-missing`:
-      return {id: `custom-serviceaccount-missing-secret`, cause: result.detail, fix: [{command: kubectl(`create`, `serviceaccount`, input.serviceAccount, `-n`, ns)}], notes};
+      return {
+        id: `custom-serviceaccount-missing-secret`,
+        cause: result.detail,
+        // A new ServiceAccount has no pull secrets: give it one that matches, when the namespace holds one.
+        fix: input.matchingHere[0]
+          ? useSecretFix({...input, pullSecretsFrom: `none`, serviceAccountExists: false}, input.matchingHere[0].name)
+          : [{command: kubectl(`create`, `serviceaccount`, input.serviceAccount, `-n`, ns)}, ...recreateFix(input)],
+        notes,
+      };
     case `ok`:
     case `ok-anonymous`:
       return diagnosePullsNow(input, notes);
@@ -378,8 +388,10 @@ function diagnoseNoCredentials(input: DoctorCase, notes: string[]): Diagnosis {
  */
 function useSecretFix(input: DoctorCase, secret: string): FixStep[] {
   const ns = input.namespace;
-  if (input.pullSecretsFrom !== `own`)
-    return [{command: pullsecret(`attach`, secret, `-n`, ns, `--service-account`, input.serviceAccount)}, ...recreateFix(input)];
+  if (input.pullSecretsFrom !== `own`) {
+    const create: FixStep[] = input.serviceAccountExists === false ? [{command: kubectl(`create`, `serviceaccount`, input.serviceAccount, `-n`, ns)}] : [];
+    return [...create, {command: pullsecret(`attach`, secret, `-n`, ns, `--service-account`, input.serviceAccount)}, ...recreateFix(input)];
+  }
   const owner = input.owner;
   if (owner === undefined || !isWorkloadKind(owner.kind) || !WORKLOADS[owner.kind].attachable)
     return [{instruction: `add ${secret} to the imagePullSecrets of ${owner === undefined ? `pod ${input.pod}'s manifest` : `${owner.kind.toLowerCase()}/${owner.name}'s manifest`} (the pod lists its own, so its ServiceAccount's never reach it) and re-create the pod`}];

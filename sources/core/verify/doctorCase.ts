@@ -158,6 +158,7 @@ export function doctorCase(input: DoctorSurroundings): DoctorCase {
     missingFoundElsewhere,
     defaultServiceAccountSecrets: defaultSa?.state === `found` ? defaultSa.imagePullSecrets : undefined,
     serviceAccountSecrets: sa.state === `found` ? sa.imagePullSecrets : undefined,
+    serviceAccountExists: sa.state !== `missing`,
     unreadable,
     unsearched: input.unsearched,
   };

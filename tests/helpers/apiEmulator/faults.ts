@@ -1,9 +1,11 @@
 /**
- * Fault injection: latency, 429 with Retry-After, 500/503 with Status bodies, and connection
- * resets, on a seeded random fraction of matching requests or on the Nth matching request.
+ * Fault injection: latency, 429 with Retry-After, 500/503 with Status bodies, a 422 the request does not
+ * cure (a policy refusing the object), connection resets before the request is handled, and lost answers
+ * (`lose-answer`: the request is handled and committed, then the connection drops instead of the answer),
+ * on a seeded random fraction of matching requests or on the Nth matching request.
  */
 
-export type FaultKind = `latency` | `429` | `500` | `503` | `reset`;
+export type FaultKind = `latency` | `429` | `422` | `500` | `503` | `reset` | `lose-answer`;
 
 export type FaultSpec = {
   /** Matches the request path (a RegExp, or a substring). Omit to match every path. */

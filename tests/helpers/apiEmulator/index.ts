@@ -33,8 +33,13 @@
  *   api.requests            RequestRecord[] {method, path, query, user, status (-1 for a reset), contentType, accept, userAgent, verb, resource,
  *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
- *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction
- *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'500'|'503'|'reset', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction,
+ *                           and a watch from an earlier resourceVersion gets an ERROR event with a 410 Expired Status
+ *   watches                 ?watch=true streams: the current state as ADDED without resourceVersion (or "0"); from
+ *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
+ *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
+ *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *   api.local               in-process access for the cluster's own components (./local.ts): get/list/create/update/
@@ -96,6 +101,8 @@ export type ApiEmulatorOptions = {
   now?: () => Date;
   /** Run the workload controllers and the scheduler (./controllers.ts). */
   controllers?: boolean;
+  /** How often watches with allowWatchBookmarks=true get a BOOKMARK event (default 1000 ms; the real server: about a minute). */
+  bookmarkIntervalMs?: number;
 };
 
 export type ApiEmulator = {
@@ -151,7 +158,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   const faults = new Faults(options.seed ?? 1);
   const requests: RequestRecord[] = [];
   const watches = new Set<ServerResponse>();
-  const deps = {rest, authorizer, faults, requests, now, watches};
+  const deps = {rest, authorizer, faults, requests, now, watches, bookmarkIntervalMs: options.bookmarkIntervalMs};
 
   const sockets = new Set<Socket>();
   const track = (server: http.Server | https.Server) => {

@@ -1,0 +1,14 @@
+/** Text the user hands over (files, stdin), decoded as strictly as a password needs. */
+import {InputError} from './errors.ts';
+
+/**
+ * Decodes bytes as UTF-8, refusing invalid sequences instead of silently turning them into U+FFFD
+ * (a password or username with replacement characters would be stored wrong). The bytes never reach the message.
+ */
+export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
+  try {
+    return new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true}).decode(bytes);
+  } catch {
+    throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
+  }
+}
