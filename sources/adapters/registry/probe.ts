@@ -13,7 +13,8 @@
  * Pure decisions (challenge parsing, classification, transport policy) live in sources/core/registry.
  */
 import crypto from 'node:crypto';
-import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe, RegistryProbeOptions} from '../../core/ports.ts';
+import type {BasicCredential, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe, RegistryProbeOptions} from '../../core/ports.ts';
+import {platformsOfConfig, platformsOfManifest} from '../../core/registry/platforms.ts';
 import {oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
@@ -89,6 +90,37 @@ class HttpRegistryProbe implements RegistryProbe {
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
     return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
+  }
+
+  async platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck> {
+    if (credential !== null)
+      this.#redactor.addCredential(credential.username, credential.password);
+    const failed = (detail: string): PlatformsCheck => ({ok: false, detail: oneLine(this.#redactor.redact(detail))});
+    try {
+      const host = dialHost(target.host);
+      // The host's challenge is known from checkManifest: authenticate up front, one GET of the manifest.
+      const auth = await this.#upFrontAuth(host, credential, `repository:${target.repository}:pull`);
+      const response = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/manifests/${target.reference}`, auth);
+      if (response.status < 200 || response.status >= 300 || response.truncated)
+        return failed(`GET of the manifest of ${describeTarget(target)} answered HTTP ${response.status}${response.truncated ? ` (larger than 4 MiB)` : ``}`);
+      const manifest = platformsOfManifest(response.body.toString(`utf8`), header(response.headers, `content-type`)?.split(`;`)[0]?.trim());
+      if (manifest.kind === `error`)
+        return failed(`${describeTarget(target)}: ${manifest.detail}`);
+      if (manifest.kind === `index`)
+        return {ok: true, platforms: manifest.platforms, index: true};
+      // A single-platform manifest: its platform is in the config blob (a second GET, redirects allowed as for pulls).
+      const blob = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/blobs/${manifest.config}`, auth);
+      if (blob.status < 200 || blob.status >= 300 || blob.truncated)
+        return failed(`GET of the image config of ${describeTarget(target)} answered HTTP ${blob.status}`);
+      const config = platformsOfConfig(blob.body.toString(`utf8`));
+      return config.kind === `error` ? failed(`${describeTarget(target)}: ${config.detail}`) : {ok: true, platforms: config.platforms, index: false};
+    } catch (error) {
+      if (error instanceof FinalCheck)
+        return failed(error.check.detail);
+      if (error instanceof TransportFailure)
+        return failed(classifyTransportError(error.host, error.code, error.message, this.#http.timeoutMs).detail);
+      throw error;
+    }
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> {
