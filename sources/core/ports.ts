@@ -222,4 +222,6 @@ export type RegistryProbeOptions = {
   timeoutMs?: number;
   /** The run's secret register: the probe adds the credentials and tokens it uses. */
   redactor?: SecretRedactor;
+  /** Receives `-v` lines (e.g. that TLS verification is off for an --insecure-registry host). */
+  log?: (line: string) => void;
 };
