@@ -37,7 +37,8 @@ export type ResourceName =
   | `daemonsets`
   | `replicasets`
   | `jobs`
-  | `cronjobs`;
+  | `cronjobs`
+  | `nodes`;
 
 export type DryRun = `none` | `client` | `server`;
 
@@ -131,7 +132,7 @@ export type CredentialHelperRunner = (helper: string, serverUrl: string, env?: R
  */
 export type PasswordCommandRunner = (command: string, options: {env: Record<string, string | undefined>; cwd: string; timeoutMs: number}) => Promise<string>;
 
-/** Stable registry outcome names, shared by explain, verify, doctor and list (DESIGN.md). */
+/** Stable registry outcome names, shared by explain, verify, doctor and list (docs/design.md). */
 export type RegistryOutcome =
   | `ok`
   | `unauthorized`
@@ -167,9 +168,20 @@ export type RegistryCheck = {
   mediaType?: string;
 };
 
+/** An image platform, as an OCI index entry or an image config states it (`linux/arm64/v8`). */
+export type Platform = {os: string; architecture: string; variant?: string};
+
+/** The platforms an image offers: the entries of an index, or the one of a single manifest's config. */
+export type PlatformsCheck = {ok: true; platforms: Platform[]; index: boolean} | {ok: false; detail: string};
+
 /** What containerd does for one credential: ping, challenge, token, manifest HEAD. */
 export interface RegistryProbe {
   checkManifest(target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck>;
+  /**
+   * The platforms an image offers, read with a credential `checkManifest` proved: one GET of an index, or of a single
+   * manifest and its config blob. Never sent before `checkManifest` succeeded for the same (image, credential).
+   */
+  platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck>;
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }

@@ -27,7 +27,7 @@ export function formatTable(headers: string[], rows: string[][]): string {
   }).join(``);
 }
 
-/** Writes a table (see `formatTable`) to a stream; nothing when there are no rows and `emptyMessage` is given. */
+/** Writes a table (see `formatTable`) to a stream. */
 export function printTable(headers: string[], rows: string[][], stdout: NodeJS.WritableStream): void {
   stdout.write(formatTable(headers, rows));
 }

@@ -1,6 +1,6 @@
 /**
  * The registry client: what containerd does on the wire for ONE kubelet credential
- * (credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
+ * (docs/credential-rules.md R3.6–R3.10): manifest HEAD with the full Accept list, the 401 challenge,
  * Basic retry or a Bearer token (OAuth2 POST first, GET + Basic fallback, anonymous GET without
  * a credential), one retry on `insufficient_scope`, GET when HEAD is refused or gives no digest.
  *
@@ -13,8 +13,8 @@
  * ~400 lines here are cheaper than adapting it.
  *
  * Transport: node:https/node:http, not undici. undici would do (client-node ships it), but the
- * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts)
- * and a lazy `import()` is reserved for the kube adapter; node:https gives the same control: one
+ * build requires `--help` and `version` not to evaluate it (40-80 ms of start-up, scripts/build.ts;
+ * this module itself is loaded lazily by main.ts, on a command's first registry check); node:https gives the same control: one
  * keep-alive Agent per probe whose CA list is the default and system stores plus `caFiles`, a
  * deadline on every request, capped body reads and manual redirects. Pure decisions (challenge
  * parsing, classification, transport policy) live in sources/core/registry and are unit-tested there.
@@ -27,7 +27,8 @@ import tls from 'node:tls';
 import type {RegistryProbeOptions} from '../../core/ports.ts';
 import {InputError, oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
-import type {BasicCredential, ManifestTarget, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
+import type {BasicCredential, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe} from '../../core/ports.ts';
+import {platformsOfConfig, platformsOfManifest} from '../../core/registry/platforms.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
 import type {AuthChallenge} from '../../core/registry/challenge.ts';
 import {classifyManifestFailure, classifyTokenFailure, classifyTransportError, describeTarget, header, invalidTargetReason, parseRegistryErrors, REGISTRY_MESSAGE_MAX} from '../../core/registry/classify.ts';
@@ -173,6 +174,38 @@ class HttpRegistryProbe implements RegistryProbe {
     }
     // Registries echo text back; make sure nothing secret ever reaches a message.
     return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
+  }
+
+  async platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck> {
+    if (credential !== null)
+      this.#redactor.addCredential(credential.username, credential.password);
+    const secrets: string[] = [];
+    const failed = (detail: string): PlatformsCheck => ({ok: false, detail: singleLine(this.#redactor.redact(detail))});
+    try {
+      const host = dialHost(target.host);
+      // The host's challenge is known from checkManifest: authenticate up front, one GET of the manifest.
+      const auth = await this.#upFrontAuth(host, credential, `repository:${target.repository}:pull`, secrets);
+      const response = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/manifests/${target.reference}`, auth);
+      if (response.status < 200 || response.status >= 300 || response.truncated)
+        return failed(`GET of the manifest of ${describeTarget(target)} answered HTTP ${response.status}${response.truncated ? ` (larger than 4 MiB)` : ``}`);
+      const manifest = platformsOfManifest(response.body.toString(`utf8`), header(response.headers, `content-type`)?.split(`;`)[0]?.trim());
+      if (manifest.kind === `error`)
+        return failed(`${describeTarget(target)}: ${manifest.detail}`);
+      if (manifest.kind === `index`)
+        return {ok: true, platforms: manifest.platforms, index: true};
+      // A single-platform manifest: its platform is in the config blob (a second GET, redirects allowed as for pulls).
+      const blob = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/blobs/${manifest.config}`, auth);
+      if (blob.status < 200 || blob.status >= 300 || blob.truncated)
+        return failed(`GET of the image config of ${describeTarget(target)} answered HTTP ${blob.status}`);
+      const config = platformsOfConfig(blob.body.toString(`utf8`));
+      return config.kind === `error` ? failed(`${describeTarget(target)}: ${config.detail}`) : {ok: true, platforms: config.platforms, index: false};
+    } catch (error) {
+      if (error instanceof FinalCheck)
+        return failed(error.check.detail);
+      if (error instanceof TransportFailure)
+        return failed(classifyTransportError(error.host, error.code, error.message, this.#timeoutMs).detail);
+      throw error;
+    }
   }
 
   async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, secrets: string[]): Promise<RegistryCheck> {

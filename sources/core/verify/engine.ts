@@ -15,7 +15,9 @@ import {parseImageReference} from '../image/reference.ts';
 import {buildKeyring, lookupCredentials} from '../keyring/keyring.ts';
 import {credentialHints, ecrTokenExpiry} from '../registry/cloud.ts';
 import {oneLine} from '../errors.ts';
-import type {BasicCredential, KubeObject, ManifestTarget, RegistryCheck, RegistryProbe} from '../ports.ts';
+import type {BasicCredential, KubeObject, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe} from '../ports.ts';
+import {missingPlatforms, platformMissingDetail, podPlatforms} from './platforms.ts';
+import type {PlatformNeed} from './platforms.ts';
 import {effectivePullSecrets} from './effective.ts';
 import type {ClusterView, EffectiveSecrets} from './effective.ts';
 import {judgeImage} from './judge.ts';
@@ -40,6 +42,8 @@ export type EngineOptions = {
   context: string | null;
   /** Called whenever a registry check completes. */
   onProgress?: (done: number, total: number) => void;
+  /** The platforms pods may run on (`--platform`, else the nodes'); absent or empty: platforms are not checked. */
+  platforms?: PlatformNeed;
 };
 
 export type EngineOutcome = {
@@ -206,7 +210,52 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       ...(container.location === undefined ? {} : {source: container.location}),
     };
   });
+  if (options.platforms !== undefined && options.platforms.platforms.length > 0)
+    await checkPlatforms(rows, results, chainResults, options.platforms, limiter, options.probe);
   return {results, registryChecks: checks.size};
+}
+
+/**
+ * Platforms: for each pullable row whose pod may run on known platforms, the platforms its image offers, read once
+ * per (image, credential that pulled it): one GET of an index (two for a single manifest: it and its config).
+ * A row whose image lacks a needed platform becomes `platform-missing`; one whose platforms cannot be read keeps
+ * its status, with a warning.
+ */
+async function checkPlatforms(
+  rows: Array<{item: Prepared; image: ImageInfo; candidates: Candidate[]; chainKey?: string}>,
+  results: VerifyResult[],
+  chains: Map<string, {checks: Array<Attempt[`check`]>; anonymous?: RegistryCheck}>,
+  need: PlatformNeed,
+  limiter: <T>(task: () => Promise<T>) => Promise<T>,
+  probe: RegistryProbe,
+): Promise<void> {
+  const lookups = new Map<string, Promise<PlatformsCheck>>();
+  await Promise.all(rows.map(async (row, index) => {
+    const result = results[index]!;
+    const needed = podPlatforms(need, row.item.subject.platformSelector);
+    const chain = row.chainKey === undefined ? undefined : chains.get(row.chainKey);
+    if (!row.image.ok || chain === undefined || needed.length === 0 || (result.status !== `ok` && result.status !== `ok-anonymous`))
+      return;
+    const winner = chain.checks.findIndex(check => check.outcome === `ok`);
+    const candidate = winner >= 0 ? row.candidates[winner] : undefined;
+    const credential: BasicCredential | null = candidate === undefined || candidate.username === `` ? null : {username: candidate.username, password: candidate.password};
+    const digest = (winner >= 0 ? chain.checks[winner] as RegistryCheck : chain.anonymous)?.digest;
+    const target = {...row.image.target, ...(digest === undefined ? {} : {reference: digest})};
+    const key = `${target.host}/${target.repository}@${target.reference}\u0000${credential ? `${credential.username}\u0000${credential.password}` : `\u0001anonymous`}`;
+    let lookup = lookups.get(key);
+    if (!lookup) {
+      lookup = limiter(() => probe.platforms(target, credential)).catch((error: unknown): PlatformsCheck => ({ok: false, detail: oneLine(error instanceof Error ? error.message : String(error))}));
+      lookups.set(key, lookup);
+    }
+    const offered = await lookup;
+    if (!offered.ok) {
+      results[index] = {...result, warnings: [...result.warnings, `the platforms of ${result.image} could not be read (${offered.detail}); they were not checked`]};
+      return;
+    }
+    const missing = missingPlatforms(offered.platforms, needed);
+    if (missing.length > 0)
+      results[index] = {...result, status: `platform-missing`, detail: platformMissingDetail(result.image, offered.platforms, missing, need.origin, row.item.subject.platformSelector !== undefined)};
+  }));
 }
 
 /**

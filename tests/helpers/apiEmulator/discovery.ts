@@ -2,7 +2,7 @@
  * The resources the emulator serves and the discovery documents kubectl reads:
  * `/version`, aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis`,
  * legacy `/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`, and a minimal OpenAPI v3
- * (kubectl `create -f`/`apply -f` need one, test-world C.4).
+ * (kubectl `create -f`/`apply -f` need one, docs/testing.md C.4).
  */
 
 export type ResourceDef = {
@@ -27,6 +27,7 @@ const ALL = [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `up
 /** Every resource served, in discovery order. */
 export const RESOURCES: ResourceDef[] = [
   {resource: `namespaces`, singular: `namespace`, group: ``, version: `v1`, kind: `Namespace`, namespaced: false, shortNames: [`ns`], verbs: [`create`, `delete`, `get`, `list`, `patch`, `update`, `watch`]},
+  {resource: `nodes`, singular: `node`, group: ``, version: `v1`, kind: `Node`, namespaced: false, shortNames: [`no`], verbs: [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `update`, `watch`]},
   {resource: `secrets`, singular: `secret`, group: ``, version: `v1`, kind: `Secret`, namespaced: true, verbs: ALL},
   {resource: `serviceaccounts`, singular: `serviceaccount`, group: ``, version: `v1`, kind: `ServiceAccount`, namespaced: true, shortNames: [`sa`], verbs: ALL},
   {resource: `pods`, singular: `pod`, group: ``, version: `v1`, kind: `Pod`, namespaced: true, shortNames: [`po`], verbs: ALL, categories: [`all`]},

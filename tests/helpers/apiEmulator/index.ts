@@ -21,6 +21,7 @@
  *   api.getObject(resource, namespace | undefined, name)
  *   api.count(resource, namespace?)     number of stored objects, without copying them
  *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
+ *   api.seed.node(name, {os, architecture, labels})        (status.nodeInfo reports os/architecture; no node exists unless seeded)
  *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
  *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec,
  *                     {labels, annotations, replicas, templateLabels (default {app: name}, also the selector), templateAnnotations, schedule, ownerReferences})

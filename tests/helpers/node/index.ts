@@ -16,7 +16,7 @@
  *   podState(pod)             // `Running`, a waiting reason (`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`,
  *                             // `ErrImageNeverPull`, `ContainerCreating`, `PodInitializing`), or the phase
  *
- * What it does for each pod bound to its node (`emulator-node`), as the kubelet does (credential-rules.md R2):
+ * What it does for each pod bound to its node (`emulator-node`), as the kubelet does (docs/credential-rules.md R2):
  * - builds one keyring from the pod's `imagePullSecrets` (./keyring.ts; never sources/), with the event
  *   `FailedToRetrieveImagePullSecret` for listed secrets that do not exist; a secret that does not decode fails
  *   every pull of the pod with the decode error;
