@@ -135,9 +135,10 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
  * deletes the secret (`remove`, and `sync --prune` for a copy). Detaching first means a failure never
  * leaves references to a deleted secret behind; a rerun finishes the delete.
  */
-export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing}): Promise<NamespaceSyncResult> {
+export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing; detachFrom?: AttachTargets}): Promise<NamespaceSyncResult> {
   const result: NamespaceSyncResult = {namespace, status: `ok`};
-  const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
+  // `detachFrom`: where references may be (the agent only ever attaches to ServiceAccounts); by default everywhere.
+  const references = await detachSecret(session, namespace, name, options.detachFrom ?? {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
   result.references = references;
   if (references.status === `failed`)
     return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};
