@@ -180,7 +180,7 @@ class HttpRegistryProbe implements RegistryProbe {
     if (credential !== null)
       this.#redactor.addCredential(credential.username, credential.password);
     const secrets: string[] = [];
-    const failed = (detail: string): PlatformsCheck => ({ok: false, detail: singleLine(this.#redactor.redact(detail))});
+    const failed = (detail: string): PlatformsCheck => ({ok: false, detail: oneLine(this.#redactor.redact(detail))});
     try {
       const host = dialHost(target.host);
       // The host's challenge is known from checkManifest: authenticate up front, one GET of the manifest.
