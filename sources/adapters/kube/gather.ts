@@ -451,7 +451,7 @@ export async function listNodePlatforms(session: ClusterSession): Promise<{nodes
   } catch (error) {
     if (!isApiError(error))
       throw error;
-    if (isApiError(error, 403) || isApiError(error, 404))
+    if (error.code === 403 || error.code === 404)
       return {nodes: []};
     return {nodes: [], note: `cannot list nodes: ${apiErrorReason(error)}; image platforms were not checked (name them with --platform, e.g. --platform linux/amd64,linux/arm64)`};
   }
