@@ -102,7 +102,7 @@ try {
   if (binaryMs !== undefined)
     log(`speed-up, binary vs kubectl loop: ${(extrapolated / binaryMs).toFixed(0)}×`);
   log(`API requests per namespace: plugin ${(pluginRequests / NAMESPACES).toFixed(2)} (goal ≤ 3), kubectl loop ${(loopRequests / SAMPLE).toFixed(1)}`);
-  log(`note: the kubectl loop's patch REPLACES each ServiceAccount's imagePullSecrets (test-world D.2); the plugin appends.`);
+  log(`note: the kubectl loop's patch REPLACES each ServiceAccount's imagePullSecrets (docs/testing.md D.2); the plugin appends.`);
 } finally {
   await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});

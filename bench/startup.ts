@@ -1,128 +1,233 @@
-// `npm run bench:startup`: start-up of the single-executable binary against kubectl, in one run.
-//   add --dry-run=client -o json (password on stdin)  vs  kubectl create secret docker-registry --dry-run=client -o json
-//   kubectl-pullsecret --help                          vs  kubectl version --client
-// Uses hyperfine when installed (Debian: hyperfine), else a spawn loop with warm-up; prints medians and ratios.
-// Options: --runs N (default 30), --warmup N (default 3), --no-build (use dist/ as it is).
-import {spawnSync} from 'node:child_process';
+// `npm run bench:startup`: the single-executable binary against the real kubectl binary, side by side in one run.
+//   add --dry-run=client -o json (password on stdin)  vs  kubectl create secret docker-registry --dry-run=client -o json   goal ≤ 0.8×
+//   kubectl-pullsecret --help                          vs  kubectl version --client                                       goal ≤ 0.8×
+//   decode NAME -n NS  (one API call)                  vs  kubectl get secret NAME -n NS -o json                          goal ≤ 1.0×
+//   list -n NS  (the audit of one namespace)           vs  kubectl get secrets,serviceaccounts,pods,deployments -n NS -o json  goal ≤ 1.0×
+// plus peak RSS of each command (goal ≤ 60 MiB for the one-call commands: add, decode).
+//
+// The cluster is the HTTPS API emulator (tests/helpers/apiEmulator) with a kubeconfig as a real one has: a bearer token
+// and the cluster CA. kubectl keeps its discovery cache in the private HOME across runs, as on a user's machine.
+// "kubectl" is the real versioned binary: the `kubectl` on PATH may be Google's version dispatcher, which asks the
+// server's /version and then runs the kubectl.1.<minor> beside it (adding its own start-up); the benchmark runs that
+// kubectl.1.<minor> directly, and `kubectl` itself when there is none.
+// Runs are interleaved (one round runs every command once, in a rotating order) so that the load of a shared machine
+// hits both sides alike; medians are reported. Peak RSS comes from GNU time (Debian: time) when installed.
+// Options: --runs N (default 30), --warmup N (default 3), --rss-runs N (default 5), --no-build (use dist/ as it is).
+import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
+import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
+import type {ApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, `..`);
 const BINARY = path.join(ROOT, `dist`, `kubectl-pullsecret`);
-const {values} = parseArgs({options: {runs: {type: `string`, default: `30`}, warmup: {type: `string`, default: `3`}, 'no-build': {type: `boolean`}}});
+const {values} = parseArgs({options: {runs: {type: `string`, default: `30`}, warmup: {type: `string`, default: `3`}, 'rss-runs': {type: `string`, default: `5`}, 'no-build': {type: `boolean`}}});
 const runs = Number(values.runs);
 const warmup = Number(values.warmup);
+const rssRuns = Number(values[`rss-runs`]);
+const NAMESPACE = `ci`;
+const SECRET = `regcred`;
+const MIB = 1024 * 1024;
 
 type Case = {label: string; argv: string[]; stdin?: string};
-type Result = {label: string; medianMs: number; minMs: number; maxMs: number};
+type Pair = {ours: Case; theirs: Case; goal: number; oneCall: boolean};
 
 function which(program: string): string | null {
   const result = spawnSync(`sh`, [`-c`, `command -v "$1"`, `sh`, program], {encoding: `utf8`});
   return result.status === 0 ? result.stdout.trim() : null;
 }
 
-const quote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** hyperfine in shell mode (it subtracts the shell's own start-up), so that stdin can be piped in. */
-function measureWithHyperfine(cases: Case[], env: NodeJS.ProcessEnv, dir: string): Result[] {
-  const json = path.join(dir, `hyperfine.json`);
-  const commands = cases.map(c => c.stdin === undefined ? c.argv.map(quote).join(` `) : `printf %s ${quote(c.stdin)} | ${c.argv.map(quote).join(` `)}`);
-  const result = spawnSync(`hyperfine`, [`--style`, `none`, `--warmup`, String(warmup), `--runs`, String(runs), `--export-json`, json, ...cases.flatMap((c, i) => [`--command-name`, c.label, commands[i]!])], {env, encoding: `utf8`, stdio: [`ignore`, `pipe`, `inherit`]});
-  if (result.status !== 0)
-    throw new Error(`hyperfine failed: ${result.stdout}`);
-  const data = JSON.parse(fs.readFileSync(json, `utf8`)) as {results: Array<{command: string; median: number; min: number; max: number}>};
-  return data.results.map(r => ({label: r.command, medianMs: r.median * 1000, minMs: r.min * 1000, maxMs: r.max * 1000}));
-}
-
-/** The fallback: spawn each command `warmup` times unmeasured, then `runs` times, timing each spawn. */
-function measureWithSpawnLoop(cases: Case[], env: NodeJS.ProcessEnv): Result[] {
-  return cases.map(c => {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + runs; i++) {
-      const started = process.hrtime.bigint();
-      const result = spawnSync(c.argv[0]!, c.argv.slice(1), {env, input: c.stdin ?? ``, stdio: [`pipe`, `ignore`, `ignore`]});
-      const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
-      if (result.status !== 0)
-        throw new Error(`${c.label} exited with ${result.status}`);
-      if (i >= warmup)
-        times.push(elapsed);
-    }
-    return {label: c.label, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times)};
+/** Runs one command asynchronously (the emulator shares this event loop); resolves to wall ms, exit code and stderr. */
+function runOnce(argv: string[], stdin: string | undefined, env: NodeJS.ProcessEnv): Promise<{ms: number; code: number; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(argv[0]!, argv.slice(1), {env, stdio: [`pipe`, `ignore`, `pipe`]});
+    let stderr = ``;
+    child.stderr.on(`data`, (chunk: Buffer) => {
+      stderr += String(chunk);
+    });
+    child.on(`error`, reject);
+    child.on(`close`, code => resolve({ms: Number(process.hrtime.bigint() - started) / 1e6, code: code ?? -1, stderr}));
+    child.stdin.end(stdin ?? ``);
   });
 }
 
-function main(): void {
+/** The server's minor version, asked as the dispatcher asks it (GET /version over TLS, trusting the cluster CA). */
+function serverMinor(api: ApiEmulator): Promise<string> {
+  return new Promise((resolve, reject) => {
+    https.get(`${api.url}/version`, {ca: api.caPem, headers: {Authorization: `Bearer ${api.tokens.admin}`}}, response => {
+      let body = ``;
+      response.on(`data`, (chunk: Buffer) => {
+        body += String(chunk);
+      });
+      response.on(`end`, () => resolve(String((JSON.parse(body) as {minor: string}).minor).replace(/\D+$/, ``)));
+    }).on(`error`, reject);
+  });
+}
+
+/** The kubectl binary that runs for this cluster: `kubectl.1.<minor>` beside a version dispatcher, else `kubectl` itself. */
+function realKubectl(onPath: string, minor: string): string {
+  const versioned = path.join(path.dirname(fs.realpathSync(onPath)), `kubectl.1.${minor}`);
+  try {
+    fs.accessSync(versioned, fs.constants.X_OK);
+    return versioned;
+  } catch {
+    return onPath;
+  }
+}
+
+function seed(api: ApiEmulator): void {
+  const dockerconfig = (user: string, password: string) => Buffer.from(JSON.stringify({auths: {'registry.example.com': {username: user, password, auth: Buffer.from(`${user}:${password}`).toString(`base64`)}}})).toString(`base64`);
+  api.seed.namespace(NAMESPACE);
+  api.seed.secret(NAMESPACE, {metadata: {name: SECRET}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfig(`ci-bot`, `bench-password`)}});
+  api.seed.secret(NAMESPACE, {metadata: {name: `old-regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfig(`old-bot`, `old-password`)}});
+  api.seed.secret(NAMESPACE, {metadata: {name: `app-config`}, type: `Opaque`, data: {key: Buffer.from(`value`).toString(`base64`)}});
+  api.seed.serviceAccount(NAMESPACE, `builder`, {imagePullSecrets: [SECRET]});
+  for (let i = 0; i < 3; i++)
+    api.seed.workload(`Deployment`, NAMESPACE, `app-${i}`, {containers: [{name: `app`, image: `registry.example.com/team/app-${i}:1.0`}], imagePullSecrets: [{name: SECRET}]});
+  for (let i = 0; i < 5; i++)
+    api.seed.pod(NAMESPACE, `app-${i % 3}-pod-${i}`, {containers: [{name: `app`, image: `registry.example.com/team/app-${i % 3}:1.0`}], imagePullSecrets: [{name: SECRET}]});
+}
+
+/** Peak RSS in bytes of `runs` runs (median), measured by GNU time; null without it. */
+async function peakRss(c: Case, env: NodeJS.ProcessEnv, gnuTime: string | null, dir: string): Promise<number | null> {
+  if (!gnuTime || rssRuns <= 0)
+    return null;
+  const out = path.join(dir, `rss.txt`);
+  const samples: number[] = [];
+  for (let i = 0; i < rssRuns; i++) {
+    const result = await runOnce([gnuTime, `-f`, `%M`, `-o`, out, ...c.argv], c.stdin, env);
+    if (result.code !== 0)
+      throw new Error(`${c.label} under GNU time exited with ${result.code}: ${result.stderr.trim()}`);
+    samples.push(Number(fs.readFileSync(out, `utf8`).trim().split(`\n`).pop()) * 1024);
+  }
+  return median(samples);
+}
+
+async function main(): Promise<void> {
   if (!values[`no-build`]) {
     const build = spawnSync(process.execPath, [path.join(ROOT, `scripts`, `build.ts`), `--no-typecheck`], {cwd: ROOT, stdio: [`ignore`, `ignore`, `inherit`]});
     if (build.status !== 0)
       throw new Error(`the build failed`);
   }
-  const kubectl = which(`kubectl`);
-  if (!kubectl)
+  const onPath = which(`kubectl`);
+  if (!onPath)
     throw new Error(`kubectl is not on PATH`);
+  const gnuTime = fs.existsSync(`/usr/bin/time`) && spawnSync(`/usr/bin/time`, [`-f`, `%M`, `true`], {encoding: `utf8`}).status === 0 ? `/usr/bin/time` : null;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-bench-`));
+  const api = await startApiEmulator();
   try {
-    // A private HOME: neither tool reads the caller's kubeconfig; both work fully offline here.
+    seed(api);
+    const kubectl = realKubectl(onPath, await serverMinor(api));
+    const kubeconfig = path.join(home, `kubeconfig`);
+    api.writeKubeconfig(kubeconfig);
+    // A private HOME: neither tool reads the caller's kubeconfig; kubectl's discovery cache lives (and stays warm) there.
     const env = {PATH: `${path.dirname(BINARY)}${path.delimiter}${process.env.PATH ?? ``}`, HOME: home};
-    const hasAdd = spawnSync(BINARY, [`add`, `--help`], {env, stdio: `ignore`}).status === 0;
-    const cases: Case[] = [];
-    if (hasAdd) {
-      cases.push(
-        {label: `kubectl-pullsecret add --dry-run=client -o json`, argv: [BINARY, `add`, `x`, `--docker-server`, `r.example.com`, `--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], stdin: `p`},
-        {label: `kubectl create secret docker-registry --dry-run=client -o json`, argv: [kubectl, `create`, `secret`, `docker-registry`, `x`, `--docker-server=r.example.com`, `--docker-username=u`, `--docker-password=p`, `--dry-run=client`, `-o`, `json`]},
-      );
-    } else {
-      process.stderr.write(`bench: the add command is not built yet; measuring --help and version only\n`);
-    }
-    cases.push(
-      {label: `kubectl-pullsecret --help`, argv: [BINARY, `--help`]},
-      {label: `kubectl version --client`, argv: [kubectl, `version`, `--client`]},
-      {label: `kubectl pullsecret --help (through kubectl)`, argv: [kubectl, `pullsecret`, `--help`]},
-    );
+    const cluster = [`--kubeconfig`, kubeconfig];
+    const pairs: Pair[] = [
+      {
+        ours: {label: `add --dry-run=client -o json`, argv: [BINARY, `add`, `x`, `--docker-server`, `r.example.com`, `--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], stdin: `p`},
+        theirs: {label: `kubectl create secret docker-registry --dry-run=client -o json`, argv: [kubectl, `create`, `secret`, `docker-registry`, `x`, `--docker-server=r.example.com`, `--docker-username=u`, `--docker-password=p`, `--dry-run=client`, `-o`, `json`]},
+        goal: 0.8,
+        oneCall: true,
+      },
+      {
+        ours: {label: `--help`, argv: [BINARY, `--help`]},
+        theirs: {label: `kubectl version --client`, argv: [kubectl, `version`, `--client`]},
+        goal: 0.8,
+        oneCall: false,
+      },
+      {
+        ours: {label: `decode ${SECRET} -n ${NAMESPACE}`, argv: [BINARY, `decode`, SECRET, `-n`, NAMESPACE, ...cluster]},
+        theirs: {label: `kubectl get secret ${SECRET} -n ${NAMESPACE} -o json`, argv: [kubectl, `get`, `secret`, SECRET, `-n`, NAMESPACE, `-o`, `json`, ...cluster]},
+        goal: 1.0,
+        oneCall: true,
+      },
+      {
+        ours: {label: `list -n ${NAMESPACE}`, argv: [BINARY, `list`, `-n`, NAMESPACE, ...cluster]},
+        theirs: {label: `kubectl get secrets,serviceaccounts,pods,deployments -n ${NAMESPACE} -o json`, argv: [kubectl, `get`, `secrets,serviceaccounts,pods,deployments`, `-n`, NAMESPACE, `-o`, `json`, ...cluster]},
+        goal: 1.0,
+        oneCall: false,
+      },
+    ];
+    const cases = pairs.flatMap(pair => [pair.ours, pair.theirs]);
     for (const c of cases) {
-      const check = spawnSync(c.argv[0]!, c.argv.slice(1), {env, input: c.stdin ?? ``, encoding: `utf8`});
-      if (check.status !== 0)
-        throw new Error(`${c.label} fails: ${check.stderr.trim()}`);
+      const check = await runOnce(c.argv, c.stdin, env);
+      if (check.code !== 0)
+        throw new Error(`${c.label} fails (exit ${check.code}): ${check.stderr.trim()}`);
     }
-    const tool = which(`hyperfine`) ? `hyperfine ${spawnSync(`hyperfine`, [`--version`], {encoding: `utf8`}).stdout.trim().split(` `)[1]}` : `spawn loop`;
-    const results = tool.startsWith(`hyperfine`) ? measureWithHyperfine(cases, env, home) : measureWithSpawnLoop(cases, env);
-    const byLabel = new Map(results.map(r => [r.label, r]));
+
+    // Interleaved rounds: each round runs every command once, starting one further along the list each time.
+    const times = new Map<Case, number[]>(cases.map(c => [c, []]));
+    for (let round = 0; round < warmup + runs; round++) {
+      for (let i = 0; i < cases.length; i++) {
+        const c = cases[(round + i) % cases.length]!;
+        const result = await runOnce(c.argv, c.stdin, env);
+        if (result.code !== 0)
+          throw new Error(`${c.label} exited with ${result.code}: ${result.stderr.trim()}`);
+        if (round >= warmup)
+          times.get(c)!.push(result.ms);
+      }
+    }
+    const rss = new Map<Case, number | null>();
+    for (const c of cases)
+      rss.set(c, await peakRss(c, env, gnuTime, home));
+
     const kubectlVersion = spawnSync(kubectl, [`version`, `--client`], {env, encoding: `utf8`}).stdout.split(`\n`)[0]!.trim();
     const binaryVersion = spawnSync(BINARY, [`version`], {env, encoding: `utf8`}).stdout.trim();
-
+    const [load1] = os.loadavg();
     const out: string[] = [];
-    out.push(`start-up benchmark (${tool}; ${warmup} warm-up + ${runs} runs each; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? `unknown CPU`})`);
+    out.push(`start-up benchmark (interleaved spawn loop; ${warmup} warm-up + ${runs} rounds; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? `unknown CPU`}; load average ${load1!.toFixed(2)})`);
     out.push(`  ${binaryVersion}, binary ${fs.statSync(BINARY).size.toLocaleString(`en`)} bytes`);
-    out.push(`  kubectl: ${kubectl} (${kubectlVersion})`);
+    out.push(`  kubectl: ${kubectl} (${kubectlVersion})${kubectl === onPath ? `` : `, the binary the dispatcher ${onPath} runs for this cluster`}`);
+    out.push(`  cluster: the HTTPS API emulator (bearer token + CA in the kubeconfig), namespace ${NAMESPACE}`);
     out.push(``);
-    const width = Math.max(...results.map(r => r.label.length));
-    out.push(`  ${`command`.padEnd(width)}  median ms   min ms   max ms`);
-    for (const r of results)
-      out.push(`  ${r.label.padEnd(width)}  ${r.medianMs.toFixed(1).padStart(9)}  ${r.minMs.toFixed(1).padStart(7)}  ${r.maxMs.toFixed(1).padStart(7)}`);
+    const width = Math.max(...cases.map(c => c.label.length));
+    out.push(`  ${`command`.padEnd(width)}  median ms   min ms   max ms  peak RSS MiB`);
+    for (const c of cases) {
+      const xs = times.get(c)!;
+      const r = rss.get(c);
+      out.push(`  ${c.label.padEnd(width)}  ${median(xs).toFixed(1).padStart(9)}  ${Math.min(...xs).toFixed(1).padStart(7)}  ${Math.max(...xs).toFixed(1).padStart(7)}  ${r == null ? `-` : (r / MIB).toFixed(1).padStart(12)}`);
+    }
     out.push(``);
-    const ratio = (a: string, b: string) => {
-      const x = byLabel.get(a);
-      const y = byLabel.get(b);
-      if (x && y)
-        out.push(`  ${a} / ${b}: ${(x.medianMs / y.medianMs).toFixed(2)}×`);
-    };
-    ratio(`kubectl-pullsecret add --dry-run=client -o json`, `kubectl create secret docker-registry --dry-run=client -o json`);
-    ratio(`kubectl-pullsecret --help`, `kubectl version --client`);
+    let met = 0;
+    let total = 0;
+    for (const pair of pairs) {
+      const ratio = median(times.get(pair.ours)!) / median(times.get(pair.theirs)!);
+      total++;
+      met += ratio <= pair.goal ? 1 : 0;
+      out.push(`  ${pair.ours.label} / ${pair.theirs.label}: ${ratio.toFixed(2)}× (goal ≤ ${pair.goal.toFixed(1)}×: ${ratio <= pair.goal ? `met` : `NOT met`})`);
+    }
+    if (gnuTime) {
+      for (const pair of pairs.filter(p => p.oneCall)) {
+        const ours = rss.get(pair.ours)!;
+        const theirs = rss.get(pair.theirs)!;
+        total++;
+        met += ours <= 60 * MIB ? 1 : 0;
+        out.push(`  peak RSS of ${pair.ours.label}: ${(ours / MIB).toFixed(1)} MiB vs kubectl ${(theirs / MIB).toFixed(1)} MiB (goal ≤ 60 MiB: ${ours <= 60 * MIB ? `met` : `NOT met`})`);
+      }
+    } else {
+      out.push(`  peak RSS: not measured (GNU time is not installed; Debian: time)`);
+    }
+    out.push(`  goals met: ${met} of ${total}`);
     process.stdout.write(`${out.join(`\n`)}\n`);
   } finally {
+    await api.stop();
     fs.rmSync(home, {recursive: true, force: true});
   }
 }
 
 try {
-  main();
+  await main();
 } catch (error) {
   process.stderr.write(`bench: error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

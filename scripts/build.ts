@@ -5,7 +5,7 @@
 // Flags: --no-typecheck (the tests call this after `npm test` already typechecked), --bundle-only.
 import fs from 'node:fs';
 import path from 'node:path';
-import {BINARY_NAME, BUNDLE, COMPLETION_NAME, DIST, ROOT, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, stripTool} from './lib/sea.ts';
+import {BINARY_NAME, BUNDLE, COMPLETION_NAME, DIST, ROOT, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, settleInPageCache, stripTool} from './lib/sea.ts';
 
 const args = new Set(process.argv.slice(2));
 const started = performance.now();
@@ -69,6 +69,7 @@ try {
       fs.rmSync(base);
     if (codesign)
       run(`codesign`, [`--sign`, `-`, `--force`, temp(binary)]);
+    settleInPageCache(temp(binary));
     fs.renameSync(temp(binary), binary);
     step(`wrote ${path.relative(ROOT, binary)} (${fs.statSync(binary).size.toLocaleString(`en`)} bytes)`);
 

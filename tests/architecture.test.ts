@@ -86,3 +86,31 @@ for (const file of filesUnder(ADAPTERS)) {
     }
   });
 }
+
+// Rules the code cites live in the repository: every `docs/PAGE.md` a comment names exists, and every rule id
+// (`R2.4`) cited next to docs/credential-rules.md is defined there.
+const ROOT = path.dirname(SOURCES);
+const citing = [SOURCES, path.join(ROOT, `tests`), path.join(ROOT, `scripts`), path.join(ROOT, `bench`)].flatMap(filesUnder);
+
+test(`every docs/ page the code cites exists`, () => {
+  const cited = new Set(citing.flatMap(file => [...fs.readFileSync(file, `utf8`).matchAll(/\bdocs\/([a-z0-9-]+\.(?:md|xsd))/g)].map(match => match[1]!)));
+  assert.ok(cited.has(`credential-rules.md`) && cited.has(`design.md`), `citations found: ${[...cited].join(`, `)}`);
+  for (const page of cited)
+    assert.ok(fs.existsSync(path.join(ROOT, `docs`, page)), `docs/${page} is cited but missing`);
+});
+
+test(`every credential rule id the code cites is defined in docs/credential-rules.md`, () => {
+  const page = fs.readFileSync(path.join(ROOT, `docs`, `credential-rules.md`), `utf8`);
+  const defined = new Set([...page.matchAll(/\*\*(R\d+\.\d+)\b/g)].map(match => match[1]!));
+  const cited = new Set<string>();
+  for (const file of citing) {
+    const text = fs.readFileSync(file, `utf8`);
+    if (!text.includes(`credential-rules.md`))
+      continue;
+    for (const match of text.matchAll(/\bR(\d+)\.(\d+)\b/g))
+      cited.add(`R${match[1]}.${match[2]}`);
+  }
+  assert.ok(cited.size >= 10, `${cited.size} rule ids cited`);
+  for (const id of cited)
+    assert.ok(defined.has(id), `${id} is cited but docs/credential-rules.md does not define it`);
+});

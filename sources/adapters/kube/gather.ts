@@ -434,3 +434,25 @@ export async function namespaceExists(session: ClusterSession, name: string): Pr
     throw error;
   }
 }
+
+/**
+ * The nodes' platforms, from one cluster-wide list of nodes (slimmed to `status.nodeInfo` as pages arrive). Nodes are
+ * cluster-scoped, so a user with Roles only may not list them: a refused list (403, or 404 from a server without
+ * nodes) gives no platforms, silently, as documented (docs/rbac.md; `--platform` names them instead); any other
+ * failure gives a note.
+ */
+export async function listNodePlatforms(session: ClusterSession): Promise<{nodes: KubeObject[]; note?: string}> {
+  try {
+    const nodes = await session.list(`nodes`, {transform: node => {
+      const info = (node.status as {nodeInfo?: {operatingSystem?: unknown; architecture?: unknown}} | undefined)?.nodeInfo;
+      return {kind: `Node`, metadata: {name: node.metadata.name}, status: {nodeInfo: {operatingSystem: info?.operatingSystem, architecture: info?.architecture}}};
+    }});
+    return {nodes};
+  } catch (error) {
+    if (!isApiError(error))
+      throw error;
+    if (error.code === 403 || error.code === 404)
+      return {nodes: []};
+    return {nodes: [], note: `cannot list nodes: ${apiErrorReason(error)}; image platforms were not checked (name them with --platform, e.g. --platform linux/amd64,linux/arm64)`};
+  }
+}

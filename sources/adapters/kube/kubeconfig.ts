@@ -10,6 +10,7 @@ import path from 'node:path';
 import {X509Certificate} from 'node:crypto';
 import {LineCounter, parseDocument} from 'yaml';
 import {PullSecretError} from '../../core/errors.ts';
+import {readBlockYaml} from './blockYaml.ts';
 
 /** Where to look for kubeconfig files and which context/namespace the flags ask for. */
 export type KubeconfigRequest = {
@@ -252,8 +253,17 @@ export function readKubeconfigFile(file: string): Record<string, unknown> {
       throw error;
     throw new PullSecretError(`cannot read kubeconfig ${file}: ${describeFsError(error)}`, {cause: error});
   }
+  return parseKubeconfig(text, file);
+}
+
+/** Parses the text of a kubeconfig file (named `file` in errors) into its top-level mapping. */
+export function parseKubeconfig(text: string, file: string): Record<string, unknown> {
   if (text.trim() === ``)
     return {};
+  // The common block-style kubeconfig without the full YAML parser; anything else goes through it.
+  const common = readBlockYaml(text);
+  if (common !== undefined)
+    return common;
   // Error messages carry only positions: yaml's own messages quote the offending line, which may hold a token.
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {prettyErrors: false, uniqueKeys: false, lineCounter});

@@ -3,7 +3,7 @@
  * makes the change without losing a concurrent writer's edit, and how `deploy/x` style references parse.
  *
  * Why JSON patch with a `test` op: ServiceAccount.imagePullSecrets has no patch strategy, so a strategic
- * merge patch REPLACES the whole list (test-world.md §D.2) — the naive `kubectl patch sa` drops entries.
+ * merge patch REPLACES the whole list (docs/testing.md D.2) — the naive `kubectl patch sa` drops entries.
  * A `test` of the list we read, followed by the edit, makes the server refuse the write when another
  * writer changed the list in between; the caller then re-reads and plans again.
  */

@@ -1,5 +1,5 @@
 /**
- * "Timing truth" for `attach` (credential-rules.md §R2.2): the ServiceAccount admission plugin copies the
+ * "Timing truth" for `attach` (docs/credential-rules.md R2.2): the ServiceAccount admission plugin copies the
  * ServiceAccount's imagePullSecrets into a pod only when the pod is CREATED, and only when the pod lists
  * none of its own. So after attaching a secret to a ServiceAccount:
  * - running pods keep the list they were admitted with until they are recreated;

@@ -2,7 +2,7 @@
  * Shell completion as kubectl's plugin completion expects it (cobra's `__complete` protocol): the
  * arguments after the plugin name come in verbatim, the last one being the word under the cursor
  * (possibly ``); the answer is one `candidate[\tdescription]` line per candidate and a final
- * `:<directive>` line (toolchain.md §5). Pure: the command table is derived from clipanion's
+ * `:<directive>` line (docs/toolchain.md §5). Pure: the command table is derived from clipanion's
  * `cli.definitions()`, and values that need a cluster or a kubeconfig are asked for as a `lookup`.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Reading pull secrets and Docker config files exactly as the kubelet does
- * (credential-rules.md R1.1–R1.6; kubelet pkg/credentialprovider/config.go and secrets/secrets.go).
+ * (docs/credential-rules.md R1.1–R1.6; kubelet pkg/credentialprovider/config.go and secrets/secrets.go).
  *
  * Public API (used by add, decode, list, verify, doctor and explain):
  * - `parsePullSecret(secret)` → `PullSecretParse`: `ok` with the entries the kubelet will use,

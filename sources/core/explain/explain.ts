@@ -1,6 +1,6 @@
 /**
  * `explain`'s pure core: for each image, what the kubelet does with the pod's pull secrets
- * (credential-rules.md R2.1–R2.8): the lookup name, the credentials it tries in order and why each
+ * (docs/credential-rules.md R2.1–R2.8): the lookup name, the credentials it tries in order and why each
  * matched, the keys that did not match and why, whether the pull is anonymous, and warnings.
  *
  * Public API:

@@ -1,6 +1,6 @@
 /**
  * Image references as the kubelet and containerd read them: distribution/reference's grammar and
- * `ParseNormalizedNamed` (credential-rules.md R2.3, R4), reproduced rule for rule.
+ * `ParseNormalizedNamed` (docs/credential-rules.md R2.3, R4), reproduced rule for rule.
  *
  * Public API:
  * - `parseImageReference(input)` → `{ok: true, ref: ImageRef} | {ok: false, error}`; errors are worded

@@ -1,5 +1,5 @@
 /**
- * The kubelet's credential keyring (pkg/credentialprovider/keyring.go; credential-rules.md R2.4–R2.7),
+ * The kubelet's credential keyring (pkg/credentialprovider/keyring.go; docs/credential-rules.md R2.4–R2.7),
  * reproduced exactly, plus the diagnosis `explain`, `verify` and `doctor` print.
  *
  * Public API:
@@ -21,7 +21,7 @@ import {goParseUrl, goSplitHost} from './goUrl.ts';
 /** One pull secret (or config file) feeding the keyring. */
 export type KeyringSource = {source: string; entries: DockerConfigEntry[]};
 
-/** Why a credential was selected (DESIGN.md vocabulary). */
+/** Why a credential was selected (docs/design.md vocabulary). */
 export type MatchKind = `host` | `glob` | `docker-hub-fallback`;
 
 /** Why a key did not produce a credential for an image. */

@@ -1,5 +1,5 @@
 /**
- * `WWW-Authenticate` parsing (RFC 9110 §11.6.1, credential-rules.md R3.2), pure and total:
+ * `WWW-Authenticate` parsing (RFC 9110 §11.6.1, docs/credential-rules.md R3.2), pure and total:
  * several challenges per header and several headers, quoted strings with commas and `\` escapes,
  * case-insensitive scheme and parameter names. Malformed input yields what could be read, never a throw.
  */

@@ -1,8 +1,8 @@
 /**
  * Turns what a registry answered (or how the connection failed) into the stable outcome names
- * shared by explain, verify, doctor and list (DESIGN.md), with one human line of detail.
+ * shared by explain, verify, doctor and list (docs/design.md), with one human line of detail.
  * Pure: the registry adapter hands in status codes, lower-cased headers, bodies and error codes.
- * Status meanings follow credential-rules.md R3.7 and containerd's resolver (R3.9).
+ * Status meanings follow docs/credential-rules.md R3.7 and containerd's resolver (R3.9).
  */
 import type {ManifestTarget, RegistryCheck, RegistryOutcome} from '../ports.ts';
 import {oneLine} from '../errors.ts';
@@ -166,7 +166,7 @@ export function classifyManifestFailure(target: ManifestTarget, failure: Manifes
   return {...base, outcome: `unavailable`, detail: `${target.host} answered an unexpected HTTP ${status} for ${what}${said}`};
 }
 
-/** Classifies a failed token request (credential-rules.md R3.3/R3.7). */
+/** Classifies a failed token request (docs/credential-rules.md R3.3/R3.7). */
 export function classifyTokenFailure(registryHost: string, realmHost: string, status: number, headers: HeaderMap, credentialSent: boolean, username: string | undefined, now: Date): RegistryCheck {
   const who = username === undefined || username === `` ? `the credentials` : `user "${username}"`;
   const base = {httpStatus: status};

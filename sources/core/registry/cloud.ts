@@ -1,5 +1,5 @@
 /**
- * Cloud and well-known registries (credential-rules.md §5): recognising the host, reading a
+ * Cloud and well-known registries (docs/credential-rules.md R5): recognising the host, reading a
  * token's expiry best-effort, and warnings about credentials that the kubelet will not use as the
  * user expects. Pure; warnings name users and hosts but never passwords or tokens.
  */

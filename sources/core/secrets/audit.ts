@@ -6,7 +6,7 @@ import {describePullSecret} from './describe.ts';
 import {encodePolicy, recordedPolicy} from '../sync/policy.ts';
 import {DOCKERCFG_KEY, DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from './metadata.ts';
 
-/** List statuses (DESIGN.md vocabulary). */
+/** List statuses (docs/design.md vocabulary). */
 export type ListStatus = `ok` | `orphan` | `invalid` | `expiring` | `expired`;
 
 /** An object that names a pull secret: a ServiceAccount, a workload's pod template, or a pod. */

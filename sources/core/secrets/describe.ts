@@ -3,7 +3,7 @@ import type {DockerConfigEntry, SecretLike} from '../dockerconfig/parse.ts';
 import {normalizeKey} from '../keyring/keyring.ts';
 import {DOCKERCFG_KEY, DOCKER_CONFIG_JSON_KEY, EXPIRES_AT_ANNOTATION} from './metadata.ts';
 
-/** How an entry's `auth` field relates to its `username`/`password` fields (credential-rules R1.4, R1.5). */
+/** How an entry's `auth` field relates to its `username`/`password` fields (docs/credential-rules.md R1.4, R1.5). */
 export type AuthAgreement = `agrees` | `disagrees` | `auth-only` | `absent`;
 
 /** One registry entry of a pull secret, as `decode` shows it. `password` is the clear text: mask before printing. */

@@ -17,7 +17,7 @@ export type LocalRegistryConfig = {
   credHelpers: Record<string, string>;
 };
 
-/** ACR's username for AAD refresh tokens (credential-rules R5.3). */
+/** ACR's username for AAD refresh tokens (docs/credential-rules.md R5.3). */
 export const ACR_TOKEN_USERNAME = `00000000-0000-0000-0000-000000000000`;
 
 /** The username credential helpers return for an identity token (docker-credential-helpers). */

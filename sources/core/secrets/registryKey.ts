@@ -1,6 +1,6 @@
 /**
  * Registry keys as written in `.dockerconfigjson`, reduced to what identifies the registry, so that
- * `add` can tell `docker.io` and `https://index.docker.io/v1/` name the same place (credential-rules
+ * `add` can tell `docker.io` and `https://index.docker.io/v1/` name the same place (docs/credential-rules.md
  * R2.4: the kubelet strips the scheme and a `/v1/` or `/v2/` path prefix; R2.7: Docker Hub aliases).
  */
 

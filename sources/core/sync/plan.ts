@@ -4,7 +4,7 @@
  * else's, and which copies `--prune` deletes. No I/O here.
  *
  * Copies keep the source's `type` and every `data` key byte for byte: tools that turn copies into
- * `Opaque` break pulls (landscape.md §7, item 8).
+ * `Opaque` break pulls (the kubelet skips an `Opaque` secret: docs/credential-rules.md R1.1).
  */
 import type {KubeObject} from '../ports.ts';
 import {sha256Hex} from '../sha256.ts';

@@ -1,5 +1,5 @@
 /**
- * Effective pull secrets of a pod spec, as the kubelet will see them (credential-rules.md R2.2):
+ * Effective pull secrets of a pod spec, as the kubelet will see them (docs/credential-rules.md R2.2):
  * - a pod that exists keeps the list it got at creation (`spec.imagePullSecrets` is immutable);
  * - a pod still to be created (template, manifest) gets its own list, or — only when that list is empty — the
  *   ServiceAccount's list as admission copies it (`default` when unset). A missing ServiceAccount makes admission

@@ -1,6 +1,6 @@
 /**
  * The kubelet's judgement for one container image, as a pure function over plain data
- * (credential-rules.md §0, R2.1, R2.8, R1.3, R2.2, R5.1):
+ * (docs/credential-rules.md "The short version", R2.1, R2.8, R1.3, R2.2, R5.1):
  * - an invalid image name fails before any credential lookup (InvalidImageName);
  * - a pull secret that fails to decode breaks the lookup of every image of the pod (no fallback to the others);
  * - missing or unreadable secrets are skipped (event FailedToRetrieveImagePullSecret) and the pull goes on;

@@ -1,11 +1,11 @@
 /**
- * Plain-data types of the verify engine (DESIGN.md "How data flows through verify").
+ * Plain-data types of the verify engine (docs/design.md "How data flows through verify").
  * Gather (adapter) → subjects; resolve (core) → credential sources per subject; prove (probe port);
  * judge (core) → one `VerifyResult` per container image; print (output adapter).
  */
 import type {RegistryCheck} from '../ports.ts';
 
-/** Stable status names of `verify` (DESIGN.md vocabulary), plus `serviceaccount-missing` (pod creation would be refused). */
+/** Stable status names of `verify` (docs/design.md vocabulary), plus `serviceaccount-missing` (pod creation would be refused). */
 export type VerifyStatus =
   | `ok`
   | `ok-anonymous`

@@ -2,7 +2,7 @@
  * The resources the emulator serves and the discovery documents kubectl reads:
  * `/version`, aggregated discovery (apidiscovery.k8s.io/v2) for `/api` and `/apis`,
  * legacy `/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`, and a minimal OpenAPI v3
- * (kubectl `create -f`/`apply -f` need one, test-world C.4).
+ * (kubectl `create -f`/`apply -f` need one, docs/testing.md C.4).
  */
 
 export type ResourceDef = {
@@ -27,6 +27,7 @@ const ALL = [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `up
 /** Every resource served, in discovery order. */
 export const RESOURCES: ResourceDef[] = [
   {resource: `namespaces`, singular: `namespace`, group: ``, version: `v1`, kind: `Namespace`, namespaced: false, shortNames: [`ns`], verbs: [`create`, `delete`, `get`, `list`, `patch`, `update`, `watch`]},
+  {resource: `nodes`, singular: `node`, group: ``, version: `v1`, kind: `Node`, namespaced: false, shortNames: [`no`], verbs: [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `update`, `watch`]},
   {resource: `secrets`, singular: `secret`, group: ``, version: `v1`, kind: `Secret`, namespaced: true, verbs: ALL},
   {resource: `serviceaccounts`, singular: `serviceaccount`, group: ``, version: `v1`, kind: `ServiceAccount`, namespaced: true, shortNames: [`sa`], verbs: ALL},
   {resource: `pods`, singular: `pod`, group: ``, version: `v1`, kind: `Pod`, namespaced: true, shortNames: [`po`], verbs: ALL, categories: [`all`]},
@@ -38,6 +39,7 @@ export const RESOURCES: ResourceDef[] = [
   {resource: `replicasets`, singular: `replicaset`, group: `apps`, version: `v1`, kind: `ReplicaSet`, namespaced: true, shortNames: [`rs`], verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `jobs`, singular: `job`, group: `batch`, version: `v1`, kind: `Job`, namespaced: true, verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `cronjobs`, singular: `cronjob`, group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true, shortNames: [`cj`], verbs: ALL, categories: [`all`], hasGeneration: true},
+  {resource: `leases`, singular: `lease`, group: `coordination.k8s.io`, version: `v1`, kind: `Lease`, namespaced: true, verbs: ALL},
   {resource: `selfsubjectaccessreviews`, singular: `selfsubjectaccessreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectAccessReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectrulesreviews`, singular: `selfsubjectrulesreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectRulesReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectreviews`, singular: `selfsubjectreview`, group: `authentication.k8s.io`, version: `v1`, kind: `SelfSubjectReview`, namespaced: false, verbs: [`create`], virtual: true},

@@ -9,7 +9,7 @@ import type {TLSSocket} from 'node:tls';
 import {ApiError, errors} from './status.ts';
 import {
   AGGREGATED_V2, AGGREGATED_V2BETA1, VERSION_INFO, aggregatedDiscovery, findResource, legacyCoreVersions, legacyGroup,
-  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, STATUS_RESOURCES, type ResourceDef,
+  legacyGroupList, openApiGroupVersion, openApiRoot, resourceList, STATUS_RESOURCES, apiVersionOf, type ResourceDef,
 } from './discovery.ts';
 import {decodeProtobuf} from './protobuf.ts';
 import {forbiddenMessage, type Authorizer, type User} from './rbac.ts';
@@ -48,6 +48,8 @@ export type HttpDeps = {
   now: () => Date;
   /** Sockets of open watch streams, closed on stop. */
   watches: Set<ServerResponse>;
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK event (the real server: about a minute). */
+  bookmarkIntervalMs?: number;
 };
 
 type Route = {
@@ -430,17 +432,26 @@ function listParams(query: URLSearchParams) {
   };
 }
 
-/** A watch stream: ADDED events for the current state when no resourceVersion is given, then live events. */
+/**
+ * A watch stream, as kube-apiserver serves it: without resourceVersion (or "0") ADDED events for the current
+ * state, then live events; from resourceVersion N, every event after N from the history, then live events,
+ * or one ERROR event with a 410 `Expired` Status when events after N were compacted away (`api.compact()`).
+ * With allowWatchBookmarks=true, BOOKMARK events carry the latest resourceVersion every `bookmarkIntervalMs`.
+ * `timeoutSeconds` ends the stream.
+ */
 function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefined, query: URLSearchParams, deps: HttpDeps, table: boolean): void {
   const labelMatch = query.get(`labelSelector`) ? parseLabelSelector(query.get(`labelSelector`)!) : () => true;
   const field = query.get(`fieldSelector`) ? parseFieldSelector(def.resource, query.get(`fieldSelector`)!) : undefined;
   const matches = (o: any) => (!namespace || o.metadata.namespace === namespace) && labelMatch(o) && (!field || field.matches(o));
+  const rv = query.get(`resourceVersion`);
+  if (rv && !/^\d+$/.test(rv))
+    throw errors.badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
   res.writeHead(200, {'Content-Type': table ? `application/json;as=Table;v=v1;g=meta.k8s.io` : `application/json`, 'Transfer-Encoding': `chunked`, 'Cache-Control': `no-cache, private`});
   // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
   let first = true;
   const write = (type: string, object: any) => {
     let payload = object;
-    if (table) {
+    if (table && type !== `BOOKMARK` && type !== `ERROR`) {
       payload = toTable(def, [object], {resourceVersion: object.metadata.resourceVersion}, query.get(`includeObject`), deps.now());
       if (!first)
         payload.columnDefinitions = [];
@@ -448,10 +459,20 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
     }
     res.write(`${JSON.stringify({type, object: payload})}\n`);
   };
-  const rv = query.get(`resourceVersion`);
   if (!rv || rv === `0`) {
     for (const o of deps.rest.store.list(def.resource, {namespace: def.namespaced ? namespace : undefined, matches}).items)
       write(`ADDED`, o);
+  } else {
+    const past = deps.rest.store.eventsSince(def.resource, Number(rv));
+    if (past === `gone`) {
+      write(`ERROR`, {kind: `Status`, apiVersion: `v1`, metadata: {}, status: `Failure`, message: `too old resource version: ${rv} (${deps.rest.store.currentResourceVersion()})`, reason: `Expired`, code: 410});
+      res.end();
+      return;
+    }
+    for (const event of past) {
+      if (matches(event.object))
+        write(event.type, event.object);
+    }
   }
   const listener = (e: WatchEvent) => {
     if (e.resource === def.resource && matches(e.object))
@@ -459,11 +480,16 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
   };
   deps.rest.store.events.on(`change`, listener);
   deps.watches.add(res);
+  const bookmarks = query.get(`allowWatchBookmarks`) === `true`
+    ? setInterval(() => write(`BOOKMARK`, {kind: def.kind, apiVersion: apiVersionOf(def), metadata: {resourceVersion: deps.rest.store.currentResourceVersion()}}), deps.bookmarkIntervalMs ?? 1000)
+    : undefined;
+  bookmarks?.unref();
   const timeout = Number(query.get(`timeoutSeconds`) ?? 1800);
   const timer = setTimeout(() => res.end(), timeout * 1000);
   timer.unref();
   res.on(`close`, () => {
     clearTimeout(timer);
+    clearInterval(bookmarks);
     deps.rest.store.events.off(`change`, listener);
     deps.watches.delete(res);
   });

@@ -21,6 +21,7 @@
  *   api.getObject(resource, namespace | undefined, name)
  *   api.count(resource, namespace?)     number of stored objects, without copying them
  *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
+ *   api.seed.node(name, {os, architecture, labels})        (status.nodeInfo reports os/architecture; no node exists unless seeded)
  *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
  *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec,
  *                     {labels, annotations, replicas, templateLabels (default {app: name}, also the selector), templateAnnotations, schedule, ownerReferences})
@@ -33,7 +34,13 @@
  *   api.requests            RequestRecord[] {method, path, query, user, status (-1 for a reset), contentType, accept, userAgent, verb, resource,
  *                           namespace, name, body (JSON/patch text; protobuf bodies as the JSON they decode to)}
  *   api.resetRequests()
- *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction
+ *   api.compact()           every continue token issued so far now gets 410 Gone (reason Expired), like after an etcd compaction,
+ *                           and a watch from an earlier resourceVersion gets an ERROR event with a 410 Expired Status
+ *   watches                 ?watch=true streams: the current state as ADDED without resourceVersion (or "0"); from
+ *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
+ *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
+ *   api.endWatches()        ends every open watch stream (a server timeout or restart); clients re-watch from their resourceVersion
+ *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
@@ -96,6 +103,8 @@ export type ApiEmulatorOptions = {
   now?: () => Date;
   /** Run the workload controllers and the scheduler (./controllers.ts). */
   controllers?: boolean;
+  /** How often watches with allowWatchBookmarks=true get a BOOKMARK event (default 1000 ms; the real server: about a minute). */
+  bookmarkIntervalMs?: number;
 };
 
 export type ApiEmulator = {
@@ -115,6 +124,8 @@ export type ApiEmulator = {
   requests: RequestRecord[];
   resetRequests(): void;
   compact(): void;
+  /** Ends every open watch stream (as a server timeout or restart does); clients watch again from their last resourceVersion. */
+  endWatches(): void;
   faults: FaultInjector;
   local: LocalApi;
   settled(): Promise<void>;
@@ -151,7 +162,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   const faults = new Faults(options.seed ?? 1);
   const requests: RequestRecord[] = [];
   const watches = new Set<ServerResponse>();
-  const deps = {rest, authorizer, faults, requests, now, watches};
+  const deps = {rest, authorizer, faults, requests, now, watches, bookmarkIntervalMs: options.bookmarkIntervalMs};
 
   const sockets = new Set<Socket>();
   const track = (server: http.Server | https.Server) => {
@@ -248,6 +259,10 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
     requests,
     resetRequests() {
       requests.length = 0;
+    },
+    endWatches() {
+      for (const w of [...watches])
+        w.end();
     },
     compact() {
       rest.compact();

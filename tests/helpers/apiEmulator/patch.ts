@@ -229,7 +229,7 @@ const WORKLOAD: Schema = {fields: {metadata: OBJECT_META, spec: {fields: {templa
 /** SMP schemas per kind (kinds not listed merge maps and replace lists). */
 export const SMP_SCHEMAS: Record<string, Schema> = {
   Pod: {fields: {metadata: OBJECT_META, spec: POD_SPEC}},
-  // ServiceAccount.imagePullSecrets has no patchStrategy: it is replaced as a whole (test-world D.2).
+  // ServiceAccount.imagePullSecrets has no patchStrategy: it is replaced as a whole (docs/testing.md D.2).
   ServiceAccount: {fields: {metadata: OBJECT_META, secrets: mergeList(`name`)}},
   Deployment: WORKLOAD,
   StatefulSet: WORKLOAD,

@@ -354,6 +354,7 @@ export class Rest {
   compact(): void {
     // Tokens carry the list's resourceVersion; taking a fresh one marks every earlier token as compacted.
     this.compactedRv = Number(this.store.nextResourceVersion());
+    this.store.compactHistory();
   }
 
   private compactedRv = 0;

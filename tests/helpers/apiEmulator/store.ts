@@ -11,6 +11,9 @@ import type {Matcher} from './selectors.ts';
 
 export type WatchEvent = {type: `ADDED` | `MODIFIED` | `DELETED`; resource: string; object: any};
 
+/** How many past events the store keeps for watches that resume from a resourceVersion (etcd's watch cache is similar). */
+const HISTORY_LIMIT = 20_000;
+
 class ResourceTable {
   readonly byKey = new Map<string, any>();
   private sorted: string[] | null = [];
@@ -70,9 +73,38 @@ export class Store {
   private rv = 1000;
   private readonly tables = new Map<string, ResourceTable>();
   readonly events = new EventEmitter();
+  /** Recent events in resourceVersion order, for watches resuming from a resourceVersion. */
+  private readonly history: WatchEvent[] = [];
+  /** Events at or below this resourceVersion are gone (compaction, or the history limit). */
+  private oldestKeptRv = 1000;
 
   constructor() {
     this.events.setMaxListeners(0);
+  }
+
+  private record(event: WatchEvent): void {
+    this.history.push(event);
+    if (this.history.length > HISTORY_LIMIT) {
+      const dropped = this.history.splice(0, this.history.length - HISTORY_LIMIT);
+      this.oldestKeptRv = Number(dropped.at(-1)!.object.metadata.resourceVersion);
+    }
+    this.events.emit(`change`, event);
+  }
+
+  /**
+   * The events of `resource` after resourceVersion `rv`, or `gone` when some of them were compacted away
+   * (a watch from there must get 410 Gone, as from etcd).
+   */
+  eventsSince(resource: string, rv: number): WatchEvent[] | `gone` {
+    if (rv < this.oldestKeptRv)
+      return `gone`;
+    return this.history.filter(event => event.resource === resource && Number(event.object.metadata.resourceVersion) > rv);
+  }
+
+  /** Forgets every event so far: watches from an earlier resourceVersion get 410 Gone (`api.compact()`). */
+  compactHistory(): void {
+    this.history.length = 0;
+    this.oldestKeptRv = this.rv;
   }
 
   /** Allocates the next resourceVersion. */
@@ -109,7 +141,7 @@ export class Store {
     const t = this.table(resource);
     const existed = t.byKey.has(key);
     t.set(key, obj);
-    this.events.emit(`change`, {type: existed ? `MODIFIED` : `ADDED`, resource, object: obj} satisfies WatchEvent);
+    this.record({type: existed ? `MODIFIED` : `ADDED`, resource, object: obj});
   }
 
   /** Removes an object; returns it, or undefined when absent. */
@@ -120,7 +152,8 @@ export class Store {
     if (obj === undefined)
       return undefined;
     t!.delete(key);
-    this.events.emit(`change`, {type: `DELETED`, resource, object: obj} satisfies WatchEvent);
+    // The deletion has its own resourceVersion, as in etcd: a watch resuming after it does not see it again.
+    this.record({type: `DELETED`, resource, object: {...obj, metadata: {...obj.metadata, resourceVersion: this.nextResourceVersion()}}});
     return obj;
   }
 

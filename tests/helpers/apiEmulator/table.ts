@@ -87,6 +87,7 @@ const PRINTERS: Record<string, Printer> = {
   namespaces: {columns: [NAME, col(`Status`), AGE], cells: (o, age) => [o.metadata.name, o.status?.phase ?? ``, age]},
   secrets: {columns: [NAME, col(`Type`), col(`Data`, `integer`), AGE], cells: (o, age) => [o.metadata.name, o.type ?? ``, Object.keys(o.data ?? {}).length, age]},
   serviceaccounts: {columns: [NAME, col(`Secrets`, `integer`), AGE], cells: (o, age) => [o.metadata.name, (o.secrets ?? []).length, age]},
+  leases: {columns: [NAME, col(`Holder`), AGE], cells: (o, age) => [o.metadata.name, o.spec?.holderIdentity ?? ``, age]},
   pods: {
     columns: [NAME, col(`Ready`), col(`Status`), col(`Restarts`, `string`), AGE, col(`IP`, `string`, 1), col(`Node`, `string`, 1), col(`Nominated Node`, `string`, 1), col(`Readiness Gates`, `string`, 1)],
     cells: (o, age) => {

@@ -1,5 +1,5 @@
 /**
- * The kubelet's keyring for one pod, written from credential-rules.md (R1.1–R1.6, R2.1–R2.8) and
+ * The kubelet's keyring for one pod, written from docs/credential-rules.md (R1.1–R1.6, R2.1–R2.8) and
  * independently of sources/ — the test world's node and the product must agree on their own.
  *
  * - Only secrets whose type and key belong together count (`kubernetes.io/dockerconfigjson` +

@@ -1,6 +1,6 @@
 /**
  * The image reference grammar as the kubelet parses it (distribution/reference `ParseNormalizedNamed`),
- * written from credential-rules.md §4 independently of sources/: the kubelet's `InvalidImageName` check
+ * written from docs/credential-rules.md R4 independently of sources/: the kubelet's `InvalidImageName` check
  * and the repository name its keyring looks up (`docker.io/library/nginx` for `nginx:1`).
  */
 

@@ -1,4 +1,4 @@
-// Test certificates made with the real `openssl` CLI (test-world.md A.2): a private CA and
+// Test certificates made with the real `openssl` CLI (docs/testing.md A.2): a private CA and
 // server certificates signed by it, including deliberately broken ones for the hostile tests.
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
@@ -77,7 +77,7 @@ export function makeServerCert(ca: TestCa, name: string, options: {altNames?: st
   return {keyFile, certFile, key: fs.readFileSync(keyFile, `utf8`), cert: fs.readFileSync(certFile, `utf8`)};
 }
 
-/** An EC P-256 signing key with a self-signed certificate, for the token server (test-world.md A.3). */
+/** An EC P-256 signing key with a self-signed certificate, for the token server (docs/testing.md A.3). */
 export function makeSigningKey(dir: string): {keyFile: string; certFile: string; keyPem: string; certPem: string} {
   fs.mkdirSync(dir, {recursive: true});
   openssl([`req`, `-x509`, `-newkey`, `ec`, `-pkeyopt`, `ec_paramgen_curve:prime256v1`, `-nodes`, `-sha256`, `-days`, `3650`,

@@ -37,7 +37,7 @@ export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString(`base64`)}`;
 }
 
-/** The Accept list a runtime sends on manifest requests (test-world.md A.1). */
+/** The Accept list a runtime sends on manifest requests (docs/testing.md A.1). */
 export const MANIFEST_ACCEPT = [
   `application/vnd.oci.image.index.v1+json`,
   `application/vnd.oci.image.manifest.v1+json`,

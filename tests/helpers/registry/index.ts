@@ -1,5 +1,5 @@
 // The real-registry harness: Debian's `docker-registry` (CNCF distribution 2.8.2) on 127.0.0.1 in
-// one of three modes (test-world.md A.1–A.3), with an in-process token server for token mode.
+// one of three modes (docs/testing.md A.1–A.3), with an in-process token server for token mode.
 // Every process it starts is stopped by PID in `stop()`, and killed when the test process exits.
 import {execFileSync, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';

@@ -1,4 +1,4 @@
-// Pushes tiny but real images without docker (test-world.md A.4): a deterministic one-file tar.gz
+// Pushes tiny but real images without docker (docs/testing.md A.4): a deterministic one-file tar.gz
 // layer and a config blob uploaded monolithically (POST, then PUT ?digest=), then the manifest.
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';

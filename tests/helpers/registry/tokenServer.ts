@@ -1,5 +1,5 @@
-// An in-process token server for docker-registry's `auth: token` mode (test-world.md A.3,
-// credential-rules.md R3.3–R3.5), using only node:http and node:crypto. It answers the spec's
+// An in-process token server for docker-registry's `auth: token` mode (docs/testing.md A.3,
+// docs/credential-rules.md R3.3–R3.5), using only node:http and node:crypto. It answers the spec's
 // GET flow (Basic or anonymous) and the OAuth2 POST flow (password and refresh_token grants),
 // grants the intersection of requested and configured actions, and records every request.
 import crypto from 'node:crypto';
