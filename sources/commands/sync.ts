@@ -117,6 +117,11 @@ export class SyncCommand extends FanOutCommand {
     });
     if (forgetOnly)
       return 0;
+    if (reports.length === 0 && keep === true) {
+      // A policy may select namespaces that do not exist yet: recording it is the point.
+      this.context.stderr.write(`note: no namespace is selected yet; namespaces the policy selects later get their copy from the agent or the next sync\n`);
+      return 0;
+    }
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
     return this.finish(`SyncResult`, this.name, reports, {command: `sync`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});

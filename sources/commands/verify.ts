@@ -65,6 +65,7 @@ export class VerifyCommand extends ScopedCommand {
   dockerConfigs = Option.Array(`--docker-config`, {description: `with --image: a Docker config.json, .dockercfg or Secret manifest file (repeatable, after the --secret ones)`});
   output = Option.String(`-o,--output`, {description: `output format: table (default), json, yaml, junit, github, sarif or markdown`});
   allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
+  sendHubCredentials = Option.Boolean(`--send-docker-hub-credentials`, false, {description: `also send a Docker Hub credential to another host when the kubelet would (an image such as localhost/app with a Docker Hub pull secret); off by default, since a workload's author chooses that host`});
   failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
   timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 30s; default 10s)`});
   certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
@@ -317,6 +318,7 @@ export class VerifyCommand extends ScopedCommand {
       probe,
       concurrency: this.workers,
       allCredentials: this.allCredentials,
+      sendHubFallback: this.sendHubCredentials,
       now: this.context.now(),
       context,
       onProgress: this.context.stderr.isTTY ? (done: number, total: number) => this.progress(done, total) : undefined,

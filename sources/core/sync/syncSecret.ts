@@ -37,7 +37,7 @@ export type SyncCopyOptions = {
   /** False for `rotate`: only existing copies are updated. */
   createMissing?: boolean;
   /** `sync --attach`: attach the copy afterwards. */
-  attach?: {targets: AttachTargets; snapshot?: AttachSnapshot; restart?: boolean; now?: () => Date};
+  attach?: {targets: AttachTargets; snapshot?: AttachSnapshot; restart?: boolean; now?: () => Date; timing?: boolean};
   fieldManager?: string;
   /** How to wait between the attempts of a write that lost a race. */
   pacing: Pacing;
@@ -120,6 +120,7 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
       restart: options.attach.restart,
       now: options.attach.now,
       snapshot: options.attach.snapshot,
+      timing: options.attach.timing,
       pacing: options.pacing,
     });
     result.references = references;
