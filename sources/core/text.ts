@@ -12,3 +12,12 @@ export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
     throw new InputError(`${what} is not valid UTF-8 text; save it as UTF-8`);
   }
 }
+
+/**
+ * Orders text by UTF-16 code unit, which for the ASCII names Kubernetes allows is the byte order kubectl sorts by
+ * (Go's string comparison). Unlike `localeCompare` it does not ignore punctuation (`a-c` sorts before `ab`, as in
+ * kubectl) and it needs no ICU collator, whose first use cost a command 30-70 ms of start-up.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
