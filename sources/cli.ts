@@ -19,6 +19,7 @@ import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
 import {RefreshCommand} from './commands/refresh.ts';
+import {AgentCommand} from './commands/agent.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -29,6 +30,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   RotateCommand,
   RemoveCommand,
   RefreshCommand,
+  AgentCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,

@@ -88,6 +88,7 @@ export class VerifyCommand extends ScopedCommand {
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
       insecureHosts: this.insecureRegistries,
       timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),
+      log: this.isVerbose ? line => this.context.stderr.write(`${line}\n`) : undefined,
     });
     const {results, registryChecks, notes, incomplete, failed} = this.images
       ? await this.verifyImages(this.images, probe)

@@ -450,10 +450,9 @@ export async function listNodePlatforms(session: ClusterSession): Promise<{nodes
     }});
     return {nodes};
   } catch (error) {
-    const code = apiErrorCode(error);
-    if (code === undefined)
+    if (!isApiError(error))
       throw error;
-    if (code === 403 || code === 404)
+    if (error.code === 403 || error.code === 404)
       return {nodes: []};
     return {nodes: [], note: `cannot list nodes: ${apiErrorReason(error)}; image platforms were not checked (name them with --platform, e.g. --platform linux/amd64,linux/arm64)`};
   }

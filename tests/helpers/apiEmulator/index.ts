@@ -39,6 +39,7 @@
  *   watches                 ?watch=true streams: the current state as ADDED without resourceVersion (or "0"); from
  *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
  *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
+ *   api.endWatches()        ends every open watch stream (a server timeout or restart); clients re-watch from their resourceVersion
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
@@ -123,6 +124,8 @@ export type ApiEmulator = {
   requests: RequestRecord[];
   resetRequests(): void;
   compact(): void;
+  /** Ends every open watch stream (as a server timeout or restart does); clients watch again from their last resourceVersion. */
+  endWatches(): void;
   faults: FaultInjector;
   local: LocalApi;
   settled(): Promise<void>;
@@ -256,6 +259,10 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
     requests,
     resetRequests() {
       requests.length = 0;
+    },
+    endWatches() {
+      for (const w of [...watches])
+        w.end();
     },
     compact() {
       rest.compact();
