@@ -21,3 +21,17 @@ export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** C0 and C1 control characters, DEL, line/paragraph separators and the bidirectional overrides and isolates. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = {'\n': `\\n`, '\r': `\\r`, '\t': `\\t`, '\u001b': `\\e`};
+
+/**
+ * Text from a cluster or a registry (an image, an event message, a name, a registry's error), made safe for a
+ * terminal: every control character is shown as an escape (`\e`, `\r`, `\n`, `\u202e`), so nothing can clear the
+ * screen, set the window title, colour the output or forge rows and `fix:` lines. JSON and YAML escape on their own.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, char => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
+}

