@@ -21,6 +21,7 @@ import type {NamespaceAttachResult, TargetResult} from './attachSecret.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
 import type {TargetRef} from './plan.ts';
 import {describeTarget} from './plan.ts';
+import {compareText} from '../text.ts';
 import {kubectl, pullsecret, shellLine} from '../shell.ts';
 
 export const REPORT_API_VERSION = PULLSECRET_API_VERSION;
@@ -89,7 +90,7 @@ export function isChange(report: NamespaceReport): boolean {
 
 /** Builds the document, sorted by context then namespace, with its summary. */
 export function buildReport(kind: ReportKind, secret: string, dryRun: DryRun, results: NamespaceReport[], source?: string): FanOutReport {
-  const sorted = [...results].sort((a, b) => a.context.localeCompare(b.context) || a.namespace.localeCompare(b.namespace));
+  const sorted = [...results].sort((a, b) => compareText(a.context, b.context) || compareText(a.namespace, b.namespace));
   const summary: FanOutSummary = {namespaces: sorted.length, ok: 0, changed: 0, unchanged: 0, failed: 0, skipped: 0};
   for (const result of sorted) {
     if (result.status === `failed`) {

@@ -10,6 +10,7 @@ import type {KubeObject} from '../ports.ts';
 import type {TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, pullSecretNames, templateServiceAccount} from './plan.ts';
 import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
+import {compareText} from '../text.ts';
 
 const rolls = (kind: string): boolean => isWorkloadKind(kind) && WORKLOADS[kind].rolls;
 
@@ -134,11 +135,11 @@ export function timingTruth(input: TimingInput): TimingReport {
     if (restartable)
       restart.set(`${owner!.kind}/${owner!.name}`, {kind: owner!.kind as TargetKind, name: owner!.name});
   }
-  stalePods.sort((a, b) => a.name.localeCompare(b.name));
+  stalePods.sort((a, b) => compareText(a.name, b.name));
   return {
     stalePods,
-    hidingWorkloads: [...hiding.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
-    restartTargets: [...restart.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
-    ownListPods: ownListPods.sort((a, b) => a.name.localeCompare(b.name)),
+    hidingWorkloads: [...hiding.values()].sort((a, b) => compareText(`${a.kind}/${a.name}`, `${b.kind}/${b.name}`)),
+    restartTargets: [...restart.values()].sort((a, b) => compareText(`${a.kind}/${a.name}`, `${b.kind}/${b.name}`)),
+    ownListPods: ownListPods.sort((a, b) => compareText(a.name, b.name)),
   };
 }
