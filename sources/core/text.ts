@@ -13,6 +13,15 @@ export function decodeUtf8Text(bytes: Uint8Array, what: string): string {
   }
 }
 
+/**
+ * Orders text by UTF-16 code unit, which for the ASCII names Kubernetes allows is the byte order kubectl sorts by
+ * (Go's string comparison). Unlike `localeCompare` it does not ignore punctuation (`a-c` sorts before `ab`, as in
+ * kubectl) and it needs no ICU collator, whose first use cost a command 30-70 ms of start-up.
+ */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** C0 and C1 control characters, DEL, line/paragraph separators and the bidirectional overrides and isolates. */
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

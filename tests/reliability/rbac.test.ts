@@ -115,11 +115,13 @@ const EXPECT: Record<string, Record<string, Expectation>> = {
   },
   'rotate': {'list namespaces cluster-wide': `fatal`, 'get secrets cluster-wide': `fatal`, 'list secrets cluster-wide': `fatal`, 'update secrets cluster-wide': `fatal`},
   'remove': {
+    'get secrets web': `fatal`, 'list pods web': {degrades: {code: 0, match: /^warning: could not check for running pods that still list regcred in namespace "web": cannot list pods in namespace "web": forbidden/m}},
     'delete secrets web': `fatal`, 'list serviceaccounts web': `fatal`, 'patch serviceaccounts web': `fatal`,
     ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} web`, `fatal` as const])),
     'patch batch/cronjobs web': `fatal`,
   },
   'remove -A': {
+    'get secrets cluster-wide': `fatal`, 'list pods cluster-wide': {degrades: {code: 0, match: /^warning: web: could not check for running pods that still list regcred in namespace "web": cannot list pods in namespace "web": forbidden/m}},
     'list namespaces cluster-wide': `fatal`, 'delete secrets cluster-wide': `fatal`, 'list serviceaccounts cluster-wide': `fatal`, 'patch serviceaccounts cluster-wide': `fatal`,
     ...Object.fromEntries(WORKLOAD_LISTS.map(resource => [`list ${resource} cluster-wide`, `fatal` as const])),
     'patch batch/cronjobs cluster-wide': `fatal`,
