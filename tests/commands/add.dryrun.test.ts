@@ -159,3 +159,32 @@ for (const [what, flags, message, options] of badInputs) {
     assert.equal(result.stdout, ``);
   });
 }
+
+test(`a username from a file with Windows line endings ("$(cat user.txt)" keeps the \r) is refused with one line naming the character`, async t => {
+  const dir = await tempDir(t);
+  await fs.writeFile(path.join(dir, `user.txt`), `developer\r\n`);
+  // The shell's $(…) strips the \n but keeps the \r, exactly as a user's command line does.
+  const {stdout: username} = await execFileAsync(`sh`, [`-c`, `printf %s "$(cat user.txt)"`], {cwd: dir});
+  assert.equal(username, `developer\r`);
+  const result = await runCli([`add`, `regcred`, `--docker-username=${username}`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `yaml`], {stdin: `pw\n`});
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `error: --docker-username ends with a carriage return (\\r) (a file with Windows line endings? remove them, e.g. with tr -d '\\r')\nSee 'kubectl pullsecret add --help' for usage.\n`);
+});
+
+test(`a password file ending in two Windows line breaks is refused (one trailing newline is stripped, the rest would be stored)`, async t => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, `password.txt`);
+  await fs.writeFile(file, `s3cret\r\n\r\n`);
+  const result = await runCli([`add`, `regcred`, `--docker-username=developer`, `--docker-password-file`, file, `--dry-run=client`, `-o`, `yaml`]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `error: the password contains a carriage return (\\r) (a file with Windows line endings? remove them, e.g. with tr -d '\\r') (after the one trailing newline that is removed)\n`);
+  assert.doesNotMatch(result.stderr, /s3cret/);
+  // One trailing CRLF alone is still stripped, as today.
+  await fs.writeFile(file, `s3cret\r\n`);
+  const ok = await runCli([`add`, `regcred`, `--docker-username=developer`, `--docker-password-file`, file, `--dry-run=client`, `-o`, `json`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const auth = JSON.parse(Buffer.from(JSON.parse(ok.stdout).data[`.dockerconfigjson`], `base64`).toString()).auths[`https://index.docker.io/v1/`];
+  assert.equal(auth.password, `s3cret`);
+});
