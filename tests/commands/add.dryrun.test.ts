@@ -100,11 +100,14 @@ test(`add --dry-run=client needs no kubeconfig and never loads client-node`, asy
   assert.equal(JSON.parse(stdout).metadata.name, `regcred`);
 });
 
-test(`add --docker-password-stdin removes exactly one trailing newline`, async () => {
-  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n\n`});
-  assert.equal(result.code, 0, result.stderr);
-  const config = JSON.parse(decodedConfig(JSON.parse(result.stdout)));
-  assert.equal(config.auths[`https://index.docker.io/v1/`].password, `p\n`);
+test(`add --docker-password-stdin removes exactly one trailing newline, and refuses a second rather than storing it`, async () => {
+  const one = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n`});
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(JSON.parse(decodedConfig(JSON.parse(one.stdout))).auths[`https://index.docker.io/v1/`].password, `p`);
+  const two = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n\n`});
+  assert.equal(two.code, 2);
+  assert.equal(two.stdout, ``);
+  assert.equal(two.stderr, `error: the password ends with a line feed (\\n) (after the one trailing newline that is removed)\n`);
 });
 
 test(`add --docker-password-file reads the password and strips one newline`, async t => {
