@@ -162,7 +162,7 @@ export class SyncCommand extends FanOutCommand {
       const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
       const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);
       const pruneSnapshot = await prepareAttach(session, victims, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
-      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context}))));
+      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context, force: true}))));
     }
     return [...done, ...pruned, ...skipped];
   }
