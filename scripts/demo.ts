@@ -1,5 +1,5 @@
 // The demo proper (started by scripts/demo.mjs under Node 24): build the binary, start the sandbox
-// (scripts/sandbox.ts: API emulator + a token-auth registry), and walk through the plugin with real
+// (scripts/sandbox.ts: API emulator with controllers, a token-auth registry, a node pulling through containerd), and walk through the plugin with real
 // commands and their real output. Steps whose command does not exist yet are announced and skipped.
 import {spawn, spawnSync} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
@@ -68,6 +68,17 @@ async function startSandbox(kubeconfig: string): Promise<{child: ChildProcess; i
   }};
 }
 
+/** Polls `check` every 250 ms until it holds (true) or `timeoutMs` passes (false). */
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check())
+      return true;
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
 async function stopSandbox(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null)
     return;
@@ -106,7 +117,7 @@ async function main(): Promise<void> {
       return;
     }
     say();
-    say(bold(`== starting the sandbox (Kubernetes API emulator + registry)`));
+    say(bold(`== starting the sandbox (Kubernetes API emulator + registry + a node pulling through containerd)`));
     sandbox = await startSandbox(kubeconfig);
     process.stdout.write(sandbox.info.output);
     show(env, [`kubectl`, `get`, `namespaces`]);
@@ -127,9 +138,19 @@ async function main(): Promise<void> {
     }
     if (hasCommand(env, `attach`)) {
       say();
-      say(bold(`== attach: reference it from the namespace's ServiceAccounts, keeping what is there`));
-      show(env, [`kubectl`, `pullsecret`, `attach`, `regcred`, `-n`, `web`]);
+      say(bold(`== attach: reference it from the namespace's ServiceAccounts, keeping what is there, and restart what needs it`));
+      show(env, [`kubectl`, `get`, `pods`, `-n`, `web`]);
+      show(env, [`kubectl`, `pullsecret`, `attach`, `regcred`, `-n`, `web`, `--restart`]);
       show(env, [`kubectl`, `get`, `serviceaccount`, `default`, `-n`, `web`, `-o`, `jsonpath={.imagePullSecrets}`]);
+      // The sandbox's node pulls the new pod's image for real; wait until the old pod is gone and the new one runs.
+      const running = await waitFor(() => {
+        const pods = spawnSync(`kubectl`, [`get`, `pods`, `-n`, `web`, `--no-headers`], {env, encoding: `utf8`}).stdout ?? ``;
+        const lines = pods.trim().split(`\n`).filter(line => line !== ``);
+        return lines.length === 1 && /\s1\/1\s+Running\s/.test(lines[0]!);
+      }, 60_000);
+      if (!running)
+        say(`(the frontend pod did not become Running within 60 s)`);
+      show(env, [`kubectl`, `get`, `pods`, `-n`, `web`]);
     } else {
       say(`(attach is not built yet)`);
     }

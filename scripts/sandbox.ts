@@ -1,9 +1,13 @@
 /**
- * A local playground for `kubectl pullsecret`: the API emulator seeded with a small, realistic
- * cluster plus a real token-auth registry (Debian's docker-registry) holding a private image.
+ * A local playground for `kubectl pullsecret`: the API emulator with its controllers, seeded with a small,
+ * realistic cluster, a real token-auth registry (Debian's docker-registry) holding a private image, and a node
+ * (tests/helpers/node) that really pulls every pod's images through containerd with the kubelet's credentials:
+ * pods without working credentials show ImagePullBackOff, and become Running once fixed.
  *
  *   npm run sandbox -- --kubeconfig /tmp/sandbox.kubeconfig
  *
+ * (`npm run sandbox` goes through scripts/sandbox.mjs, which installs what is missing first.) Without
+ * containerd (it needs root here), the sandbox still starts, with a warning: its pods then stay Pending.
  * The kubeconfig is written only once everything is ready (so a caller may poll for it), and
  * removed again on SIGINT/SIGTERM, when everything is stopped and the script exits 0.
  */
@@ -11,6 +15,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {startApiEmulator, type ApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
+import {startContainerd, type Containerd} from '../tests/helpers/containerd/index.ts';
+import {startNode, type TestNode} from '../tests/helpers/node/index.ts';
 import {startRegistry, type TestRegistry} from '../tests/helpers/registry/index.ts';
 import {serializeDockerConfigJson} from '../sources/core/dockerconfig/serialize.ts';
 
@@ -49,24 +55,21 @@ function seedCluster(api: ApiEmulator, registry: TestRegistry, user: string, pas
   api.seed.serviceAccount(`ci`, `builder`, {imagePullSecrets: [`regcred`]});
   api.seed.serviceAccount(`api`, `api-runner`);
 
-  const container = (name: string) => ({name, image, ports: [{containerPort: 8080}]});
-  const frontend = api.seed.workload(`Deployment`, `web`, `frontend`, {containers: [container(`frontend`)]}, {replicas: 1});
-  const owner = (o: any) => [{apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true, blockOwnerDeletion: true}];
-  const frontendTemplateLabels = {app: `frontend`, 'pod-template-hash': `7c9f8d6b5`};
-  const replicaSet = api.seed.workload(`ReplicaSet`, `web`, `frontend-7c9f8d6b5`, {containers: [container(`frontend`)]}, {templateLabels: frontendTemplateLabels, ownerReferences: owner(frontend)});
-  api.seed.workload(`Deployment`, `api`, `backend`, {serviceAccountName: `api-runner`, containers: [container(`backend`)]});
-  api.seed.workload(`CronJob`, `ci`, `nightly-build`, {serviceAccountName: `builder`, containers: [container(`build`)]}, {schedule: `0 2 * * *`});
-  api.seed.workload(`Deployment`, `legacy`, `old-app`, {containers: [{name: `old`, image: `nginx:1.25`}]});
-
-  // The frontend cannot pull: `web` has no pull secret yet.
-  api.seed.pod(`web`, `frontend-7c9f8d6b5-x2x4q`, {containers: [container(`frontend`)]}, {
-    labels: frontendTemplateLabels,
-    ownerReferences: owner(replicaSet),
-    waiting: {reason: `ImagePullBackOff`, message: `Back-off pulling image "${image}"`},
+  // One image per workload: a node that has an image runs any IfNotPresent pod of it, whatever its
+  // credentials (Kubernetes before 1.35), which would hide the failures the sandbox is here to show.
+  const container = (name: string, repository = `team/app`) => ({name, image: repository === `team/app` ? image : `${registry.host}/${repository}:1.0`, ports: [{containerPort: 8080}]});
+  // The controllers make the ReplicaSets and pods; the node pulls. `web` has no pull secret yet, so the
+  // frontend ends in ImagePullBackOff; so does the backend (its ServiceAccount lists none).
+  api.seed.workload(`Deployment`, `web`, `frontend`, {containers: [container(`frontend`)]}, {replicas: 1});
+  api.seed.workload(`Deployment`, `api`, `backend`, {serviceAccountName: `api-runner`, containers: [container(`backend`, `team/api`)]});
+  const cronJob = api.seed.workload(`CronJob`, `ci`, `nightly-build`, {serviceAccountName: `builder`, containers: [container(`build`, `team/builder`)]}, {schedule: `0 2 * * *`});
+  // Last night's run: its pod pulls with the builder's secret and runs.
+  api.seed.workload(`Job`, `ci`, `nightly-build-29012345`, {serviceAccountName: `builder`, restartPolicy: `Never`, containers: [container(`build`, `team/builder`)]}, {
+    templateLabels: {'batch.kubernetes.io/job-name': `nightly-build-29012345`},
+    ownerReferences: [{apiVersion: `batch/v1`, kind: `CronJob`, name: `nightly-build`, uid: cronJob.metadata.uid, controller: true, blockOwnerDeletion: true}],
   });
-  api.seed.event(`web`, {kind: `Pod`, name: `frontend-7c9f8d6b5-x2x4q`, fieldPath: `spec.containers{frontend}`}, `Failed`,
-    `Failed to pull image "${image}": failed to pull and unpack image "${image}": failed to resolve reference "${image}": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`);
-  api.seed.pod(`ci`, `nightly-build-29012345-abcde`, {serviceAccountName: `builder`, restartPolicy: `Never`, containers: [container(`build`)]}, {labels: {app: `nightly-build`}});
+  // Docker Hub is off this machine: the node reports it unreachable, as an offline node would.
+  api.seed.workload(`Deployment`, `legacy`, `old-app`, {containers: [{name: `old`, image: `nginx:1.25`}]});
   return {image};
 }
 
@@ -80,14 +83,29 @@ async function main(): Promise<number> {
   const password = crypto.randomBytes(9).toString(`base64url`);
   let registry: TestRegistry | undefined;
   let api: ApiEmulator | undefined;
+  let containerd: Containerd | undefined;
+  let node: TestNode | undefined;
   const stopAll = async () => {
-    await Promise.allSettled([api?.stop(), registry?.stop()]);
+    await node?.stop();
+    await Promise.allSettled([api?.stop(), registry?.stop(), containerd?.stop()]);
   };
   try {
     registry = await startRegistry({mode: `token`, users: {[user]: password}, grants: {[user]: {'team/*': [`pull`]}}});
-    await registry.push(`team/app`, `1.0`);
-    api = await startApiEmulator();
+    await Promise.all([`team/app`, `team/api`, `team/builder`].map(repository => registry!.push(repository, `1.0`)));
+    api = await startApiEmulator({controllers: true});
+    let nodeNote = `node         ${`emulator-node`}: pulls through containerd (kubelet back-off 1 s, doubling up to 10 s)`;
+    try {
+      containerd = await startContainerd();
+      containerd.trustRegistry(registry);
+      node = startNode({api, containerd, backoff: {initialMs: 1000, maxMs: 10_000}});
+    } catch (error) {
+      nodeNote = `node         none: ${(error as Error).message} (pods stay Pending)`;
+      process.stderr.write(`sandbox: warning: no node: ${(error as Error).message}; pods will stay Pending\n`);
+    }
     const {image} = seedCluster(api, registry, user, password);
+    // Ready means the first pulls have been tried: the failing pods already show why.
+    await api.settled();
+    await node?.waitForPods({namespace: `web`, labels: {app: `frontend`}}, [`ErrImagePull`, `ImagePullBackOff`], {timeoutMs: 30_000});
 
     // Write to a temp file and rename, so a poller never reads half a kubeconfig.
     const tmp = `${args.kubeconfig}.${process.pid}.tmp`;
@@ -99,15 +117,18 @@ async function main(): Promise<number> {
       ``,
       `  export KUBECONFIG=${args.kubeconfig}`,
       `  kubectl get namespaces`,
+      `  kubectl get pods -A`,
       `  kubectl pullsecret doctor -A`,
-      `  kubectl pullsecret sync regcred --from-namespace ci -n web --attach`,
+      `  kubectl pullsecret sync regcred --from-namespace ci -n web --attach --restart`,
+      `  kubectl get pods -n web`,
       `  kubectl pullsecret verify -n web`,
       ``,
       `API server   ${api.url} (contexts: admin [current], readonly, limited)`,
       `registry     ${registry.host} (token auth, realm ${registry.tokenRealm})`,
       `private image ${image}`,
+      nodeNote,
       `registry user ${user} / ${password}  (may pull team/*)`,
-      `namespaces   web (frontend in ImagePullBackOff), api, ci (source secret regcred), legacy (pullsecret.kubectl.io/ignore)`,
+      `namespaces   web (frontend in ImagePullBackOff), api (backend in ImagePullBackOff), ci (source secret regcred; last night's job ran), legacy (pullsecret.kubectl.io/ignore)`,
       ``,
       `Press Ctrl-C to stop.`,
       ``,

@@ -21,6 +21,8 @@ import {SyncCommand} from './commands/sync.ts';
 import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
 import {RefreshCommand} from './commands/refresh.ts';
+import {AgentCommand} from './commands/agent.ts';
+import {InstallCommand} from './commands/install.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -31,6 +33,8 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   RotateCommand,
   RemoveCommand,
   RefreshCommand,
+  AgentCommand,
+  InstallCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,

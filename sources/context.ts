@@ -32,6 +32,11 @@ export type PullSecretContext = BaseContext & {
    * Undefined: never in-cluster.
    */
   serviceAccountDir?: string;
+  /**
+   * A signal aborted when the process is asked to stop (SIGTERM, SIGINT). Only long-running commands (`agent`)
+   * call it; main.ts installs the signal handlers on the first call, so other commands keep Ctrl-C's default.
+   */
+  shutdownSignal?: () => AbortSignal;
   /** The clock, injectable for expiry tests. */
   now: () => Date;
   /** Waits between the attempts of a write that lost a race (core/retry.ts); injectable so the core starts no timer. */

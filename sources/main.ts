@@ -28,6 +28,12 @@ function main(): void {
     // Where the kubelet mounts the pod's ServiceAccount token (client-go's rest.InClusterConfig reads the same).
     serviceAccountDir: `/var/run/secrets/kubernetes.io/serviceaccount`,
     now: () => new Date(),
+    shutdownSignal: () => {
+      const controller = new AbortController();
+      for (const signal of [`SIGTERM`, `SIGINT`] as const)
+        process.once(signal, () => controller.abort());
+      return controller.signal;
+    },
     sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
     random: Math.random,
   };

@@ -138,6 +138,7 @@ export class DoctorCommand extends ScopedCommand {
     const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
       insecureHosts: this.insecureRegistries,
+      log: this.isVerbose ? line => this.context.stderr.write(`${line}\n`) : undefined,
     });
     const {results} = await runVerifyEngine(subjects, view, {probe, concurrency: this.workers, allCredentials: false, now: this.context.now(), context: session.contextName});
 

@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
-import {gatherForVerify, gatherNamespaces, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
+import {gatherForVerify, gatherNamespaces, listNodePlatforms, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
 import {readKustomization} from '../adapters/manifests/kustomize.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import type {ManifestObject} from '../adapters/manifests/read.ts';
@@ -14,7 +14,7 @@ import type {Verdict} from '../adapters/output/verify/verdict.ts';
 import {VERSION} from '../version.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
-import type {ClusterSession, KubeObject, RegistryProbe} from '../core/ports.ts';
+import type {ClusterSession, KubeObject, Platform, RegistryProbe} from '../core/ports.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import {unreadableReferences} from '../core/verify/effective.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
@@ -22,6 +22,8 @@ import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
 import {buildReport, formatTable, jsonReportChunks} from '../core/verify/report.ts';
 import {clusterSubjects, manifestSubjects} from '../core/verify/subjects.ts';
 import {WORKLOAD_KINDS, WORKLOAD_RESOURCES} from '../core/workloads.ts';
+import {nodePlatforms, parsePlatforms} from '../core/verify/platforms.ts';
+import type {PlatformNeed} from '../core/verify/platforms.ts';
 import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyReport, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
@@ -35,6 +37,12 @@ export class VerifyCommand extends ScopedCommand {
     details: `
       Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
 
+      Image volumes (\`spec.volumes[].image.reference\`) are pulled with the same secrets and checked as \`volume:NAME\`. \`-k DIR\` checks the output of \`kubectl kustomize DIR\` like \`-f\`. With \`-f\` or \`-k\` and a cluster, the pods are judged with the ServiceAccounts and secrets of their namespaces in the cluster (a note names them), those in the files taking precedence.
+
+      Platforms: each pullable image must also provide every platform its pod may run on: those named with \`--platform\`, else those of the cluster's nodes (\`status.nodeInfo\`; not checked when nodes cannot be listed), narrowed by the pod's \`nodeSelector\` on \`kubernetes.io/os\` and \`kubernetes.io/arch\`; else the status is \`platform-missing\`. This costs one GET of an index (a single-platform manifest: it and its config) per image and credential.
+
+      For CI (docs/ci.md): \`-o junit|github|sarif|markdown\` carry the same results and exit status; with \`GITHUB_STEP_SUMMARY\` set, a Markdown report is appended to that file whatever the format.
+
       In the table, a warning shared by several rows of a namespace (one about a secret they all use, say) is printed once, after the namespace's rows, with the number of rows it applies to; \`-o json|yaml\` keep the warnings of every result.
 
       Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all), or when a namespace named with \`-n\` or \`--namespaces\` does not exist (checked with one \`get namespaces/NAME\` when nothing was found in it; when that is forbidden, a note says its existence could not be checked); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
@@ -43,6 +51,8 @@ export class VerifyCommand extends ScopedCommand {
       [`Verify every workload in the current namespace`, `$0 verify`],
       [`Verify the whole cluster and print JSON`, `$0 verify -A -o json`],
       [`Verify a rendered release before applying it`, `helm template my-release ./chart | $0 verify -n web -f -`],
+      [`Verify a kustomization for GitHub Actions, for every platform the cluster runs`, `$0 verify -k overlays/prod -o github`],
+      [`Write a JUnit report for GitLab or Jenkins`, `$0 verify -f release.yaml -o junit > verify-report.xml`],
       [`Verify one image with a local Docker config, no cluster needed`, `$0 verify --image registry.example.com/team/app:1.2 --docker-config ~/.docker/config.json`],
     ],
   };
@@ -55,9 +65,11 @@ export class VerifyCommand extends ScopedCommand {
   dockerConfigs = Option.Array(`--docker-config`, {description: `with --image: a Docker config.json, .dockercfg or Secret manifest file (repeatable, after the --secret ones)`});
   output = Option.String(`-o,--output`, {description: `output format: table (default), json, yaml, junit, github, sarif or markdown`});
   allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
+  sendHubCredentials = Option.Boolean(`--send-docker-hub-credentials`, false, {description: `also send a Docker Hub credential to another host when the kubelet would (an image such as localhost/app with a Docker Hub pull secret); off by default, since a workload's author chooses that host`});
   failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
   timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 30s; default 10s)`});
   certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
+  platforms = Option.Array(`--platform`, {description: `platforms the images must provide, e.g. linux/amd64,linux/arm64 (repeatable; default: the cluster's nodes' platforms)`});
   insecureRegistries = Option.Array(`--insecure-registry`, {description: `a registry host to reach over plain HTTP or unverified TLS (repeatable)`});
 
   async executeCommand() {
@@ -76,11 +88,16 @@ export class VerifyCommand extends ScopedCommand {
       throw new UsageError(`--image needs an image reference such as registry.example.com/team/app:1, got an empty value`);
     if (this.kustomize?.trim() === ``)
       throw new UsageError(`-k needs a kustomization directory`);
+    const explicitPlatforms = this.platforms === undefined ? undefined : parsePlatforms(this.platforms);
+    if (explicitPlatforms?.ok === false)
+      throw new UsageError(explicitPlatforms.error);
+    this.explicitPlatforms = explicitPlatforms?.platforms;
 
     const probe = await this.context.makeRegistryProbe({
       caFiles: this.certificateAuthorities?.map(file => resolveUserPath(file, this.context.cwd, this.context.homedir)),
       insecureHosts: this.insecureRegistries,
       timeoutMs: this.timeout === undefined ? undefined : parseDuration(this.timeout, `--timeout`),
+      log: this.isVerbose ? line => this.context.stderr.write(`${line}\n`) : undefined,
     });
     const {results, registryChecks, notes, incomplete, failed} = this.images
       ? await this.verifyImages(this.images, probe)
@@ -107,6 +124,21 @@ export class VerifyCommand extends ScopedCommand {
       }
     }
     return exitCode;
+  }
+
+  /** `--platform`, parsed. */
+  private explicitPlatforms: Platform[] | undefined;
+
+  /** What platforms to check in one cluster: `--platform`, else the nodes' (with a note when they cannot be listed). */
+  private async platformNeed(session: ClusterSession | undefined, notes: string[]): Promise<PlatformNeed | undefined> {
+    if (this.explicitPlatforms !== undefined)
+      return {platforms: this.explicitPlatforms, origin: `--platform`};
+    if (session === undefined)
+      return undefined;
+    const {nodes, note} = await listNodePlatforms(session);
+    if (note !== undefined)
+      notes.push(note);
+    return {platforms: nodePlatforms(nodes), origin: `nodes`};
   }
 
   private print(format: OutputFormat, report: VerifyReport, verdict: Verdict): void {
@@ -162,8 +194,10 @@ export class VerifyCommand extends ScopedCommand {
       ownPullSecrets: [...(this.secrets ?? []), ...(this.dockerConfigs ?? [])],
       containers: [{name: `-`, image, kind: `container`}],
     }));
-    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session?.contextName ?? null));
-    return {...outcome, notes: [], incomplete: unreadableReferences(subjects, view).length > 0};
+    const notes: string[] = [];
+    const platforms = await this.platformNeed(undefined, notes);
+    const outcome = await runVerifyEngine(subjects, view, {...this.engineOptions(probe, session?.contextName ?? null), platforms});
+    return {...outcome, notes, incomplete: unreadableReferences(subjects, view).length > 0};
   }
 
   /** Cluster or manifest mode, once per `--context`. */
@@ -234,14 +268,16 @@ export class VerifyCommand extends ScopedCommand {
     }
     const subjects = clusterSubjects(workloads, pods);
     const view = snapshotView(snapshot);
-    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
+    const platformNotes: string[] = [];
+    const platforms = await this.platformNeed(session, platformNotes);
+    const outcome = await runVerifyEngine(subjects, view, {...this.engineOptions(probe, session.contextName), platforms});
     const namespaceNotes = [
       ...missing.map(namespace => `namespace "${namespace}" not found: nothing in it was checked, so verify exits 1`),
       ...unverified.map(namespace => `nothing to check in namespace ${namespace}, and whether it exists could not be checked (get namespaces is forbidden)`),
     ];
     return {
       ...outcome,
-      notes: [...skipped, ...namespaceNotes, ...snapshot.notes],
+      notes: [...skipped, ...namespaceNotes, ...snapshot.notes, ...platformNotes],
       incomplete: unlisted.length > 0 || unreadableReferences(subjects, view).length > 0,
       failed: missing.length > 0,
     };
@@ -268,11 +304,13 @@ export class VerifyCommand extends ScopedCommand {
     const created = objects.filter(object => object.kind === `Namespace`).map((object): KubeObject => ({kind: `ServiceAccount`, metadata: {name: `default`, namespace: object.metadata.name}}));
     const overlay = [...created, ...objects.filter(object => object.kind === `Secret` || object.kind === `ServiceAccount`)];
     const view = snapshotView(snapshot, overlay, defaultNamespace);
-    const outcome = await runVerifyEngine(subjects, view, this.engineOptions(probe, session.contextName));
+    const platformNotes: string[] = [];
+    const platforms = await this.platformNeed(session, platformNotes);
+    const outcome = await runVerifyEngine(subjects, view, {...this.engineOptions(probe, session.contextName), platforms});
     // Say whose ServiceAccounts and secrets the new manifests were judged with: a wrong -n would judge them wrongly.
     const inFiles = objects.some(object => object.kind === `ServiceAccount` || object.kind === `Secret`);
-    const used = `manifests checked against the ServiceAccounts and secrets of namespace${namespaces.length === 1 ? `` : `s`} ${namespaces.join(`, `)} in context ${session.contextName}${inFiles ? ` (the ServiceAccounts and secrets in the files take precedence)` : ``}; objects without a namespace are in ${defaultNamespace}${session.namespaceExplicit ? ` (-n)` : ` (the context's namespace; set it with -n)`}`;
-    return {...outcome, notes: [used, ...snapshot.notes], incomplete: unreadableReferences(subjects, view).length > 0};
+    const used = `manifests checked against the ServiceAccounts and secrets of namespace${namespaces.length === 1 ? `` : `s`} ${namespaces.join(`, `)}${inFiles ? ` (the ServiceAccounts and secrets in the files take precedence)` : ``}; objects without a namespace are in ${defaultNamespace}${session.namespaceExplicit ? ` (-n)` : ` (the context's namespace; set it with -n)`}`;
+    return {...outcome, notes: [used, ...snapshot.notes, ...platformNotes], incomplete: unreadableReferences(subjects, view).length > 0};
   }
 
   private engineOptions(probe: RegistryProbe, context: string | null) {
@@ -280,6 +318,7 @@ export class VerifyCommand extends ScopedCommand {
       probe,
       concurrency: this.workers,
       allCredentials: this.allCredentials,
+      sendHubFallback: this.sendHubCredentials,
       now: this.context.now(),
       context,
       onProgress: this.context.stderr.isTTY ? (done: number, total: number) => this.progress(done, total) : undefined,

@@ -37,7 +37,9 @@ export type ResourceName =
   | `daemonsets`
   | `replicasets`
   | `jobs`
-  | `cronjobs`;
+  | `cronjobs`
+  | `leases`
+  | `nodes`;
 
 export type DryRun = `none` | `client` | `server`;
 
@@ -91,6 +93,34 @@ export interface ClusterSession {
   canI(verb: string, resource: ResourceName, namespace?: string): Promise<boolean>;
   /** Count of HTTP requests sent so far (for benchmarks and `-v`). */
   requestCount(): number;
+}
+
+/** One event of a watch stream (ERROR events become rejections of `watch`). */
+export type WatchEvent = {type: `ADDED` | `MODIFIED` | `DELETED` | `BOOKMARK`; object: KubeObject};
+
+export type WatchOptions = {
+  namespace?: string;
+  labelSelector?: string;
+  /** Where the stream starts: the resourceVersion of the list it follows. */
+  resourceVersion: string;
+  /** The server ends the stream after this long (the caller then watches again from the last resourceVersion). */
+  timeoutSeconds?: number;
+};
+
+/** A session that can also follow changes: list with the list's resourceVersion, then watch from it (the agent). */
+export interface WatchSession extends ClusterSession {
+  listWithVersion(resource: ResourceName, options?: ListOptions): Promise<{items: KubeObject[]; resourceVersion: string}>;
+  /**
+   * Streams events (bookmarks included) to `onEvent` until the server ends the stream (resolves) or `signal`
+   * aborts it (resolves). Rejects with the API error when the server refuses it, including 410 Gone when the
+   * resourceVersion is too old (relist then), and with a network error when the connection breaks.
+   */
+  watch(resource: ResourceName, options: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** True when the session can list with versions and watch. */
+export function canWatch(session: ClusterSession): session is WatchSession {
+  return typeof (session as Partial<WatchSession>).watch === `function` && typeof (session as Partial<WatchSession>).listWithVersion === `function`;
 }
 
 /** What the global kubectl flags say about which cluster to talk to. */
@@ -167,9 +197,20 @@ export type RegistryCheck = {
   mediaType?: string;
 };
 
+/** An image platform, as an OCI index entry or an image config states it (`linux/arm64/v8`). */
+export type Platform = {os: string; architecture: string; variant?: string};
+
+/** The platforms an image offers: the entries of an index, or the one of a single manifest's config. */
+export type PlatformsCheck = {ok: true; platforms: Platform[]; index: boolean} | {ok: false; detail: string};
+
 /** What containerd does for one credential: ping, challenge, token, manifest HEAD. */
 export interface RegistryProbe {
   checkManifest(target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck>;
+  /**
+   * The platforms an image offers, read with a credential `checkManifest` proved: one GET of an index, or of a single
+   * manifest and its config blob. Never sent before `checkManifest` succeeded for the same (image, credential).
+   */
+  platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck>;
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }
@@ -181,4 +222,6 @@ export type RegistryProbeOptions = {
   timeoutMs?: number;
   /** The run's secret register: the probe adds the credentials and tokens it uses. */
   redactor?: SecretRedactor;
+  /** Receives `-v` lines (e.g. that TLS verification is off for an --insecure-registry host). */
+  log?: (line: string) => void;
 };

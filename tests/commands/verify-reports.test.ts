@@ -84,7 +84,7 @@ describe(`-f release.yaml (four documents, one of them an image volume) in every
     ].sort());
     const cached = json.report.results.find(row => row.container === `c`)!;
     assert.match(cached.warnings.join(`\n`), /imagePullPolicy is Never.*KEP-2535/);
-    assert.match(json.report.summary.notes.join(`\n`), /checked against the ServiceAccounts and secrets of namespace web in context \S+/);
+    assert.match(json.report.summary.notes.join(`\n`), /checked against the ServiceAccounts and secrets of namespace web; objects without a namespace are in web \(-n\)/);
   });
 
   test(`-o junit validates against docs/junit.xsd with xmllint and has one test case and failure per result`, async () => {

@@ -31,4 +31,10 @@ test(`npm run demo builds, starts the sandbox, shows the plugin working against 
   assert.match(out, /^kubectl-pullsecret \d+\.\d+\.\d+/m);
   assert.ok(out.indexOf(`== stopping the sandbox`) > out.indexOf(`$ kubectl get namespaces`));
   assert.doesNotMatch(out, /demo: error/);
+  // The sandbox's node really pulls: the frontend fails first, and runs after `attach --restart`.
+  const attach = out.indexOf(`$ kubectl pullsecret attach regcred -n web --restart`);
+  assert.ok(attach > 0, `the demo attaches with --restart`);
+  assert.match(out.slice(0, attach), /frontend-\S+\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s/);
+  const after = out.slice(attach);
+  assert.match(after, /\$ kubectl get pods -n web\nNAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\nfrontend-\S+\s+1\/1\s+Running\s+0\s+\S+\n(?!frontend)/);
 });

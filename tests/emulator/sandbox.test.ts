@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {requireKubectl, runKubectl} from '../helpers/apiEmulator/kubectl.ts';
+import {runCli} from '../helpers/runCli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, `..`, `..`);
 
@@ -72,11 +73,28 @@ test(`the sandbox serves kubectl once its kubeconfig appears and exits 0 on SIGT
   assert.equal(namespaces.code, 0, namespaces.stderr);
   for (const ns of [`web`, `api`, `ci`, `legacy`])
     assert.ok(namespaces.stdout.includes(`namespace/${ns}\n`), namespaces.stdout);
-  const broken = await runKubectl([`get`, `pods`, `-n`, `web`], {kubeconfig});
-  assert.match(broken.stdout, /frontend-7c9f8d6b5-x2x4q\s+0\/1\s+ImagePullBackOff/);
+  // The node really pulls: the frontend (no pull secret in `web`) and the backend fail with the kubelet's words.
+  const broken = await runKubectl([`get`, `pods`, `-n`, `web`, `--no-headers`], {kubeconfig});
+  assert.match(broken.stdout, /^frontend-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s/);
+  const described = await runKubectl([`describe`, `pods`, `-n`, `api`], {kubeconfig});
+  assert.match(described.stdout, /Failed to pull image "127\.0\.0\.1:\d+\/team\/api:1\.0": rpc error: code = Unknown desc = failed to pull and unpack image .*pull access denied, repository does not exist or may require authorization/);
+  assert.match((await runKubectl([`get`, `pods`, `-n`, `ci`, `--no-headers`], {kubeconfig})).stdout, /^nightly-build-29012345-[a-z0-9]{5}\s+1\/1\s+Running\s/, `a pod whose ServiceAccount has the secret runs`);
+
+  // The banner's fix, run as printed: the frontend is replaced by a pod that pulls and runs.
+  const fix = /^  (kubectl pullsecret sync .*)$/m.exec(stdout)![1]!;
+  const fixed = await runCli(fix.split(` `).slice(2).concat([`--kubeconfig`, kubeconfig]));
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const healedBy = Date.now() + 30_000;
+  for (;;) {
+    const pods = (await runKubectl([`get`, `pods`, `-n`, `web`, `--no-headers`], {kubeconfig})).stdout;
+    if (/^frontend-\S+\s+1\/1\s+Running\s/m.test(pods) && pods.trim().split(`\n`).length === 1)
+      break;
+    assert.ok(Date.now() < healedBy, `the frontend did not become Running: ${pods}`);
+    await new Promise(r => setTimeout(r, 200));
+  }
 
   const spawned = descendants(child.pid!);
-  assert.ok(spawned.length > 0, `the registry runs as a child process`);
+  assert.ok(spawned.length > 0, `the registry and containerd run as child processes`);
   child.kill(`SIGTERM`);
   const {code, signal} = await exited;
   assert.deepEqual({code, signal}, {code: 0, signal: null}, stderr);
@@ -92,5 +110,18 @@ test(`the sandbox without --kubeconfig prints its usage and exits 2`, async () =
   child.stderr.on(`data`, c => (stderr += c));
   const code = await new Promise(resolve => child.on(`exit`, resolve));
   assert.equal(code, 2);
+  assert.equal(stderr, `usage: npm run sandbox -- --kubeconfig <path>\n`);
+});
+
+test(`npm run sandbox goes through scripts/sandbox.mjs: plain JavaScript for the system's node, which installs what is missing, then runs the sandbox`, async () => {
+  const systemNode = (process.env.PATH ?? ``).split(path.delimiter).filter(dir => dir !== `` && !dir.includes(`node_modules`)).map(dir => path.join(dir, `node`)).find(file => fs.existsSync(file));
+  assert.ok(systemNode, `a system node is on PATH`);
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, `package.json`), `utf8`));
+  assert.equal(pkg.scripts.sandbox, `node scripts/sandbox.mjs`);
+  const child = spawn(systemNode, [path.join(ROOT, `scripts`, `sandbox.mjs`)], {cwd: ROOT, stdio: [`ignore`, `pipe`, `pipe`]});
+  let stderr = ``;
+  child.stderr.on(`data`, c => (stderr += c));
+  const code = await new Promise(resolve => child.on(`exit`, resolve));
+  assert.equal(code, 2, stderr);
   assert.equal(stderr, `usage: npm run sandbox -- --kubeconfig <path>\n`);
 });

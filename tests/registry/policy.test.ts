@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {isLoopbackHost, mayCarryCredentials, mayForwardAuthorization, realmDecision, redirectDecision, schemesFor} from '../../sources/core/registry/policy.ts';
 
-test(`loopback hosts are localhost, 127.0.0.0/8 and ::1, with or without port`, () => {
-  for (const host of [`localhost`, `localhost:5000`, `127.0.0.1`, `127.1.2.3:443`, `[::1]:5000`, `::1`, `registry.localhost`])
+test(`hosts of this machine are localhost, 127.0.0.0/8, 0.0.0.0/8, ::1, :: and their IPv4-mapped forms, with or without port`, () => {
+  for (const host of [`localhost`, `localhost:5000`, `127.0.0.1`, `127.1.2.3:443`, `[::1]:5000`, `::1`, `registry.localhost`, `0.0.0.0`, `0.0.0.0:443`, `[::]:5000`, `[::ffff:127.0.0.1]:5000`, new URL(`https://[::ffff:127.0.0.1]:1/`).host, `[::ffff:0.0.0.0]`, `[0:0:0:0:0:ffff:7f00:1]`])
     assert.equal(isLoopbackHost(host), true, host);
-  for (const host of [`10.0.0.1`, `128.0.0.1`, `localhost.example.com`, `127.0.0.1.nip.io`, `registry.example.com`, `[::2]:5000`, `0.0.0.0`])
+  for (const host of [`10.0.0.1`, `128.0.0.1`, `localhost.example.com`, `127.0.0.1.nip.io`, `registry.example.com`, `[::2]:5000`, `[::ffff:a00:1]`, `[2001:db8::1]`])
     assert.equal(isLoopbackHost(host), false, host);
 });
 

@@ -16,6 +16,7 @@ import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
 import {apiErrorReason, isApiError} from '../../core/apiError.ts';
 import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
 import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
+import {compareText} from '../../core/text.ts';
 
 
 // Above this many namespaces one cluster-wide list per kind is cheaper than one list per namespace.
@@ -364,7 +365,7 @@ export async function gatherNamespaces(session: ClusterSession, namespaces: stri
 export async function eventsFor(session: ClusterSession, namespace: string, kind: string, name: string): Promise<KubeObject[]> {
   try {
     const events = await session.list(`events`, {namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`});
-    return events.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+    return events.sort((a, b) => compareText(eventTime(a), eventTime(b)));
   } catch (error) {
     const code = isApiError(error) ? error.code : undefined;
     if (code === 403 || code === 404)
@@ -432,5 +433,27 @@ export async function namespaceExists(session: ClusterSession, name: string): Pr
     if (code === 403)
       return `unknown`;
     throw error;
+  }
+}
+
+/**
+ * The nodes' platforms, from one cluster-wide list of nodes (slimmed to `status.nodeInfo` as pages arrive). Nodes are
+ * cluster-scoped, so a user with Roles only may not list them: a refused list (403, or 404 from a server without
+ * nodes) gives no platforms, silently, as documented (docs/rbac.md; `--platform` names them instead); any other
+ * failure gives a note.
+ */
+export async function listNodePlatforms(session: ClusterSession): Promise<{nodes: KubeObject[]; note?: string}> {
+  try {
+    const nodes = await session.list(`nodes`, {transform: node => {
+      const info = (node.status as {nodeInfo?: {operatingSystem?: unknown; architecture?: unknown}} | undefined)?.nodeInfo;
+      return {kind: `Node`, metadata: {name: node.metadata.name}, status: {nodeInfo: {operatingSystem: info?.operatingSystem, architecture: info?.architecture}}};
+    }});
+    return {nodes};
+  } catch (error) {
+    if (!isApiError(error))
+      throw error;
+    if (error.code === 403 || error.code === 404)
+      return {nodes: []};
+    return {nodes: [], note: `cannot list nodes: ${apiErrorReason(error)}; image platforms were not checked (name them with --platform, e.g. --platform linux/amd64,linux/arm64)`};
   }
 }

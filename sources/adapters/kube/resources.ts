@@ -19,6 +19,8 @@ export const RESOURCES: Record<ResourceName, ResourceInfo> = {
   replicasets: {group: `apps`, version: `v1`, kind: `ReplicaSet`, namespaced: true},
   jobs: {group: `batch`, version: `v1`, kind: `Job`, namespaced: true},
   cronjobs: {group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true},
+  leases: {group: `coordination.k8s.io`, version: `v1`, kind: `Lease`, namespaced: true},
+  nodes: {group: ``, version: `v1`, kind: `Node`, namespaced: false},
 };
 
 /** Looks a resource up, failing loudly on a name outside `ResourceName` (a bug, not a user error). */

@@ -3,7 +3,7 @@
  * the three patch content types, and SelfSubjectAccessReview. Errors carry the verb, resource and
  * namespace so that 403s name the missing permission.
  */
-import type {ClusterSession, KubeObject, ListOptions, PatchType, ResourceName, WriteOptions} from '../../core/ports.ts';
+import type {KubeObject, ListOptions, PatchType, ResourceName, WatchEvent, WatchOptions, WatchSession, WriteOptions} from '../../core/ports.ts';
 import {FIELD_MANAGER} from '../../core/secrets/metadata.ts';
 import {apiError, isKubeApiError, parseStatus} from './errors.ts';
 import type {RequestDescription} from './errors.ts';
@@ -22,7 +22,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 };
 
 /** A session on one context. Namespaced calls with `namespace` undefined use the session's namespace, except `list`, which then lists cluster-wide. */
-export class KubeClusterSession implements ClusterSession {
+export class KubeClusterSession implements WatchSession {
   readonly contextName: string;
   readonly namespace: string;
   readonly namespaceExplicit: boolean;
@@ -60,6 +60,11 @@ export class KubeClusterSession implements ClusterSession {
   }
 
   async list(resource: ResourceName, options: ListOptions = {}): Promise<KubeObject[]> {
+    return (await this.listWithVersion(resource, options)).items;
+  }
+
+  /** The list and its resourceVersion (of the first page: every page of one list shares it). */
+  async listWithVersion(resource: ResourceName, options: ListOptions = {}): Promise<{items: KubeObject[]; resourceVersion: string}> {
     const info = resourceInfo(resource);
     const namespace = info.namespaced ? options.namespace : undefined;
     const description = {verb: `list`, resource, namespace};
@@ -67,6 +72,7 @@ export class KubeClusterSession implements ClusterSession {
     const items: KubeObject[] = [];
     let token: string | undefined;
     let paginate = limit > 0;
+    let resourceVersion = ``;
     for (;;) {
       const query = new URLSearchParams();
       if (options.labelSelector)
@@ -78,7 +84,7 @@ export class KubeClusterSession implements ClusterSession {
       if (token !== undefined)
         query.set(`continue`, token);
       const path = `${resourcePath(resource, namespace)}${query.size > 0 ? `?${query}` : ``}`;
-      let page: {items?: KubeObject[]; metadata?: {continue?: string}};
+      let page: {items?: KubeObject[]; metadata?: {continue?: string; resourceVersion?: string}};
       try {
         page = await this.call(description, {method: `GET`, path, idempotent: true}) as typeof page;
       } catch (error) {
@@ -91,6 +97,8 @@ export class KubeClusterSession implements ClusterSession {
         }
         throw error;
       }
+      if (token === undefined)
+        resourceVersion = page.metadata?.resourceVersion ?? ``;
       const transform = options.transform;
       for (const item of page.items ?? [])
         items.push(transform ? transform(withKind(resource, item)) : withKind(resource, item));
@@ -99,7 +107,41 @@ export class KubeClusterSession implements ClusterSession {
       if (token === undefined)
         break;
     }
-    return items;
+    return {items, resourceVersion};
+  }
+
+  async watch(resource: ResourceName, options: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void> {
+    const info = resourceInfo(resource);
+    const namespace = info.namespaced ? options.namespace : undefined;
+    const description: RequestDescription = {verb: `watch`, resource, namespace, group: info.group};
+    const query = new URLSearchParams({watch: `true`, allowWatchBookmarks: `true`, resourceVersion: options.resourceVersion});
+    if (options.labelSelector)
+      query.set(`labelSelector`, options.labelSelector);
+    if (options.timeoutSeconds !== undefined)
+      query.set(`timeoutSeconds`, String(options.timeoutSeconds));
+    let failure: unknown;
+    const answer = await this.transport.stream(`${resourcePath(resource, namespace)}?${query}`, line => {
+      if (failure !== undefined)
+        return;
+      let event: {type?: string; object?: KubeObject & {code?: number; reason?: string; message?: string}};
+      try {
+        event = JSON.parse(line);
+      } catch {
+        failure = apiError(description, {code: 500, reason: `InvalidResponse`, message: `a watch event is not JSON`}, this.server, this.contextName);
+        return;
+      }
+      if (event.type === `ERROR`) {
+        const status = event.object ?? {} as {code?: number; reason?: string; message?: string};
+        failure = apiError(description, {code: typeof status.code === `number` ? status.code : 500, reason: typeof status.reason === `string` ? status.reason : `Unknown`, message: typeof status.message === `string` ? status.message : `watch error`}, this.server, this.contextName);
+        return;
+      }
+      if ((event.type === `ADDED` || event.type === `MODIFIED` || event.type === `DELETED` || event.type === `BOOKMARK`) && event.object !== undefined && typeof event.object.metadata === `object`)
+        onEvent({type: event.type, object: event.type === `BOOKMARK` ? event.object : withKind(resource, event.object)});
+    }, signal);
+    if (failure !== undefined)
+      throw failure;
+    if (answer.status < 200 || answer.status >= 300)
+      throw apiError(description, parseStatus(answer.status, answer.statusText, answer.body, this.redactor), this.server, this.contextName);
   }
 
   /**
@@ -208,6 +250,7 @@ export class KubeClusterSession implements ClusterSession {
 }
 
 const RESOURCE_GROUPS: Record<string, string> = {
+  leases: `coordination.k8s.io`,
   deployments: `apps`, statefulsets: `apps`, daemonsets: `apps`, replicasets: `apps`, jobs: `batch`, cronjobs: `batch`,
 };
 

@@ -47,6 +47,8 @@ export const DEFAULT_RETRY: RetryPolicy = {maxAttempts: 5, baseDelayMs: 250, max
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 /** Socket errors after which an idempotent request may be repeated. */
 const RETRYABLE_CODES = new Set([`ECONNRESET`, `EPIPE`, `ECONNABORTED`, `EAI_AGAIN`, `ETIMEDOUT`, `ERR_PULLSECRET_TIMEOUT`]);
+/** The largest watch event line accepted (a Secret may hold up to 1 MiB of data, base64 and JSON around it). */
+const MAX_STREAM_LINE = 4 * 1024 * 1024;
 /** kubectl's dial timeout, used when `--request-timeout` is not set. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -151,6 +153,71 @@ export class Transport {
       await this.sleep(delay);
       waited += delay;
     }
+  }
+
+  /**
+   * One streaming GET (a watch): no retry (the caller re-watches from its last resourceVersion). For a 2xx
+   * answer, each complete line of the body goes to `onLine` as it arrives, and the promise resolves when
+   * the server ends the stream or `signal` aborts it; other answers resolve with their (bounded) body.
+   */
+  async stream(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<{status: number; statusText: string; body: string}> {
+    const auth = await this.auth();
+    const url = new URL(`${this.server}${path}`);
+    this.sent++;
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, value?: {status: number; statusText: string; body: string}) => {
+        if (settled)
+          return;
+        settled = true;
+        signal.removeEventListener(`abort`, abort);
+        this.log?.(`GET ${url.href} ${error ? (error as AttemptError).code ?? `error` : value!.status} (watch) ${Date.now() - started}ms`);
+        if (error)
+          reject(networkError(error, this.server, this.contextName));
+        else
+          resolve(value!);
+      };
+      const send = url.protocol === `https:` ? https.request : http.request;
+      const req = send(url, {method: `GET`, agent: auth.agent, headers: {Accept: `application/json`, [`User-Agent`]: `kubectl-pullsecret/${VERSION}`, ...auth.headers}}, res => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on(`data`, (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= MAX_STREAM_LINE)
+              chunks.push(chunk);
+          });
+          res.on(`end`, () => finish(undefined, {status, statusText: res.statusMessage ?? ``, body: Buffer.concat(chunks).toString(`utf8`)}));
+          res.on(`error`, error => finish(error));
+          return;
+        }
+        let pending = ``;
+        res.setEncoding(`utf8`);
+        res.on(`data`, (chunk: string) => {
+          pending += chunk;
+          let newline: number;
+          while ((newline = pending.indexOf(`\n`)) >= 0) {
+            const line = pending.slice(0, newline);
+            pending = pending.slice(newline + 1);
+            if (line.trim() !== ``)
+              onLine(line);
+          }
+          if (pending.length > MAX_STREAM_LINE)
+            req.destroy(Object.assign(new Error(`a watch event is larger than ${MAX_STREAM_LINE} bytes`), {code: `ERR_PULLSECRET_EVENT_TOO_LARGE`}));
+        });
+        res.on(`end`, () => finish(undefined, {status, statusText: res.statusMessage ?? ``, body: ``}));
+        res.on(`error`, error => (signal.aborted ? finish(undefined, {status, statusText: ``, body: ``}) : finish(error)));
+      });
+      const abort = () => {
+        req.destroy();
+        finish(undefined, {status: 200, statusText: `aborted`, body: ``});
+      };
+      signal.addEventListener(`abort`, abort);
+      req.on(`error`, error => (signal.aborted ? undefined : finish(error)));
+      req.end();
+    });
   }
 
   /** Exponential backoff with "equal jitter": half fixed, half random. */

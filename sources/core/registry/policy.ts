@@ -16,16 +16,61 @@ export function splitHostPort(hostPort: string): {hostname: string; port?: strin
   return {hostname: hostPort.toLowerCase()};
 }
 
-/** True for `localhost` (and `*.localhost`), 127.0.0.0/8 and ::1, given as a host name with or without port or brackets. */
+/**
+ * True for a host of this machine, given as a host name with or without port or brackets: `localhost` (and
+ * `*.localhost`), 127.0.0.0/8, 0.0.0.0/8 (connecting to it reaches this machine), `::1`, `::` and the IPv4-mapped
+ * forms of those (`::ffff:127.0.0.1`, which URL parsing turns into `::ffff:7f00:1`).
+ */
 export function isLoopbackHost(host: string): boolean {
-  let {hostname} = splitHostPort(host);
-  hostname = hostname.replace(/^\[|\]$/g, ``).replace(/\.$/, ``);
+  const {hostname} = splitHostPort(host);
+  return isLocalAddress(hostname);
+}
+
+/** `isLoopbackHost` for a bare host name or address (`url.hostname`, a resolved address). */
+export function isLocalAddress(address: string): boolean {
+  const hostname = address.toLowerCase().replace(/^\[|\]$/g, ``).replace(/\.$/, ``);
   if (hostname === `localhost` || hostname.endsWith(`.localhost`))
     return true;
-  if (hostname === `::1` || hostname === `0:0:0:0:0:0:0:1`)
-    return true;
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-  return v4 !== null && Number(v4[1]) === 127 && v4.slice(2).every(part => Number(part) <= 255);
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  if (v4 !== null)
+    return v4.slice(1).every(part => Number(part) <= 255) && (Number(v4[1]) === 127 || Number(v4[1]) === 0);
+  const groups = expandIpv6(hostname);
+  if (groups === undefined)
+    return false;
+  if (groups.slice(0, 7).every(group => group === 0) && (groups[7] === 0 || groups[7] === 1))
+    return true; // :: and ::1
+  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms of a local IPv4 address.
+  if (groups.slice(0, 5).every(group => group === 0) && (groups[5] === 0xffff || groups[5] === 0)) {
+    const first = groups[6]! >> 8;
+    return first === 127 || (first === 0 && groups[5] === 0xffff);
+  }
+  return false;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with an optional dotted IPv4 tail), or undefined. */
+function expandIpv6(text: string): number[] | undefined {
+  if (!text.includes(`:`) || !/^[0-9a-f:.]+$/.test(text))
+    return undefined;
+  let body = text;
+  const tail: number[] = [];
+  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted !== null) {
+    const bytes = dotted.slice(2).map(Number);
+    if (bytes.some(byte => byte > 255))
+      return undefined;
+    tail.push((bytes[0]! << 8) | bytes[1]!, (bytes[2]! << 8) | bytes[3]!);
+    body = dotted[1]!.endsWith(`::`) ? dotted[1]! : dotted[1]!.slice(0, -1);
+  }
+  const halves = body.split(`::`);
+  if (halves.length > 2)
+    return undefined;
+  const parse = (part: string) => part === `` ? [] : part.split(`:`).map(group => /^[0-9a-f]{1,4}$/.test(group) ? parseInt(group, 16) : NaN);
+  const head = parse(halves[0]!);
+  const rest = halves.length === 2 ? parse(halves[1]!) : [];
+  const missing = 8 - tail.length - head.length - rest.length;
+  if ([...head, ...rest].some(Number.isNaN) || missing < 0 || (halves.length === 1 && missing !== 0))
+    return undefined;
+  return [...head, ...Array<number>(missing).fill(0), ...rest, ...tail];
 }
 
 /** Whether `host` is listed in `insecureHosts` (compared case-insensitively, with or without port). */

@@ -15,7 +15,9 @@ import {parseImageReference} from '../image/reference.ts';
 import {buildKeyring, lookupCredentials} from '../keyring/keyring.ts';
 import {credentialHints, ecrTokenExpiry} from '../registry/cloud.ts';
 import {oneLine} from '../errors.ts';
-import type {BasicCredential, KubeObject, ManifestTarget, RegistryCheck, RegistryProbe} from '../ports.ts';
+import type {BasicCredential, KubeObject, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe} from '../ports.ts';
+import {missingPlatforms, platformMissingDetail, podPlatforms} from './platforms.ts';
+import type {PlatformNeed} from './platforms.ts';
 import {effectivePullSecrets} from './effective.ts';
 import type {ClusterView, EffectiveSecrets} from './effective.ts';
 import {judgeImage} from './judge.ts';
@@ -40,7 +42,17 @@ export type EngineOptions = {
   context: string | null;
   /** Called whenever a registry check completes. */
   onProgress?: (done: number, total: number) => void;
+  /** The platforms pods may run on (`--platform`, else the nodes'); absent or empty: platforms are not checked. */
+  platforms?: PlatformNeed;
+  /**
+   * Send a Docker Hub credential that the kubelet's fallback hands to another host (an image `localhost/x` or
+   * `myregistry/x`) to that host from this machine (`verify --send-docker-hub-credentials`). Off by default.
+   */
+  sendHubFallback?: boolean;
 };
+
+/** The hosts Docker Hub credentials belong to. */
+const DOCKER_HUB_HOSTS = new Set([`docker.io`, `index.docker.io`, `registry-1.docker.io`]);
 
 export type EngineOutcome = {
   results: VerifyResult[];
@@ -127,6 +139,15 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
         outcomes.push({outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`});
         continue;
       }
+      // The kubelet hands a Docker Hub credential to a Hub-like name on another host (`localhost/x`): verify reports
+      // that without sending it there, since any tenant who can create a workload would choose where it goes.
+      if (candidate.match === `docker-hub-fallback` && !DOCKER_HUB_HOSTS.has(target.host.toLowerCase()) && options.sendHubFallback !== true) {
+        const anonymous = await check(target, null);
+        outcomes.push({...anonymous, detail: `${anonymous.detail}; checked without credentials: the kubelet would send the Docker Hub credential of ${candidate.source} to ${target.host}, which verify does not do from this machine (--send-docker-hub-credentials does)`});
+        if (anonymous.outcome === `ok` && !options.allCredentials)
+          break;
+        continue;
+      }
       // containerd's ParseAuth: without a username the kubelet's credential is anonymous (R1.6; identity-token-only entries).
       const result = await check(target, candidate.username === `` ? null : {username: candidate.username, password: candidate.password});
       outcomes.push(result);
@@ -206,7 +227,52 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       ...(container.location === undefined ? {} : {source: container.location}),
     };
   });
+  if (options.platforms !== undefined && options.platforms.platforms.length > 0)
+    await checkPlatforms(rows, results, chainResults, options.platforms, limiter, options.probe);
   return {results, registryChecks: checks.size};
+}
+
+/**
+ * Platforms: for each pullable row whose pod may run on known platforms, the platforms its image offers, read once
+ * per (image, credential that pulled it): one GET of an index (two for a single manifest: it and its config).
+ * A row whose image lacks a needed platform becomes `platform-missing`; one whose platforms cannot be read keeps
+ * its status, with a warning.
+ */
+async function checkPlatforms(
+  rows: Array<{item: Prepared; image: ImageInfo; candidates: Candidate[]; chainKey?: string}>,
+  results: VerifyResult[],
+  chains: Map<string, {checks: Array<Attempt[`check`]>; anonymous?: RegistryCheck}>,
+  need: PlatformNeed,
+  limiter: <T>(task: () => Promise<T>) => Promise<T>,
+  probe: RegistryProbe,
+): Promise<void> {
+  const lookups = new Map<string, Promise<PlatformsCheck>>();
+  await Promise.all(rows.map(async (row, index) => {
+    const result = results[index]!;
+    const needed = podPlatforms(need, row.item.subject.platformSelector);
+    const chain = row.chainKey === undefined ? undefined : chains.get(row.chainKey);
+    if (!row.image.ok || chain === undefined || needed.length === 0 || (result.status !== `ok` && result.status !== `ok-anonymous`))
+      return;
+    const winner = chain.checks.findIndex(check => check.outcome === `ok`);
+    const candidate = winner >= 0 ? row.candidates[winner] : undefined;
+    const credential: BasicCredential | null = candidate === undefined || candidate.username === `` ? null : {username: candidate.username, password: candidate.password};
+    const digest = (winner >= 0 ? chain.checks[winner] as RegistryCheck : chain.anonymous)?.digest;
+    const target = {...row.image.target, ...(digest === undefined ? {} : {reference: digest})};
+    const key = `${target.host}/${target.repository}@${target.reference}\u0000${credential ? `${credential.username}\u0000${credential.password}` : `\u0001anonymous`}`;
+    let lookup = lookups.get(key);
+    if (!lookup) {
+      lookup = limiter(() => probe.platforms(target, credential)).catch((error: unknown): PlatformsCheck => ({ok: false, detail: oneLine(error instanceof Error ? error.message : String(error))}));
+      lookups.set(key, lookup);
+    }
+    const offered = await lookup;
+    if (!offered.ok) {
+      results[index] = {...result, warnings: [...result.warnings, `the platforms of ${result.image} could not be read (${offered.detail}); they were not checked`]};
+      return;
+    }
+    const missing = missingPlatforms(offered.platforms, needed);
+    if (missing.length > 0)
+      results[index] = {...result, status: `platform-missing`, detail: platformMissingDetail(result.image, offered.platforms, missing, need.origin, row.item.subject.platformSelector !== undefined)};
+  }));
 }
 
 /**

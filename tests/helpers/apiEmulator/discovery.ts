@@ -27,6 +27,7 @@ const ALL = [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `up
 /** Every resource served, in discovery order. */
 export const RESOURCES: ResourceDef[] = [
   {resource: `namespaces`, singular: `namespace`, group: ``, version: `v1`, kind: `Namespace`, namespaced: false, shortNames: [`ns`], verbs: [`create`, `delete`, `get`, `list`, `patch`, `update`, `watch`]},
+  {resource: `nodes`, singular: `node`, group: ``, version: `v1`, kind: `Node`, namespaced: false, shortNames: [`no`], verbs: [`create`, `delete`, `deletecollection`, `get`, `list`, `patch`, `update`, `watch`]},
   {resource: `secrets`, singular: `secret`, group: ``, version: `v1`, kind: `Secret`, namespaced: true, verbs: ALL},
   {resource: `serviceaccounts`, singular: `serviceaccount`, group: ``, version: `v1`, kind: `ServiceAccount`, namespaced: true, shortNames: [`sa`], verbs: ALL},
   {resource: `pods`, singular: `pod`, group: ``, version: `v1`, kind: `Pod`, namespaced: true, shortNames: [`po`], verbs: ALL, categories: [`all`]},
@@ -38,6 +39,10 @@ export const RESOURCES: ResourceDef[] = [
   {resource: `replicasets`, singular: `replicaset`, group: `apps`, version: `v1`, kind: `ReplicaSet`, namespaced: true, shortNames: [`rs`], verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `jobs`, singular: `job`, group: `batch`, version: `v1`, kind: `Job`, namespaced: true, verbs: ALL, categories: [`all`], hasGeneration: true},
   {resource: `cronjobs`, singular: `cronjob`, group: `batch`, version: `v1`, kind: `CronJob`, namespaced: true, shortNames: [`cj`], verbs: ALL, categories: [`all`], hasGeneration: true},
+  {resource: `clusterroles`, singular: `clusterrole`, group: `rbac.authorization.k8s.io`, version: `v1`, kind: `ClusterRole`, namespaced: false, verbs: ALL},
+  {resource: `clusterrolebindings`, singular: `clusterrolebinding`, group: `rbac.authorization.k8s.io`, version: `v1`, kind: `ClusterRoleBinding`, namespaced: false, verbs: ALL},
+  {resource: `roles`, singular: `role`, group: `rbac.authorization.k8s.io`, version: `v1`, kind: `Role`, namespaced: true, verbs: ALL},
+  {resource: `rolebindings`, singular: `rolebinding`, group: `rbac.authorization.k8s.io`, version: `v1`, kind: `RoleBinding`, namespaced: true, verbs: ALL},
   {resource: `leases`, singular: `lease`, group: `coordination.k8s.io`, version: `v1`, kind: `Lease`, namespaced: true, verbs: ALL},
   {resource: `selfsubjectaccessreviews`, singular: `selfsubjectaccessreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectAccessReview`, namespaced: false, verbs: [`create`], virtual: true},
   {resource: `selfsubjectrulesreviews`, singular: `selfsubjectrulesreview`, group: `authorization.k8s.io`, version: `v1`, kind: `SelfSubjectRulesReview`, namespaced: false, verbs: [`create`], virtual: true},

@@ -21,6 +21,7 @@
  *   api.getObject(resource, namespace | undefined, name)
  *   api.count(resource, namespace?)     number of stored objects, without copying them
  *   api.seed.namespace(name, {labels, annotations})        (also creates its `default` ServiceAccount)
+ *   api.seed.node(name, {os, architecture, labels})        (status.nodeInfo reports os/architecture; no node exists unless seeded)
  *   api.seed.secret(ns, obj) / seed.serviceAccount(ns, name, {imagePullSecrets: ['a', {name: 'b'}]})
  *   api.seed.workload('Deployment'|'StatefulSet'|'DaemonSet'|'ReplicaSet'|'Job'|'CronJob'|'ReplicationController', ns, name, podSpec,
  *                     {labels, annotations, replicas, templateLabels (default {app: name}, also the selector), templateAnnotations, schedule, ownerReferences})
@@ -38,7 +39,10 @@
  *   watches                 ?watch=true streams: the current state as ADDED without resourceVersion (or "0"); from
  *                           resourceVersion N the events after N (kept in a history), else 410 after compaction; BOOKMARK
  *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
+ *   api.endWatches()        ends every open watch stream (a server timeout or restart); clients re-watch from their resourceVersion
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
+ *   RBAC objects            rbac.authorization.k8s.io/v1 Roles, ClusterRoles and their bindings are stored (kubectl apply
+ *                           accepts them) but not enforced: the emulator's users and rules come from addUser
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
@@ -122,6 +126,8 @@ export type ApiEmulator = {
   requests: RequestRecord[];
   resetRequests(): void;
   compact(): void;
+  /** Ends every open watch stream (as a server timeout or restart does); clients watch again from their last resourceVersion. */
+  endWatches(): void;
   faults: FaultInjector;
   local: LocalApi;
   settled(): Promise<void>;
@@ -255,6 +261,10 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
     requests,
     resetRequests() {
       requests.length = 0;
+    },
+    endWatches() {
+      for (const w of [...watches])
+        w.end();
     },
     compact() {
       rest.compact();

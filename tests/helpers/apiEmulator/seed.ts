@@ -37,6 +37,8 @@ export type BulkResult = {namespaces: string[]; counts: Record<string, number>};
 
 export type Seeder = {
   namespace(name: string, opts?: {labels?: Record<string, string>; annotations?: Record<string, string>}): any;
+  /** A Node whose kubelet reports `os`/`architecture` (status.nodeInfo) and carries the matching well-known labels. */
+  node(name: string, opts?: {os?: string; architecture?: string; labels?: Record<string, string>}): any;
   secret(namespace: string, obj: any): any;
   serviceAccount(namespace: string, name: string, opts?: {imagePullSecrets?: Array<string | {name: string}>; labels?: Record<string, string>; annotations?: Record<string, string>}): any;
   workload(kind: WorkloadKind | string, namespace: string, name: string, podSpec: any, opts?: {labels?: Record<string, string>; annotations?: Record<string, string>; replicas?: number; templateAnnotations?: Record<string, string>; templateLabels?: Record<string, string>; schedule?: string; ownerReferences?: any[]}): any;
@@ -89,6 +91,16 @@ export function makeSeeder(rest: Rest, now: () => Date): Seeder {
       if (existing)
         return copy(rest.patch(def, undefined, name, `merge`, {metadata: {labels: opts.labels ?? {}, annotations: opts.annotations ?? {}}}, {fieldManager: `seed`}));
       return copy(rest.create(def, undefined, body, {fieldManager: `seed`}));
+    },
+
+    node(name, opts = {}) {
+      const os = opts.os ?? `linux`;
+      const architecture = opts.architecture ?? `amd64`;
+      const created = rest.create(resourceByName(`nodes`), undefined, {metadata: {name, labels: {'kubernetes.io/os': os, 'kubernetes.io/arch': architecture, 'kubernetes.io/hostname': name, ...opts.labels}}}, {fieldManager: `seed`});
+      // The kubelet reports nodeInfo in the status; written straight to the store, as the status subresource would.
+      const stored = {...created, status: {nodeInfo: {operatingSystem: os, architecture, kubeletVersion: `v1.35.0`, containerRuntimeVersion: `containerd://2.1.0`}}};
+      store.put(`nodes`, stored);
+      return copy(stored);
     },
 
     secret(namespace, obj) {

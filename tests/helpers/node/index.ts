@@ -33,6 +33,7 @@
  * a pod's own `imagePullSecrets` never change (the ServiceAccount's are copied only at creation), so a fix that
  * edits a ServiceAccount needs new pods (`kubectl rollout restart`, `kubectl delete pod`).
  * Pulls are serialized node-wide (the kubelet's default `serializeImagePulls: true`). Containers never exit.
+ * Registries off the machine are never contacted: such a pull fails as on an offline node (`no such host`).
  * Not simulated: KEP-2535 (re-verifying cached images against the pod's credentials), node config.json and
  * credential-provider plugins, container restarts.
  */
@@ -131,6 +132,12 @@ function tasksOf(pod: any): ImageTask[] {
   ];
 }
 
+/** Registries the test world may reach: loopback only. */
+function isLoopback(domain: string): boolean {
+  const host = domain.startsWith(`[`) ? domain.slice(1, domain.indexOf(`]`)) : domain.replace(/:\d+$/, ``);
+  return host === `localhost` || host === `::1` || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** Go's utilerrors.NewAggregate(...).Error(): one message alone, several as `[a, b]` (duplicates dropped). */
 function aggregate(messages: string[]): string {
   const unique = [...new Set(messages)];
@@ -220,7 +227,14 @@ export function startNode(options: NodeOptions): TestNode {
       } catch (error) {
         return {error: (error as Error).message};
       }
-      const repository = parseNormalizedNamed(image).repository;
+      const parsed = parseNormalizedNamed(image);
+      const repository = parsed.repository;
+      if (!isLoopback(parsed.domain)) {
+        // The test world never leaves the machine: a registry elsewhere is unreachable, as on an offline node.
+        const host = parsed.domain === `docker.io` ? `registry-1.docker.io` : parsed.domain;
+        const manifest = `https://${host}/v2/${repository.slice(repository.indexOf(`/`) + 1)}/manifests/${parsed.digest ?? parsed.tag ?? `latest`}`;
+        return {error: `rpc error: code = Unknown desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": failed to do request: Head "${manifest}": dial tcp: lookup ${host.replace(/:\d+$/, ``)}: no such host`};
+      }
       const creds = keyring.lookup(repository);
       const attempts = creds.length === 0 ? [undefined] : creds;
       const errors: string[] = [];
