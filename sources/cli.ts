@@ -20,6 +20,7 @@ import {RotateCommand} from './commands/rotate.ts';
 import {RemoveCommand} from './commands/remove.ts';
 import {RefreshCommand} from './commands/refresh.ts';
 import {AgentCommand} from './commands/agent.ts';
+import {InstallCommand} from './commands/install.ts';
 
 /** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
 export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
@@ -31,6 +32,7 @@ export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
   RemoveCommand,
   RefreshCommand,
   AgentCommand,
+  InstallCommand,
   ListCommand,
   DecodeCommand,
   ExplainCommand,
