@@ -159,6 +159,11 @@ export function makeBlob(options: {node: string; main: string; blob: string; use
   const [program, ...prefix] = [...(options.runner ?? []), options.node];
   try {
     run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true});
+  } catch (error) {
+    // V8's own words for it are "CheckGlobalAndEternalHandles failed"; say what causes it and what to do.
+    if (options.useSnapshot && /CheckGlobalAndEternalHandles/.test(String(error)))
+      throw new Error(`the start-up snapshot cannot be made: code evaluated at start-up loads node:http, node:https or node:tls (named in the warnings above); load the module that needs it with a lazy import() where it is used`, {cause: error});
+    throw error;
   } finally {
     fs.rmSync(config, {force: true});
   }

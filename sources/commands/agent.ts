@@ -6,7 +6,6 @@ import {canWatch} from '../core/ports.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
-import {makeLogger, runAgent} from '../adapters/agent/runner.ts';
 import {DEFAULT_COMMAND_TIMEOUT_MS} from './CredentialOptions.ts';
 import {KubeCommand, isConcurrency} from './KubeCommand.ts';
 import {parseDuration} from './options.ts';
@@ -80,6 +79,9 @@ export class AgentCommand extends KubeCommand {
       throw new PullSecretError(`the cluster connection cannot watch; the agent needs list and watch`);
     const {env, cwd} = this.context;
     const random = Math.floor(this.context.random() * 0xffffffff).toString(16).padStart(8, `0`);
+    // Loaded on first use: the runner's /healthz server needs node:http, which cannot be part of the binary's
+    // start-up snapshot (scripts/lib/sea.ts), and no other command needs the agent's code.
+    const {makeLogger, runAgent} = await import('../adapters/agent/runner.ts');
     return runAgent({
       session,
       log: makeLogger(line => this.context.stderr.write(line), format, this.context.now),

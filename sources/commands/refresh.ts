@@ -15,6 +15,7 @@ import {printData} from '../adapters/output/printObjects.ts';
 import {DEFAULT_COMMAND_TIMEOUT_MS} from './CredentialOptions.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {parseDuration} from './options.ts';
+import {compareText} from '../core/text.ts';
 
 /** Refresh a token this close to its expiry by default: a CronJob every 10 h keeps 12-hour ECR tokens valid with room to spare. */
 const DEFAULT_BEFORE = `3h`;
@@ -120,6 +121,6 @@ export class RefreshCommand extends ScopedCommand {
       : (await Promise.all(namespaces.map(namespace => session.list(`secrets`, {namespace, labelSelector})))).flat();
     return listed
       .filter(secret => wanted.has(secret.metadata.namespace ?? ``) && isRefreshable(secret))
-      .sort((a, b) => (a.metadata.namespace ?? ``).localeCompare(b.metadata.namespace ?? ``) || a.metadata.name.localeCompare(b.metadata.name));
+      .sort((a, b) => compareText(a.metadata.namespace ?? ``, b.metadata.namespace ?? ``) || compareText(a.metadata.name, b.metadata.name));
   }
 }

@@ -15,7 +15,12 @@ export class RemoveCommand extends FanOutCommand {
     details: `
       In each selected namespace, removes NAME from the imagePullSecrets of every ServiceAccount and workload pod
       template that lists it (keeping their other entries), then deletes the secret. References are removed first, so
-      a failure never leaves references to a deleted secret; a rerun finishes the job. --dry-run shows what would change.
+      a failure never leaves ServiceAccounts or workloads referencing a deleted secret; a rerun finishes the job.
+      --dry-run shows what would change. Only pull secrets (kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg)
+      are removed: a secret of another type is refused, with nothing changed, unless --force.
+
+      A running pod's imagePullSecrets cannot be edited: pods that still list the secret are named in a warning,
+      to be recreated (they keep running, but a later pull finds no secret).
 
       Exit code 1 when any namespace failed, or when the secret exists nowhere in scope and nothing references it.
       -o json|yaml prints a RemoveResult document; -o name prints the objects changed.
@@ -27,6 +32,7 @@ export class RemoveCommand extends FanOutCommand {
   };
 
   name = Option.String({name: `NAME`});
+  force = Option.Boolean(`--force`, false, {description: `also remove a secret that is not a pull secret (detached and deleted like one)`});
 
   async executeCommand() {
     checkObjectName(this.name, `secret name`);
@@ -36,7 +42,7 @@ export class RemoveCommand extends FanOutCommand {
       const {namespaces, skipped} = await this.namespacesInScope(session);
       const snapshot = await prepareAttach(session, namespaces, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => {
-        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot, pacing: this.context}));
+        const report = fromSyncResult(session.contextName, await removeSecret(session, namespace, this.name, {dryRun, snapshot, pacing: this.context, force: this.force, warnPods: true}));
         // Every ServiceAccount is examined; only those that listed the secret are worth a line.
         return {...report, targets: report.targets.filter(target => target.action !== `unchanged`)};
       });

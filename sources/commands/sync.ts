@@ -117,6 +117,11 @@ export class SyncCommand extends FanOutCommand {
     });
     if (forgetOnly)
       return 0;
+    if (reports.length === 0 && keep === true) {
+      // A policy may select namespaces that do not exist yet: recording it is the point.
+      this.context.stderr.write(`note: no namespace is selected yet; namespaces the policy selects later get their copy from the agent or the next sync\n`);
+      return 0;
+    }
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);
     return this.finish(`SyncResult`, this.name, reports, {command: `sync`, source: sourceRef(sourceNamespace, this.name), restartRequested: this.restart});
@@ -157,7 +162,7 @@ export class SyncCommand extends FanOutCommand {
       const ignored = new Set((await session.list(`namespaces`)).filter(namespace => namespace.metadata.annotations?.[IGNORE_ANNOTATION] === `true`).map(namespace => namespace.metadata.name));
       const victims = planPrune(existing.all, {namespace: sourceNamespace, name: this.name}, new Set(namespaces), ignored).map(secret => secret.metadata.namespace ?? ``);
       const pruneSnapshot = await prepareAttach(session, victims, this.name, {serviceAccounts: `all`, workloads: `all`}, {timing: false});
-      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context}))));
+      pruned.push(...await this.fanOutNamespaces(session, victims, async namespace => fromSyncResult(context, await removeSecret(session, namespace, this.name, {dryRun, snapshot: pruneSnapshot, pacing: this.context, force: true}))));
     }
     return [...done, ...pruned, ...skipped];
   }

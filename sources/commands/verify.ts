@@ -37,6 +37,12 @@ export class VerifyCommand extends ScopedCommand {
     details: `
       Checks every container image (init and ephemeral containers included) of the workloads in scope, of the manifests given with \`-f\`, or of the images given with \`--image\`: the pull secrets the kubelet will use (the pod's own list, else its ServiceAccount's as admission copies it), the credentials it will try in order, and a real manifest request to the registry with each, stopping at the first success as the kubelet does.
 
+      Image volumes (\`spec.volumes[].image.reference\`) are pulled with the same secrets and checked as \`volume:NAME\`. \`-k DIR\` checks the output of \`kubectl kustomize DIR\` like \`-f\`. With \`-f\` or \`-k\` and a cluster, the pods are judged with the ServiceAccounts and secrets of their namespaces in the cluster (a note names them), those in the files taking precedence.
+
+      Platforms: each pullable image must also provide every platform its pod may run on: those named with \`--platform\`, else those of the cluster's nodes (\`status.nodeInfo\`; not checked when nodes cannot be listed), narrowed by the pod's \`nodeSelector\` on \`kubernetes.io/os\` and \`kubernetes.io/arch\`; else the status is \`platform-missing\`. This costs one GET of an index (a single-platform manifest: it and its config) per image and credential.
+
+      For CI (docs/ci.md): \`-o junit|github|sarif|markdown\` carry the same results and exit status; with \`GITHUB_STEP_SUMMARY\` set, a Markdown report is appended to that file whatever the format.
+
       In the table, a warning shared by several rows of a namespace (one about a secret they all use, say) is printed once, after the namespace's rows, with the number of rows it applies to; \`-o json|yaml\` keep the warnings of every result.
 
       Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all), or when a namespace named with \`-n\` or \`--namespaces\` does not exist (checked with one \`get namespaces/NAME\` when nothing was found in it; when that is forbidden, a note says its existence could not be checked); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
@@ -45,6 +51,8 @@ export class VerifyCommand extends ScopedCommand {
       [`Verify every workload in the current namespace`, `$0 verify`],
       [`Verify the whole cluster and print JSON`, `$0 verify -A -o json`],
       [`Verify a rendered release before applying it`, `helm template my-release ./chart | $0 verify -n web -f -`],
+      [`Verify a kustomization for GitHub Actions, for every platform the cluster runs`, `$0 verify -k overlays/prod -o github`],
+      [`Write a JUnit report for GitLab or Jenkins`, `$0 verify -f release.yaml -o junit > verify-report.xml`],
       [`Verify one image with a local Docker config, no cluster needed`, `$0 verify --image registry.example.com/team/app:1.2 --docker-config ~/.docker/config.json`],
     ],
   };
@@ -57,6 +65,7 @@ export class VerifyCommand extends ScopedCommand {
   dockerConfigs = Option.Array(`--docker-config`, {description: `with --image: a Docker config.json, .dockercfg or Secret manifest file (repeatable, after the --secret ones)`});
   output = Option.String(`-o,--output`, {description: `output format: table (default), json, yaml, junit, github, sarif or markdown`});
   allCredentials = Option.Boolean(`--all-credentials`, false, {description: `check every matching credential and the anonymous pull, not only up to the first success`});
+  sendHubCredentials = Option.Boolean(`--send-docker-hub-credentials`, false, {description: `also send a Docker Hub credential to another host when the kubelet would (an image such as localhost/app with a Docker Hub pull secret); off by default, since a workload's author chooses that host`});
   failOn = Option.String(`--fail-on`, {description: `also exit 1 on warnings: --fail-on warning`});
   timeout = Option.String(`--timeout`, {description: `timeout of each registry request (e.g. 30s; default 10s)`});
   certificateAuthorities = Option.Array(`--certificate-authority`, {description: `a PEM file of CA certificates to trust for registries (repeatable)`});
@@ -309,6 +318,7 @@ export class VerifyCommand extends ScopedCommand {
       probe,
       concurrency: this.workers,
       allCredentials: this.allCredentials,
+      sendHubFallback: this.sendHubCredentials,
       now: this.context.now(),
       context,
       onProgress: this.context.stderr.isTTY ? (done: number, total: number) => this.progress(done, total) : undefined,

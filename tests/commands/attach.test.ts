@@ -9,6 +9,7 @@ import path from 'node:path';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {pluginBin, runPrinted} from '../helpers/printedCommand.ts';
 import {connectCluster} from '../../sources/adapters/kube/connect.ts';
 
 let api: ApiEmulator;
@@ -133,6 +134,17 @@ test(`attach reports running pods that keep their old list and workloads whose o
   assert.match(result.stderr, /warning: deployment\/api lists its own imagePullSecrets \(own\).*--workload deployment\/api/);
   // Without --restart nothing is rolled.
   assert.equal(api.getObject(`statefulsets`, `att-timing`, `db`).spec.template.metadata?.annotations?.[`kubectl.kubernetes.io/restartedAt`], undefined);
+  // The advice, run as printed, rolls the StatefulSet.
+  const advice = /or run: (.*)$/m.exec(result.stderr)?.[1];
+  assert.equal(advice, `kubectl rollout restart statefulset/db -n att-timing`);
+  const bin = pluginBin();
+  try {
+    const run = await runPrinted(advice!, {bin: bin.dir, kubeconfig: api.kubeconfigPath});
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    bin.remove();
+  }
+  assert.notEqual(api.getObject(`statefulsets`, `att-timing`, `db`).spec.template.metadata?.annotations?.[`kubectl.kubernetes.io/restartedAt`], undefined);
 });
 
 test(`attach --restart rolls the workloads whose running pods lack the secret, like kubectl rollout restart`, async () => {
@@ -317,4 +329,46 @@ test(`attach without --restart still only warns when pods cannot be listed`, asy
   const result = await runCli([`attach`, `regcred`, `-n`, `att-nopods`, `--context`, `attach-no-pods-2`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^warning: could not check running pods in namespace "att-nopods": cannot list pods in namespace "att-nopods": forbidden/m);
+});
+
+test(`attach refuses a secret that is not a pull secret (the kubelet ignores it) and writes nothing`, async () => {
+  api.seed.namespace(`att-opaque`);
+  api.seed.secret(`att-opaque`, {metadata: {name: `db-password`}, type: `Opaque`, data: {password: Buffer.from(`x`).toString(`base64`)}});
+  const result = await runCli([`attach`, `db-password`, `-n`, `att-opaque`, ...kube()]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stderr, `error: failed at check secret: secret att-opaque/db-password has type Opaque, and the kubelet ignores imagePullSecrets that are not of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg; nothing was attached (only a pull secret can be)\n`);
+  assert.deepEqual(writes(`att-opaque`), []);
+});
+
+test(`a running pod with its own imagePullSecrets is not told that recreating it brings the secret; one with its ServiceAccount's list is`, async () => {
+  api.seed.namespace(`att-own`);
+  pullSecret(`att-own`);
+  api.seed.serviceAccount(`att-own`, `default`, {imagePullSecrets: [`old`]});
+  api.seed.pod(`att-own`, `own`, {...POD_SPEC, imagePullSecrets: [{name: `mine`}]}, {phase: `Running`});
+  api.seed.pod(`att-own`, `admitted`, {...POD_SPEC, imagePullSecrets: [{name: `old`}]}, {phase: `Running`});
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-own`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stderr.trim().split(`\n`), [
+    `warning: pod own lists its own imagePullSecrets (mine), so it will not get regcred from its ServiceAccount even when recreated; add regcred to the imagePullSecrets of its manifest and re-create it`,
+    `warning: 1 running pod (admitted) will not use regcred until recreated: a ServiceAccount's pull secrets reach only pods created afterwards; delete and recreate it`,
+  ]);
+});
+
+test(`the "run:" advice of attach's warnings runs as printed and does what it says`, async () => {
+  api.seed.namespace(`att-run`);
+  pullSecret(`att-run`);
+  api.seed.workload(`Deployment`, `att-run`, `legacy`, {...POD_SPEC, imagePullSecrets: [{name: `old`}]});
+  const result = await runCli([`attach`, `regcred`, `-n`, `att-run`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  const advice = /attach to it directly: (.*)$/m.exec(result.stderr)?.[1];
+  assert.equal(advice, `kubectl pullsecret attach regcred -n att-run --workload deployment/legacy`);
+  const bin = pluginBin();
+  try {
+    const run = await runPrinted(advice!, {bin: bin.dir, kubeconfig: api.kubeconfigPath});
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `deployment.apps/legacy configured\n`);
+  } finally {
+    bin.remove();
+  }
+  assert.deepEqual(api.getObject(`deployments`, `att-run`, `legacy`).spec.template.spec.imagePullSecrets, [{name: `old`}, {name: `regcred`}]);
 });

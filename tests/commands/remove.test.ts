@@ -96,3 +96,29 @@ test(`remove edits a Deployment but not the ReplicaSets it controls`, async () =
   assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `web-abc`).spec.template.spec.imagePullSecrets, [{name: `regcred`}]);
   assert.deepEqual(api.getObject(`replicasets`, `rm-rs`, `bare`).spec.template.spec.imagePullSecrets ?? [], []);
 });
+
+test(`remove refuses a secret that is not a pull secret and changes nothing; --force removes it`, async () => {
+  api.seed.namespace(`rm-opaque`);
+  api.seed.secret(`rm-opaque`, {metadata: {name: `db-password`}, type: `Opaque`, data: {password: Buffer.from(`x`).toString(`base64`)}});
+  api.seed.serviceAccount(`rm-opaque`, `default`, {imagePullSecrets: [`db-password`]});
+  api.resetRequests();
+  const refused = await runCli([`remove`, `db-password`, `-n`, `rm-opaque`, ...kube()]);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.stdout, ``);
+  assert.equal(refused.stderr, `error: failed at check secret: secret rm-opaque/db-password has type Opaque, not a pull secret (kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg); nothing was changed; use --force to detach and delete it anyway\n`);
+  assert.deepEqual(api.requests.filter(request => request.method !== `GET`), []);
+  assert.notEqual(api.getObject(`secrets`, `rm-opaque`, `db-password`), undefined);
+  const forced = await runCli([`remove`, `db-password`, `-n`, `rm-opaque`, `--force`, ...kube()]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(forced.stdout, `secret/db-password deleted\nserviceaccount/default configured\n`);
+  assert.equal(api.getObject(`secrets`, `rm-opaque`, `db-password`), undefined);
+});
+
+test(`remove warns about running pods that still list the secret (a pod's spec cannot drop it)`, async () => {
+  world(`rm-pods`);
+  api.seed.pod(`rm-pods`, `web-1`, {...POD_SPEC, imagePullSecrets: [{name: `keep`}, {name: `regcred`}]}, {phase: `Running`});
+  api.seed.pod(`rm-pods`, `other`, {...POD_SPEC, imagePullSecrets: [{name: `keep`}]}, {phase: `Running`});
+  const result = await runCli([`remove`, `regcred`, `-n`, `rm-pods`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, `warning: 1 running pod (web-1) still lists regcred in imagePullSecrets, which a pod's spec cannot drop: it keeps running, but a pull needed later (a restart on another node, a new image) finds no secret; recreate it (kubectl rollout restart of its Deployment, StatefulSet or DaemonSet, or delete and re-create a bare pod)\n`);
+});

@@ -156,3 +156,15 @@ test(`with -o json the policy line goes to stderr and stdout holds only the docu
   assert.equal(JSON.parse(result.stdout).kind, `SyncResult`);
   assert.equal(result.stderr, `k8-src: secret/regcred annotated (sync policy recorded: namespaces k8-a)\n`);
 });
+
+test(`--keep over a selector that matches nothing yet records the policy and exits 0 with a note`, async () => {
+  world(`k9`, []);
+  const result = await runCli([`sync`, `regcred`, `--from-namespace`, `k9-src`, `--namespace-selector`, `group=k9-later`, `--keep`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `k9-src: secret/regcred annotated (sync policy recorded: namespaces matching group=k9-later)\n`);
+  assert.equal(result.stderr, `note: no namespace is selected yet; namespaces the policy selects later get their copy from the agent or the next sync\n`);
+  assert.equal(await policyOf(`k9-src`), `{"namespaceSelector":"group=k9-later"}`);
+  const oneShot = await runCli([`sync`, `regcred`, `--from-namespace`, `k9-src`, `--namespace-selector`, `group=k9-later`, ...kube()]);
+  assert.equal(oneShot.code, 1);
+  assert.equal(oneShot.stderr, `error: no namespace selected\n`);
+});

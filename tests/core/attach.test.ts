@@ -194,5 +194,19 @@ test(`pods of a deployment whose template this run changed are not reported: the
     pods: [pod(`api-1`, {secrets: [`own`], owner: {kind: `ReplicaSet`, name: `api-rs`}})],
     workloads: workloads([`Deployment`, deployment(`api`, {own: [`own`]})], [`ReplicaSet`, replicaSet(`api-rs`, `api`)]),
   });
-  assert.deepEqual(report, {stalePods: [], hidingWorkloads: [], restartTargets: []});
+  assert.deepEqual(report, {stalePods: [], hidingWorkloads: [], restartTargets: [], ownListPods: []});
+});
+
+test(`a bare pod with its own list is not a stale pod (recreating it would not help); one whose list its ServiceAccount holds is`, () => {
+  const pod = (name: string, list: string[]) => ({kind: `Pod`, metadata: {name, namespace: `team`}, spec: {containers: [], imagePullSecrets: list.map(entry => ({name: entry}))}, status: {phase: `Running`}});
+  const report = timingTruth({
+    secretName: `regcred`,
+    serviceAccountsWithSecret: new Set([`default`]),
+    attachedWorkloads: new Set(),
+    pods: [pod(`own`, [`mine`]), pod(`admitted`, [`old`]), pod(`empty`, [])],
+    workloads: [],
+    serviceAccountLists: new Map([[`default`, [`old`, `regcred`]]]),
+  });
+  assert.deepEqual(report.ownListPods, [{name: `own`, imagePullSecrets: [`mine`]}]);
+  assert.deepEqual(report.stalePods.map(stale => stale.name), [`admitted`, `empty`]);
 });

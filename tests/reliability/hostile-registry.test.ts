@@ -94,3 +94,28 @@ test(`a manifest over 4 MiB is not reported pullable without a digest`, async ()
   assert.notEqual(check.outcome, `ok`, check.detail);
   assert.match(check.detail, /larger than 4 MiB/);
 });
+
+test(`verify does not send a Docker Hub credential to the host of a Hub-like image name (localhost/app) unless asked`, async () => {
+  const config = path.join(tmp, `hub-config.json`);
+  const hub = {username: `hub-user`, password: `hub-password-${process.pid}`};
+  fs.writeFileSync(config, JSON.stringify({auths: {'https://index.docker.io/v1/': {auth: b64(`${hub.username}:${hub.password}`)}}}));
+  // The registry probe port, injected through the context as main.ts does: it records where each credential went.
+  const sent: Array<{host: string; username?: string}> = [];
+  const probe = {
+    checkManifest: async (target: {host: string}, credential: BasicCredential | null) => {
+      sent.push({host: target.host, username: credential?.username});
+      return {outcome: `denied` as const, detail: `${target.host} requires credentials (HTTP 401)`};
+    },
+    platforms: async () => ({ok: false as const, detail: `not asked`}),
+    stats: () => ({tokenRequests: 0, manifestRequests: sent.length, pings: 0}),
+  };
+  const context = {makeRegistryProbe: async () => probe};
+  const guarded = await runCli([`verify`, `--image`, `localhost/team/app:v1`, `--docker-config`, config, `-o`, `json`], {context});
+  assert.deepEqual(sent, [{host: `localhost`, username: undefined}], `only an anonymous check went to localhost`);
+  const row = JSON.parse(guarded.stdout).results[0];
+  assert.match(row.detail, /the kubelet would send the Docker Hub credential of .* to localhost, which verify does not do from this machine \(--send-docker-hub-credentials does\)/);
+  assert.ok(row.warnings.some((warning: string) => /treats "localhost" like Docker Hub/.test(warning)), JSON.stringify(row.warnings));
+  sent.length = 0;
+  await runCli([`verify`, `--image`, `localhost/team/app:v1`, `--docker-config`, config, `--send-docker-hub-credentials`, `-o`, `json`], {context});
+  assert.deepEqual(sent, [{host: `localhost`, username: hub.username}], `with the flag the kubelet's behaviour is proven`);
+});

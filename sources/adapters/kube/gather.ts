@@ -16,6 +16,7 @@ import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
 import {apiErrorReason, isApiError} from '../../core/apiError.ts';
 import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
 import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
+import {compareText} from '../../core/text.ts';
 
 
 // Above this many namespaces one cluster-wide list per kind is cheaper than one list per namespace.
@@ -364,7 +365,7 @@ export async function gatherNamespaces(session: ClusterSession, namespaces: stri
 export async function eventsFor(session: ClusterSession, namespace: string, kind: string, name: string): Promise<KubeObject[]> {
   try {
     const events = await session.list(`events`, {namespace, fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`});
-    return events.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
+    return events.sort((a, b) => compareText(eventTime(a), eventTime(b)));
   } catch (error) {
     const code = isApiError(error) ? error.code : undefined;
     if (code === 403 || code === 404)

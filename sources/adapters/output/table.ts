@@ -1,3 +1,4 @@
+import {escapeControl} from '../../core/text.ts';
 /** kubectl's tabwriter settings (cli-runtime printers.GetNewTabWriter): min cell width 6, padding 3. */
 const MIN_WIDTH = 6;
 const PADDING = 3;
@@ -12,7 +13,8 @@ function width(text: string): number {
  * every column but the last padded to a common width. Returns the text with a trailing newline.
  */
 export function formatTable(headers: string[], rows: string[][]): string {
-  const all = [headers.map(header => header.toUpperCase()), ...rows];
+  // Cells hold cluster text (names, images, users): control characters are shown escaped, never sent raw.
+  const all = [headers.map(header => header.toUpperCase()), ...rows.map(row => row.map(escapeControl))];
   const columns = Math.max(...all.map(row => row.length));
   const widths: number[] = [];
   for (let column = 0; column < columns - 1; column++)

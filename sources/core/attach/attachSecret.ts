@@ -18,7 +18,7 @@
  * A per-namespace call never throws for cluster errors: it returns `status: 'failed'` with the step.
  */
 import type {ClusterSession, DryRun, KubeObject, ResourceName} from '../ports.ts';
-import {FIELD_MANAGER} from '../secrets/metadata.ts';
+import {DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_TYPE, FIELD_MANAGER, PULL_SECRET_TYPES} from '../secrets/metadata.ts';
 import {isApiError} from '../apiError.ts';
 import {errorLine} from '../errors.ts';
 import {jitteredBackoff, retryOnConflict} from '../retry.ts';
@@ -89,6 +89,8 @@ export type AttachSnapshot = {
   serviceAccounts?: Map<string, KubeObject[]>;
   /** Namespaces in which the secret exists. */
   secretPresent?: Set<string>;
+  /** The secret's type in each namespace where it exists (from the same list as `secretPresent`). */
+  secretTypes?: Map<string, string>;
   pods?: Map<string, KubeObject[]>;
   workloads?: Map<string, Array<{kind: TargetKind; object: KubeObject}>>;
   /**
@@ -148,8 +150,11 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
   }));
   if (options.checkSecret ?? true) {
     jobs.push(list(`secrets`, {fieldSelector: `metadata.name=${secretName}`}).then(items => {
-      if (items)
-        snapshot.secretPresent = new Set(items.filter(item => item.metadata.name === secretName).map(item => item.metadata.namespace ?? ``));
+      if (items) {
+        const named = items.filter(item => item.metadata.name === secretName);
+        snapshot.secretPresent = new Set(named.map(item => item.metadata.namespace ?? ``));
+        snapshot.secretTypes = new Map(named.map(item => [item.metadata.namespace ?? ``, typeof item.type === `string` ? item.type : `Opaque`]));
+      }
     }));
   }
   const needWorkloads = (options.timing ?? true) || targets.workloads !== undefined;
@@ -217,14 +222,24 @@ async function editReferences(session: ClusterSession, namespace: string, secret
 
   try {
     // 1. The secret must exist (attach), unless --allow-missing.
-    if (mode === `attach` && !options.allowMissing) {
+    // A secret that exists must be a pull secret: the kubelet ignores any other type in imagePullSecrets.
+    if (mode === `attach`) {
       // The cluster-wide list is trusted when it saw the secret; an absence is confirmed by a GET, since the
       // secret may have been created after the list (e.g. by a concurrent `add`).
-      const present = snapshot?.secretPresent !== undefined && snapshot.secretPresent.has(namespace)
-        ? true
-        : (await step(`check secret`, () => session.get(`secrets`, namespace, secretName))) !== null;
-      if (!present)
+      const listedType = snapshot?.secretTypes?.get(namespace);
+      // With --allow-missing (and after add or sync, which pass it) no GET is sent: only a listed type is checked.
+      const type = listedType !== undefined
+        ? listedType
+        : options.allowMissing
+          ? null
+          : await step(`check secret`, async () => {
+            const found = await session.get(`secrets`, namespace, secretName);
+            return found === null ? null : typeof found.type === `string` ? found.type : `Opaque`;
+          });
+      if (type === null && !options.allowMissing)
         throw new StepError(`check secret`, `secret "${secretName}" not found in namespace "${namespace}"; create it first (kubectl pullsecret add or sync) or pass --allow-missing`);
+      if (type !== null && !PULL_SECRET_TYPES.has(type))
+        throw new StepError(`check secret`, `secret ${namespace}/${secretName} has type ${type}, and the kubelet ignores imagePullSecrets that are not of type ${DOCKER_CONFIG_JSON_TYPE} or ${DOCKERCFG_TYPE}; nothing was attached (only a pull secret can be)`);
     }
 
     // 2. Resolve the targets.
@@ -331,9 +346,14 @@ async function editReferences(session: ClusterSession, namespace: string, secret
         result.warnings.push(`could not check running pods in namespace "${namespace}": ${reason}`);
       }
       if (pods !== undefined && workloads !== undefined) {
-        const report = timingTruth({secretName, serviceAccountsWithSecret: withSecret, attachedWorkloads, pods, workloads});
+        const serviceAccountLists = new Map(result.targets.filter(target => target.kind === `ServiceAccount` && target.imagePullSecrets !== undefined).map(target => [target.name, target.imagePullSecrets!]));
+        const report = timingTruth({secretName, serviceAccountsWithSecret: withSecret, attachedWorkloads, pods, workloads, serviceAccountLists});
         result.stalePods = report.stalePods;
         result.hidingWorkloads = report.hidingWorkloads;
+        for (const pod of report.ownListPods) {
+          const what = pod.owner === undefined ? `pod ${pod.name}` : `pod ${pod.name} of ${pod.owner.kind.toLowerCase()}/${pod.owner.name}`;
+          result.warnings.push(`${what} lists its own imagePullSecrets (${pod.imagePullSecrets.join(`, `)}), so it will not get ${secretName} from its ServiceAccount even when recreated; add ${secretName} to the imagePullSecrets of its manifest and re-create it`);
+        }
         if (options.restart) {
           const now = (options.now ?? (() => new Date()))();
           for (const ref of report.restartTargets) {

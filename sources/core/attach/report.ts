@@ -21,6 +21,8 @@ import type {NamespaceAttachResult, TargetResult} from './attachSecret.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
 import type {TargetRef} from './plan.ts';
 import {describeTarget} from './plan.ts';
+import {compareText} from '../text.ts';
+import {kubectl, pullsecret, shellLine} from '../shell.ts';
 
 export const REPORT_API_VERSION = PULLSECRET_API_VERSION;
 
@@ -88,7 +90,7 @@ export function isChange(report: NamespaceReport): boolean {
 
 /** Builds the document, sorted by context then namespace, with its summary. */
 export function buildReport(kind: ReportKind, secret: string, dryRun: DryRun, results: NamespaceReport[], source?: string): FanOutReport {
-  const sorted = [...results].sort((a, b) => a.context.localeCompare(b.context) || a.namespace.localeCompare(b.namespace));
+  const sorted = [...results].sort((a, b) => compareText(a.context, b.context) || compareText(a.namespace, b.namespace));
   const summary: FanOutSummary = {namespaces: sorted.length, ok: 0, changed: 0, unchanged: 0, failed: 0, skipped: 0};
   for (const result of sorted) {
     if (result.status === `failed`) {
@@ -142,14 +144,14 @@ export function timingWarnings(report: NamespaceReport, secretName: string, rest
       const ref = `${kind!.toLowerCase()}/${name}`;
       lines.push(restartRequested
         ? `${what} of ${ref} will get ${secretName} as the restart replaces them`
-        : `${what} of ${ref} will not use ${secretName} until recreated: a ServiceAccount's pull secrets reach only pods created afterwards; rerun with --restart or run: kubectl rollout restart ${ref} -n ${report.namespace}`);
+        : `${what} of ${ref} will not use ${secretName} until recreated: a ServiceAccount's pull secrets reach only pods created afterwards; rerun with --restart or run: ${shellLine(kubectl(`rollout`, `restart`, ref, `-n`, report.namespace))}`);
     } else {
       lines.push(`${what} of ${owner.toLowerCase()} will not use ${secretName} until recreated (a ServiceAccount's pull secrets reach only pods created afterwards)`);
     }
   }
   for (const workload of report.hidingWorkloads) {
     const ref = `${workload.kind.toLowerCase()}/${workload.name}`;
-    lines.push(`${ref} lists its own imagePullSecrets (${workload.imagePullSecrets.join(`, `)}), so its pods never get serviceaccount/${workload.serviceAccount}'s; attach to it directly: kubectl pullsecret attach ${secretName} -n ${report.namespace} --workload ${ref}`);
+    lines.push(`${ref} lists its own imagePullSecrets (${workload.imagePullSecrets.join(`, `)}), so its pods never get serviceaccount/${workload.serviceAccount}'s; attach to it directly: ${shellLine(pullsecret(`attach`, secretName, `-n`, report.namespace, `--workload`, ref))}`);
   }
   return lines;
 }

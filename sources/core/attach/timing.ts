@@ -10,6 +10,7 @@ import type {KubeObject} from '../ports.ts';
 import type {TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, pullSecretNames, templateServiceAccount} from './plan.ts';
 import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
+import {compareText} from '../text.ts';
 
 const rolls = (kind: string): boolean => isWorkloadKind(kind) && WORKLOADS[kind].rolls;
 
@@ -34,13 +35,20 @@ export type TimingInput = {
   attachedWorkloads: ReadonlySet<string>;
   pods: KubeObject[];
   workloads: Array<{kind: TargetKind; object: KubeObject}>;
+  /** The pull secrets of the ServiceAccounts written in this run, after the write (to tell a pod's own list from one copied from its ServiceAccount). */
+  serviceAccountLists?: ReadonlyMap<string, readonly string[]>;
 };
+
+/** A running pod whose imagePullSecrets are its own (not copied from its ServiceAccount): recreating it will not add the secret. */
+export type OwnListPod = {name: string; imagePullSecrets: string[]; owner?: {kind: string; name: string}};
 
 export type TimingReport = {
   stalePods: StalePod[];
   hidingWorkloads: HidingWorkload[];
   /** The owners `--restart` would roll so that their pods pick the secret up. */
   restartTargets: TargetRef[];
+  /** Pods of no known workload (bare pods, Jobs' pods) whose own list hides the ServiceAccount's. */
+  ownListPods: OwnListPod[];
 };
 
 
@@ -97,6 +105,7 @@ export function timingTruth(input: TimingInput): TimingReport {
   }
 
   const stalePods: StalePod[] = [];
+  const ownListPods: OwnListPod[] = [];
   const restart = new Map<string, TargetRef>();
   for (const pod of input.pods) {
     if (!isLive(pod))
@@ -113,15 +122,24 @@ export function timingTruth(input: TimingInput): TimingReport {
       continue; // Recreating would not help: reported as a hiding workload instead.
     if (ownerWorkload !== undefined && rolls(ownerWorkload.kind) && templateList(ownerWorkload).includes(input.secretName) && input.attachedWorkloads.has(describeTarget({kind: ownerWorkload.kind, name: owner!.name})))
       continue; // This run changed the template itself; the controller is already replacing the pod.
+    // The admission copies the ServiceAccount's list only into a pod that lists none. With no template to tell
+    // (a bare pod, a Job's pod), a list the ServiceAccount holds entirely (before this run) is taken as copied.
+    const podList = (spec?.imagePullSecrets ?? []).flatMap(entry => (typeof entry?.name === `string` ? [entry.name] : []));
+    const accountList = input.serviceAccountLists?.get(serviceAccount)?.filter(name => name !== input.secretName);
+    if (ownerWorkload === undefined && podList.length > 0 && !(accountList !== undefined && podList.every(name => accountList.includes(name)))) {
+      ownListPods.push({name: pod.metadata.name, imagePullSecrets: podList, ...(owner === undefined ? {} : {owner})});
+      continue;
+    }
     const restartable = owner !== undefined && ownerWorkload !== undefined && rolls(owner.kind);
     stalePods.push({name: pod.metadata.name, serviceAccount, ...(owner === undefined ? {} : {owner}), restartable});
     if (restartable)
       restart.set(`${owner!.kind}/${owner!.name}`, {kind: owner!.kind as TargetKind, name: owner!.name});
   }
-  stalePods.sort((a, b) => a.name.localeCompare(b.name));
+  stalePods.sort((a, b) => compareText(a.name, b.name));
   return {
     stalePods,
-    hidingWorkloads: [...hiding.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
-    restartTargets: [...restart.values()].sort((a, b) => `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`)),
+    hidingWorkloads: [...hiding.values()].sort((a, b) => compareText(`${a.kind}/${a.name}`, `${b.kind}/${b.name}`)),
+    restartTargets: [...restart.values()].sort((a, b) => compareText(`${a.kind}/${a.name}`, `${b.kind}/${b.name}`)),
+    ownListPods: ownListPods.sort((a, b) => compareText(a.name, b.name)),
   };
 }

@@ -5,6 +5,7 @@ import type {ExpiryReader} from './describe.ts';
 import {describePullSecret} from './describe.ts';
 import {encodePolicy, recordedPolicy} from '../sync/policy.ts';
 import {DOCKERCFG_KEY, DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_KEY, DOCKER_CONFIG_JSON_TYPE, EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from './metadata.ts';
+import {compareText} from '../text.ts';
 
 /** List statuses (docs/design.md vocabulary). */
 export type ListStatus = `ok` | `orphan` | `invalid` | `expiring` | `expired`;
@@ -174,9 +175,9 @@ export function auditPullSecrets(input: AuditInput): PullSecretAudit {
       }
     }
   }
-  const byName = (a: {namespace: string}, b: {namespace: string}, x: string, y: string) => a.namespace.localeCompare(b.namespace) || x.localeCompare(y);
+  const byName = (a: {namespace: string}, b: {namespace: string}, x: string, y: string) => compareText(a.namespace, b.namespace) || compareText(x, y);
   secrets.sort((a, b) => byName(a, b, a.name, b.name));
-  dangling.sort((a, b) => byName(a, b, a.secret, b.secret) || a.referencedBy.kind.localeCompare(b.referencedBy.kind) || a.referencedBy.name.localeCompare(b.referencedBy.name));
+  dangling.sort((a, b) => byName(a, b, a.secret, b.secret) || compareText(a.referencedBy.kind, b.referencedBy.kind) || compareText(a.referencedBy.name, b.referencedBy.name));
   return {secrets, dangling};
 }
 

@@ -9,6 +9,7 @@
 import type {KubeObject} from '../ports.ts';
 import {sha256Hex} from '../sha256.ts';
 import {EXPIRES_AT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION} from '../secrets/metadata.ts';
+import {compareText} from '../text.ts';
 
 /** Annotation holding `sha256:<hex>` of the copy's type and data, as written by `sync`/`rotate`. */
 export const CONTENT_HASH_ANNOTATION = `pullsecret.kubectl.io/content-hash`;
@@ -166,5 +167,5 @@ export function planPrune(secrets: KubeObject[], source: {namespace: string; nam
       const namespace = secret.metadata.namespace ?? ``;
       return namespace !== source.namespace && !selected.has(namespace) && !protectedNamespaces.has(namespace);
     })
-    .sort((a, b) => (a.metadata.namespace ?? ``).localeCompare(b.metadata.namespace ?? ``));
+    .sort((a, b) => compareText(a.metadata.namespace ?? ``, b.metadata.namespace ?? ``));
 }

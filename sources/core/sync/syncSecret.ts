@@ -11,10 +11,11 @@ import {isApiError} from '../apiError.ts';
 import {jitteredBackoff, retryOnConflict} from '../retry.ts';
 import type {Pacing} from '../retry.ts';
 import {planCopy} from './plan.ts';
+import {pullSecretNames as podPullSecretNames} from '../verify/subjects.ts';
 import {bareReport, fromAttachResult} from '../attach/report.ts';
 import type {NamespaceReport} from '../attach/report.ts';
 import {InputError, PullSecretError, errorLine} from '../errors.ts';
-import {FIELD_MANAGER, PULL_SECRET_TYPES} from '../secrets/metadata.ts';
+import {DOCKERCFG_TYPE, DOCKER_CONFIG_JSON_TYPE, FIELD_MANAGER, PULL_SECRET_TYPES} from '../secrets/metadata.ts';
 
 /** What happened to the copy in one namespace. */
 export type CopyOutcome = `created` | `configured` | `replaced` | `unchanged` | `absent` | `deleted` | `not-found`;
@@ -29,6 +30,8 @@ export type NamespaceSyncResult = {
   error?: string;
   /** The attach (sync --attach) or detach (remove, prune) part, when there is one. */
   references?: NamespaceAttachResult;
+  /** Facts the user must act on (remove: running pods that still list the deleted secret). */
+  warnings?: string[];
 };
 
 export type SyncCopyOptions = {
@@ -37,7 +40,7 @@ export type SyncCopyOptions = {
   /** False for `rotate`: only existing copies are updated. */
   createMissing?: boolean;
   /** `sync --attach`: attach the copy afterwards. */
-  attach?: {targets: AttachTargets; snapshot?: AttachSnapshot; restart?: boolean; now?: () => Date};
+  attach?: {targets: AttachTargets; snapshot?: AttachSnapshot; restart?: boolean; now?: () => Date; timing?: boolean};
   fieldManager?: string;
   /** How to wait between the attempts of a write that lost a race. */
   pacing: Pacing;
@@ -120,6 +123,7 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
       restart: options.attach.restart,
       now: options.attach.now,
       snapshot: options.attach.snapshot,
+      timing: options.attach.timing,
       pacing: options.pacing,
     });
     result.references = references;
@@ -134,9 +138,25 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
  * deletes the secret (`remove`, and `sync --prune` for a copy). Detaching first means a failure never
  * leaves references to a deleted secret behind; a rerun finishes the delete.
  */
-export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing}): Promise<NamespaceSyncResult> {
+export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing; force?: boolean; warnPods?: boolean; detachFrom?: AttachTargets}): Promise<NamespaceSyncResult> {
   const result: NamespaceSyncResult = {namespace, status: `ok`};
-  const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
+  // Only pull secrets are deleted without --force: checked before any reference is touched (`sync --prune` passes
+  // force: its victims are copies it made, pull secrets by construction, found by their provenance).
+  if (!options.force) {
+    let type: string | null | undefined = options.snapshot?.secretTypes?.get(namespace);
+    if (type === undefined && options.snapshot?.secretPresent?.has(namespace) !== false) {
+      try {
+        const existing = await session.get(`secrets`, namespace, name);
+        type = existing === null ? null : typeof existing.type === `string` ? existing.type : `Opaque`;
+      } catch (error) {
+        return failed(result, `check secret`, error);
+      }
+    }
+    if (typeof type === `string` && !PULL_SECRET_TYPES.has(type))
+      return {...result, status: `failed`, failedStep: `check secret`, error: `secret ${namespace}/${name} has type ${type}, not a pull secret (${DOCKER_CONFIG_JSON_TYPE} or ${DOCKERCFG_TYPE}); nothing was changed; use --force to detach and delete it anyway`};
+  }
+  // `detachFrom`: where references may be (the agent only ever attaches to ServiceAccounts); by default everywhere.
+  const references = await detachSecret(session, namespace, name, options.detachFrom ?? {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
   result.references = references;
   if (references.status === `failed`)
     return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};
@@ -146,15 +166,37 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
   try {
     if (options.dryRun === `client`) {
       const existing = options.snapshot?.secretPresent?.has(namespace) ? {} : await session.get(`secrets`, namespace, name);
-      return {...result, action: existing === null ? `not-found` : `deleted`};
+      return existing === null ? {...result, action: `not-found`} : {...result, action: `deleted`, warnings: options.warnPods ? await podsStillListing(session, namespace, name, options.snapshot) : []};
     }
     await session.delete(`secrets`, namespace, name, {dryRun: options.dryRun === `server`, fieldManager: options.fieldManager ?? FIELD_MANAGER});
-    return {...result, action: `deleted`};
   } catch (error) {
     if (isApiError(error, 404))
       return {...result, action: `not-found`};
     return failed(result, `delete secret`, error);
   }
+  return {...result, action: `deleted`, warnings: options.warnPods ? await podsStillListing(session, namespace, name, options.snapshot) : []};
+}
+
+/**
+ * Running pods that still list a deleted secret: a pod's imagePullSecrets cannot be changed, so detaching never
+ * reaches them. They run on, but any pull they need (a restart on another node, a new image) finds no secret.
+ */
+async function podsStillListing(session: ClusterSession, namespace: string, name: string, snapshot: AttachSnapshot | undefined): Promise<string[]> {
+  let pods = snapshot?.pods?.get(namespace);
+  if (pods === undefined) {
+    try {
+      pods = await session.list(`pods`, {namespace});
+    } catch (error) {
+      return [`could not check for running pods that still list ${name} in namespace "${namespace}": ${errorLine(error)}`];
+    }
+  }
+  const listing = pods.filter(pod => pod.metadata.deletionTimestamp === undefined
+    && ![`Succeeded`, `Failed`].includes(String((pod.status as {phase?: unknown} | undefined)?.phase ?? ``))
+    && podPullSecretNames((pod.spec ?? {}) as Record<string, unknown>).includes(name)).map(pod => pod.metadata.name).sort();
+  if (listing.length === 0)
+    return [];
+  const shown = listing.length > 5 ? `${listing.slice(0, 5).join(`, `)} and ${listing.length - 5} more` : listing.join(`, `);
+  return [`${listing.length} running pod${listing.length === 1 ? `` : `s`} (${shown}) still list${listing.length === 1 ? `s` : ``} ${name} in imagePullSecrets, which a pod's spec cannot drop: ${listing.length === 1 ? `it keeps` : `they keep`} running, but a pull needed later (a restart on another node, a new image) finds no secret; recreate ${listing.length === 1 ? `it` : `them`} (kubectl rollout restart of ${listing.length === 1 ? `its` : `their`} Deployment, StatefulSet or DaemonSet, or delete and re-create a bare pod)`];
 }
 
 /** A NamespaceReport from a sync/rotate/remove result. */
@@ -167,6 +209,7 @@ export function fromSyncResult(context: string, result: NamespaceSyncResult): Na
     ...rest,
     status: result.status,
     ...(result.action === undefined ? {} : {secret: result.action}),
+    warnings: [...rest.warnings, ...(result.warnings ?? [])],
     ...(result.failedStep === undefined ? {} : {failedStep: result.failedStep, error: result.error}),
   };
 }

@@ -5,6 +5,7 @@
  * expired ECR token, server key not matching the image, custom ServiceAccount lacking the secret), plus image not
  * found, rate limiting, unreachable registry, TLS, invalid names and `imagePullPolicy: Never`.
  */
+import {escapeControl} from '../text.ts';
 import type {VerifyResult} from './types.ts';
 import {kubectl, piped, pullsecret, renderCommand} from '../shell.ts';
 import type {ShellArg, ShellCommand} from '../shell.ts';
@@ -465,12 +466,13 @@ export function suggestedServerKey(domain: string): string {
 
 /** Renders diagnoses for humans. */
 export function formatDiagnosis(input: Pick<DoctorCase, `namespace` | `pod` | `container` | `image` | `waitingReason`>, diagnosis: Diagnosis): string {
+  // Cluster text (names, images, event messages quoted in causes and notes) never reaches the terminal raw.
   const lines = [
     `pod ${input.namespace}/${input.pod}, container ${input.container}: ${input.waitingReason} for ${input.image}`,
     `  cause: ${diagnosis.cause}`,
     `  fix:`,
     ...fixLines(diagnosis.fix).map(line => `    ${line}`),
     ...diagnosis.notes.map(note => `  note: ${note}`),
-  ];
+  ].map(line => escapeControl(line));
   return `${lines.join(`\n`)}\n`;
 }

@@ -44,7 +44,15 @@ export type EngineOptions = {
   onProgress?: (done: number, total: number) => void;
   /** The platforms pods may run on (`--platform`, else the nodes'); absent or empty: platforms are not checked. */
   platforms?: PlatformNeed;
+  /**
+   * Send a Docker Hub credential that the kubelet's fallback hands to another host (an image `localhost/x` or
+   * `myregistry/x`) to that host from this machine (`verify --send-docker-hub-credentials`). Off by default.
+   */
+  sendHubFallback?: boolean;
 };
+
+/** The hosts Docker Hub credentials belong to. */
+const DOCKER_HUB_HOSTS = new Set([`docker.io`, `index.docker.io`, `registry-1.docker.io`]);
 
 export type EngineOutcome = {
   results: VerifyResult[];
@@ -129,6 +137,15 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       const expiry = expiredAt(candidate, options.now);
       if (expiry !== undefined) {
         outcomes.push({outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`});
+        continue;
+      }
+      // The kubelet hands a Docker Hub credential to a Hub-like name on another host (`localhost/x`): verify reports
+      // that without sending it there, since any tenant who can create a workload would choose where it goes.
+      if (candidate.match === `docker-hub-fallback` && !DOCKER_HUB_HOSTS.has(target.host.toLowerCase()) && options.sendHubFallback !== true) {
+        const anonymous = await check(target, null);
+        outcomes.push({...anonymous, detail: `${anonymous.detail}; checked without credentials: the kubelet would send the Docker Hub credential of ${candidate.source} to ${target.host}, which verify does not do from this machine (--send-docker-hub-credentials does)`});
+        if (anonymous.outcome === `ok` && !options.allCredentials)
+          break;
         continue;
       }
       // containerd's ParseAuth: without a username the kubelet's credential is anonymous (R1.6; identity-token-only entries).

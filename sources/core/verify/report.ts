@@ -2,6 +2,7 @@
  * The verify report: the `-o json|yaml` document (stable schema, README "verify -o json") and the human table,
  * grouped by namespace and workload, with one summary line. Pure string building; colour only when asked.
  */
+import {escapeControl} from '../text.ts';
 import {VERIFY_STATUSES, isPullable} from './types.ts';
 import type {VerifyReport, VerifyResult, VerifyStatus} from './types.ts';
 
@@ -90,6 +91,7 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
     const sameWorkload = sameGroup && previous !== undefined && workloadLabel(previous) === workloadLabel(result);
     const credential = result.credential ? `${result.credential.source} (${result.credential.username === `` ? `<empty>` : result.credential.username})` : `-`;
     rows.push({
+      // Cluster and registry text (images, names, details) is escaped: a cell can neither forge rows nor drive the terminal.
       cells: [
         ...(multiContext ? [sameGroup ? `` : result.context ?? `-`] : []),
         sameGroup ? `` : result.namespace === `` ? `-` : result.namespace,
@@ -99,9 +101,9 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
         result.status,
         credential,
         result.detail,
-      ],
+      ].map(escapeControl),
       status: result.status,
-      warnings: result.warnings,
+      warnings: result.warnings.map(escapeControl),
     });
     previous = result;
   }
@@ -136,7 +138,7 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
   if (report.results.length === 0)
     lines.splice(0, 1, `no workloads or pods to check`);
   for (const note of report.summary.notes)
-    lines.push(`note: ${note}`);
+    lines.push(`note: ${escapeControl(note)}`);
   lines.push(summaryLine(report));
   return `${lines.join(`\n`)}\n`;
 }

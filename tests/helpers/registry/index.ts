@@ -11,12 +11,12 @@ import {closedPort} from '../clusters.ts';
 import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
 import {pushImage} from './push.ts';
-import type {ImageKind} from './push.ts';
+import type {ImageKind, PushOptions} from './push.ts';
 import {startTokenServer} from './tokenServer.ts';
 import type {TokenRequest, TokenServer} from './tokenServer.ts';
 
 export type {TokenRequest} from './tokenServer.ts';
-export type {ImageKind} from './push.ts';
+export type {ImageKind, PushOptions, PushPlatform} from './push.ts';
 
 export type RegistryMode = `basic` | `tls` | `token`;
 
@@ -47,7 +47,7 @@ export type TestRegistry = {
   /** Every request the token server received, in order. */
   tokenRequests: TokenRequest[];
   /** Pushes a tiny real image with admin rights; returns the digest and media type stored under the tag. */
-  push(repository: string, tag: string, kind?: ImageKind): Promise<{digest: string; mediaType: string}>;
+  push(repository: string, tag: string, kind?: ImageKind, options?: PushOptions): Promise<{digest: string; mediaType: string}>;
   /** Stops the registry (and token server) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
 };
@@ -202,7 +202,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
           tokenRealm: server?.realm,
           tokenService: server === undefined ? undefined : TOKEN_SERVICE,
           tokenRequests: server?.requests ?? [],
-          push: (repository, tag, kind) => pushImage({url, ca, authorization}, repository, tag, kind),
+          push: (repository, tag, kind, pushOptions) => pushImage({url, ca, authorization}, repository, tag, kind, pushOptions),
           stop: async () => {
             if (stopped)
               return;

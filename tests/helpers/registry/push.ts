@@ -6,6 +6,16 @@ import {rawRequest} from './http.ts';
 
 export type ImageKind = `oci` | `docker` | `index`;
 
+/** A platform an image is built for (written into its config, and into the index entry pointing at it). */
+export type PushPlatform = {os: string; architecture: string; variant?: string};
+
+/**
+ * `platforms`: for `index`, one child image per platform (default linux/amd64); for `oci`/`docker`, the platform of
+ * the single image's config (default linux/amd64). An index may also get a BuildKit-style attestation entry
+ * (`unknown/unknown`), which is no platform a runtime can pick.
+ */
+export type PushOptions = {platforms?: PushPlatform[]; attestation?: boolean};
+
 /** How the harness reaches its own registry with admin rights for `repository`. */
 export type PushAccess = {url: string; ca?: string; authorization: (repository: string) => string};
 
@@ -64,11 +74,11 @@ async function putManifest(access: PushAccess, repository: string, reference: st
   return {digest, mediaType};
 }
 
-async function pushImageManifest(access: PushAccess, repository: string, tag: string | null, flavour: `oci` | `docker`, seed: string): Promise<{digest: string; mediaType: string; size: number}> {
+async function pushImageManifest(access: PushAccess, repository: string, tag: string | null, flavour: `oci` | `docker`, seed: string, platform: PushPlatform = {os: `linux`, architecture: `amd64`}): Promise<{digest: string; mediaType: string; size: number}> {
   const media = MEDIA[flavour];
   const tar = tarOneFile(`hello.txt`, Buffer.from(`hello from ${seed}\n`));
   const layer = zlib.gzipSync(tar);
-  const config = Buffer.from(JSON.stringify({architecture: `amd64`, os: `linux`, config: {}, rootfs: {type: `layers`, diff_ids: [sha256(tar)]}}));
+  const config = Buffer.from(JSON.stringify({architecture: platform.architecture, os: platform.os, ...(platform.variant === undefined ? {} : {variant: platform.variant}), config: {}, rootfs: {type: `layers`, diff_ids: [sha256(tar)]}}));
   const configDigest = await uploadBlob(access, repository, config);
   const layerDigest = await uploadBlob(access, repository, layer);
   const manifest = Buffer.from(JSON.stringify({
@@ -83,18 +93,22 @@ async function pushImageManifest(access: PushAccess, repository: string, tag: st
 }
 
 /** Pushes one image of the given kind under `repository:tag`; returns the tag's digest and media type. */
-export async function pushImage(access: PushAccess, repository: string, tag: string, kind: ImageKind = `oci`): Promise<{digest: string; mediaType: string}> {
+export async function pushImage(access: PushAccess, repository: string, tag: string, kind: ImageKind = `oci`, options: PushOptions = {}): Promise<{digest: string; mediaType: string}> {
   const seed = `${repository}:${tag}:${kind}`;
   if (kind !== `index`) {
-    const {digest, mediaType} = await pushImageManifest(access, repository, tag, kind, seed);
+    const {digest, mediaType} = await pushImageManifest(access, repository, tag, kind, seed, options.platforms?.[0]);
     return {digest, mediaType};
   }
-  // The child manifest is pushed by digest only, then an OCI index pointing at it takes the tag.
-  const child = await pushImageManifest(access, repository, null, `oci`, seed);
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_INDEX,
-    manifests: [{mediaType: child.mediaType, digest: child.digest, size: child.size, platform: {architecture: `amd64`, os: `linux`}}],
-  }));
+  // Each child manifest is pushed by digest only, then an OCI index pointing at them takes the tag.
+  const entries = [];
+  for (const platform of options.platforms ?? [{os: `linux`, architecture: `amd64`}]) {
+    const child = await pushImageManifest(access, repository, null, `oci`, `${seed}:${platform.os}/${platform.architecture}/${platform.variant ?? ``}`, platform);
+    entries.push({mediaType: child.mediaType, digest: child.digest, size: child.size, platform: {architecture: platform.architecture, os: platform.os, ...(platform.variant === undefined ? {} : {variant: platform.variant})}});
+  }
+  if (options.attestation) {
+    const attestation = await pushImageManifest(access, repository, null, `oci`, `${seed}:attestation`, {os: `unknown`, architecture: `unknown`});
+    entries.push({mediaType: attestation.mediaType, digest: attestation.digest, size: attestation.size, platform: {architecture: `unknown`, os: `unknown`}});
+  }
+  const index = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries}));
   return putManifest(access, repository, tag, OCI_INDEX, index);
 }
