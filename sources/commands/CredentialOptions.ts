@@ -1,6 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import {DOCKER_HUB_SERVER} from '../core/dockerconfig/serialize.ts';
 import {InputError} from '../core/errors.ts';
+import {invisibleCharacter} from '../core/text.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {readHelperSettings, resolveConfigCredentials} from '../core/secrets/fromConfig.ts';
@@ -103,6 +104,11 @@ export abstract class CredentialCommand extends ScopedCommand {
       throw new UsageError(`missing --docker-username (or take the credentials from a local config with --from-docker-config)`);
     if (this.dockerUsername === ``)
       throw new UsageError(`--docker-username must not be empty`);
+    for (const [flag, value] of [[`--docker-username`, this.dockerUsername], [`--docker-server`, this.dockerServer], [`--docker-email`, this.dockerEmail]] as const) {
+      const problem = value === undefined ? undefined : invisibleCharacter(value);
+      if (problem !== undefined)
+        throw new UsageError(`${flag} ${problem}`);
+    }
     // The kubelet reads the user from "auth" = base64(user:password), split at the first colon: "a:b" would log in as "a".
     if (this.dockerUsername.includes(`:`))
       throw new UsageError(`--docker-username must not contain ":": the kubelet splits the auth value at the first colon, so the registry would get a different user`);
@@ -146,6 +152,10 @@ export abstract class CredentialCommand extends ScopedCommand {
     }
     if (password === ``)
       throw new InputError(`the password is empty: give the registry password or token on stdin or in the file`);
+    // One trailing newline is removed above; any other invisible character would be stored and sent as part of it.
+    const invisible = invisibleCharacter(password);
+    if (invisible !== undefined)
+      throw new InputError(`the password ${invisible}${this.dockerPasswordStdin || this.dockerPasswordFile !== undefined ? ` (after the one trailing newline that is removed)` : ``}`);
     const credential: RegistryCredential = {server: this.dockerServer ?? DOCKER_HUB_SERVER, username: this.dockerUsername!, password};
     if (this.dockerEmail)
       credential.email = this.dockerEmail;

@@ -35,3 +35,27 @@ const NAMED: Record<string, string> = {'\n': `\\n`, '\r': `\\r`, '\t': `\\t`, '\
 export function escapeControl(text: string): string {
   return text.replace(CONTROL, char => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
 }
+
+/** Invisible characters a credential must not carry: controls, separators, zero-width characters and the BOM. */
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+const INVISIBLE_NAMES: Record<string, string> = {
+  '\r': `a carriage return (\\r)`, '\n': `a line feed (\\n)`, '\t': `a tab (\\t)`, '\u0000': `a NUL byte`,
+  '\ufeff': `a byte order mark (U+FEFF)`, '\u200b': `a zero-width space (U+200B)`,
+};
+
+/**
+ * Why a credential value holds an invisible character, or undefined when it holds none: `"ends with a carriage return
+ * (\r)"`. A carriage return is what a file with Windows line endings leaves after `$(cat file)` or one stripped
+ * newline; stored, it makes the registry see another user or password. Never quotes the value.
+ */
+export function invisibleCharacter(value: string): string | undefined {
+  const match = INVISIBLE.exec(value);
+  if (match === null)
+    return undefined;
+  const char = match[0];
+  const name = INVISIBLE_NAMES[char] ?? `the invisible character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, `0`)}`;
+  const where = match.index === value.length - 1 ? `ends with` : match.index === 0 ? `starts with` : `contains`;
+  const hint = char === `\r` ? ` (a file with Windows line endings? remove them, e.g. with tr -d '\\r')` : ``;
+  return `${where} ${name}${hint}`;
+}

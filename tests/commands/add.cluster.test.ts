@@ -116,6 +116,17 @@ test(`add -o json prints the object the server stored`, async () => {
   assert.equal(result.stderr, ``);
 });
 
+test(`add -o yaml|json, real or --dry-run=server, hides managedFields as kubectl create -o yaml does`, async () => {
+  api.seed.namespace(`nomanaged`);
+  for (const extra of [[`-o`, `json`], [`-o`, `yaml`, `--dry-run=server`]]) {
+    const result = await add([`regcred`, `-n`, `nomanaged`, `--docker-username`, `bot`, ...extra]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /regcred/);
+    assert.doesNotMatch(result.stdout, /managedFields/);
+  }
+  assert.notEqual(api.getObject(`secrets`, `nomanaged`, `regcred`).metadata.managedFields, undefined, `the server keeps them`);
+});
+
 test(`add --namespaces fans out with one line per namespace and a summary, skipping ignored namespaces`, async () => {
   api.seed.namespace(`fan-a`);
   api.seed.namespace(`fan-b`);

@@ -100,11 +100,14 @@ test(`add --dry-run=client needs no kubeconfig and never loads client-node`, asy
   assert.equal(JSON.parse(stdout).metadata.name, `regcred`);
 });
 
-test(`add --docker-password-stdin removes exactly one trailing newline`, async () => {
-  const result = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n\n`});
-  assert.equal(result.code, 0, result.stderr);
-  const config = JSON.parse(decodedConfig(JSON.parse(result.stdout)));
-  assert.equal(config.auths[`https://index.docker.io/v1/`].password, `p\n`);
+test(`add --docker-password-stdin removes exactly one trailing newline, and refuses a second rather than storing it`, async () => {
+  const one = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n`});
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(JSON.parse(decodedConfig(JSON.parse(one.stdout))).auths[`https://index.docker.io/v1/`].password, `p`);
+  const two = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`], {stdin: `p\n\n`});
+  assert.equal(two.code, 2);
+  assert.equal(two.stdout, ``);
+  assert.equal(two.stderr, `error: the password ends with a line feed (\\n) (after the one trailing newline that is removed)\n`);
 });
 
 test(`add --docker-password-file reads the password and strips one newline`, async t => {
@@ -159,3 +162,32 @@ for (const [what, flags, message, options] of badInputs) {
     assert.equal(result.stdout, ``);
   });
 }
+
+test(`a username from a file with Windows line endings ("$(cat user.txt)" keeps the \r) is refused with one line naming the character`, async t => {
+  const dir = await tempDir(t);
+  await fs.writeFile(path.join(dir, `user.txt`), `developer\r\n`);
+  // The shell's $(…) strips the \n but keeps the \r, exactly as a user's command line does.
+  const {stdout: username} = await execFileAsync(`sh`, [`-c`, `printf %s "$(cat user.txt)"`], {cwd: dir});
+  assert.equal(username, `developer\r`);
+  const result = await runCli([`add`, `regcred`, `--docker-username=${username}`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `yaml`], {stdin: `pw\n`});
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `error: --docker-username ends with a carriage return (\\r) (a file with Windows line endings? remove them, e.g. with tr -d '\\r')\nSee 'kubectl pullsecret add --help' for usage.\n`);
+});
+
+test(`a password file ending in two Windows line breaks is refused (one trailing newline is stripped, the rest would be stored)`, async t => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, `password.txt`);
+  await fs.writeFile(file, `s3cret\r\n\r\n`);
+  const result = await runCli([`add`, `regcred`, `--docker-username=developer`, `--docker-password-file`, file, `--dry-run=client`, `-o`, `yaml`]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, ``);
+  assert.equal(result.stderr, `error: the password contains a carriage return (\\r) (a file with Windows line endings? remove them, e.g. with tr -d '\\r') (after the one trailing newline that is removed)\n`);
+  assert.doesNotMatch(result.stderr, /s3cret/);
+  // One trailing CRLF alone is still stripped, as today.
+  await fs.writeFile(file, `s3cret\r\n`);
+  const ok = await runCli([`add`, `regcred`, `--docker-username=developer`, `--docker-password-file`, file, `--dry-run=client`, `-o`, `json`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const auth = JSON.parse(Buffer.from(JSON.parse(ok.stdout).data[`.dockerconfigjson`], `base64`).toString()).auths[`https://index.docker.io/v1/`];
+  assert.equal(auth.password, `s3cret`);
+});

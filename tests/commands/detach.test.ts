@@ -47,6 +47,19 @@ test(`detach leaves the secret itself in place`, async () => {
   assert.deepEqual(api.getObject(`serviceaccounts`, `det-secret`, `default`).imagePullSecrets ?? [], []);
 });
 
+test(`detaching the last entry removes the field, a clean undo of attach (no imagePullSecrets: [] left behind)`, async () => {
+  api.seed.namespace(`det-last`);
+  api.seed.serviceAccount(`det-last`, `default`, {});
+  api.seed.workload(`Deployment`, `det-last`, `web`, POD_SPEC);
+  assert.equal((await runCli([`attach`, `regcred`, `-n`, `det-last`, `--workload`, `deploy/web`, `--service-account`, `default`, `--allow-missing`, ...kube()])).code, 0);
+  const result = await runCli([`detach`, `regcred`, `-n`, `det-last`, `--workload`, `deploy/web`, `--service-account`, `default`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  const sa = await kubectlJson(`get`, `sa`, `default`, `-n`, `det-last`);
+  assert.equal(`imagePullSecrets` in sa, false, JSON.stringify(sa));
+  const deployment = await kubectlJson(`get`, `deployment`, `web`, `-n`, `det-last`);
+  assert.equal(`imagePullSecrets` in deployment.spec.template.spec, false, JSON.stringify(deployment.spec.template.spec));
+});
+
 test(`detaching a secret that is not listed is unchanged and writes nothing`, async () => {
   api.seed.namespace(`det-none`);
   api.seed.serviceAccount(`det-none`, `default`, {imagePullSecrets: [`other`]});

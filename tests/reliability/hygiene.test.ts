@@ -16,6 +16,9 @@ import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import type {TestRegistry} from '../helpers/registry/index.ts';
+import {echoingInvalid, startHostileApi} from '../helpers/hostileApi.ts';
+import {sendJson, startHostileServer} from '../helpers/registry/hostileServer.ts';
+import type {SeenRequest} from '../helpers/registry/hostileServer.ts';
 
 const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 // A password with characters that JSON encoders (Go's, kubectl's) and URLs escape, one long random one (bob's,
@@ -405,5 +408,105 @@ test(`the -o json|yaml|name documents of attach, sync, remove and rotate, and th
   assert.match(refused.stdout + refused.stderr, /foreign/);
   for (const {what, result} of runs.filter(run => !run.what.startsWith(`sync -o`)))
     assert.equal(result.code, 0, `${what}: ${result.stderr}`);
+  assertClean(runs);
+});
+
+// ---- Error paths (hostile world, round 2): what servers, helpers and events echo back is redacted too. ----
+
+/** Runs the CLI like `cli` but against another kubeconfig. */
+async function cliAt(kubeconfig: string, argv: string[], options: {stdin?: string} = {}): Promise<CliResult> {
+  return runCli([...argv, `--kubeconfig`, kubeconfig], {env: {PATH: `${bin}:/usr/bin:/bin`, HOME: home}, home, cwd: tmp, stdin: options.stdin});
+}
+
+test(`API 400 and 422 answers quoting the refused secret (data, the request body) print no credential on any path`, async () => {
+  const plain = await startApiEmulator({plainHttp: true});
+  const server = [`--docker-server`, registry.host, `--docker-username`, ALICE.user, `--docker-password-stdin`];
+  try {
+    for (const ns of [`web`, `copies`, `locked`])
+      plain.seed.namespace(ns);
+    for (const ns of [`web`, `locked`])
+      plain.seed.secret(ns, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry.host]: {username: ALICE.user, password: ALICE.password, auth: b64(`${ALICE.user}:${ALICE.password}`)}}}))}});
+    for (const secret of plain.objects(`secrets`)) {
+      const value = secret.data?.[`.dockerconfigjson`];
+      if (typeof value === `string`)
+        payloads.add(value);
+    }
+    // 422 for creates, 400 for updates and patches of secrets outside `web`, each quoting the values and the body.
+    const hostile = await startHostileApi(plain.httpUrl!, request => request.method !== `GET` && /\/secrets/.test(request.path) && !/\/namespaces\/web\//.test(request.path) ? echoingInvalid(request, request.method === `POST` ? 422 : 400) : undefined);
+    const runs: Run[] = [];
+    try {
+      await withoutSecretFiles(async () => {
+        for (const verbosity of [`-v`, `-v=9`]) {
+          runs.push({what: `add ${verbosity}`, result: await cliAt(hostile.kubeconfigPath, [`add`, `regcred`, `-n`, `copies`, ...server, verbosity], {stdin: ALICE.password})});
+          runs.push({what: `add --dry-run=server -o json ${verbosity}`, result: await cliAt(hostile.kubeconfigPath, [`add`, `regcred`, `-n`, `copies`, ...server, `--dry-run=server`, `-o`, `json`, verbosity], {stdin: ALICE.password})});
+          for (const format of [[], [`-o`, `json`], [`-o`, `yaml`]])
+            runs.push({what: `sync ${format.join(` `)} ${verbosity}`, result: await cliAt(hostile.kubeconfigPath, [`sync`, `regcred`, `--from-namespace`, `web`, `-n`, `copies`, ...format, verbosity])});
+          runs.push({what: `rotate ${verbosity}`, result: await cliAt(hostile.kubeconfigPath, [`rotate`, `regcred`, `-n`, `locked`, `--docker-server`, registry.host, `--docker-username`, BOB.user, `--docker-password-stdin`, `-o`, `json`, verbosity], {stdin: BOB.password})});
+        }
+      });
+    } finally {
+      await hostile.close();
+    }
+    for (const {what, result} of runs) {
+      assert.notEqual(result.code, 0, `${what} was refused by the hostile server: ${result.stderr}`);
+      assert.match(result.stdout + result.stderr, /denied the request/, what);
+    }
+    assertClean(runs);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test(`token servers and registries echoing the password, the Basic header or the form body print no credential`, async () => {
+  const echo = (request: SeenRequest) => `you sent ${request.body} with ${String(request.headers.authorization ?? ``)}`;
+  const tokenServer = await startHostileServer((request, response) => sendJson(response, request.method === `POST` ? 400 : 401, {errors: [{code: `UNAUTHORIZED`, message: echo(request)}], details: echo(request)}, {'www-authenticate': `Basic realm="${echo(request).slice(0, 500)}"`}));
+  const tokenRegistry = await startHostileServer((_request, response) => {
+    response.writeHead(401, {'www-authenticate': `Bearer realm="${tokenServer.url}/token",service="r"`});
+    response.end();
+  });
+  const basicRegistry = await startHostileServer((request, response) => {
+    if (request.headers.authorization === undefined) {
+      response.writeHead(401, {'www-authenticate': `Basic realm="r"`});
+      response.end();
+    } else {
+      // The password it was given, decoded and quoted so that it straddles the 200-character cut of messages.
+      const given = Buffer.from(String(request.headers.authorization).slice(6), `base64`).toString(`utf8`).split(`:`).slice(1).join(`:`);
+      sendJson(response, 403, {errors: [{code: `DENIED`, message: `${`x`.repeat(175)} password ${given} is not allowed; ${echo(request)}`}]});
+    }
+  });
+  const runs: Run[] = [];
+  try {
+    for (const [what, host] of [[`token server`, tokenServer.host], [`token registry`, tokenRegistry.host], [`basic registry`, basicRegistry.host]] as const) {
+      const config = path.join(tmp, `echo-${what.replace(/ /g, `-`)}.json`);
+      fs.writeFileSync(config, JSON.stringify({auths: {[host]: {username: BOB.user, password: BOB.password}}}));
+      for (const format of [[], [`-o`, `json`]])
+        runs.push({what: `verify --image ${what} ${format.join(` `)}`, result: await cli([`verify`, `--image`, `${host}/team/app:v1`, `--docker-config`, config, ...format, `-v=9`], {kube: false})});
+    }
+  } finally {
+    await Promise.all([tokenServer.close(), tokenRegistry.close(), basicRegistry.close()]);
+  }
+  // The echoes really happened: the servers saw the password (so the checks below look at real material).
+  assert.ok(tokenServer.requests.some(request => request.body.includes(encodeURIComponent(BOB.password))), `the token server got the password`);
+  assert.ok(basicRegistry.requests.some(request => String(request.headers.authorization).includes(b64(`${BOB.user}:${BOB.password}`))));
+  assertClean(runs);
+});
+
+test(`a credential helper that fails printing the password on stderr and stdout prints no credential`, async () => {
+  fs.writeFileSync(path.join(bin, `docker-credential-leaky`), `#!/bin/sh\ncat >/dev/null\necho "password ${HELPER.password} rejected" >&2\necho "{\\"Secret\\":\\"${HELPER.password}\\"" \nexit 3\n`, {mode: 0o755});
+  const config = path.join(tmp, `leaky-config.json`);
+  fs.writeFileSync(config, JSON.stringify({auths: {[registry.host]: {}}, credsStore: `leaky`}));
+  const runs: Run[] = [];
+  for (const argv of [[`add`, `leaky`, `-n`, `web`, `--from-docker-config=${config}`], [`explain`, image, `--docker-config`, config], [`verify`, `--image`, image, `--docker-config`, config]])
+    runs.push({what: argv.slice(0, 2).join(` `), result: await cli([...argv, `-v=9`], {kube: argv[0] === `add`})});
+  assert.match(runs[0]!.result.stderr, /credential helper docker-credential-leaky failed/);
+  assertClean(runs);
+});
+
+test(`event messages quoting a pull secret's password print no credential in doctor's text and JSON`, async () => {
+  api.seed.event(`web`, {kind: `Pod`, name: `broken`}, `Failed`, `Failed to pull image: login as ${WRONG.user} with ${WRONG.password} (auth ${b64(`${WRONG.user}:${WRONG.password}`)}) failed`, {type: `Warning`});
+  const runs: Run[] = [];
+  for (const format of [[], [`-o`, `json`]])
+    runs.push({what: `doctor ${format.join(` `)}`, result: await cli([`doctor`, `-n`, `web`, ...format, `-v=9`])});
+  assert.match(runs[1]!.result.stdout, /login as alice with \[redacted\]/, `the event was read and redacted`);
   assertClean(runs);
 });

@@ -95,7 +95,14 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
     try {
       await kc.applyToHTTPSOptions(options);
     } catch (error) {
-      throw new PullSecretError(`cannot get credentials for ${who}: ${firstLine(error)}`, {cause: error});
+      // A JavaScript error from inside client-node's plugin (a TypeError on an incomplete entry) is not a message for users.
+      const name = String((user[`auth-provider`] as Record<string, unknown>).name);
+      const reason = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError
+        ? `its ${name} auth-provider entry is incomplete (no usable token in its config)`
+        : firstLine(error);
+      // kubectl (client-go 1.26+) removed these two plugins; say what it says to use instead.
+      const removed = REMOVED_AUTH_PROVIDERS[name];
+      throw new PullSecretError(`cannot get credentials for ${who}: ${reason}${removed === undefined ? `` : `; the ${name} auth plugin has been removed from kubectl: use the ${removed} kubectl/client-go credential plugin instead`}`, {cause: error});
     }
     return options;
   };
@@ -121,6 +128,12 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
     kind: `auth-provider`,
   };
 }
+
+/** Auth-provider plugins client-go 1.26 removed, and the credential plugin kubectl names instead. */
+const REMOVED_AUTH_PROVIDERS: Record<string, string> = {
+  gcp: `"gke-gcloud-auth-plugin"`,
+  azure: `https://github.com/Azure/kubelogin`,
+};
 
 /**
  * An exec credential plugin, run by this adapter (client-node's ExecAuth can only inherit this

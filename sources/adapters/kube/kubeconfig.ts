@@ -272,7 +272,13 @@ export function parseKubeconfig(text: string, file: string): Record<string, unkn
     const at = lineCounter.linePos(firstError.pos[0]);
     throw new PullSecretError(`kubeconfig ${file} is not valid YAML (line ${at.line}, column ${at.col}); fix or replace the file`);
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (error) {
+    // An alias bomb (or an alias without its anchor): yaml's message names neither the file nor a line.
+    throw new PullSecretError(`kubeconfig ${file} is not valid YAML (${error instanceof Error ? error.message.split(`\n`)[0] : String(error)}); fix or replace the file`, {cause: error});
+  }
   if (value === null || value === undefined)
     return {};
   if (!isRecord(value))

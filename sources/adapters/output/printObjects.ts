@@ -33,11 +33,13 @@ export function asList(objects: unknown[]): Record<string, unknown> {
 
 /**
  * Prints objects as kubectl does: one object as itself, several as a `List`
- * (json and yaml), or one `kind/name` line per object (name). The user asked for the objects, secrets
+ * (json and yaml), or one `kind/name` line per object (name), without managedFields (hidden by kubectl's
+ * printers by default, `create … -o yaml` included). The user asked for the objects, secrets
  * included, so they bypass redaction (as `kubectl get secret -o yaml` shows `data`).
  */
-export function printObjects(objects: KubeObject[], format: ObjectFormat, redactedStdout: NodeJS.WritableStream): void {
+export function printObjects(printed: KubeObject[], format: ObjectFormat, redactedStdout: NodeJS.WritableStream): void {
   const stdout = revealed(redactedStdout);
+  const objects = printed.map(withoutManagedFields);
   switch (format) {
     case `name`:
       for (const object of objects)
@@ -50,6 +52,14 @@ export function printObjects(objects: KubeObject[], format: ObjectFormat, redact
       stdout.write(toKubectlYaml(objects.length === 1 ? objects[0] : asList(objects)));
       return;
   }
+}
+
+/** The object without `metadata.managedFields`, which kubectl's printers hide unless --show-managed-fields. */
+export function withoutManagedFields(object: KubeObject): KubeObject {
+  if (object.metadata?.managedFields === undefined)
+    return object;
+  const {managedFields: _hidden, ...metadata} = object.metadata;
+  return {...object, metadata};
 }
 
 /** Prints a plain data document (not a Kubernetes object) as JSON or YAML, with kubectl's formatting. */

@@ -139,11 +139,17 @@ export function planDetach(object: KubeObject, kind: TargetKind, secretName: str
   if (!names.includes(secretName))
     return {changed: false, names};
   const patch = guard(object, kind);
+  const after = names.filter(name => name !== secretName);
+  if (after.length === 0) {
+    // A clean undo: the field goes away with its last entry, as if it had never been set (no `imagePullSecrets: []`).
+    patch.push({op: `remove`, path: pullSecretPointer(kind)});
+    return {changed: true, names: after, patch};
+  }
   for (let index = names.length - 1; index >= 0; index--) {
     if (names[index] === secretName)
       patch.push({op: `remove`, path: `${pullSecretPointer(kind)}/${index}`});
   }
-  return {changed: true, names: names.filter(name => name !== secretName), patch};
+  return {changed: true, names: after, patch};
 }
 
 /** The pod-template pointer of a workload kind (ServiceAccounts have none). */
