@@ -6,6 +6,7 @@ import {SHELLS, completionScript} from '../core/completion/scripts.ts';
 import type {Shell} from '../core/completion/scripts.ts';
 import type {PullSecretContext} from '../context.ts';
 import {BaseCommand} from './BaseCommand.ts';
+import {ATTACHABLE_WORKLOAD_KINDS, WORKLOADS} from '../core/workloads.ts';
 
 /** The program name the scripts call; the binary installed on PATH. */
 const PROGRAM = `kubectl-pullsecret`;
@@ -27,7 +28,7 @@ export class CompletionCommand extends BaseCommand {
     ],
   };
 
-  shell = Option.String({name: `shell`});
+  shell = Option.String({name: `SHELL`});
 
   async executeCommand() {
     if (!(SHELLS as readonly string[]).includes(this.shell))
@@ -76,6 +77,14 @@ async function lookup(plan: Extract<CompletionPlan, {kind: `lookup`}>, context: 
   const session = await context.connectCluster({kubeconfig: scope.kubeconfig, context: scope.context, namespace: scope.namespace, requestTimeoutMs: LOOKUP_TIMEOUT_MS, env: context.env, homedir: context.homedir, cwd: context.cwd, serviceAccountDir: context.serviceAccountDir});
   if (plan.source === `namespaces`)
     return (await session.list(`namespaces`)).map(object => object.metadata.name);
+  if (plan.source === `serviceaccounts`)
+    return (await session.list(`serviceaccounts`, {namespace: session.namespace})).map(object => object.metadata.name);
+  if (plan.source === `workloads`) {
+    // KIND/NAME as --workload takes it, for the kinds attach can edit; a kind that cannot be listed is left out.
+    const lists = await Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(async kind =>
+      (await session.list(WORKLOADS[kind].resource, {namespace: session.namespace}).catch(() => [])).map(object => `${kind.toLowerCase()}/${object.metadata.name}`)));
+    return lists.flat();
+  }
   const secrets = await session.list(`secrets`, {namespace: session.namespace});
   return secrets.filter(secret => secret.type === `kubernetes.io/dockerconfigjson` || secret.type === `kubernetes.io/dockercfg`).map(secret => secret.metadata.name);
 }

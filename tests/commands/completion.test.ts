@@ -192,3 +192,25 @@ test(`__complete gives up silently within its time limit when the cluster does n
   assert.equal(result.stdout, `:4\n`);
   assert.equal(result.stderr, ``);
 });
+
+test(`__complete completion '' offers the shells the command accepts`, async () => {
+  assert.deepEqual(parse((await runCli([`__complete`, `completion`, ``])).stdout), {values: [`bash`, `zsh`, `fish`], lines: [`bash`, `zsh`, `fish`], directive: `:4`});
+  assert.deepEqual(parse((await runCli([`__complete`, `completion`, `z`])).stdout).values, [`zsh`]);
+});
+
+test(`__complete --service-account and --workload offer the ServiceAccounts and workloads of the namespace`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  api.seed.namespace(`comp`);
+  api.seed.serviceAccount(`comp`, `builder`, {});
+  api.seed.serviceAccount(`comp`, `default`, {});
+  api.seed.workload(`Deployment`, `comp`, `web`, {containers: [{name: `app`, image: `r.example/app:1`}]});
+  api.seed.workload(`CronJob`, `comp`, `nightly`, {containers: [{name: `app`, image: `r.example/app:1`}], restartPolicy: `OnFailure`}, {schedule: `0 1 * * *`});
+  const kube = [`--kubeconfig`, api.kubeconfigPath, `-n`, `comp`];
+  const accounts = parse((await runCli([`__complete`, `attach`, `regcred`, ...kube, `--service-account`, ``])).stdout);
+  assert.deepEqual(accounts, {values: [`builder`, `default`], lines: [`builder`, `default`], directive: `:4`});
+  assert.deepEqual(parse((await runCli([`__complete`, `detach`, `regcred`, ...kube, `--service-account=b`])).stdout).values, [`--service-account=builder`]);
+  const workloads = parse((await runCli([`__complete`, `attach`, `regcred`, ...kube, `--workload`, ``])).stdout);
+  assert.deepEqual(workloads.values, [`cronjob/nightly`, `deployment/web`]);
+  assert.equal(workloads.directive, `:4`);
+});

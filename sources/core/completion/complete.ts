@@ -6,6 +6,8 @@
  * `cli.definitions()`, and values that need a cluster or a kubeconfig are asked for as a `lookup`.
  */
 
+import {SHELLS} from './scripts.ts';
+
 /** cobra's ShellCompDirective bits. */
 export const Directive = {
   default: 0,
@@ -35,7 +37,7 @@ export type CommandDefinition = {
 };
 
 /** Values that are not known statically; the command fetches them (with a short timeout) and may find none. */
-export type LookupSource = `namespaces` | `contexts` | `secrets`;
+export type LookupSource = `namespaces` | `contexts` | `secrets` | `serviceaccounts` | `workloads`;
 
 /** The kubectl flags seen on the command line, which tell a lookup which cluster and namespace to ask. */
 export type CompletionScope = {kubeconfig?: string; context?: string; namespace?: string};
@@ -77,6 +79,9 @@ function firstLine(text: string): string {
 const NAMESPACE_FLAGS = new Set([`-n`, `--namespace`, `--from-namespace`, `--to-namespace`]);
 const NAMESPACE_LIST_FLAGS = new Set([`--namespaces`, `--exclude-namespaces`]);
 const CONTEXT_FLAGS = new Set([`--context`, `--from-context`]);
+/** Flags whose value is a ServiceAccount, or a workload as KIND/NAME, of the namespace in scope. */
+const SERVICE_ACCOUNT_FLAGS = new Set([`--service-account`]);
+const WORKLOAD_FLAGS = new Set([`--workload`]);
 const FILE_FLAGS = new Set([`--kubeconfig`, `-f`, `--filename`, `--docker-config`, `--from-docker-config`, `--from-podman-auth`, `--from-file`, `--password-file`, `--docker-password-file`, `--cacert`, `--ca-file`]);
 /** Flags with a fixed set of values whose description does not list them. */
 const ENUM_FLAGS: Record<string, string[]> = {'--dry-run': [`none`, `client`, `server`]};
@@ -175,6 +180,8 @@ export function planCompletion(commands: CompletionCommand[], args: string[]): C
   const argumentName = command.positionals[positionals.length - commandDepth]?.toLowerCase();
   if (argumentName === `name` || argumentName === `secret`)
     return {kind: `lookup`, source: `secrets`, scope, prefix: ``, partial: current, directive: Directive.noFileComp};
+  if (argumentName === `shell`)
+    return {kind: `static`, candidates: SHELLS.filter(shell => shell.startsWith(current)).map(shell => ({value: shell})), directive: Directive.noFileComp};
   if (argumentName !== undefined && /file|path|dir/.test(argumentName))
     return {kind: `static`, candidates: [], directive: Directive.default};
   return {kind: `static`, candidates: [], directive: Directive.noFileComp};
@@ -200,6 +207,10 @@ function planValue(name: string, flag: CompletionFlag, prefix: string, partial: 
   }
   if (CONTEXT_FLAGS.has(name))
     return {kind: `lookup`, source: `contexts`, scope, prefix, partial, directive: Directive.noFileComp};
+  if (SERVICE_ACCOUNT_FLAGS.has(name))
+    return {kind: `lookup`, source: `serviceaccounts`, scope, prefix, partial, directive: Directive.noFileComp};
+  if (WORKLOAD_FLAGS.has(name))
+    return {kind: `lookup`, source: `workloads`, scope, prefix, partial, directive: Directive.noFileComp};
   if (FILE_FLAGS.has(name))
     return {kind: `static`, candidates: [], directive: Directive.default};
   const values = ENUM_FLAGS[name] ?? valuesFromDescription(flag.description);
