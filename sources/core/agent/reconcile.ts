@@ -37,7 +37,9 @@ async function reconcileSource(session: ClusterSession, state: AgentState, names
   if (!state.selects(source, namespace)) {
     const ignored = state.namespaces.get(namespace)?.metadata.annotations?.[`pullsecret.kubectl.io/ignore`] === `true`;
     if (source.policy.prune && known !== null && !ignored && state.namespaces.has(namespace) && isCopyOf(known, {namespace: source.secret.metadata.namespace ?? ``, name})) {
-      const removed = await removeSecret(session, namespace, name, {dryRun: `none`, pacing});
+      // The agent attached the copy to ServiceAccounts only: those are the references to remove first.
+      // force: the victim is a copy found by its provenance, a pull secret by construction (as `sync --prune`).
+      const removed = await removeSecret(session, namespace, name, {dryRun: `none`, pacing, force: true, detachFrom: {serviceAccounts: `all`}});
       if (removed.status === `failed`)
         outcome.errors.push(`${from}: ${removed.failedStep}: ${removed.error}`);
       else if (removed.action === `deleted`) {

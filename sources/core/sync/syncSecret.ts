@@ -138,7 +138,7 @@ export async function syncCopy(session: ClusterSession, namespace: string, sourc
  * deletes the secret (`remove`, and `sync --prune` for a copy). Detaching first means a failure never
  * leaves references to a deleted secret behind; a rerun finishes the delete.
  */
-export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing; force?: boolean; warnPods?: boolean}): Promise<NamespaceSyncResult> {
+export async function removeSecret(session: ClusterSession, namespace: string, name: string, options: {dryRun: DryRun; snapshot?: AttachSnapshot; fieldManager?: string; pacing: Pacing; force?: boolean; warnPods?: boolean; detachFrom?: AttachTargets}): Promise<NamespaceSyncResult> {
   const result: NamespaceSyncResult = {namespace, status: `ok`};
   // Only pull secrets are deleted without --force: checked before any reference is touched (`sync --prune` passes
   // force: its victims are copies it made, pull secrets by construction, found by their provenance).
@@ -155,7 +155,8 @@ export async function removeSecret(session: ClusterSession, namespace: string, n
     if (typeof type === `string` && !PULL_SECRET_TYPES.has(type))
       return {...result, status: `failed`, failedStep: `check secret`, error: `secret ${namespace}/${name} has type ${type}, not a pull secret (${DOCKER_CONFIG_JSON_TYPE} or ${DOCKERCFG_TYPE}); nothing was changed; use --force to detach and delete it anyway`};
   }
-  const references = await detachSecret(session, namespace, name, {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
+  // `detachFrom`: where references may be (the agent only ever attaches to ServiceAccounts); by default everywhere.
+  const references = await detachSecret(session, namespace, name, options.detachFrom ?? {serviceAccounts: `all`, workloads: `all`}, {dryRun: options.dryRun, allowMissing: true, snapshot: options.snapshot, fieldManager: options.fieldManager, pacing: options.pacing});
   result.references = references;
   if (references.status === `failed`)
     return {...result, status: `failed`, failedStep: references.failedStep, error: references.error};

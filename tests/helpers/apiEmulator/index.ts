@@ -41,6 +41,8 @@
  *                           events with allowWatchBookmarks=true every `bookmarkIntervalMs` (option, default 1000)
  *   api.endWatches()        ends every open watch stream (a server timeout or restart); clients re-watch from their resourceVersion
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
+ *   RBAC objects            rbac.authorization.k8s.io/v1 Roles, ClusterRoles and their bindings are stored (kubectl apply
+ *                           accepts them) but not enforced: the emulator's users and rules come from addUser
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
