@@ -5,6 +5,8 @@ import {ExitCode, oneLine} from './core/errors.ts';
 import {SecretRedactor} from './core/redact.ts';
 import {redactingStream} from './adapters/output/redactingStream.ts';
 import {VERSION} from './version.ts';
+import {parseGrammar} from './core/grammar.ts';
+import {grammarOf} from './commands/grammar.ts';
 import {VersionCommand} from './commands/version.ts';
 import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
 import {AddCommand} from './commands/add.ts';
@@ -56,7 +58,23 @@ export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>, com
   for (const command of commands)
     cli.register(command);
   reuseCompiledParser(cli, commands);
+  // clipanion names a flag's value `#0`; pflag (and so kubectl's usage lines) says `string`.
+  const usage = cli.usage.bind(cli);
+  cli.usage = (...args: Parameters<typeof usage>) => withValueNames(usage(...args));
   return cli;
+}
+
+/** clipanion's `#0` value placeholders in usage text, as pflag names them, with the option table re-aligned. */
+export function withValueNames(text: string): string {
+  const lines = text.split(`\n`);
+  // Option rows: two spaces, the flag names (and value), two or more spaces, the description.
+  const rows = lines.map(line => /^ {2}(-\S.*?) {2,}(\S.*)$/.exec(line));
+  const names = rows.map(row => row === null ? `` : row[1]!.replace(/ #\d+\b/g, ` string`));
+  const width = Math.max(0, ...names.map(name => name.length));
+  return lines.map((line, index) => {
+    const row = rows[index];
+    return row === null || row === undefined ? line.replace(/ #\d+\b/g, ` string`) : `  ${names[index]!.padEnd(width)}  ${row[2]}`;
+  }).join(`\n`);
 }
 
 /** Compiled clipanion parsers by the indexes in COMMANDS of the commands they were compiled for. */
@@ -148,11 +166,24 @@ export function overview(): string {
  */
 export async function runPullSecret(argv: string[], given: PullSecretContext): Promise<number> {
   const context = withRedaction(given);
+  // `kubectl pullsecret help [COMMAND]` is `COMMAND --help`, as with kubectl.
+  if (argv[0] === `help`)
+    argv = argv.length === 1 ? [] : [...argv.slice(1), `--help`];
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === `-h` || argv[0] === `--help`))) {
     context.stdout.write(overview());
     return ExitCode.ok;
   }
   const named = commandsNamedBy(argv);
+  // kubectl's flag grammar first (core/grammar.ts): its error lines, and an argv clipanion reads unambiguously.
+  const grammar = named === null ? null : grammarOf(named[0]!);
+  if (grammar !== null) {
+    const parsed = parseGrammar(argv, grammar);
+    if (`error` in parsed) {
+      context.stderr.write(`error: ${oneLine(parsed.error)}\nSee 'kubectl pullsecret ${grammar.path.join(` `)} --help' for usage.\n`);
+      return ExitCode.usage;
+    }
+    argv = parsed.argv;
+  }
   let cli = buildCli(context, named ?? COMMANDS);
   let command;
   try {
@@ -225,7 +256,7 @@ function describeParseError(error: unknown, argv: string[]): string {
     if (/^Extraneous positional argument/.test(firstLine))
       return oneLine(firstLine.replace(/^Extraneous positional argument/, `unexpected argument`));
     const candidates = (error as Error & {candidates?: Array<{usage: string}>}).candidates ?? [];
-    const best = candidates[0]?.usage;
+    const best = candidates[0]?.usage === undefined ? undefined : withValueNames(candidates[0].usage);
     if (/^Command not found/.test(firstLine))
       return best ? `invalid arguments; the closest usage is "${best}"` : `invalid arguments`;
     return oneLine(firstLine);

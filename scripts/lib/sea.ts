@@ -152,13 +152,13 @@ export const SEA_EXEC_ARGV = [`--max-semi-space-size=16`];
  * While the snapshot is made, node:http, node:https and node:tls must not be loaded (a V8 fatal error):
  * they stay behind the adapters' lazy imports.
  */
-export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]}): void {
+export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]; env?: NodeJS.ProcessEnv}): void {
   const config = `${options.blob}.json`;
   const kind = options.useSnapshot ? {useSnapshot: true} : {useCodeCache: options.useCodeCache};
   fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, execArgv: SEA_EXEC_ARGV, ...kind}, null, 2)}\n`);
   const [program, ...prefix] = [...(options.runner ?? []), options.node];
   try {
-    run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true});
+    run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true, env: options.env});
   } catch (error) {
     // V8's own words for it are "CheckGlobalAndEternalHandles failed"; say what causes it and what to do.
     if (options.useSnapshot && /CheckGlobalAndEternalHandles/.test(String(error)))

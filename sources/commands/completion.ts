@@ -28,7 +28,7 @@ export class CompletionCommand extends BaseCommand {
     ],
   };
 
-  shell = Option.String({name: `shell`});
+  shell = Option.String({name: `SHELL`});
 
   async executeCommand() {
     if (!(SHELLS as readonly string[]).includes(this.shell))

@@ -43,7 +43,7 @@ test(`a mistyped command suggests the closest one, as kubectl does`, async () =>
 test(`a flag value placed before the command is not mistaken for the command`, async () => {
   const result = await runCli([`--kubeconfig`, `version`, `version`]);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /^error: unknown flag "--kubeconfig"/);
+  assert.match(result.stderr, /^error: unknown flag: --kubeconfig\n/);
 });
 
 test(`no arguments prints the overview of every visible command on stdout, exit 0`, async () => {

@@ -13,7 +13,7 @@
  */
 import {startApiEmulator, runKubectl, type ApiEmulator, type KubectlResult} from './apiEmulator/index.ts';
 import {startContainerd, type Containerd} from './containerd/index.ts';
-import {startNode, type TestNode} from './node/index.ts';
+import {startNode, type NodeOptions, type TestNode} from './node/index.ts';
 import {startRegistry, type StartRegistryOptions, type TestRegistry} from './registry/index.ts';
 
 export type World = {
@@ -27,7 +27,7 @@ export type World = {
   stop(): Promise<void>;
 };
 
-export async function startWorld(options: {registry?: StartRegistryOptions; backoff?: {initialMs?: number; maxMs?: number}} = {}): Promise<World> {
+export async function startWorld(options: {registry?: StartRegistryOptions; backoff?: {initialMs?: number; maxMs?: number}; node?: Pick<NodeOptions, `imagePullCredentialsVerificationPolicy`>} = {}): Promise<World> {
   const registries: TestRegistry[] = [];
   let api: ApiEmulator | undefined;
   let containerd: Containerd | undefined;
@@ -50,7 +50,7 @@ export async function startWorld(options: {registry?: StartRegistryOptions; back
       return registry;
     };
     const registry = await addRegistry(options.registry ?? {mode: `token`});
-    node = startNode({api, containerd, backoff: options.backoff ?? {initialMs: 300, maxMs: 1200}});
+    node = startNode({api, containerd, backoff: options.backoff ?? {initialMs: 300, maxMs: 1200}, ...options.node});
     const kubeconfig = api.kubeconfigPath;
     return {api, containerd, node, registry, addRegistry, kubectl: (args, opts = {}) => runKubectl(args, {kubeconfig, stdin: opts.stdin}), stop};
   } catch (error) {

@@ -34,12 +34,12 @@ export function requireKubectl(env: NodeJS.ProcessEnv = process.env): string {
   return found;
 }
 
-/** Runs kubectl with `args`; `kubeconfig` defaults to none (pass the emulator's). */
-export function runKubectl(args: string[], opts: {kubeconfig?: string; stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<KubectlResult> {
+/** Runs kubectl with `args`; `kubeconfig` defaults to none (pass the emulator's); `binary` picks a versioned kubectl. */
+export function runKubectl(args: string[], opts: {kubeconfig?: string; stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; binary?: string} = {}): Promise<KubectlResult> {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), `kubectl-cache-`));
   const full = [...(opts.kubeconfig !== undefined ? [`--kubeconfig`, opts.kubeconfig] : []), `--cache-dir`, cacheDir, ...args];
   return new Promise(resolve => {
-    const child = execFile(requireKubectl(), full, {encoding: `utf8`, env: {PATH: process.env.PATH, HOME: cacheDir, ...opts.env}, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
+    const child = execFile(opts.binary ?? requireKubectl(), full, {encoding: `utf8`, env: {PATH: process.env.PATH, HOME: cacheDir, ...opts.env}, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024}, (err, stdout, stderr) => {
       fs.rmSync(cacheDir, {recursive: true, force: true});
       const code = err ? (typeof (err as any).code === `number` ? (err as any).code : 1) : 0;
       resolve({code, stdout, stderr});
