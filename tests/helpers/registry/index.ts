@@ -11,7 +11,7 @@ import {closedPort} from '../clusters.ts';
 import {forgetWatched, startWatched, stopWatched} from '../watchedProcess.ts';
 import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
-import {pushImage} from './push.ts';
+import {pushImage, pushTags} from './push.ts';
 import type {ImageKind, PushOptions} from './push.ts';
 import {startTokenServer} from './tokenServer.ts';
 import type {TokenRequest, TokenServer} from './tokenServer.ts';
@@ -49,6 +49,8 @@ export type TestRegistry = {
   tokenRequests: TokenRequest[];
   /** Pushes a tiny real image with admin rights; returns the digest and media type stored under the tag. */
   push(repository: string, tag: string, kind?: ImageKind, options?: PushOptions): Promise<{digest: string; mediaType: string}>;
+  /** Pushes distinct images under many tags of one repository, sharing their blobs (fast: one request per tag). */
+  pushTags(repository: string, tags: string[]): Promise<void>;
   /** Stops the registry (and token server) and removes its directory; safe to call twice. */
   stop(): Promise<void>;
 };
@@ -174,6 +176,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
           tokenService: server === undefined ? undefined : TOKEN_SERVICE,
           tokenRequests: server?.requests ?? [],
           push: (repository, tag, kind, pushOptions) => pushImage({url, ca, authorization}, repository, tag, kind, pushOptions),
+          pushTags: (repository, tags) => pushTags({url, ca, authorization}, repository, tags),
           stop: async () => {
             if (stopped)
               return;
