@@ -161,7 +161,10 @@ export class AddCommand extends CredentialCommand {
         return {report, object: result.object};
       });
       return [
-        ...skipped.map(skip => ({report: bareReport(session.contextName, skip.namespace, {status: `skipped`, note: skip.reason})})),
+        // A named namespace that does not exist fails (exit 1), as in every command; the others are skipped with a note.
+        ...skipped.map(skip => ({report: skip.cause === `missing`
+          ? bareReport(session.contextName, skip.namespace, {status: `failed`, failedStep: `check namespace`, error: skip.reason})
+          : bareReport(session.contextName, skip.namespace, {status: `skipped`, note: skip.reason})})),
         ...done.map(outcome => {
           if (outcome.ok)
             return outcome.value;

@@ -15,6 +15,7 @@ import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {formatTable} from '../adapters/output/table.ts';
 import {ScopedCommand} from './KubeCommand.ts';
+import {namespaceExists} from '../adapters/kube/gather.ts';
 
 /** The `apiVersion` of the document `list -o json|yaml` prints. */
 /** Above this many namespaces, one cluster-wide list per kind is cheaper than one list per namespace. */
@@ -57,7 +58,9 @@ export class ListCommand extends ScopedCommand {
       const session = await this.context.connectCluster(targets[0]!);
       const audited = await this.auditCluster(session, scope, (kind, text) => this.context.stderr.write(`${kind}: ${text}\n`));
       this.printAudits([audited], format, {labelled: false});
-      return 0;
+      for (const namespace of audited.missing)
+        this.context.stderr.write(`error: namespace "${namespace}" not found\n`);
+      return audited.missing.length > 0 ? 1 : 0;
     }
     // Several clusters, audited at once; messages are held back so that each cluster's stay together.
     const outcomes = await Promise.all(targets.map(async target => {
@@ -80,25 +83,35 @@ export class ListCommand extends ScopedCommand {
     // A document is printed even when every cluster failed (its `errors` say why); a table only when one was read.
     if (audits.length > 0 || format === `json` || format === `yaml`)
       this.printAudits(audits, format, {labelled: true, failures: failures.map(({context, message}) => ({context, error: message}))});
+    for (const {context, audited} of outcomes) {
+      for (const namespace of audited?.missing ?? [])
+        this.context.stderr.write(`error: context ${context}: namespace "${namespace}" not found\n`);
+    }
     for (const {context, error, message} of failures) {
       this.context.stderr.write(`error: context ${context}: ${message}\n`);
       const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
       if (this.isVerbose && stack)
         this.context.stderr.write(`${stack}\n`);
     }
-    return failures.length > 0 ? 1 : 0;
+    return failures.length > 0 || audits.some(audit => audit.missing.length > 0) ? 1 : 0;
   }
 
   /** Reads one cluster and audits it; `say` receives its notes (namespaces skipped) and warnings (kinds that may not be listed). */
   private async auditCluster(session: ClusterSession, scope: NamespaceScope, say: (kind: `note` | `warning`, text: string) => void): Promise<ClusterAudit> {
     let namespaces: string[] | `all`;
+    // Named namespaces that do not exist: an error for each, exit 1 (the rule every command follows).
+    const missing: string[] = [];
     if (scope.kind === `all`) {
       namespaces = `all`;
     } else {
       const resolved = await resolveNamespaces(session, scope);
       namespaces = resolved.namespaces;
-      for (const skip of resolved.skipped)
-        say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
+      for (const skip of resolved.skipped) {
+        if (skip.cause === `missing`)
+          missing.push(skip.namespace);
+        else
+          say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
+      }
     }
     const notes: string[] = [];
     const objects = await gatherForList(session, namespaces, notes);
@@ -114,7 +127,10 @@ export class ListCommand extends ScopedCommand {
     });
     for (const note of notes)
       say(`warning`, note);
-    return {context: session.contextName, namespaces, audit, notes};
+    // The one namespace of -n is not read beforehand: when nothing was found in it, one GET tells whether it exists.
+    if (scope.kind === `current` && namespaces !== `all` && namespaces.length === 1 && objects.secrets.length === 0 && await namespaceExists(session, namespaces[0]!) === `missing`)
+      missing.push(namespaces[0]!);
+    return {context: session.contextName, namespaces, audit, notes, missing};
   }
 
   /**
@@ -144,7 +160,8 @@ export class ListCommand extends ScopedCommand {
     // With several clusters, NAMESPACE is shown as soon as one cluster needs it or their namespaces differ.
     const showNamespace = audits.some(({namespaces}) => namespaces === `all` || namespaces.length > 1)
       || new Set(audits.flatMap(({namespaces}) => (namespaces === `all` ? [] : namespaces))).size > 1;
-    if (secrets.length === 0) {
+    const allMissing = audits.every(({namespaces, missing}) => namespaces !== `all` && namespaces.every(namespace => missing.includes(namespace)));
+    if (secrets.length === 0 && !allMissing) {
       const only = options.labelled ? `all` : audits[0]!.namespaces;
       stderr.write(only === `all` || only.length !== 1 ? `No pull secrets found.\n` : `No pull secrets found in ${only[0]} namespace.\n`);
     } else {
@@ -162,7 +179,7 @@ export class ListCommand extends ScopedCommand {
 }
 
 /** What `list` found in one cluster. */
-type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]};
+type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]; missing: string[]};
 
 
 /** The main table; `wide` adds usernames, the full list of referrers, provenance and expiry; `showContext` a CONTEXT column first. */
