@@ -61,7 +61,13 @@ export class ListCommand extends ScopedCommand {
     // A document is printed even when every cluster failed (its `errors` say why); a table only when one was read.
     if (!labelled || audits.length > 0 || format === `json` || format === `yaml`)
       this.printAudits(audits, format, {labelled, failures});
-    return this.reportClusterFailures(outcomes) ? 1 : 0;
+    // Named namespaces that do not exist: an error for each, exit 1 (the rule every command follows).
+    for (const {context, missing} of audits) {
+      for (const namespace of missing)
+        this.context.stderr.write(`error: ${labelled ? `context ${context}: ` : ``}namespace "${namespace}" not found\n`);
+    }
+    const failed = this.reportClusterFailures(outcomes);
+    return failed || audits.some(audit => audit.missing.length > 0) ? 1 : 0;
   }
 
   /**
@@ -91,7 +97,8 @@ export class ListCommand extends ScopedCommand {
     // With several clusters, NAMESPACE is shown as soon as one cluster needs it or their namespaces differ.
     const showNamespace = audits.some(({namespaces}) => namespaces === `all` || namespaces.length > 1)
       || new Set(audits.flatMap(({namespaces}) => (namespaces === `all` ? [] : namespaces))).size > 1;
-    if (secrets.length === 0) {
+    const allMissing = audits.every(({namespaces, missing}) => namespaces !== `all` && namespaces.every(namespace => missing.includes(namespace)));
+    if (secrets.length === 0 && !allMissing) {
       const only = options.labelled ? `all` : audits[0]!.namespaces;
       stderr.write(only === `all` || only.length !== 1 ? `No pull secrets found.\n` : `No pull secrets found in ${only[0]} namespace.\n`);
     } else {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
+import {seedRegcred} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
@@ -26,9 +27,7 @@ function write(file: string, text: string): void {
 before(async () => {
   [api, registry] = await Promise.all([startApiEmulator(), startRegistry({mode: `basic`, users: {alice: PASSWORD}})]);
   await registry.push(`team/app`, `v1`);
-  api.seed.namespace(`web`);
-  api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
-  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  seedRegcred(api, `web`, registry.host, `alice`, PASSWORD);
   base = [
     `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${registry.host}/team/app`,
     `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${registry.host}/team/worker:v1`,

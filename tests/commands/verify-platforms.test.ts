@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
+import {seedRegcred} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
@@ -34,9 +35,7 @@ before(async () => {
   ]);
   api.seed.node(`node-amd`, {architecture: `amd64`});
   api.seed.node(`node-arm`, {architecture: `arm64`});
-  api.seed.namespace(`web`);
-  api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
-  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  seedRegcred(api, `web`, registry.host, `alice`, PASSWORD);
   api.seed.workload(`Deployment`, `web`, `multi`, {containers: [{name: `app`, image: image(`multi`)}]});
   api.seed.workload(`Deployment`, `web`, `amd-only`, {containers: [{name: `app`, image: image(`amd-only`)}]});
   api.seed.workload(`Deployment`, `web`, `single`, {containers: [{name: `app`, image: image(`single`)}]});

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
+import {seedRegcred} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
@@ -41,9 +42,7 @@ function lineOf(text: string, needle: string): number {
 before(async () => {
   [api, registry] = await Promise.all([startApiEmulator(), startRegistry({mode: `basic`, users: {alice: PASSWORD}})]);
   await Promise.all([registry.push(`team/app`, `v1`), registry.push(`team/app`, `v2`), registry.push(`team/data`, `v1`), registry.push(`team/app`, `v3`)]);
-  api.seed.namespace(`web`);
-  api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
-  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  seedRegcred(api, `web`, registry.host, `alice`, PASSWORD);
   const host = registry.host;
   release = [
     `# a rendered release: four documents`,
@@ -200,9 +199,7 @@ describe(`-f release.yaml (four documents, one of them an image volume) in every
 
 describe(`formats over a cluster and over the incomplete or empty cases`, () => {
   test(`an incomplete check exits 1 and says so in every format, even when every row passes`, async () => {
-    api.seed.namespace(`half`);
-    api.seed.serviceAccount(`half`, `default`, {imagePullSecrets: [`regcred`]});
-    api.seed.secret(`half`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
+    seedRegcred(api, `half`, registry.host, `alice`, PASSWORD);
     api.seed.workload(`Deployment`, `half`, `api`, {containers: [{name: `app`, image: `${registry.host}/team/app:v1`}]});
     // A user who may list everything but cronjobs: the check is incomplete although its one row pulls.
     const resources = [`pods`, `serviceaccounts`, `secrets`, `deployments`, `statefulsets`, `daemonsets`, `replicasets`, `replicationcontrollers`, `jobs`];

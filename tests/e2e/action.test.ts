@@ -15,6 +15,7 @@ import {parse} from 'yaml';
 import {ROOT, packageVersion} from '../../scripts/lib/sea.ts';
 import {archiveFileName, packageTarget, writeSumsAndManifest} from '../../scripts/release.ts';
 import {TARGETS} from '../../scripts/lib/targets.ts';
+import {seedRegcred, writePluginLauncher} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
@@ -48,7 +49,7 @@ const runner = (extra: Record<string, string> = {}) => ({RUNNER_OS: `Linux`, RUN
 before(async () => {
   fs.mkdirSync(assets, {recursive: true});
   const launcher = path.join(tmp, `launcher`);
-  fs.writeFileSync(launcher, `#!/bin/sh\nexec '${path.join(ROOT, `node_modules`, `.bin`, `node`)}' '${path.join(ROOT, `sources`, `main.ts`)}' "$@"\n`);
+  writePluginLauncher(launcher, ROOT);
   for (const target of TARGETS)
     packageTarget(target, launcher, {version: VERSION, outDir: assets});
   writeSumsAndManifest(assets, {version: VERSION, repo: `example/kubectl-pullsecret`});
@@ -68,9 +69,7 @@ before(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   [api, registry] = await Promise.all([startApiEmulator(), startRegistry({mode: `basic`, users: {alice: PASSWORD}})]);
   await registry.push(`team/app`, `v1`);
-  api.seed.namespace(`web`);
-  api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
-  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  seedRegcred(api, `web`, registry.host, `alice`, PASSWORD);
   fs.writeFileSync(path.join(tmp, `release.yaml`), `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${registry.host}/team/app:v1\n      - name: sidecar\n        image: ${registry.host}/team/sidecar:v1\n`);
 });
 

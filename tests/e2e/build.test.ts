@@ -1,8 +1,9 @@
 import {before, test} from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {BUNDLE, ROOT, assertNoDynamicImport, heavyPackagesEvaluatedBy} from '../../scripts/lib/sea.ts';
+import {BUNDLE, ROOT, assertNoDynamicImport, heavyPackagesEvaluatedBy, makeBlob} from '../../scripts/lib/sea.ts';
 import {BINARY, ensureBinary, pluginEnv, runProgram} from './binary.ts';
 
 before(async () => {
@@ -61,4 +62,35 @@ test(`the binary starts without the experimental SEA warning and with nothing on
   assert.match(result.stdout, /^kubectl-pullsecret \d+\.\d+\.\d+\S* \(commit ([0-9a-f]{7,}|unknown), node v\d+\.\d+\.\d+\)\n$/);
   // The binary is the very node that built it (the one running this test), so its start-up snapshot (or code cache) fits it.
   assert.ok(result.stdout.includes(`node ${process.version})`), result.stdout);
+});
+
+test(`the start-up snapshot holds nothing of the machine that built it: no environment value, HOME, kubeconfig token or Docker password`, t => {
+  // The build runs with canaries everywhere a careless module-level read could pick them up (process.env, os.homedir(),
+  // ~/.kube/config, ~/.docker/config.json, a proxy URL with a password); none may end up in the snapshot.
+  const dir = fixtureDir(t);
+  const canary = (what: string) => `${what}-canary-${crypto.randomUUID()}`;
+  const home = path.join(dir, canary(`home`));
+  const token = canary(`token`);
+  const password = canary(`password`);
+  const envValue = canary(`env`);
+  fs.mkdirSync(path.join(home, `.kube`), {recursive: true});
+  fs.mkdirSync(path.join(home, `.docker`));
+  fs.writeFileSync(path.join(home, `.kube`, `config`), `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: ${token}\n`);
+  const auth = Buffer.from(`user:${password}`).toString(`base64`);
+  fs.writeFileSync(path.join(home, `.docker`, `config.json`), JSON.stringify({auths: {'registry.example.com': {auth}}}));
+  const blob = path.join(dir, `sea.blob`);
+  makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: false, useSnapshot: true, env: {
+    PATH: process.env.PATH,
+    HOME: home,
+    KUBECONFIG: path.join(home, `.kube`, `config`),
+    DOCKER_CONFIG: path.join(home, `.docker`),
+    HTTPS_PROXY: `http://user:${password}@127.0.0.1:9`,
+    PULLSECRET_BUILD_CANARY: envValue,
+  }});
+  const bytes = fs.readFileSync(blob);
+  assert.ok(bytes.length > 1_000_000, `a snapshot blob was written (${bytes.length} bytes)`);
+  for (const [what, value] of [[`the kubeconfig token`, token], [`the Docker password`, password], [`the Docker auth`, auth], [`an environment value`, envValue], [`the HOME directory`, home]] as const) {
+    for (const encoding of [`utf8`, `utf16le`] as const)
+      assert.equal(bytes.indexOf(Buffer.from(value, encoding)), -1, `${what} of the build machine is in the start-up snapshot (${encoding})`);
+  }
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {parse} from 'yaml';
 import {ROOT} from '../../scripts/lib/sea.ts';
+import {seedRegcred, writePluginLauncher} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
@@ -48,16 +49,14 @@ function validJunit(file: string): Promise<Run> {
 before(async () => {
   [api, registry] = await Promise.all([startApiEmulator(), startRegistry({mode: `basic`, users: {alice: PASSWORD}})]);
   await registry.push(`team/app`, `v1`);
-  api.seed.namespace(`web`);
-  api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registry.host]: {username: `alice`, password: PASSWORD}}})).toString(`base64`)}});
-  api.seed.serviceAccount(`web`, `default`, {imagePullSecrets: [`regcred`]});
+  seedRegcred(api, `web`, registry.host, `alice`, PASSWORD);
   release = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${registry.host}/team/app:v1\n      - name: sidecar\n        image: ${registry.host}/team/sidecar:v1\n`;
   fs.mkdirSync(path.join(tmp, `deploy`));
   fs.writeFileSync(path.join(tmp, `deploy`, `release.yaml`), release);
   fs.writeFileSync(path.join(tmp, `rendered.yaml`), release);
   fs.mkdirSync(bin);
   // The plugin as kubectl finds it (kubectl-pullsecret on PATH), launching this checkout's sources.
-  fs.writeFileSync(path.join(bin, `kubectl-pullsecret`), `#!/bin/sh\nexec '${path.join(ROOT, `node_modules`, `.bin`, `node`)}' '${path.join(ROOT, `sources`, `main.ts`)}' "$@"\n`, {mode: 0o755});
+  writePluginLauncher(path.join(bin, `kubectl-pullsecret`), ROOT);
   fs.writeFileSync(path.join(bin, `helm`), `#!/bin/sh\ncat '${path.join(tmp, `deploy`, `release.yaml`)}'\n`, {mode: 0o755});
 });
 

@@ -46,3 +46,21 @@ export async function writeEastWestKubeconfig(file: string, east: ApiEmulator, w
   };
   fs.writeFileSync(file, JSON.stringify(config), {mode: 0o600});
 }
+
+/**
+ * Seeds `namespace` with a pull secret `regcred` holding `username`/`password` for `registryHost`, referenced by the
+ * namespace's `default` ServiceAccount: the world in which that namespace's pods pull from the registry.
+ */
+export function seedRegcred(api: ApiEmulator, namespace: string, registryHost: string, username: string, password: string): void {
+  api.seed.namespace(namespace);
+  api.seed.secret(namespace, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[registryHost]: {username, password}}})).toString(`base64`)}});
+  api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`regcred`]});
+}
+
+/**
+ * Writes an executable that runs this checkout's CLI with the pinned Node, standing in for the release binary where
+ * building one would cost minutes (an archive's `kubectl-pullsecret`, the plugin on PATH).
+ */
+export function writePluginLauncher(file: string, root: string): void {
+  fs.writeFileSync(file, `#!/bin/sh\nexec '${root}/node_modules/.bin/node' '${root}/sources/main.ts' "$@"\n`, {mode: 0o755});
+}

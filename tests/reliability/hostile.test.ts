@@ -98,12 +98,25 @@ test(`a pod listing a pull secret named ".." gets it reported missing by verify 
   assert.equal(doctor.code, 1, doctor.stderr);
 });
 
-test(`a 30 MB metadata.name gives a short error line`, async () => {
+test(`a 30 MB name (add NAME) or a 10 MB metadata.name (decode -f, verify -f) gives one short error line`, async () => {
   const name = `x`.repeat(30 * 1024 * 1024);
   const result = await runCli([`add`, name, `-n`, `web`, `--docker-server`, `r.example.com`, `--docker-username`, USER, `--docker-password-stdin`, `--dry-run=client`], {stdin: PASSWORD});
   assert.equal(result.code, 2);
   assert.ok(result.stderr.length < 1000, `stderr is ${result.stderr.length} characters`);
   assert.match(result.stderr, /^error: invalid secret name "x{64}\.\.\."/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-name-`));
+  try {
+    const file = path.join(dir, `big.yaml`);
+    fs.writeFileSync(file, `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${`a`.repeat(10 * 1024 * 1024)}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: e30=\n`);
+    for (const argv of [[`decode`, `-f`, file], [`verify`, `-n`, `web`, `-f`, file, `--kubeconfig`, hostile.kubeconfigPath]]) {
+      const manifest = await runCli(argv);
+      assert.equal(manifest.code, 2, manifest.stderr.slice(0, 300));
+      assert.ok(manifest.stdout.length + manifest.stderr.length < 1000, `${argv[0]} printed ${manifest.stdout.length + manifest.stderr.length} characters`);
+      assert.match(manifest.stderr, /^error: \S+big\.yaml: invalid metadata\.name "a{64}\.\.\.": must be no more than 253 characters\n$/);
+    }
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
 });
 
 test(`attach, detach and remove with -n exit 3 when the cluster refuses the connection or answers 401, as over several namespaces`, async () => {

@@ -35,6 +35,35 @@ export function tooLarge(what: string, cap: number): InputError {
   return new InputError(`${what} is larger than ${describeBytes(cap)}, the most this plugin reads from it`);
 }
 
+/** Chunks collected up to `cap` bytes: the byte past the cap is the `tooLarge` error, so nothing more is kept. */
+class CappedChunks {
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  readonly #cap: number;
+  readonly #what: string;
+
+  constructor(cap: number, what: string) {
+    this.#cap = cap;
+    this.#what = what;
+  }
+
+  /** A buffer for the next read: never more than one byte past the cap. */
+  nextBuffer(): Buffer {
+    return Buffer.allocUnsafe(Math.min(READ_CHUNK, this.#cap + 1 - this.#size));
+  }
+
+  push(chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.#cap)
+      throw tooLarge(this.#what, this.#cap);
+    this.#chunks.push(chunk);
+  }
+
+  result(): Buffer {
+    return Buffer.concat(this.#chunks, this.#size);
+  }
+}
+
 /**
  * Reads a file of any kind up to `cap` bytes; more is an `InputError` naming `what` and the cap, raised as soon
  * as byte `cap + 1` arrives (memory stays about `cap` whatever the file is). File-system errors propagate as is.
@@ -42,16 +71,12 @@ export function tooLarge(what: string, cap: number): InputError {
 export async function readBoundedFile(file: string, cap: number, what: string): Promise<Buffer> {
   const handle = await fs.open(file, `r`);
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const chunks = new CappedChunks(cap, what);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, cap + 1 - size));
+      const buffer = chunks.nextBuffer();
       const {bytesRead} = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0)
-        return Buffer.concat(chunks, size);
-      size += bytesRead;
-      if (size > cap)
-        throw tooLarge(what, cap);
+        return chunks.result();
       chunks.push(buffer.subarray(0, bytesRead));
     }
   } finally {
@@ -63,10 +88,9 @@ export async function readBoundedFile(file: string, cap: number, what: string): 
 export function readBoundedFileSync(file: string, cap: number, what: string): Buffer {
   const fd = fsSync.openSync(file, `r`);
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const chunks = new CappedChunks(cap, what);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, cap + 1 - size));
+      const buffer = chunks.nextBuffer();
       let bytesRead: number;
       try {
         bytesRead = fsSync.readSync(fd, buffer, 0, buffer.length, null);
@@ -79,10 +103,7 @@ export function readBoundedFileSync(file: string, cap: number, what: string): Bu
         throw error;
       }
       if (bytesRead === 0)
-        return Buffer.concat(chunks, size);
-      size += bytesRead;
-      if (size > cap)
-        throw tooLarge(what, cap);
+        return chunks.result();
       chunks.push(buffer.subarray(0, bytesRead));
     }
   } finally {
@@ -92,16 +113,10 @@ export function readBoundedFileSync(file: string, cap: number, what: string): Bu
 
 /** Reads a stream up to `cap` bytes; more is an `InputError` naming `what` and the cap (the stream is destroyed). */
 export async function readBoundedStream(stream: NodeJS.ReadableStream, cap: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === `string` ? Buffer.from(chunk, `utf8`) : chunk;
-    size += buffer.length;
-    if (size > cap)
-      throw tooLarge(what, cap);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, size);
+  const chunks = new CappedChunks(cap, what);
+  for await (const chunk of stream as AsyncIterable<Buffer | string>)
+    chunks.push(typeof chunk === `string` ? Buffer.from(chunk, `utf8`) : chunk);
+  return chunks.result();
 }
 
 /** Removes one trailing newline (`\n` or `\r\n`), as `docker login --password-stdin` does. */

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {LineCounter, isNode, parseAllDocuments, parseDocument} from 'yaml';
 import type {Document} from 'yaml';
+import {invalidNameMessage, namespaceNameProblem, objectNameProblem} from '../../core/names.ts';
 import {InputError} from '../../core/errors.ts';
 import {INPUT_CAPS, readBoundedFile, readBoundedStream} from '../local/files.ts';
 import {decodeUtf8Text} from '../../core/text.ts';
@@ -164,6 +165,15 @@ function collect(value: unknown, source: string, place: Place, lines: DocumentLi
   const metadata = object.metadata as Record<string, unknown> | undefined;
   if (typeof object.kind !== `string` || typeof metadata !== `object` || metadata === null || typeof metadata.name !== `string`)
     throw new InputError(`${source} is not a Kubernetes object (needs kind and metadata.name)`);
+  // The API server would refuse these names (and a 30 MB name must not become a 30 MB message): one short line.
+  const nameProblem = object.kind === `Namespace` ? namespaceNameProblem(metadata.name) : objectNameProblem(metadata.name);
+  if (nameProblem !== undefined)
+    throw new InputError(`${source}: ${invalidNameMessage(`metadata.name`, metadata.name, nameProblem)}`);
+  if (typeof metadata.namespace === `string`) {
+    const namespaceProblem = namespaceNameProblem(metadata.namespace);
+    if (namespaceProblem !== undefined)
+      throw new InputError(`${source}: ${invalidNameMessage(`metadata.namespace`, metadata.namespace, namespaceProblem)}`);
+  }
   place(object as KubeObject, source, lines, prefix);
 }
 

@@ -11,22 +11,28 @@ import {auditPullSecrets} from '../secrets/audit.ts';
 import type {PullSecretAudit} from '../secrets/audit.ts';
 import {registryTokenExpiry} from '../secrets/expiry.ts';
 import {WORKLOAD_RESOURCES} from '../workloads.ts';
-import {listInScope} from '../cluster/gather.ts';
+import {listInScope, namespaceExists} from '../cluster/gather.ts';
 import type {ListLog} from '../cluster/gather.ts';
 
 /** What `list` found in one cluster. */
-export type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]};
+export type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]; missing: string[]};
 
 /** Reads one cluster and audits it; `say` receives its notes (namespaces skipped) and warnings (kinds that may not be listed). */
 export async function auditCluster(session: ClusterSession, scope: NamespaceScope, options: {now: Date; say: (kind: `note` | `warning`, text: string) => void}): Promise<ClusterAudit> {
   let namespaces: string[] | `all`;
+  // Named namespaces that do not exist (the command reports an error for each).
+  const missing: string[] = [];
   if (scope.kind === `all`) {
     namespaces = `all`;
   } else {
     const resolved = await resolveNamespaces(session, scope);
     namespaces = resolved.namespaces;
-    for (const skip of resolved.skipped)
-      options.say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
+    for (const skip of resolved.skipped) {
+      if (skip.cause === `missing`)
+        missing.push(skip.namespace);
+      else
+        options.say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
+    }
   }
   const notes: string[] = [];
   const objects = await gatherForList(session, namespaces, notes);
@@ -41,7 +47,10 @@ export async function auditCluster(session: ClusterSession, scope: NamespaceScop
   });
   for (const note of notes)
     options.say(`warning`, note);
-  return {context: session.contextName, namespaces, audit, notes};
+  // The one namespace of -n is not read beforehand: when nothing was found in it, one GET tells whether it exists.
+  if (scope.kind === `current` && namespaces !== `all` && namespaces.length === 1 && objects.secrets.length === 0 && await namespaceExists(session, namespaces[0]!) === `missing`)
+    missing.push(namespaces[0]!);
+  return {context: session.contextName, namespaces, audit, notes, missing};
 }
 
 type ListObjects = {secrets: KubeObject[]; serviceAccounts: KubeObject[]; workloads: KubeObject[]; pods: KubeObject[]};

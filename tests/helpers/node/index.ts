@@ -34,8 +34,12 @@
  * edits a ServiceAccount needs new pods (`kubectl rollout restart`, `kubectl delete pod`).
  * Pulls are serialized node-wide (the kubelet's default `serializeImagePulls: true`). Containers never exit.
  * Registries off the machine are never contacted: such a pull fails as on an offline node (`no such host`).
- * Not simulated: KEP-2535 (re-verifying cached images against the pod's credentials), node config.json and
- * credential-provider plugins, container restarts.
+ * KEP-2535, behind `imagePullCredentialsVerificationPolicy` (off by default, as on the emulated 1.32): the node
+ * records which credentials (secret identity and a hash of the credential) or an anonymous pull brought each image;
+ * an `IfNotPresent` pod may then use a cached image only if one of its own matching credentials (or none needed,
+ * for an image pulled anonymously) pulled it, else it pulls again with its own credentials; a `Never` pod gets
+ * `ErrImageNeverPull`. `NeverVerifyPreloadedImages` exempts images the node did not pull; `AlwaysVerify` does not.
+ * Not simulated: node config.json and credential-provider plugins, container restarts.
  */
 import crypto from 'node:crypto';
 import type {ApiEmulator} from '../apiEmulator/index.ts';
@@ -56,6 +60,11 @@ export type NodeOptions = {
   backoff?: {initialMs?: number; maxMs?: number};
   /** How soon after an `ErrImagePull` the pod is synced again and shows `ImagePullBackOff` (default: half the first back-off). */
   resyncMs?: number;
+  /**
+   * KEP-2535 (`KubeletEnsureSecretPulledImages`, on by default from Kubernetes 1.35) with this
+   * `imagePullCredentialsVerificationPolicy`; off (the default here, as on the emulated 1.32) is `NeverVerify`.
+   */
+  imagePullCredentialsVerificationPolicy?: `NeverVerify` | `NeverVerifyPreloadedImages` | `AlwaysVerify`;
 };
 
 export type PullRecord = {pod: string; image: string; username?: string; ok: boolean; error?: string};
@@ -154,6 +163,10 @@ export function startNode(options: NodeOptions): TestNode {
   const resyncMs = options.resyncMs ?? Math.max(10, Math.floor(initialMs / 2));
   const pulls: PullRecord[] = [];
   const workers = new Map<string, Worker>();
+  const verification = options.imagePullCredentialsVerificationPolicy ?? `NeverVerify`;
+  /** KEP-2535's pulled-image records: image id → the credentials (hashes, secret identities) or anonymous pulls that brought it. */
+  const pulledRecords = new Map<string, {anonymous: boolean; hashes: Set<string>; secrets: Set<string>}>();
+  const credentialHash = (username: string, password: string) => crypto.createHash(`sha256`).update(`${username}\0${password}`).digest(`hex`);
   const waiters = new Set<() => void>();
   let stopped = false;
   let pullQueue: Promise<unknown> = Promise.resolve();
@@ -184,7 +197,7 @@ export function startNode(options: NodeOptions): TestNode {
         continue;
       }
       try {
-        keyring.add(ref.name, secretConfig(secret));
+        keyring.add(ref.name, secretConfig(secret), `${secret.metadata.namespace}/${secret.metadata.name}/${secret.metadata.uid}`);
       } catch (error) {
         if (!(error instanceof KeyringError))
           throw error;
@@ -198,6 +211,22 @@ export function startNode(options: NodeOptions): TestNode {
     return keyring;
   };
 
+  /** KEP-2535: may this pod use the cached image `id`? (Its own matching credentials, or none needed, pulled it.) */
+  const mayUseCached = (id: string, image: string, keyringOrError: () => Keyring): boolean => {
+    const record = pulledRecords.get(id);
+    if (!record)
+      return verification === `NeverVerifyPreloadedImages`;
+    if (record.anonymous)
+      return true;
+    let creds;
+    try {
+      creds = keyringOrError().lookup(parseNormalizedNamed(image).repository);
+    } catch {
+      return false;
+    }
+    return creds.some(c => (c.secret !== undefined && record.secrets.has(c.secret)) || record.hashes.has(credentialHash(c.username, c.password)));
+  };
+
   /** The kubelet's EnsureImageExists for one image. */
   const ensureImage = async (pod: any, task: ImageTask, keyringOrError: () => Keyring): Promise<ImageResult> => {
     let image: string;
@@ -208,7 +237,9 @@ export function startNode(options: NodeOptions): TestNode {
       event(pod, task.fieldPath, `Warning`, `InspectFailed`, message);
       return {state: `failed`, reason: `InvalidImageName`, message};
     }
-    const present = task.policy === `Always` ? undefined : await containerd.imageStatus(image);
+    let present = task.policy === `Always` ? undefined : await containerd.imageStatus(image);
+    if (present && verification !== `NeverVerify` && !mayUseCached(present.id, image, keyringOrError))
+      present = undefined;
     if (present) {
       event(pod, task.fieldPath, `Normal`, `Pulled`, `Container image "${task.image}" already present on machine`);
       return {state: `pulled`, imageRef: present.id, imageId: present.id};
@@ -243,6 +274,15 @@ export function startNode(options: NodeOptions): TestNode {
           return {error: `node stopped`};
         try {
           const ref = await containerd.pull(image, cred ? {username: cred.username, password: cred.password} : undefined);
+          const record = pulledRecords.get(ref) ?? {anonymous: false, hashes: new Set<string>(), secrets: new Set<string>()};
+          if (cred) {
+            record.hashes.add(credentialHash(cred.username, cred.password));
+            if (cred.secret)
+              record.secrets.add(cred.secret);
+          } else {
+            record.anonymous = true;
+          }
+          pulledRecords.set(ref, record);
           pulls.push({pod: `${pod.metadata.namespace}/${pod.metadata.name}`, image: task.image, ...(cred ? {username: cred.username} : {}), ok: true});
           return {ref};
         } catch (error) {

@@ -12,7 +12,7 @@
  *   and its path is a string prefix of the image's. `index.docker.io` credentials are the Docker Hub fallback.
  */
 
-export type Credential = {username: string; password: string; /** `<secret>/<key>` for messages. */ source: string};
+export type Credential = {username: string; password: string; /** `<secret>/<key>` for messages. */ source: string; /** The secret's identity (`namespace/name/uid`) when known. */ secret?: string};
 
 /** Thrown when a referenced secret cannot be decoded: the kubelet's pull fails with this message. */
 export class KeyringError extends Error {}
@@ -196,7 +196,7 @@ export class Keyring {
   private readonly creds = new Map<string, Credential[]>();
   private index: string[] = [];
 
-  add(secretName: string, config: Array<[string, unknown]>): void {
+  add(secretName: string, config: Array<[string, unknown]>, secretIdentity?: string): void {
     const decoded = config.map(([loc, entry]) => [loc, decodeEntry(entry)] as const);
     for (const [loc, entry] of decoded) {
       const value = loc.startsWith(`https://`) || loc.startsWith(`http://`) ? loc : `https://${loc}`;
@@ -208,7 +208,7 @@ export class Keyring {
         path = path.slice(3);
       const key = path.length > 0 && path !== `/` ? `${parsed.host}${path}` : parsed.host;
       const list = this.creds.get(key) ?? [];
-      list.push({...entry, source: `${secretName}/${loc}`});
+      list.push({...entry, source: `${secretName}/${loc}`, ...(secretIdentity !== undefined ? {secret: secretIdentity} : {})});
       this.creds.set(key, list);
     }
     const keys = [...this.creds.keys()];

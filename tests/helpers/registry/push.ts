@@ -112,3 +112,27 @@ export async function pushImage(access: PushAccess, repository: string, tag: str
   const index = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries}));
   return putManifest(access, repository, tag, OCI_INDEX, index);
 }
+
+/**
+ * Pushes many tags of one repository cheaply: the config and layer blobs once, then one manifest per tag, each made
+ * distinct by an annotation naming its tag (so every tag is a distinct image with its own digest). For benchmarks
+ * that need thousands of distinct images.
+ */
+export async function pushTags(access: PushAccess, repository: string, tags: string[]): Promise<void> {
+  const media = MEDIA.oci;
+  const tar = tarOneFile(`hello.txt`, Buffer.from(`hello from ${repository}\n`));
+  const layer = zlib.gzipSync(tar);
+  const config = Buffer.from(JSON.stringify({architecture: `amd64`, os: `linux`, config: {}, rootfs: {type: `layers`, diff_ids: [sha256(tar)]}}));
+  const configDigest = await uploadBlob(access, repository, config);
+  const layerDigest = await uploadBlob(access, repository, layer);
+  for (const tag of tags) {
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: media.manifest,
+      config: {mediaType: media.config, digest: configDigest, size: config.length},
+      layers: [{mediaType: media.layer, digest: layerDigest, size: layer.length}],
+      annotations: {'org.opencontainers.image.ref.name': tag},
+    }));
+    await putManifest(access, repository, tag, media.manifest, manifest);
+  }
+}

@@ -1,0 +1,157 @@
+// Benchmark of `verify -A` over many DISTINCT images (npm run bench:verify:images), the release-gate case of a
+// large cluster: 2,000 namespaces with 10 running pods each (20,000 pods) whose images cycle through N distinct
+// images, for N = 1,000, 5,000 and 10,000 (BENCH_IMAGE_COUNTS), spread over three real docker-registry instances
+// (basic over HTTP, token auth, basic over TLS), 10 tags per repository; one pull secret per namespace.
+// Goals for 10,000 images, on this 2-core machine: `verify -A` (the shipped bundle, child process) under 10 s and
+// under 300 MB peak RSS; cost growing linearly in images; one manifest request per (image, credential).
+//
+// Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
+// Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
+// BENCH_CPU_PROF=DIR profiles the largest run.
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
+import {startRegistry} from '../tests/helpers/registry/index.ts';
+import type {TestRegistry} from '../tests/helpers/registry/index.ts';
+import {runCli} from '../tests/helpers/runCli.ts';
+import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
+import type {RegistryProbe} from '../sources/core/ports.ts';
+import {SEA_EXEC_ARGV, bundle} from '../scripts/lib/sea.ts';
+
+const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
+const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
+const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
+const TAGS_PER_REPOSITORY = 10;
+const USER = `bench`;
+const PASSWORD = `bench-password-not-printed`;
+
+const root = path.resolve(import.meta.dirname, `..`);
+const node = path.join(root, `node_modules`, `.bin`, `node`);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `bench-verify-images-`));
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const started = performance.now();
+const registries: TestRegistry[] = await Promise.all([
+  startRegistry({mode: `basic`, users: {[USER]: PASSWORD}}),
+  startRegistry({mode: `token`, users: {[USER]: PASSWORD}, grants: {[USER]: {'*': [`pull`]}}}),
+  startRegistry({mode: `tls`, users: {[USER]: PASSWORD}}),
+]);
+const tls = registries[2]!;
+
+type Row = {images: number; pods: number; ms: number; peakMb: number; total: number; failing: number; registryChecks: number; manifestRequests?: number};
+const rows: Row[] = [];
+
+try {
+  // Image i: registry i % 3, repository svc-<k>, tag t<j>: 10 tags per repository.
+  const max = Math.max(...COUNTS);
+  const images: string[] = [];
+  const byRepository = new Map<string, {registry: TestRegistry; repository: string; tags: string[]}>();
+  for (let i = 0; i < max; i++) {
+    const registry = registries[i % registries.length]!;
+    const slot = Math.floor(i / registries.length);
+    const repository = `team/svc-${Math.floor(slot / TAGS_PER_REPOSITORY)}`;
+    const tag = `t${slot % TAGS_PER_REPOSITORY}`;
+    images.push(`${registry.host}/${repository}:${tag}`);
+    const key = `${registry.host}/${repository}`;
+    const entry = byRepository.get(key) ?? {registry, repository, tags: []};
+    entry.tags.push(tag);
+    byRepository.set(key, entry);
+  }
+  const pushStarted = performance.now();
+  const queue = [...byRepository.values()];
+  await Promise.all(Array.from({length: 12}, async () => {
+    for (let entry = queue.shift(); entry; entry = queue.shift())
+      await entry.registry.pushTags(entry.repository, entry.tags);
+  }));
+  log(`pushed ${images.length} distinct images (${byRepository.size} repositories) to 3 registries in ${((performance.now() - pushStarted) / 1000).toFixed(1)} s`);
+
+  const outfile = path.join(tmp, `kubectl-pullsecret.cjs`);
+  if (process.env.BENCH_CPU_PROF === undefined)
+    await bundle({outfile});
+  else // readable names in the profile
+    await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
+
+  const auths = Object.fromEntries(registries.map(registry => [registry.host, {username: USER, password: PASSWORD, auth: Buffer.from(`${USER}:${PASSWORD}`).toString(`base64`)}]));
+  const dockerconfigjson = Buffer.from(JSON.stringify({auths})).toString(`base64`);
+  for (const count of COUNTS) {
+    const api = await startApiEmulator();
+    try {
+      let next = 0;
+      for (let n = 0; n < NAMESPACES; n++) {
+        const namespace = `team-${String(n).padStart(4, `0`)}`;
+        api.seed.namespace(namespace);
+        api.seed.secret(namespace, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfigjson}});
+        api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`regcred`]});
+        for (let p = 0; p < PODS_PER_NAMESPACE; p++)
+          api.seed.pod(namespace, `pod-${p}`, {containers: [{name: `app`, image: images[next++ % count]!}]});
+      }
+      const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`];
+      const profile = process.env.BENCH_CPU_PROF !== undefined && count === max;
+      const child = await runChild([outfile, ...args], profile);
+      const report = JSON.parse(child.stdout) as {summary: {total: number; failing: number; registryChecks: number}};
+      const row: Row = {images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, peakMb: child.peakKb / 1024, total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks};
+      if (count === max) {
+        // In-process once, for the request counts (the child's registry checks are in its report).
+        let probe: RegistryProbe | undefined;
+        await runCli(args, {context: {makeRegistryProbe: async options => (probe = makeRegistryProbe(options))}});
+        row.manifestRequests = probe!.stats().manifestRequests;
+      }
+      rows.push(row);
+      log(`${count} images: verify -A exit ${child.code} in ${(child.ms / 1000).toFixed(2)} s, peak RSS ${row.peakMb.toFixed(0)} MB; ${row.total} results, ${row.failing} failing, ${row.registryChecks} registry checks${row.manifestRequests === undefined ? `` : `, ${row.manifestRequests} manifest requests`}`);
+    } finally {
+      await api.stop();
+    }
+  }
+
+  log(``);
+  log(`| distinct images | pods | verify -A (s) | peak RSS (MB) | registry checks | s per 1,000 images |`);
+  log(`|---|---|---|---|---|---|`);
+  for (const row of rows)
+    log(`| ${row.images} | ${row.pods} | ${(row.ms / 1000).toFixed(2)} | ${row.peakMb.toFixed(0)} | ${row.registryChecks} | ${(row.ms / row.images).toFixed(2)} |`);
+  const largest = rows.find(row => row.images === max)!;
+  const smallest = rows.find(row => row.images === Math.min(...COUNTS))!;
+  const goals = [
+    [`verify -A over ${max} distinct images under 10 s (child process)`, largest.ms < 10_000],
+    [`peak RSS under 300 MB`, largest.peakMb < 300],
+    [`every image checked, none failing`, rows.every(row => row.failing === 0 && row.registryChecks === row.images)],
+    // Fixed costs (start-up, the 20,000 pods) make small runs dearer per image: linear means no worse than linear.
+    [`cost grows at most linearly in images (time per image at ${max} ≤ at ${smallest.images})`, largest.ms / largest.images <= smallest.ms / smallest.images],
+    [`one manifest request per (image, credential), plus at most 2 per registry to learn its challenge`, (largest.manifestRequests ?? Infinity) <= max + 2 * registries.length],
+  ] as const;
+  for (const [goal, met] of goals)
+    log(`${met ? `PASS` : `FAIL`} ${goal}`);
+  log(`total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  process.exitCode = goals.every(([, met]) => met) ? 0 : 1;
+} finally {
+  await Promise.all(registries.map(registry => registry.stop()));
+  fs.rmSync(tmp, {recursive: true, force: true});
+}
+
+/** Runs the CLI in a child process, polling its peak RSS (VmHWM) until it exits. */
+function runChild(argv: string[], profile: boolean): Promise<{code: number; ms: number; peakKb: number; stdout: string}> {
+  return new Promise((resolve, reject) => {
+    const begin = performance.now();
+    const flags = profile ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(node, [...SEA_EXEC_ARGV, ...flags, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp}});
+    const chunks: Buffer[] = [];
+    let peakKb = 0;
+    const poll = setInterval(() => {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, `utf8`));
+        if (match)
+          peakKb = Math.max(peakKb, Number(match[1]));
+      } catch {
+        // the process is gone
+      }
+    }, 20);
+    child.stdout.on(`data`, chunk => chunks.push(chunk));
+    child.on(`error`, reject);
+    child.on(`close`, code => {
+      clearInterval(poll);
+      resolve({code: code ?? -1, ms: performance.now() - begin, peakKb, stdout: Buffer.concat(chunks).toString(`utf8`)});
+    });
+  });
+}
