@@ -191,3 +191,13 @@ test(`a password file ending in two Windows line breaks is refused (one trailing
   const auth = JSON.parse(Buffer.from(JSON.parse(ok.stdout).data[`.dockerconfigjson`], `base64`).toString()).auths[`https://index.docker.io/v1/`];
   assert.equal(auth.password, `s3cret`);
 });
+
+test(`kubectl's --from-file and --append-hash, which add does not take, are refused with one line saying what to use instead`, async () => {
+  const fromFile = await runCli([`add`, `regcred`, `--from-file=.dockerconfigjson=config.json`, `--dry-run=client`]);
+  assert.equal(fromFile.code, 2);
+  assert.equal(fromFile.stdout, ``);
+  assert.match(fromFile.stderr, /^error: --from-file is not supported by add .*use --from-docker-config=PATH/);
+  const appendHash = await runCli([`add`, `regcred`, `--docker-username=u`, `--docker-password-stdin`, `--append-hash`, `--dry-run=client`], {stdin: `p\n`});
+  assert.equal(appendHash.code, 2);
+  assert.match(appendHash.stderr, /^error: --append-hash is not supported by add/);
+});
