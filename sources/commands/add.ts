@@ -9,6 +9,7 @@ import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
+import {neverMatchingKey} from '../core/keyring/keyring.ts';
 import {ExitCode, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
@@ -75,6 +76,9 @@ export class AddCommand extends CredentialCommand {
     for (const note of read.notes)
       this.context.stderr.write(`${note}\n`);
     for (const credential of read.credentials) {
+      const never = neverMatchingKey(credential.server);
+      if (never !== undefined)
+        this.context.stderr.write(`warning: registry ${credential.server}: ${never}\n`);
       for (const hint of credentialHints({host: credential.server, username: credential.username, password: credential.password, now: this.context.now()}))
         this.context.stderr.write(`warning: ${hint}\n`);
     }
