@@ -1,7 +1,8 @@
 import {Option, UsageError} from 'clipanion';
 import * as t from 'typanion';
 import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
-import type {NamespaceScope} from '../core/scope.ts';
+import type {NamespaceScope, ResolvedScope} from '../core/scope.ts';
+import {resolveNamespaces} from '../core/scope.ts';
 import {BaseCommand} from './BaseCommand.ts';
 import {parseDuration} from './options.ts';
 import {invalidNameMessage, namespaceNameProblem} from '../core/names.ts';
@@ -115,6 +116,22 @@ export abstract class ScopedCommand extends KubeCommand {
     if (this.namespaceSelector !== undefined)
       return {kind: `selector`, selector: this.namespaceSelector, exclude};
     return {kind: options.fallback ?? `current`, exclude};
+  }
+
+  /** True when the command records its scope for namespaces that appear later (sync --keep): an empty match is expected. */
+  protected selectsLaterNamespaces(): boolean {
+    return false;
+  }
+
+  /**
+   * Resolves a scope over one cluster (core/scope.ts), and says so on stderr when `--namespace-selector` matches no
+   * namespace at all: a command that then does nothing must not pass for one that did its work.
+   */
+  protected async resolveScope(session: ClusterSession, scope: NamespaceScope): Promise<ResolvedScope> {
+    const resolved = await resolveNamespaces(session, scope);
+    if (scope.kind === `selector` && resolved.namespaces.length === 0 && resolved.skipped.length === 0 && !this.selectsLaterNamespaces())
+      this.context.stderr.write(`warning: --namespace-selector ${JSON.stringify(scope.selector)} matches no namespace${this.clusterTargets().length > 1 ? ` in context ${session.contextName}` : ``}\n`);
+    return resolved;
   }
 }
 

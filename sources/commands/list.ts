@@ -4,7 +4,7 @@ import {PullSecretError, oneLine} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import {isApiError} from '../core/apiError.ts';
 import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
-import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
+import {matchesGlob} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
 import type {AuditedSecret, PullSecretAudit} from '../core/secrets/audit.ts';
@@ -104,7 +104,7 @@ export class ListCommand extends ScopedCommand {
     if (scope.kind === `all`) {
       namespaces = `all`;
     } else {
-      const resolved = await resolveNamespaces(session, scope);
+      const resolved = await this.resolveScope(session, scope);
       namespaces = resolved.namespaces;
       for (const skip of resolved.skipped) {
         if (skip.cause === `missing`)
