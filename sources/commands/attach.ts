@@ -51,7 +51,7 @@ export class AttachCommand extends FanOutCommand {
       const snapshot = await prepareAttach(session, namespaces, this.name, targets);
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromAttachResult(session.contextName,
         await attachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: this.allowMissing, restart: this.restart, now: this.context.now, snapshot, pacing: this.context})));
-      return [...done, ...skipped];
+      return [...await this.confirmNamedNamespace(session, done), ...skipped];
     });
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);

@@ -41,7 +41,7 @@ export class DetachCommand extends FanOutCommand {
       const snapshot = await prepareAttach(session, namespaces, this.name, targets, {timing: false, checkSecret: false});
       const done = await this.fanOutNamespaces(session, namespaces, async namespace => fromAttachResult(session.contextName,
         await detachSecret(session, namespace, this.name, targets, {dryRun, allowMissing: true, snapshot, pacing: this.context})));
-      return [...done, ...skipped];
+      return [...await this.confirmNamedNamespace(session, done), ...skipped];
     });
     if (reports.length === 0)
       throw new PullSecretError(`no namespace selected`);

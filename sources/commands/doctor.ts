@@ -1,10 +1,10 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {eventsFor, gatherNamespaces, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {eventsFor, gatherNamespaces, namespaceExists, snapshotView, topLevelOwnerOf} from '../core/cluster/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {apiErrorReason, isApiError} from '../core/apiError.ts';
 import {PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
-import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
+import {ExitCode, PullSecretError, errorLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
 import {resolveNamespaces} from '../core/scope.ts';
@@ -46,78 +46,81 @@ export class DoctorCommand extends ScopedCommand {
       throw new UsageError(`unsupported output format "${this.output}": use json`);
     if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
       throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
-    const targets = this.clusterTargets();
-    if (targets.length === 1) {
-      // One cluster: its errors are the command's (exit 3 when unreachable).
-      const session = await this.context.connectCluster(targets[0]!);
-      const cases = await this.diagnoseCluster(session);
+    const labelled = this.clusterTargets().length > 1;
+    const outcomes = await this.eachCluster(session => this.diagnoseCluster(session));
+    if (!labelled) {
+      // One cluster: its errors were the command's (exit 3 when unreachable).
+      const only = outcomes[0]!;
+      if (!only.ok)
+        throw only.error;
+      const {cases, missing, namespaces} = only.value;
       if (cases.length === 0) {
         if (this.output === `json`)
           this.context.stdout.write(`${JSON.stringify({summary: {failing: 0, byDiagnosis: {}}, pods: []}, null, 2)}\n`);
-        else
-          this.context.stderr.write(`no pod is failing to pull its images${this.scopeText(session)}\n`);
-        return ExitCode.ok;
+        else if (namespaces.length > 0 || this.allNamespaces || this.pod !== undefined)
+          this.context.stderr.write(`no pod is failing to pull its images${this.scopeText(namespaces)}\n`);
+      } else {
+        this.print(cases.map(diagnosed => ({...diagnosed, context: undefined})));
       }
-      this.print(cases.map(diagnosed => ({...diagnosed, context: undefined})));
-      return ExitCode.failure;
+      // A named namespace that does not exist is an error (exit 1), as in every command.
+      for (const namespace of missing)
+        this.context.stderr.write(`error: namespace "${namespace}" not found\n`);
+      return cases.length > 0 || missing.length > 0 ? ExitCode.failure : ExitCode.ok;
     }
     // Several clusters, diagnosed at once; each cluster's results are labelled with its context, in the flags' order.
-    const outcomes = await Promise.all(targets.map(async target => {
-      const context = target.context!;
-      try {
-        const session = await this.context.connectCluster(target);
-        return {context, session, cases: await this.diagnoseCluster(session)};
-      } catch (error) {
-        return {context, error};
-      }
-    }));
-    const cases = outcomes.flatMap(({context, cases: found}) => (found ?? []).map(diagnosed => ({...diagnosed, context})));
-    const failures = outcomes.flatMap(({context, cases: found, error}) => (found ? [] : [{context, error, message: oneLine(error instanceof Error ? error.message : String(error))}]));
+    const cases = outcomes.flatMap(outcome => (outcome.ok ? outcome.value.cases.map(diagnosed => ({...diagnosed, context: outcome.context})) : []));
+    const failures = outcomes.flatMap(outcome => (outcome.ok ? [] : [{context: outcome.context, error: errorLine(outcome.error)}]));
     if (this.output === `json` || cases.length > 0)
-      this.print(cases, failures.map(({context, message}) => ({context, error: message})));
+      this.print(cases, failures);
     if (this.output !== `json`) {
-      for (const {context, session, cases: found} of outcomes) {
-        if (session && found?.length === 0)
-          this.context.stderr.write(`context ${context}: no pod is failing to pull its images${this.scopeText(session)}\n`);
+      for (const outcome of outcomes) {
+        if (outcome.ok && outcome.value.cases.length === 0 && (outcome.value.namespaces.length > 0 || this.allNamespaces || this.pod !== undefined))
+          this.context.stderr.write(`context ${outcome.context}: no pod is failing to pull its images${this.scopeText(outcome.value.namespaces)}\n`);
       }
     }
-    for (const {context, error, message} of failures) {
-      this.context.stderr.write(`error: context ${context}: ${message}\n`);
-      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
-      if (this.isVerbose && stack)
-        this.context.stderr.write(`${stack}\n`);
-    }
-    return cases.length > 0 || failures.length > 0 ? ExitCode.failure : ExitCode.ok;
+    const missing = outcomes.flatMap(outcome => (outcome.ok ? outcome.value.missing.map(namespace => ({context: outcome.context, namespace})) : []));
+    for (const {context, namespace} of missing)
+      this.context.stderr.write(`error: context ${context}: namespace "${namespace}" not found\n`);
+    const failed = this.reportClusterFailures(outcomes);
+    return cases.length > 0 || failed || missing.length > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
   /** Where no pod was found failing, as the end of the "no pod is failing" line. */
-  private scopeText(session: ClusterSession): string {
-    return this.pod === undefined ? ` in ${this.allNamespaces ? `any namespace` : `namespace ${session.namespace}`}` : ``;
+  private scopeText(namespaces: string[]): string {
+    if (this.pod !== undefined)
+      return ``;
+    if (this.allNamespaces)
+      return ` in any namespace`;
+    return namespaces.length === 1 ? ` in namespace ${namespaces[0]}` : ` in namespaces ${namespaces.join(`, `)}`;
   }
 
-  /** Diagnoses the failing containers of one cluster; none when no pod in scope is failing to pull. */
-  private async diagnoseCluster(session: ClusterSession): Promise<Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>> {
-    const pods = await this.podsInScope(session);
+  /** Diagnoses the failing containers of one cluster (none when no pod in scope is failing), with the named namespaces that do not exist. */
+  private async diagnoseCluster(session: ClusterSession): Promise<{cases: Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>; missing: string[]; namespaces: string[]}> {
+    const {pods, missing, namespaces} = await this.podsInScope(session);
     const failing = pods.flatMap(pod => failingContainers(pod).map(container => ({pod, container})));
-    if (failing.length === 0)
-      return [];
-    return this.diagnoseAll(session, failing);
+    return {cases: failing.length === 0 ? [] : await this.diagnoseAll(session, failing), missing, namespaces};
   }
 
-  private async podsInScope(session: ClusterSession): Promise<KubeObject[]> {
+  private async podsInScope(session: ClusterSession): Promise<{pods: KubeObject[]; missing: string[]; namespaces: string[]}> {
     if (this.pod !== undefined) {
       const pod = await session.get(`pods`, session.namespace, this.pod);
       if (!pod)
         throw new PullSecretError(`pod "${this.pod}" not found in namespace ${session.namespace}`);
-      return [pod];
+      return {pods: [pod], missing: [], namespaces: [session.namespace]};
     }
     // -A too: --exclude-namespaces and the ignore annotation apply, as for every command that fans out.
-    const scope = await resolveNamespaces(session, this.namespaceScope());
+    const namespaceScope = this.namespaceScope();
+    const scope = await resolveNamespaces(session, namespaceScope);
+    const missing = scope.skipped.filter(skip => skip.cause === `missing`).map(skip => skip.namespace);
     if (this.allNamespaces) {
       const wanted = new Set(scope.namespaces);
-      return (await session.list(`pods`, {limit: 500})).filter(pod => wanted.has(pod.metadata.namespace ?? ``));
+      return {pods: (await session.list(`pods`, {limit: 500})).filter(pod => wanted.has(pod.metadata.namespace ?? ``)), missing, namespaces: scope.namespaces};
     }
-    return (await Promise.all(scope.namespaces.map(namespace => session.list(`pods`, {namespace, limit: 500})))).flat();
+    const pods = (await Promise.all(scope.namespaces.map(namespace => session.list(`pods`, {namespace, limit: 500})))).flat();
+    // The namespace of -n is not read beforehand: when it holds no pod at all, one GET tells whether it exists.
+    if (namespaceScope.kind === `current` && pods.length === 0 && scope.namespaces.length === 1 && await namespaceExists(session, scope.namespaces[0]!) === `missing`)
+      return {pods, missing: [scope.namespaces[0]!], namespaces: []};
+    return {pods, missing, namespaces: scope.namespaces};
   }
 
   private async diagnoseAll(session: ClusterSession, failing: Array<{pod: KubeObject; container: ReturnType<typeof failingContainers>[number]}>): Promise<Array<{doctorCase: DoctorCase; diagnosis: Diagnosis}>> {

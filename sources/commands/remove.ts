@@ -46,7 +46,8 @@ export class RemoveCommand extends FanOutCommand {
         // Every ServiceAccount is examined; only those that listed the secret are worth a line.
         return {...report, targets: report.targets.filter(target => target.action !== `unchanged`)};
       });
-      return [...done, ...skipped];
+      const nothingFound = done.length === 1 && done[0]!.status === `ok` && done[0]!.secret === `not-found` && done[0]!.targets.length === 0;
+      return [...await this.confirmNamedNamespace(session, done, nothingFound), ...skipped];
     });
     const found = reports.some(report => report.status !== `ok` || (report.secret !== undefined && report.secret !== `not-found`) || report.targets.some(target => target.action !== `unchanged`));
     if (!found) {

@@ -25,6 +25,8 @@ before(async () => {
   east.seed.secret(`shop`, pull(`shopcred`, `ghcr.io`));
   west.seed.secret(`audit`, pull(`regcred`, `quay.io`));
   west.seed.secret(`audit`, pull(`west-only`, `quay.io`));
+  east.seed.namespace(`empty`);
+  west.seed.namespace(`empty`);
   const noSecrets = east.addUser(`nosecrets`, [{verbs: [`get`, `list`], resources: [`serviceaccounts`, `pods`, `namespaces`]}]);
   kubeconfig = path.join(tmp, `kubeconfig`);
   await writeEastWestKubeconfig(kubeconfig, east, west, {
@@ -134,10 +136,10 @@ test(`list names the context where secrets may not be listed, and exits 1`, asyn
   assert.match(result.stdout, /^west {3,}regcred /m);
 });
 
-test(`list prefixes each cluster's notes with its context`, async () => {
+test(`list names a namespace missing in one cluster on an error line with its context, and exits 1`, async () => {
   const result = await list([`--context`, `east`, `--context`, `west`, `--namespaces`, `audit,shop`]);
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stderr, `note: west: namespace shop skipped: namespace "shop" not found\n`);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stderr, `error: context west: namespace "shop" not found\n`);
   assert.match(result.stdout, /^east {3,}shop {3,}shopcred /m);
 });
 

@@ -2,9 +2,13 @@
  * `connectCluster`: resolves the kubeconfig like kubectl, loads the user's credentials (client-node,
  * lazily) and returns a `ClusterSession` whose requests this adapter sends itself.
  */
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
+// node:tls first: loading it starts reading Node's root certificates on another thread, which the first secure
+// context waits for; the other modules load meanwhile.
+import {createSecureContext} from 'node:tls';
+import type {SecureContextOptions} from 'node:tls';
+import {Agent as HttpAgent} from 'node:http';
+import type {ProxyEnv} from 'node:http';
+import {Agent as HttpsAgent} from 'node:https';
 import {PullSecretError} from '../../core/errors.ts';
 import type {ClusterSession, ClusterTarget} from '../../core/ports.ts';
 import {loadCredentials} from './credentials.ts';
@@ -102,7 +106,7 @@ class AgentCache {
   private readonly cluster: ResolvedCluster;
   private readonly env: Record<string, string | undefined>;
   private readonly userName: string;
-  private last: {cert?: string | Buffer; key?: string | Buffer; agent: http.Agent} | undefined;
+  private last: {cert?: string | Buffer; key?: string | Buffer; agent: HttpAgent} | undefined;
 
   constructor(cluster: ResolvedCluster, env: Record<string, string | undefined>, userName: string) {
     this.cluster = cluster;
@@ -110,7 +114,7 @@ class AgentCache {
     this.userName = userName;
   }
 
-  get(cert: string | Buffer | undefined, key: string | Buffer | undefined): http.Agent {
+  get(cert: string | Buffer | undefined, key: string | Buffer | undefined): HttpAgent {
     if (this.last && sameMaterial(this.last.cert, cert) && sameMaterial(this.last.key, key))
       return this.last.agent;
     const agent = makeAgent(this.cluster, cert, key, this.env, this.userName);
@@ -131,31 +135,35 @@ function sameMaterial(a: string | Buffer | undefined, b: string | Buffer | undef
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
-function closeIdleSockets(agent: http.Agent): void {
+function closeIdleSockets(agent: HttpAgent): void {
   for (const sockets of Object.values(agent.freeSockets)) {
     for (const socket of sockets ?? [])
       socket.destroy();
   }
 }
 
-function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): http.Agent {
+function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): HttpAgent {
   const proxyEnv = proxyEnvironment(cluster, env);
   if (cluster.server.startsWith(`http:`))
-    return new http.Agent({keepAlive: true, proxyEnv});
-  const tlsOptions: tls.SecureContextOptions & {rejectUnauthorized?: boolean; servername?: string} = {};
+    return new HttpAgent({keepAlive: true, proxyEnv});
+  const tlsOptions: SecureContextOptions = {};
   if (cluster.ca)
     tlsOptions.ca = cluster.ca;
   if (cert !== undefined)
     tlsOptions.cert = cert;
   if (key !== undefined)
     tlsOptions.key = key;
+  let secureContext;
   try {
-    tls.createSecureContext(tlsOptions);
+    secureContext = createSecureContext(tlsOptions);
   } catch (error) {
     throw new PullSecretError(`the client certificate or key of user "${userName}" cannot be used (${(error as Error).message.split(`\n`)[0]}); fix the kubeconfig`, {cause: error});
   }
-  return new https.Agent({
+  return new HttpsAgent({
     ...tlsOptions,
+    // One secure context for every connection of the session (CA and client certificate parsed once), unless a proxy
+    // is in the way: Node's proxy tunnel then builds its connections from the options, as it always did.
+    ...(proxyEnv === undefined ? {secureContext} : {}),
     keepAlive: true,
     rejectUnauthorized: !cluster.insecureSkipTlsVerify,
     servername: cluster.tlsServerName,
@@ -169,7 +177,7 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
  * Node's built-in proxy support does the CONNECT tunnel. One difference from kubectl: an https:// proxy's
  * own certificate is checked against Node's trust store (plus NODE_EXTRA_CA_CERTS), not the cluster CA.
  */
-function proxyEnvironment(cluster: ResolvedCluster, env: Record<string, string | undefined>): http.ProxyEnv | undefined {
+function proxyEnvironment(cluster: ResolvedCluster, env: Record<string, string | undefined>): ProxyEnv | undefined {
   if (cluster.proxyUrl)
     return {HTTPS_PROXY: cluster.proxyUrl, HTTP_PROXY: cluster.proxyUrl};
   const httpsProxy = env.HTTPS_PROXY ?? env.https_proxy;

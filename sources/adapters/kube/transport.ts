@@ -3,9 +3,10 @@
  * exponential backoff and jitter (honouring `Retry-After`), gzip, a request counter and `-v` log lines.
  * It never logs headers or bodies.
  */
-import http from 'node:http';
-import https from 'node:https';
-import zlib from 'node:zlib';
+import {request as httpRequest} from 'node:http';
+import type {Agent, IncomingHttpHeaders} from 'node:http';
+import {request as httpsRequest} from 'node:https';
+import {gunzipSync} from 'node:zlib';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 
@@ -26,7 +27,7 @@ export type TransportRequest = {
 };
 
 /** The answer, whatever its status (the session maps statuses to errors). */
-export type TransportResponse = {status: number; statusText: string; headers: http.IncomingHttpHeaders; body: string; attempts: number};
+export type TransportResponse = {status: number; statusText: string; headers: IncomingHttpHeaders; body: string; attempts: number};
 
 /** Retry limits; the defaults suit an interactive CLI. */
 export type RetryPolicy = {
@@ -55,7 +56,7 @@ const CONNECT_TIMEOUT_MS = 30_000;
 /** What one request authenticates with: headers and the agent carrying the TLS client certificate. */
 export type RequestAuth = {
   headers: Record<string, string>;
-  agent: http.Agent;
+  agent: Agent;
   /** After a 401: fresh credentials (an exec plugin run again) to retry the request with once. */
   renew?: () => Promise<RequestAuth>;
 };
@@ -178,7 +179,7 @@ export class Transport {
         else
           resolve(value!);
       };
-      const send = url.protocol === `https:` ? https.request : http.request;
+      const send = url.protocol === `https:` ? httpsRequest : httpRequest;
       const req = send(url, {method: `GET`, agent: auth.agent, headers: {Accept: `application/json`, [`User-Agent`]: `kubectl-pullsecret/${VERSION}`, ...auth.headers}}, res => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
@@ -261,7 +262,7 @@ export class Transport {
         requestHeaders[`Content-Type`] = request.contentType ?? `application/json`;
         requestHeaders[`Content-Length`] = String(Buffer.byteLength(request.body));
       }
-      const send = url.protocol === `https:` ? https.request : http.request;
+      const send = url.protocol === `https:` ? httpsRequest : httpRequest;
       const req = send(url, {method: request.method, agent: auth.agent, headers: requestHeaders}, res => {
         responseStarted = true;
         const chunks: Buffer[] = [];
@@ -271,7 +272,7 @@ export class Transport {
           let raw = Buffer.concat(chunks);
           try {
             if (/gzip/i.test(String(res.headers[`content-encoding`] ?? ``)))
-              raw = zlib.gunzipSync(raw);
+              raw = gunzipSync(raw);
           } catch (error) {
             done(error as AttemptError);
             return;
