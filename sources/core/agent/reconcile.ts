@@ -58,7 +58,8 @@ async function reconcileSource(session: ClusterSession, state: AgentState, names
     dryRun: `none`,
     pacing,
     // No stale-pod report: nobody reads it here, and it would cost a list of pods and workloads per namespace.
-    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}, timing: false}}),
+    // The ServiceAccounts come from the cache (no list per namespace).
+    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}, timing: false, snapshot: {namespaces: new Set([namespace]), serviceAccounts: new Map([[namespace, state.serviceAccountObjects(namespace)]])}}}),
   });
   if (result.action !== undefined && result.action !== `unchanged` && result.action !== `absent`) {
     outcome.writes++;
