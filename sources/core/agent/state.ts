@@ -138,6 +138,12 @@ export class AgentState {
     });
   }
 
+  /** Records the pull-secret names a write just gave a ServiceAccount (its watch event follows). */
+  noteServiceAccount(namespace: string, name: string, names: string[]): void {
+    const id = key(namespace, name);
+    this.serviceAccounts.set(id, {names: [...names], resourceVersion: this.serviceAccounts.get(id)?.resourceVersion});
+  }
+
   /**
    * The ServiceAccounts of a namespace as attach reads them (name, resourceVersion, imagePullSecrets), from the
    * cache: attach then sends its guarded patch without reading them again (a stale entry fails the guard and is re-read).
