@@ -5,7 +5,7 @@
 // Flags: --no-typecheck (the tests call this after `npm test` already typechecked), --bundle-only.
 import fs from 'node:fs';
 import path from 'node:path';
-import {BINARY_NAME, BUNDLE, COMPLETION_NAME, DIST, ROOT, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, settleInPageCache, stripTool} from './lib/sea.ts';
+import {BINARY_NAME, BUNDLE, CLIENT_NODE_BUNDLE, COMPLETION_NAME, DIST, ROOT, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, settleInPageCache, stripTool} from './lib/sea.ts';
 
 const args = new Set(process.argv.slice(2));
 const started = performance.now();
@@ -21,9 +21,10 @@ try {
   // Everything is written under a temporary name and renamed into place, so that a binary being
   // run (by a test, a benchmark) while another build runs is never a half-written file.
   const temp = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const {bytes} = await bundle({outfile: temp(BUNDLE)});
+  const {bytes, clientNodeBytes} = await bundle({outfile: temp(BUNDLE), clientNodeOutfile: temp(CLIENT_NODE_BUNDLE)});
   fs.renameSync(temp(BUNDLE), BUNDLE);
-  step(`bundled ${path.relative(ROOT, BUNDLE)} (${bytes.toLocaleString(`en`)} bytes, no dynamic import)`);
+  fs.renameSync(temp(CLIENT_NODE_BUNDLE), CLIENT_NODE_BUNDLE);
+  step(`bundled ${path.relative(ROOT, BUNDLE)} (${bytes.toLocaleString(`en`)} bytes) and ${path.relative(ROOT, CLIENT_NODE_BUNDLE)} (${clientNodeBytes.toLocaleString(`en`)} bytes), no dynamic import`);
 
   // The kube adapter loads @kubernetes/client-node lazily; --help and version must not pay for it
   // (a hard failure). undici alone costs less but still about 40-80 ms of start-up: a loud warning.

@@ -59,9 +59,16 @@ function seedCluster(api: ApiEmulator, registry: TestRegistry, user: string, pas
   // credentials (Kubernetes before 1.35), which would hide the failures the sandbox is here to show.
   const container = (name: string, repository = `team/app`) => ({name, image: repository === `team/app` ? image : `${registry.host}/${repository}:1.0`, ports: [{containerPort: 8080}]});
   // The controllers make the ReplicaSets and pods; the node pulls. `web` has no pull secret yet, so the
-  // frontend ends in ImagePullBackOff; so does the backend (its ServiceAccount lists none).
+  // frontend ends in ImagePullBackOff; so does the backend (its ServiceAccount lists none), and the worker.
   api.seed.workload(`Deployment`, `web`, `frontend`, {containers: [container(`frontend`)]}, {replicas: 1});
   api.seed.workload(`Deployment`, `api`, `backend`, {serviceAccountName: `api-runner`, containers: [container(`backend`, `team/api`)]});
+  // A worker whose own secret holds a password that no longer works: 401 from the token endpoint.
+  api.seed.secret(`api`, {
+    metadata: {name: `old-regcred`},
+    type: `kubernetes.io/dockerconfigjson`,
+    data: {'.dockerconfigjson': Buffer.from(serializeDockerConfigJson([[registry.host, {username: user, password: `an-old-password`}]])).toString(`base64`)},
+  });
+  api.seed.workload(`Deployment`, `api`, `worker`, {imagePullSecrets: [{name: `old-regcred`}], containers: [container(`worker`, `team/worker`)]});
   const cronJob = api.seed.workload(`CronJob`, `ci`, `nightly-build`, {serviceAccountName: `builder`, containers: [container(`build`, `team/builder`)]}, {schedule: `0 2 * * *`});
   // Last night's run: its pod pulls with the builder's secret and runs.
   api.seed.workload(`Job`, `ci`, `nightly-build-29012345`, {serviceAccountName: `builder`, restartPolicy: `Never`, containers: [container(`build`, `team/builder`)]}, {
@@ -91,7 +98,7 @@ async function main(): Promise<number> {
   };
   try {
     registry = await startRegistry({mode: `token`, users: {[user]: password}, grants: {[user]: {'team/*': [`pull`]}}});
-    await Promise.all([`team/app`, `team/api`, `team/builder`].map(repository => registry!.push(repository, `1.0`)));
+    await Promise.all([`team/app`, `team/api`, `team/worker`, `team/builder`].map(repository => registry!.push(repository, `1.0`)));
     api = await startApiEmulator({controllers: true});
     let nodeNote = `node         ${`emulator-node`}: pulls through containerd (kubelet back-off 1 s, doubling up to 10 s)`;
     try {
@@ -105,7 +112,9 @@ async function main(): Promise<number> {
     const {image} = seedCluster(api, registry, user, password);
     // Ready means the first pulls have been tried: the failing pods already show why.
     await api.settled();
-    await node?.waitForPods({namespace: `web`, labels: {app: `frontend`}}, [`ErrImagePull`, `ImagePullBackOff`], {timeoutMs: 30_000});
+    for (const [namespace, app] of [[`web`, `frontend`], [`api`, `backend`], [`api`, `worker`]] as const)
+      await node?.waitForPods({namespace, labels: {app}}, [`ErrImagePull`, `ImagePullBackOff`], {timeoutMs: 30_000});
+    await node?.waitForPods({namespace: `ci`, labels: {'batch.kubernetes.io/job-name': `nightly-build-29012345`}}, `Running`, {timeoutMs: 30_000});
 
     // Write to a temp file and rename, so a poller never reads half a kubeconfig.
     const tmp = `${args.kubeconfig}.${process.pid}.tmp`;
@@ -128,7 +137,7 @@ async function main(): Promise<number> {
       `private image ${image}`,
       nodeNote,
       `registry user ${user} / ${password}  (may pull team/*)`,
-      `namespaces   web (frontend in ImagePullBackOff), api (backend in ImagePullBackOff), ci (source secret regcred; last night's job ran), legacy (pullsecret.kubectl.io/ignore)`,
+      `namespaces   web (frontend in ImagePullBackOff), api (backend without a pull secret and worker with an old password, both in ImagePullBackOff), ci (source secret regcred; last night's job ran), legacy (pullsecret.kubectl.io/ignore)`,
       ``,
       `Press Ctrl-C to stop.`,
       ``,

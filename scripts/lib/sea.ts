@@ -13,6 +13,10 @@ export const DIST = path.join(ROOT, `dist`);
 /** The bundle every binary embeds. */
 // In a subdirectory: a `kubectl-*` file beside the binary would show up in `kubectl plugin list` as a broken plugin.
 export const BUNDLE = path.join(DIST, `bundle`, `kubectl-pullsecret.cjs`);
+/** @kubernetes/client-node as its own bundle, stored in the executable as a SEA asset (sources/adapters/kube/clientNodeAsset.ts). */
+export const CLIENT_NODE_BUNDLE = path.join(DIST, `bundle`, `client-node.cjs`);
+/** The asset's key; sources/adapters/kube/clientNodeAsset.ts reads it under this name. */
+export const CLIENT_NODE_ASSET = `client-node.cjs`;
 /** Node's documented SEA sentinel; postject flips it so the binary runs the embedded blob. */
 export const SEA_FUSE = `NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2`;
 /** The binary's name; `kubectl` finds plugins by the `kubectl-` prefix. */
@@ -52,28 +56,40 @@ export function gitCommit(): string {
  * `@kubernetes/client-node` stays behind the kube adapter's lazy `import()` of a local re-export module,
  * which esbuild turns into a lazy initializer instead of a real dynamic import.
  */
-export async function bundle(options: {outfile?: string; entry?: string; version?: string; commit?: string} = {}): Promise<{outfile: string; bytes: number}> {
+export async function bundle(options: {outfile?: string; clientNodeOutfile?: string; entry?: string; version?: string; commit?: string} = {}): Promise<{outfile: string; bytes: number; clientNodeBytes: number}> {
   const outfile = options.outfile ?? BUNDLE;
-  const result = await esbuild.build({
-    entryPoints: [options.entry ?? path.join(ROOT, `sources`, `main.ts`)],
-    outfile,
-    bundle: true,
-    platform: `node`,
-    target: `node24`,
-    format: `cjs`,
-    minify: true,
-    legalComments: `eof`,
-    logLevel: `warning`,
-    define: {
-      __PULLSECRET_VERSION__: JSON.stringify(options.version ?? packageVersion()),
-      __PULLSECRET_COMMIT__: JSON.stringify(options.commit ?? gitCommit()),
-    },
-  });
-  if (result.errors.length > 0)
+  const clientNodeOutfile = options.clientNodeOutfile ?? CLIENT_NODE_BUNDLE;
+  const common = {bundle: true, platform: `node`, target: `node24`, format: `cjs`, minify: true, legalComments: `eof`, logLevel: `warning`} as const;
+  const kubeAdapter = path.join(ROOT, `sources`, `adapters`, `kube`);
+  const [main, clientNode] = await Promise.all([
+    esbuild.build({
+      ...common,
+      entryPoints: [options.entry ?? path.join(ROOT, `sources`, `main.ts`)],
+      outfile,
+      define: {
+        __PULLSECRET_VERSION__: JSON.stringify(options.version ?? packageVersion()),
+        __PULLSECRET_COMMIT__: JSON.stringify(options.commit ?? gitCommit()),
+      },
+      // client-node stays out of the main bundle (and so out of the start-up snapshot): the binary reads it from its asset.
+      plugins: [{
+        name: `client-node-from-asset`,
+        setup(build) {
+          build.onResolve({filter: /^\.\/clientNode\.ts$/}, args => args.resolveDir === kubeAdapter ? {path: path.join(kubeAdapter, `clientNodeAsset.ts`)} : undefined);
+        },
+      }],
+    }),
+    esbuild.build({...common, entryPoints: [path.join(kubeAdapter, `clientNode.ts`)], outfile: clientNodeOutfile}),
+  ]);
+  if (main.errors.length > 0 || clientNode.errors.length > 0)
     throw new Error(`esbuild failed`);
   const text = fs.readFileSync(outfile, `utf8`);
   assertNoDynamicImport(text, outfile);
-  return {outfile, bytes: Buffer.byteLength(text)};
+  // `loadFromDefault` is a method of client-node's KubeConfig that minification keeps.
+  if (text.includes(`loadFromDefault`))
+    throw new Error(`${path.relative(ROOT, outfile)} still contains @kubernetes/client-node; it belongs in the ${CLIENT_NODE_ASSET} asset`);
+  const clientNodeText = fs.readFileSync(clientNodeOutfile, `utf8`);
+  assertNoDynamicImport(clientNodeText, clientNodeOutfile);
+  return {outfile, bytes: Buffer.byteLength(text), clientNodeBytes: Buffer.byteLength(clientNodeText)};
 }
 
 /**
@@ -152,10 +168,12 @@ export const SEA_EXEC_ARGV = [`--max-semi-space-size=16`];
  * While the snapshot is made, node:http, node:https and node:tls must not be loaded (a V8 fatal error):
  * they stay behind the adapters' lazy imports.
  */
-export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]; env?: NodeJS.ProcessEnv}): void {
+export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]; env?: NodeJS.ProcessEnv; clientNode?: string}): void {
   const config = `${options.blob}.json`;
   const kind = options.useSnapshot ? {useSnapshot: true} : {useCodeCache: options.useCodeCache};
-  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, execArgv: SEA_EXEC_ARGV, ...kind}, null, 2)}\n`);
+  // Every blob carries the client-node bundle as an asset: the main bundle loads it from there (clientNodeAsset.ts).
+  const assets = {[CLIENT_NODE_ASSET]: options.clientNode ?? CLIENT_NODE_BUNDLE};
+  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, execArgv: SEA_EXEC_ARGV, assets, ...kind}, null, 2)}\n`);
   const [program, ...prefix] = [...(options.runner ?? []), options.node];
   try {
     run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true, env: options.env});

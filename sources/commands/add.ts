@@ -9,10 +9,11 @@ import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
+import {neverMatchingKey} from '../core/keyring/keyring.ts';
 import {ExitCode, errorLine} from '../core/errors.ts';
 import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
-import {fanOut} from '../core/fanout.ts';
+import {fanOut, forEachContext} from '../core/fanout.ts';
 import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {isApiError} from '../core/apiError.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
@@ -31,7 +32,9 @@ export class AddCommand extends CredentialCommand {
   static override usage: Usage = {
     description: `create or update a kubernetes.io/dockerconfigjson pull secret`,
     details: `
-      Creates the secret exactly as \`kubectl create secret docker-registry\` would (same flags, same bytes), labelled
+      From --docker-server, --docker-username, --docker-email and a password, creates the secret with the bytes
+      \`kubectl create secret docker-registry\` writes for the same flags (kubectl's --from-file and --append-hash are not
+      supported: --from-docker-config=PATH reads a config file), labelled
       app.kubernetes.io/managed-by=kubectl-pullsecret. The password comes from --docker-password-stdin,
       --docker-password-file or a prompt without echo; --from-docker-config / --from-podman-auth copy registries from a
       local config, resolving credential helpers, and refuse entries without a usable username and password.
@@ -53,8 +56,15 @@ export class AddCommand extends CredentialCommand {
   attach = Option.String(`--attach`, {tolerateBoolean: true, description: `then attach it to ServiceAccounts: --attach (default), --attach=all or --attach=SA,SA`});
   dryRun = Option.String(`--dry-run`, {tolerateBoolean: true, description: `none, client (print only, no cluster needed) or server (the API server validates, nothing is stored); bare --dry-run means client`});
   output = Option.String(`-o,--output`, {description: `print the resulting secret(s): json, yaml or name`});
+  // kubectl's flags that add does not take: named, so that the error says what to use instead.
+  fromFile = Option.Array(`--from-file`, {hidden: true});
+  appendHash = Option.String(`--append-hash`, {tolerateBoolean: true, hidden: true});
 
   async executeCommand() {
+    if (this.fromFile !== undefined)
+      throw new UsageError(`--from-file is not supported by add (kubectl's takes the file's bytes as they are): use --from-docker-config=PATH, which reads the registries of a Docker config.json, resolving credential helpers`);
+    if (this.appendHash !== undefined)
+      throw new UsageError(`--append-hash is not supported by add: a pull secret keeps its name so that ServiceAccounts and workloads referring to it keep working`);
     checkObjectName(this.name, `secret name`);
     const dryRun = parseDryRun(this.dryRun);
     const format = parseObjectFormat(this.output);
@@ -66,6 +76,9 @@ export class AddCommand extends CredentialCommand {
     for (const note of read.notes)
       this.context.stderr.write(`${note}\n`);
     for (const credential of read.credentials) {
+      const never = neverMatchingKey(credential.server);
+      if (never !== undefined)
+        this.context.stderr.write(`warning: registry ${credential.server}: ${never}\n`);
       for (const hint of credentialHints({host: credential.server, username: credential.username, password: credential.password, now: this.context.now()}))
         this.context.stderr.write(`warning: ${hint}\n`);
     }
@@ -135,8 +148,7 @@ export class AddCommand extends CredentialCommand {
    */
   private async addEverywhere(credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun, attach: ServiceAccountSelection | null): Promise<Array<{report: NamespaceReport; object?: KubeObject}>> {
     const targets = this.clusterTargets();
-    const perContext = await fanOut(targets, targets.length, async target => {
-      const session = await this.context.connectCluster(target);
+    const perContext = await forEachContext(targets, this.context.connectCluster, async session => {
       const {namespaces, skipped} = await resolveNamespaces(session, scope);
       const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
       const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
@@ -174,12 +186,12 @@ export class AddCommand extends CredentialCommand {
         }),
       ];
     });
-    return perContext.flatMap((outcome, index) => {
+    return perContext.flatMap(outcome => {
       if (outcome.ok)
         return outcome.value;
       if (targets.length === 1)
         throw outcome.error;
-      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
+      return [{report: bareReport(outcome.context, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
     });
   }
 

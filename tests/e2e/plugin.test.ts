@@ -79,3 +79,25 @@ test(`kubectl __complete pullsecret list -n '' lists the cluster's namespaces th
   assert.ok(lines.includes(`team-web`), lines.join(` `));
   assert.ok(lines.includes(`kube-system`), lines.join(` `));
 });
+
+test(`the binary authenticates an auth-provider user with client-node, which it loads from its own asset on first use`, async t => {
+  const api = await startApiEmulator();
+  t.after(() => api.stop());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plugin-auth-provider-`));
+  t.after(() => fs.rmSync(dir, {recursive: true, force: true}));
+  const kubeconfig = path.join(dir, `config`);
+  fs.writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: `v1`,
+    kind: `Config`,
+    clusters: [{name: `c`, cluster: {server: api.url, [`certificate-authority`]: api.caFile}}],
+    users: [{name: `u`, user: {[`auth-provider`]: {name: `gcp`, config: {[`access-token`]: api.tokens.admin, expiry: new Date(Date.now() + 3600_000).toISOString()}}}}],
+    contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
+    [`current-context`]: `ctx`,
+  }));
+  api.resetRequests();
+  const result = await runProgramAsync(BINARY, [`add`, `regcred`, `--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=server`, `--kubeconfig`, kubeconfig], {env: pluginEnv(home), input: `p`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /secret\/regcred created \(server dry run\)/);
+  // The request went out with the provider's token (the emulator would have answered 401 otherwise).
+  assert.ok(api.requests.some(request => request.method === `POST` && request.user === `admin`), JSON.stringify(api.requests.map(r => [r.method, r.path, r.user])));
+});

@@ -162,6 +162,33 @@ test(`a StatefulSet creates ordinal pods one at a time, each waiting for the pre
   assert.match(pod.metadata.labels[`controller-revision-hash`], /^db-/);
 });
 
+test(`kubectl rollout restart of a StatefulSet replaces its pods from the highest ordinal, once all are Running and Ready`, async () => {
+  const ns = freshNamespace();
+  await apply(ns, {apiVersion: `apps/v1`, kind: `StatefulSet`, metadata: {name: `db`}, spec: {replicas: 2, serviceName: `db`, selector: {matchLabels: {app: `db`}}, template: {metadata: {labels: {app: `db`}}, spec: podSpec}}});
+  await markRunning(ns, `db-0`);
+  await markRunning(ns, `db-1`);
+  const before = Object.fromEntries(api.objects(`pods`, ns).map(p => [p.metadata.name, p.metadata.uid]));
+  assert.equal(await kubectl(`rollout`, `restart`, `statefulset/db`, `-n`, ns), `statefulset.apps/db restarted\n`);
+  const after = Object.fromEntries(api.objects(`pods`, ns).map(p => [p.metadata.name, p.metadata.uid]));
+  assert.equal(after[`db-0`], before[`db-0`], `db-0 waits`);
+  assert.notEqual(after[`db-1`], before[`db-1`], `db-1 is replaced first`);
+  await markRunning(ns, `db-1`);
+  assert.notEqual(api.getObject(`pods`, ns, `db-0`).metadata.uid, before[`db-0`], `then db-0`);
+});
+
+test(`kubectl rollout restart of a DaemonSet replaces its pod with one of the new template revision`, async () => {
+  const ns = freshNamespace();
+  await apply(ns, {apiVersion: `apps/v1`, kind: `DaemonSet`, metadata: {name: `agent`}, spec: {selector: {matchLabels: {app: `agent`}}, template: {metadata: {labels: {app: `agent`}}, spec: podSpec}}});
+  const [first] = api.objects(`pods`, ns);
+  assert.equal(first.spec.nodeName, `emulator-node`);
+  assert.equal(await kubectl(`rollout`, `restart`, `daemonset/agent`, `-n`, ns), `daemonset.apps/agent restarted\n`);
+  const pods = api.objects(`pods`, ns);
+  assert.equal(pods.length, 1);
+  assert.notEqual(pods[0].metadata.name, first.metadata.name);
+  assert.notEqual(pods[0].metadata.labels[`controller-revision-hash`], first.metadata.labels[`controller-revision-hash`]);
+  assert.match(await kubectl(`get`, `ds`, `agent`, `-n`, ns, `--no-headers`), /^agent\s+1\s+1\s+0\s+1\s+0\s/);
+});
+
 test(`kubectl create job --from=cronjob/NAME makes a Job owned by the CronJob, and the Job a pod`, async () => {
   const ns = freshNamespace();
   await apply(ns, {apiVersion: `batch/v1`, kind: `CronJob`, metadata: {name: `nightly`}, spec: {schedule: `0 2 * * *`, jobTemplate: {spec: {template: {spec: {...podSpec, restartPolicy: `Never`}}}}}});

@@ -78,6 +78,7 @@ test(`the sandbox serves kubectl once its kubeconfig appears and exits 0 on SIGT
   assert.match(broken.stdout, /^frontend-[a-z0-9]+-[a-z0-9]{5}\s+0\/1\s+(ErrImagePull|ImagePullBackOff)\s/);
   const described = await runKubectl([`describe`, `pods`, `-n`, `api`], {kubeconfig});
   assert.match(described.stdout, /Failed to pull image "127\.0\.0\.1:\d+\/team\/api:1\.0": rpc error: code = Unknown desc = failed to pull and unpack image .*pull access denied, repository does not exist or may require authorization/);
+  assert.match(described.stdout, /Failed to pull image "127\.0\.0\.1:\d+\/team\/worker:1\.0": rpc error: code = Unknown desc = failed to pull and unpack image .*failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized/);
   assert.match((await runKubectl([`get`, `pods`, `-n`, `ci`, `--no-headers`], {kubeconfig})).stdout, /^nightly-build-29012345-[a-z0-9]{5}\s+1\/1\s+Running\s/, `a pod whose ServiceAccount has the secret runs`);
 
   // The banner's fix, run as printed: the frontend is replaced by a pod that pulls and runs.

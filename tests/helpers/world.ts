@@ -9,8 +9,14 @@
  *   await world.kubectl([`create`, `secret`, `docker-registry`, `regcred`, `--docker-server=${world.registry.host}`, …]);
  *   await world.node.waitForPods({namespace: `default`, labels: {app: `web`}}, `Running`);
  *
- * `world.kubectl(args, {stdin})` runs the real kubectl against the emulator (admin context).
+ * `world.kubectl(args, {stdin})` runs the real kubectl against the emulator (admin context); `world.kubectlOk(...args)`
+ * does too and throws (with kubectl's stderr) unless it succeeds, resolving with its stdout; `world.apply(ns, object)`
+ * is `kubectl apply -f` of the object; `world.freshImage()` pushes a tag no pod has pulled yet (the node keeps what
+ * it pulled, and an IfNotPresent pod whose image is there runs whatever its credentials).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {startApiEmulator, runKubectl, type ApiEmulator, type KubectlResult} from './apiEmulator/index.ts';
 import {startContainerd, type Containerd} from './containerd/index.ts';
 import {startNode, type NodeOptions, type TestNode} from './node/index.ts';
@@ -24,11 +30,17 @@ export type World = {
   /** Starts another registry that containerd trusts too. */
   addRegistry(options: StartRegistryOptions): Promise<TestRegistry>;
   kubectl(args: string[], opts?: {stdin?: string}): Promise<KubectlResult>;
+  kubectlOk(...args: string[]): Promise<string>;
+  apply(namespace: string, object: unknown): Promise<void>;
+  /** `<registry>/<repository>:<new tag>`, pushed to the world's first registry. */
+  freshImage(repository?: string): Promise<string>;
   stop(): Promise<void>;
 };
 
 export async function startWorld(options: {registry?: StartRegistryOptions; backoff?: {initialMs?: number; maxMs?: number}; node?: Pick<NodeOptions, `imagePullCredentialsVerificationPolicy`>} = {}): Promise<World> {
   const registries: TestRegistry[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `test-world-`));
+  let counter = 0;
   let api: ApiEmulator | undefined;
   let containerd: Containerd | undefined;
   let node: TestNode | undefined;
@@ -38,6 +50,7 @@ export async function startWorld(options: {registry?: StartRegistryOptions; back
     await api?.stop();
     for (const registry of registries)
       await registry.stop();
+    fs.rmSync(tmp, {recursive: true, force: true});
   };
   try {
     api = await startApiEmulator({controllers: true});
@@ -52,7 +65,24 @@ export async function startWorld(options: {registry?: StartRegistryOptions; back
     const registry = await addRegistry(options.registry ?? {mode: `token`});
     node = startNode({api, containerd, backoff: options.backoff ?? {initialMs: 300, maxMs: 1200}, ...options.node});
     const kubeconfig = api.kubeconfigPath;
-    return {api, containerd, node, registry, addRegistry, kubectl: (args, opts = {}) => runKubectl(args, {kubeconfig, stdin: opts.stdin}), stop};
+    const kubectl = (args: string[], opts: {stdin?: string} = {}) => runKubectl(args, {kubeconfig, stdin: opts.stdin});
+    const kubectlOk = async (...args: string[]) => {
+      const result = await kubectl(args);
+      if (result.code !== 0)
+        throw new Error(`kubectl ${args.join(` `)} exited ${result.code}: ${result.stderr}`);
+      return result.stdout;
+    };
+    const apply = async (namespace: string, object: unknown) => {
+      const file = path.join(tmp, `${++counter}.json`);
+      fs.writeFileSync(file, JSON.stringify(object));
+      await kubectlOk(`apply`, `-f`, file, `-n`, namespace);
+    };
+    const freshImage = async (repository = `team/app`) => {
+      const tag = `fresh-${++counter}`;
+      await registry.push(repository, tag);
+      return `${registry.host}/${repository}:${tag}`;
+    };
+    return {api, containerd, node, registry, addRegistry, kubectl, kubectlOk, apply, freshImage, stop};
   } catch (error) {
     await stop();
     throw error;

@@ -1,40 +1,23 @@
 // The simulated node against real containerd and the real registry, judged by the real kubectl: pods that can
 // pull become Running, pods that cannot show what a kubelet shows, and fixing the cause heals them.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {startWorld, type World} from '../helpers/world.ts';
 import {podState} from '../helpers/node/index.ts';
 
 let world: World;
 let image: string;
-/** A fresh tag per test: the node keeps what it pulled, and an IfNotPresent pod with a cached image runs whatever its credentials (as on a real node before KEP-2535). */
-async function freshImage(): Promise<string> {
-  const tag = `t${++counter}`;
-  await world.registry.push(`team/app`, tag);
-  return `${world.registry.host}/team/app:${tag}`;
-}
-let tmp: string;
 let counter = 0;
 before(async () => {
   world = await startWorld({registry: {mode: `token`, users: {alice: `s3cret`, mallory: `guess`}, grants: {alice: {'team/*': [`pull`]}}}});
-  await world.registry.push(`team/app`, `1.0`);
-  image = `${world.registry.host}/team/app:1.0`;
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), `world-node-`));
+  image = await world.freshImage();
 });
-after(async () => {
-  await world?.stop();
-  if (tmp)
-    fs.rmSync(tmp, {recursive: true, force: true});
-});
+after(() => world?.stop());
 
-const kubectl = async (...args: string[]) => {
-  const result = await world.kubectl(args);
-  assert.equal(result.code, 0, `kubectl ${args.join(` `)}: ${result.stderr}`);
-  return result.stdout;
-};
+const kubectl = (...args: string[]) => world.kubectlOk(...args);
+const apply = (ns: string, obj: unknown) => world.apply(ns, obj);
+/** Tests that expect a failure use an image no other test pulled (the node keeps what it pulled). */
+const freshImage = () => world.freshImage();
 
 async function namespace(): Promise<string> {
   const ns = `node-${++counter}`;
@@ -44,12 +27,6 @@ async function namespace(): Promise<string> {
 
 async function secret(ns: string, name: string, user: string, password: string): Promise<void> {
   await kubectl(`create`, `secret`, `docker-registry`, name, `--docker-server=${world.registry.host}`, `--docker-username=${user}`, `--docker-password=${password}`, `-n`, ns);
-}
-
-async function apply(ns: string, obj: unknown): Promise<void> {
-  const file = path.join(tmp, `${++counter}.json`);
-  fs.writeFileSync(file, JSON.stringify(obj));
-  await kubectl(`apply`, `-f`, file, `-n`, ns);
 }
 
 const deployment = (name: string, podSpec: any, replicas = 1) => ({
@@ -141,6 +118,9 @@ describe(`pods the kubelet refuses or cannot pull`, () => {
     assert.equal(bad.status.containerStatuses[0].state.waiting.message, `Failed to apply default image tag "${world.registry.host}/Team/app:1.0": couldn't parse image name "${world.registry.host}/Team/app:1.0": invalid reference format: repository name (Team/app:1.0) must be lowercase`);
     const [never] = await world.node.waitForPods({namespace: ns, name: `never`}, `ErrImageNeverPull`);
     assert.equal(never.status.containerStatuses[0].state.waiting.message, `Container image "${world.registry.host}/team/absent:1.0" is not present with pull policy of Never`);
+    const events = JSON.parse(await kubectl(`get`, `events`, `-n`, ns, `-o`, `json`)).items.map((e: any) => `${e.involvedObject.name} ${e.reason}: ${e.message}`);
+    for (const line of [`bad InspectFailed: ${bad.status.containerStatuses[0].state.waiting.message}`, `bad Failed: Error: InvalidImageName`, `never ErrImageNeverPull: ${never.status.containerStatuses[0].state.waiting.message}`, `never Failed: Error: ErrImageNeverPull`])
+      assert.ok(events.includes(line), `${line} in ${events.join(`\n`)}`);
     const table = await kubectl(`get`, `pods`, `-n`, ns, `--no-headers`);
     assert.match(table, /^bad\s+0\/1\s+InvalidImageName\s/m);
     assert.match(table, /^never\s+0\/1\s+ErrImageNeverPull\s/m);
@@ -154,6 +134,20 @@ describe(`pods the kubelet refuses or cannot pull`, () => {
     const table = await kubectl(`get`, `pods`, `-n`, ns, `--no-headers`);
     assert.match(table, /^p\s+0\/1\s+Init:(ErrImagePull|ImagePullBackOff)\s/m);
     assert.equal(world.node.pulls.filter(p => p.pod === `${ns}/p` && p.image === image).length, 0, `the container's image waits for the init container`);
+  });
+});
+
+describe(`image volumes`, () => {
+  test(`an image volume is pulled with the pod's credentials before its containers, and a failing one holds them`, async () => {
+    const ns = await namespace();
+    const [volumeImage, badVolume] = [await freshImage(), await freshImage()];
+    await secret(ns, `regcred`, `alice`, `s3cret`);
+    await apply(ns, {apiVersion: `v1`, kind: `Pod`, metadata: {name: `ok`}, spec: {imagePullSecrets: [{name: `regcred`}], volumes: [{name: `data`, image: {reference: volumeImage, pullPolicy: `IfNotPresent`}}], containers: [{name: `c`, image}]}});
+    await apply(ns, {apiVersion: `v1`, kind: `Pod`, metadata: {name: `bad`}, spec: {volumes: [{name: `data`, image: {reference: badVolume, pullPolicy: `IfNotPresent`}}], containers: [{name: `c`, image}]}});
+    await world.node.waitForPods({namespace: ns, name: `ok`}, `Running`);
+    assert.ok(world.node.pulls.some(p => p.pod === `${ns}/ok` && p.image === volumeImage && p.ok && p.username === `alice`));
+    await world.node.waitForPods({namespace: ns, name: `bad`}, [`ErrImagePull`, `ImagePullBackOff`]);
+    assert.equal(world.node.pulls.filter(p => p.pod === `${ns}/bad` && p.image === image).length, 0, `the container waits for its volume`);
   });
 });
 

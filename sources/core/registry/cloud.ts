@@ -91,6 +91,34 @@ export function ecrTokenExpiry(password: string): Date | null {
   }
 }
 
+/**
+ * True when a password has the shape of an ECR authorization token (base64 of JSON with `payload`, `datakey` and
+ * `expiration`), whatever host it is stored under: a mistyped ECR host or a proxy in front of ECR still carries one.
+ */
+export function isEcrToken(password: string): boolean {
+  if (password.length < 16)
+    return false;
+  const decoded = decodeBase64(password);
+  if (decoded === null)
+    return false;
+  try {
+    const parsed = JSON.parse(decoded) as {payload?: unknown; datakey?: unknown};
+    return typeof parsed === `object` && parsed !== null && typeof parsed.payload === `string` && typeof parsed.datakey === `string` && ecrTokenExpiry(password) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The one expiry rule for a registry password (decode, list, add, verify, doctor and refresh all use it): an ECR
+ * host's token (R5.1), or an ECR-shaped token under any other key; null when unknown.
+ */
+export function tokenExpiry(registryKey: string, password: string): Date | null {
+  if (describeRegistry(registryKey).kind === `ecr` || isEcrToken(password))
+    return ecrTokenExpiry(password);
+  return null;
+}
+
 /** The `exp` of a JWT (ACR refresh tokens, some registry tokens), best-effort; null when not a readable JWT. */
 export function jwtExpiry(token: string): Date | null {
   const parts = token.split(`.`);
@@ -128,6 +156,15 @@ export function credentialHints(input: CredentialHintInput): string[] {
     hints.push(registry.kind === `acr`
       ? `${registry.host}: the entry holds an identitytoken (from az acr login), which the kubelet ignores, so it pulls anonymously; store username ${ACR_TOKEN_USER} with the token as password instead`
       : `${registry.host}: the entry holds an identitytoken, which the kubelet ignores (it only sends username and password)${username === `` ? `, so it pulls anonymously` : ``}`);
+  }
+
+  // A host shaped like ECR's but not matching it (ECR account IDs have exactly 12 digits) will not resolve.
+  if (registry.kind !== `ecr` && /\.dkr[.-]ecr(?:-fips)?\./.test(registry.host))
+    hints.push(`${registry.host} looks like an Amazon ECR host but is not one: ECR hosts are <12-digit account>.dkr.ecr.<region>.amazonaws.com`);
+  if (registry.kind !== `ecr` && isEcrToken(password)) {
+    const expiry = ecrTokenExpiry(password);
+    if (expiry !== null && expiry.getTime() <= now.getTime())
+      hints.push(`${registry.host}: the password is an ECR token that expired at ${expiry.toISOString()}; create a new one with aws ecr get-login-password`);
   }
 
   switch (registry.kind) {

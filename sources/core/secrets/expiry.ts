@@ -1,6 +1,6 @@
-import {describeRegistry, ecrTokenExpiry} from '../registry/cloud.ts';
+import {tokenExpiry} from '../registry/cloud.ts';
 
-/** The expiry of a registry password when it can be read (ECR tokens, R5.1), else null. */
+/** The expiry of a registry password when it can be read (ECR tokens, R5.1), else null: the one rule of cloud.ts. */
 export function registryTokenExpiry(registryKey: string, password: string): Date | null {
-  return describeRegistry(registryKey).kind === `ecr` ? ecrTokenExpiry(password) : null;
+  return tokenExpiry(registryKey, password);
 }

@@ -13,7 +13,7 @@ import {parsePullSecret} from '../dockerconfig/parse.ts';
 import type {DockerConfigEntry} from '../dockerconfig/parse.ts';
 import {parseImageReference} from '../image/reference.ts';
 import {buildKeyring, lookupCredentials} from '../keyring/keyring.ts';
-import {credentialHints, ecrTokenExpiry} from '../registry/cloud.ts';
+import {credentialHints, tokenExpiry} from '../registry/cloud.ts';
 import {oneLine} from '../errors.ts';
 import type {BasicCredential, KubeObject, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe} from '../ports.ts';
 import {missingPlatforms, platformMissingDetail, podPlatforms} from './platforms.ts';
@@ -336,9 +336,9 @@ function imageInfo(container: ContainerImage, cache: Map<string, ImageInfo>): Im
   return info;
 }
 
-/** The expiry of an ECR token embedded in the password, when it is already past. */
+/** The expiry of the token in the password (the one rule decode and list use too), when it is already past. */
 function expiredAt(candidate: Candidate, now: Date): Date | undefined {
-  const expiry = ecrTokenExpiry(candidate.password);
+  const expiry = tokenExpiry(candidate.key, candidate.password);
   return expiry instanceof Date && expiry.getTime() <= now.getTime() ? expiry : undefined;
 }
 

@@ -184,10 +184,7 @@ export class Rest {
 
   /** PUT. */
   update(def: ResourceDef, namespace: string | undefined, name: string, body: any, opts: WriteOptions = {}): any {
-    if (!body || typeof body !== `object` || Array.isArray(body))
-      throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
-    if (body.metadata?.name !== undefined && body.metadata.name !== name)
-      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    checkPutBody(body, name);
     const old = this.get(def, namespace, name);
     return this.replaceWith(def, old, body, opts);
   }
@@ -259,10 +256,7 @@ export class Rest {
 
   /** PUT on the `status` subresource: only `.status` of the body is kept (spec and metadata stay as stored). */
   updateStatus(def: ResourceDef, namespace: string | undefined, name: string, body: any, opts: WriteOptions = {}): any {
-    if (!body || typeof body !== `object` || Array.isArray(body))
-      throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
-    if (body.metadata?.name !== undefined && body.metadata.name !== name)
-      throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    checkPutBody(body, name);
     const old = this.get(def, namespace, name);
     const rv = body.metadata?.resourceVersion;
     if (rv !== undefined && rv !== `` && rv !== old.metadata.resourceVersion)
@@ -403,6 +397,14 @@ export class Rest {
       status: {allowed, ...(allowed && user && this.authorizer.allowReason(user) ? {reason: this.authorizer.allowReason(user)} : {})},
     };
   }
+}
+
+/** A PUT body must be an object named as the URL names it. */
+function checkPutBody(body: any, name: string): void {
+  if (!body || typeof body !== `object` || Array.isArray(body))
+    throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(body)}'`);
+  if (body.metadata?.name !== undefined && body.metadata.name !== name)
+    throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
 }
 
 /** Puts apiVersion, kind, metadata first, like the real server's JSON. */

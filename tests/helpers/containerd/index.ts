@@ -17,7 +17,7 @@
  * The daemon runs under an sh watchdog and is stopped by PID (SIGTERM) in `stop()`, or when this
  * process dies (the watchdog sees its stdin close).
  */
-import {execFileSync, spawn} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +25,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import {startWatched, stopWatched} from '../watchedProcess.ts';
 
 /** The credential fields of one CRI `AuthConfig` (what the kubelet sends for one credential). */
 export type CriAuth = {username?: string; password?: string; auth?: string; serverAddress?: string; identityToken?: string; registryToken?: string};
@@ -64,20 +65,6 @@ export class CriError extends Error {
 const PROTO = path.join(path.dirname(fileURLToPath(import.meta.url)), `cri.proto`);
 const GRPC_CODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(grpc.status).filter(([, v]) => typeof v === `number`).map(([k, v]) => [v as number, k.split(`_`).map(w => w[0] + w.slice(1).toLowerCase()).join(``)]));
 GRPC_CODE_NAMES[grpc.status.OK] = `OK`;
-
-const WATCHDOG = `exec 3<&0; containerd --config "$0" </dev/null & pid=$!; (read _ <&3; kill $pid 2>/dev/null) & wait $pid`;
-
-const liveChildren = new Set<ChildProcess>();
-process.on(`exit`, () => {
-  for (const child of liveChildren) {
-    try {
-      if (child.pid !== undefined)
-        process.kill(child.pid, `SIGKILL`);
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** Throws a clear message when containerd is missing or we are not root. */
 export function requireContainerd(): void {
@@ -168,9 +155,8 @@ export async function startContainerd(options: {registries?: RegistryEndpoint[]}
   fs.mkdirSync(path.join(dir, `certs.d`));
   fs.writeFileSync(configFile, configToml(dir));
   const log = fs.openSync(logFile, `w`);
-  const child = spawn(`sh`, [`-c`, WATCHDOG, configFile], {stdio: [`pipe`, log, log]});
+  const child = startWatched(`containerd --config`, configFile, log);
   fs.closeSync(log);
-  liveChildren.add(child);
   const address = `unix://${dir}/containerd.sock`;
   const clients = makeClients(address);
   let stopped = false;
@@ -180,14 +166,7 @@ export async function startContainerd(options: {registries?: RegistryEndpoint[]}
     stopped = true;
     clients.runtime.close();
     clients.image.close();
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>(resolve => child.once(`exit`, () => resolve()));
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill(`SIGKILL`), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    liveChildren.delete(child);
+    await stopWatched(child, 5000);
     // containerd may leave read-only snapshot directories and mounts of nothing; remove what we can.
     fs.rmSync(dir, {recursive: true, force: true, maxRetries: 3});
   };

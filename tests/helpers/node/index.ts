@@ -235,6 +235,7 @@ export function startNode(options: NodeOptions): TestNode {
     } catch (error) {
       const message = `Failed to apply default image tag "${task.image}": ${(error as Error).message}`;
       event(pod, task.fieldPath, `Warning`, `InspectFailed`, message);
+      event(pod, task.fieldPath, `Warning`, `Failed`, `Error: InvalidImageName`);
       return {state: `failed`, reason: `InvalidImageName`, message};
     }
     let present = task.policy === `Always` ? undefined : await containerd.imageStatus(image);
@@ -247,6 +248,7 @@ export function startNode(options: NodeOptions): TestNode {
     if (task.policy === `Never`) {
       const message = `Container image "${task.image}" is not present with pull policy of Never`;
       event(pod, task.fieldPath, `Warning`, `ErrImageNeverPull`, message);
+      event(pod, task.fieldPath, `Warning`, `Failed`, `Error: ErrImageNeverPull`);
       return {state: `failed`, reason: `ErrImageNeverPull`, message};
     }
     event(pod, task.fieldPath, `Normal`, `Pulling`, `Pulling image "${task.image}"`);

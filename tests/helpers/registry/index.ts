@@ -1,13 +1,14 @@
 // The real-registry harness: Debian's `docker-registry` (CNCF distribution 2.8.2) on 127.0.0.1 in
 // one of three modes (docs/testing.md A.1–A.3), with an in-process token server for token mode.
 // Every process it starts is stopped by PID in `stop()`, and killed when the test process exits.
-import {execFileSync, spawn} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {closedPort} from '../clusters.ts';
+import {forgetWatched, startWatched, stopWatched} from '../watchedProcess.ts';
 import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
 import {pushImage, pushTags} from './push.ts';
@@ -57,25 +58,6 @@ export type TestRegistry = {
 const TOKEN_SERVICE = `test-registry`;
 const TOKEN_ISSUER = `test-token-issuer`;
 const ADMIN_USER = `harness-admin`;
-
-const liveChildren = new Set<ChildProcess>();
-process.on(`exit`, () => {
-  for (const child of liveChildren) {
-    try {
-      if (child.pid !== undefined)
-        process.kill(child.pid, `SIGKILL`);
-    } catch {
-      // already gone
-    }
-  }
-});
-
-/**
- * Runs `docker-registry serve` under a tiny sh watchdog: the registry is stopped (SIGTERM) as soon as
- * our end of the watchdog's stdin closes, which the kernel does whenever this process dies, even by
- * SIGKILL or a test-runner timeout, when no `exit` handler runs. The sh exits when the registry exits.
- */
-const WATCHDOG = `exec 3<&0; docker-registry serve "$0" </dev/null & pid=$!; (read _ <&3; kill $pid 2>/dev/null) & wait $pid`;
 
 /** Throws a clear message when the Debian packages the harness needs are missing. */
 function requireTools(): void {
@@ -131,17 +113,7 @@ async function waitReady(url: string, child: ChildProcess, logFile: string, ca: 
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    liveChildren.delete(child);
-    return;
-  }
-  const exited = new Promise<void>(resolve => child.once(`exit`, () => resolve()));
-  // Closing the watchdog's stdin makes it SIGTERM the registry; the watchdog then exits with it.
-  child.stdin?.end();
-  const timer = setTimeout(() => child.kill(`SIGKILL`), 3000);
-  await exited;
-  clearTimeout(timer);
-  liveChildren.delete(child);
+  await stopWatched(child, 3000);
 }
 
 /** Starts a real registry in the given mode on a random loopback port and waits until it answers. */
@@ -185,9 +157,8 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
         bundle: tls?.signer.certFile,
       }));
       const log = fs.openSync(logFile, `w`);
-      child = spawn(`sh`, [`-c`, WATCHDOG, configFile], {stdio: [`pipe`, log, log]});
+      child = startWatched(`docker-registry serve`, configFile, log);
       fs.closeSync(log);
-      liveChildren.add(child);
       const url = `${scheme}://127.0.0.1:${port}`;
       if (await waitReady(url, child, logFile, ca)) {
         const started = child;
@@ -216,7 +187,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
           },
         };
       }
-      liveChildren.delete(child);
+      forgetWatched(child);
       if (attempt >= 3)
         throw new Error(`docker-registry exited during start-up: ${fs.readFileSync(logFile, `utf8`).slice(-2000)}`);
     }
