@@ -7,7 +7,8 @@
 //
 // Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
 // Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
-// BENCH_CPU_PROF=DIR profiles the largest run.
+// BENCH_CPU_PROF=DIR profiles the largest run; BENCH_CONCURRENCY=16,48 also runs the largest N with each
+// `--concurrency` (one after the other, same registries and cluster) to compare them.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -94,6 +95,10 @@ try {
       const report = JSON.parse(child.stdout) as {summary: {total: number; failing: number; registryChecks: number}};
       const row: Row = {images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, peakMb: child.peakKb / 1024, total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks};
       if (count === max) {
+        for (const concurrency of (process.env.BENCH_CONCURRENCY ?? ``).split(`,`).filter(Boolean)) {
+          const again = await runChild([outfile, ...args, `--concurrency`, concurrency], false);
+          log(`${count} images with --concurrency ${concurrency}: ${(again.ms / 1000).toFixed(2)} s, peak RSS ${(again.peakKb / 1024).toFixed(0)} MB (exit ${again.code})`);
+        }
         // In-process once, for the request counts (the child's registry checks are in its report).
         let probe: RegistryProbe | undefined;
         await runCli(args, {context: {makeRegistryProbe: async options => (probe = makeRegistryProbe(options))}});

@@ -6,15 +6,14 @@
 import {Option, UsageError} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
 import {ExitCode, PullSecretError, errorLine} from '../core/errors.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
-import {fanOut, progressLine} from '../core/fanout.ts';
+import {fanOut, forEachContext, progressLine} from '../core/fanout.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
 import {parseWorkloadRef} from '../core/attach/plan.ts';
 import type {FanOutReport, NamespaceReport, ReportKind} from '../core/attach/report.ts';
 import {bareReport, buildReport, changedNames, humanLines} from '../core/attach/report.ts';
 import {printData} from '../adapters/output/printObjects.ts';
-import {namespaceExists} from '../adapters/kube/gather.ts';
+import {namespaceExists} from '../core/cluster/gather.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {checkObjectName} from '../core/names.ts';
 import {parseDryRun} from './options.ts';
@@ -50,15 +49,10 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
       const targets = this.clusterTargets();
       if (targets.length === 1)
         return body(this.watchReachability(await this.context.connectCluster(targets[0]!)));
-      const reports: NamespaceReport[] = [];
-      for (const target of targets) {
-        try {
-          reports.push(...await body(await this.context.connectCluster(target)));
-        } catch (error) {
-          reports.push(bareReport(target.context ?? ``, ``, {status: `failed`, failedStep: `connect`, error: errorLine(error)}));
-        }
-      }
-      return reports;
+      const outcomes = await forEachContext(targets, this.context.connectCluster, body);
+      return outcomes.flatMap(outcome => (outcome.ok
+        ? outcome.value
+        : [bareReport(outcome.context, ``, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})]));
     }
 
     /** Set when a request of the single cluster failed because it could not be reached or refused us (exit 3). */
@@ -90,7 +84,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
 
     /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
     protected async namespacesInScope(session: ClusterSession, scope: NamespaceScope = this.namespaceScope()): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
-      const resolved = await resolveNamespaces(session, scope);
+      const resolved = await this.resolveScope(session, scope);
       return {
         namespaces: resolved.namespaces,
         // A namespace named with --namespaces that does not exist is a failure; the others are skipped with a note.

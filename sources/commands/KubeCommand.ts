@@ -1,8 +1,12 @@
 import {Option, UsageError} from 'clipanion';
 import * as t from 'typanion';
 import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
-import type {NamespaceScope} from '../core/scope.ts';
+import type {NamespaceScope, ResolvedScope} from '../core/scope.ts';
+import {emptySelectorWarning, resolveNamespaces} from '../core/scope.ts';
 import {BaseCommand} from './BaseCommand.ts';
+import {PullSecretError, errorLine} from '../core/errors.ts';
+import {forEachContext} from '../core/fanout.ts';
+import type {ContextOutcome} from '../core/fanout.ts';
 import {parseDuration} from './options.ts';
 import {invalidNameMessage, namespaceNameProblem} from '../core/names.ts';
 
@@ -51,6 +55,35 @@ export abstract class KubeCommand extends BaseCommand {
   protected async connect(): Promise<ClusterSession> {
     const [target] = this.clusterTargets();
     return this.context.connectCluster(target!);
+  }
+
+  /**
+   * Runs `work` on every cluster of the flags at once (core/fanout.ts `forEachContext`). With one cluster its error
+   * is the command's (exit 3 when unreachable); with several, each failure is an outcome and the others go on.
+   */
+  protected async eachCluster<T>(work: (session: ClusterSession) => Promise<T>): Promise<Array<ContextOutcome<T>>> {
+    const targets = this.clusterTargets();
+    if (targets.length === 1) {
+      const session = await this.context.connectCluster(targets[0]!);
+      return [{context: session.contextName, ok: true, value: await work(session)}];
+    }
+    return forEachContext(targets, this.context.connectCluster, work);
+  }
+
+  /** One `error: context NAME: …` line per cluster that failed (its stack under -v); true when there was one. */
+  protected reportClusterFailures(outcomes: Array<ContextOutcome<unknown>>): boolean {
+    let failed = false;
+    for (const outcome of outcomes) {
+      if (outcome.ok)
+        continue;
+      failed = true;
+      this.context.stderr.write(`error: context ${outcome.context}: ${errorLine(outcome.error)}\n`);
+      const {error} = outcome;
+      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
+      if (this.isVerbose && stack)
+        this.context.stderr.write(`${stack}\n`);
+    }
+    return failed;
   }
 }
 
@@ -115,6 +148,23 @@ export abstract class ScopedCommand extends KubeCommand {
     if (this.namespaceSelector !== undefined)
       return {kind: `selector`, selector: this.namespaceSelector, exclude};
     return {kind: options.fallback ?? `current`, exclude};
+  }
+
+  /** True when the command records its scope for namespaces that appear later (sync --keep): an empty match is expected. */
+  protected selectsLaterNamespaces(): boolean {
+    return false;
+  }
+
+  /**
+   * Resolves a scope over one cluster (core/scope.ts), and says so on stderr when `--namespace-selector` matches no
+   * namespace at all: a command that then does nothing must not pass for one that did its work.
+   */
+  protected async resolveScope(session: ClusterSession, scope: NamespaceScope): Promise<ResolvedScope> {
+    const resolved = await resolveNamespaces(session, scope);
+    const empty = emptySelectorWarning(scope, resolved);
+    if (empty !== undefined && !this.selectsLaterNamespaces())
+      this.context.stderr.write(`warning: ${empty}${this.clusterTargets().length > 1 ? ` in context ${session.contextName}` : ``}\n`);
+    return resolved;
   }
 }
 

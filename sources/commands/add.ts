@@ -9,10 +9,10 @@ import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
+import {neverMatchingKey} from '../core/keyring/keyring.ts';
 import {ExitCode, errorLine} from '../core/errors.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
-import {fanOut} from '../core/fanout.ts';
+import {fanOut, forEachContext} from '../core/fanout.ts';
 import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {isApiError} from '../core/apiError.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
@@ -75,6 +75,9 @@ export class AddCommand extends CredentialCommand {
     for (const note of read.notes)
       this.context.stderr.write(`${note}\n`);
     for (const credential of read.credentials) {
+      const never = neverMatchingKey(credential.server);
+      if (never !== undefined)
+        this.context.stderr.write(`warning: registry ${credential.server}: ${never}\n`);
       for (const hint of credentialHints({host: credential.server, username: credential.username, password: credential.password, now: this.context.now()}))
         this.context.stderr.write(`warning: ${hint}\n`);
     }
@@ -144,9 +147,8 @@ export class AddCommand extends CredentialCommand {
    */
   private async addEverywhere(credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun, attach: ServiceAccountSelection | null): Promise<Array<{report: NamespaceReport; object?: KubeObject}>> {
     const targets = this.clusterTargets();
-    const perContext = await fanOut(targets, targets.length, async target => {
-      const session = await this.context.connectCluster(target);
-      const {namespaces, skipped} = await resolveNamespaces(session, scope);
+    const perContext = await forEachContext(targets, this.context.connectCluster, async session => {
+      const {namespaces, skipped} = await this.resolveScope(session, scope);
       const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
       const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
       // One cluster-wide list instead of one GET per namespace when fanning out.
@@ -183,12 +185,12 @@ export class AddCommand extends CredentialCommand {
         }),
       ];
     });
-    return perContext.flatMap((outcome, index) => {
+    return perContext.flatMap(outcome => {
       if (outcome.ok)
         return outcome.value;
       if (targets.length === 1)
         throw outcome.error;
-      return [{report: bareReport(targets[index]!.context ?? ``, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
+      return [{report: bareReport(outcome.context, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
     });
   }
 

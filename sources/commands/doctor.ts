@@ -1,13 +1,12 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {eventsFor, gatherNamespaces, namespaceExists, snapshotView, topLevelOwnerOf} from '../adapters/kube/gather.ts';
+import {eventsFor, gatherNamespaces, namespaceExists, snapshotView, topLevelOwnerOf} from '../core/cluster/gather.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {apiErrorReason, isApiError} from '../core/apiError.ts';
 import {PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
-import {ExitCode, PullSecretError, oneLine} from '../core/errors.ts';
+import {ExitCode, PullSecretError, errorLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import {diagnose, fixLines, formatDiagnosis} from '../core/verify/doctor.ts';
 import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
 import {doctorCase, failingContainers} from '../core/verify/doctorCase.ts';
@@ -46,11 +45,14 @@ export class DoctorCommand extends ScopedCommand {
       throw new UsageError(`unsupported output format "${this.output}": use json`);
     if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
       throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
-    const targets = this.clusterTargets();
-    if (targets.length === 1) {
-      // One cluster: its errors are the command's (exit 3 when unreachable).
-      const session = await this.context.connectCluster(targets[0]!);
-      const {cases, missing, namespaces} = await this.diagnoseCluster(session);
+    const labelled = this.clusterTargets().length > 1;
+    const outcomes = await this.eachCluster(session => this.diagnoseCluster(session));
+    if (!labelled) {
+      // One cluster: its errors were the command's (exit 3 when unreachable).
+      const only = outcomes[0]!;
+      if (!only.ok)
+        throw only.error;
+      const {cases, missing, namespaces} = only.value;
       if (cases.length === 0) {
         if (this.output === `json`)
           this.context.stdout.write(`${JSON.stringify({summary: {failing: 0, byDiagnosis: {}}, pods: []}, null, 2)}\n`);
@@ -65,36 +67,21 @@ export class DoctorCommand extends ScopedCommand {
       return cases.length > 0 || missing.length > 0 ? ExitCode.failure : ExitCode.ok;
     }
     // Several clusters, diagnosed at once; each cluster's results are labelled with its context, in the flags' order.
-    const outcomes = await Promise.all(targets.map(async target => {
-      const context = target.context!;
-      try {
-        const session = await this.context.connectCluster(target);
-        return {context, session, ...await this.diagnoseCluster(session)};
-      } catch (error) {
-        return {context, error, session: undefined, cases: undefined, missing: undefined, namespaces: undefined};
-      }
-    }));
-    const cases = outcomes.flatMap(({context, cases: found}) => (found ?? []).map(diagnosed => ({...diagnosed, context})));
-    const failures = outcomes.flatMap(({context, cases: found, error}) => (found ? [] : [{context, error, message: oneLine(error instanceof Error ? error.message : String(error))}]));
+    const cases = outcomes.flatMap(outcome => (outcome.ok ? outcome.value.cases.map(diagnosed => ({...diagnosed, context: outcome.context})) : []));
+    const failures = outcomes.flatMap(outcome => (outcome.ok ? [] : [{context: outcome.context, error: errorLine(outcome.error)}]));
     if (this.output === `json` || cases.length > 0)
-      this.print(cases, failures.map(({context, message}) => ({context, error: message})));
+      this.print(cases, failures);
     if (this.output !== `json`) {
-      for (const {context, session, cases: found, namespaces} of outcomes) {
-        if (session && found?.length === 0 && namespaces !== undefined && (namespaces.length > 0 || this.allNamespaces || this.pod !== undefined))
-          this.context.stderr.write(`context ${context}: no pod is failing to pull its images${this.scopeText(namespaces)}\n`);
+      for (const outcome of outcomes) {
+        if (outcome.ok && outcome.value.cases.length === 0 && (outcome.value.namespaces.length > 0 || this.allNamespaces || this.pod !== undefined))
+          this.context.stderr.write(`context ${outcome.context}: no pod is failing to pull its images${this.scopeText(outcome.value.namespaces)}\n`);
       }
     }
-    for (const {context, missing} of outcomes) {
-      for (const namespace of missing ?? [])
-        this.context.stderr.write(`error: context ${context}: namespace "${namespace}" not found\n`);
-    }
-    for (const {context, error, message} of failures) {
-      this.context.stderr.write(`error: context ${context}: ${message}\n`);
-      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
-      if (this.isVerbose && stack)
-        this.context.stderr.write(`${stack}\n`);
-    }
-    return cases.length > 0 || failures.length > 0 || outcomes.some(outcome => (outcome.missing?.length ?? 0) > 0) ? ExitCode.failure : ExitCode.ok;
+    const missing = outcomes.flatMap(outcome => (outcome.ok ? outcome.value.missing.map(namespace => ({context: outcome.context, namespace})) : []));
+    for (const {context, namespace} of missing)
+      this.context.stderr.write(`error: context ${context}: namespace "${namespace}" not found\n`);
+    const failed = this.reportClusterFailures(outcomes);
+    return cases.length > 0 || failed || missing.length > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
   /** Where no pod was found failing, as the end of the "no pod is failing" line. */
@@ -122,7 +109,7 @@ export class DoctorCommand extends ScopedCommand {
     }
     // -A too: --exclude-namespaces and the ignore annotation apply, as for every command that fans out.
     const namespaceScope = this.namespaceScope();
-    const scope = await resolveNamespaces(session, namespaceScope);
+    const scope = await this.resolveScope(session, namespaceScope);
     const missing = scope.skipped.filter(skip => skip.cause === `missing`).map(skip => skip.namespace);
     if (this.allNamespaces) {
       const wanted = new Set(scope.namespaces);

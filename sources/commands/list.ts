@@ -1,25 +1,17 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
-import {PullSecretError, oneLine} from '../core/errors.ts';
+import {errorLine} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
-import {isApiError} from '../core/apiError.ts';
-import type {ClusterSession, KubeObject, ResourceName} from '../core/ports.ts';
-import {matchesGlob, resolveNamespaces} from '../core/scope.ts';
-import type {NamespaceScope} from '../core/scope.ts';
-import {auditPullSecrets, shortReferrer} from '../core/secrets/audit.ts';
-import type {AuditedSecret, PullSecretAudit} from '../core/secrets/audit.ts';
-import {registryTokenExpiry} from '../core/secrets/expiry.ts';
+import {shortReferrer} from '../core/secrets/audit.ts';
+import type {AuditedSecret} from '../core/secrets/audit.ts';
 import {decodePolicy, describePolicy} from '../core/sync/policy.ts';
-import {WORKLOAD_RESOURCES} from '../core/workloads.ts';
 import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {formatTable} from '../adapters/output/table.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {namespaceExists} from '../adapters/kube/gather.ts';
+import {auditCluster} from '../core/audit/auditCluster.ts';
+import type {ClusterAudit} from '../core/audit/auditCluster.ts';
 
-/** The `apiVersion` of the document `list -o json|yaml` prints. */
-/** Above this many namespaces, one cluster-wide list per kind is cheaper than one list per namespace. */
-const PER_NAMESPACE_LIMIT = 8;
 
 /** `kubectl pullsecret list`: audit pull secrets and who uses them. */
 export class ListCommand extends ScopedCommand {
@@ -52,85 +44,30 @@ export class ListCommand extends ScopedCommand {
     if (format !== undefined && format !== `wide` && format !== `json` && format !== `yaml`)
       throw new UsageError(`unsupported output format "${format}": use wide, json or yaml`);
     const scope = this.namespaceScope();
-    const targets = this.clusterTargets();
-    if (targets.length === 1) {
-      // One cluster: its errors are the command's (exit 3 when unreachable, 1 when secrets may not be listed).
-      const session = await this.context.connectCluster(targets[0]!);
-      const audited = await this.auditCluster(session, scope, (kind, text) => this.context.stderr.write(`${kind}: ${text}\n`));
-      this.printAudits([audited], format, {labelled: false});
-      for (const namespace of audited.missing)
-        this.context.stderr.write(`error: namespace "${namespace}" not found\n`);
-      return audited.missing.length > 0 ? 1 : 0;
-    }
-    // Several clusters, audited at once; messages are held back so that each cluster's stay together.
-    const outcomes = await Promise.all(targets.map(async target => {
-      const context = target.context!;
+    const labelled = this.clusterTargets().length > 1;
+    // Each cluster's messages are held back so that they stay together; with one cluster its errors are the command's.
+    const outcomes = await this.eachCluster(async session => {
       const messages: string[] = [];
-      try {
-        const session = await this.context.connectCluster(target);
-        const audited = await this.auditCluster(session, scope, (kind, text) => messages.push(`${kind}: ${context}: ${text}\n`));
-        return {context, messages, audited};
-      } catch (error) {
-        return {context, messages, error};
-      }
-    }));
+      const prefix = labelled ? `${session.contextName}: ` : ``;
+      const audited = await auditCluster(session, scope, {now: this.context.now(), say: (kind, text) => messages.push(`${kind}: ${prefix}${text}\n`)});
+      return {audited, messages};
+    });
     for (const outcome of outcomes) {
-      for (const line of outcome.messages)
+      for (const line of outcome.ok ? outcome.value.messages : [])
         this.context.stderr.write(line);
     }
-    const audits = outcomes.flatMap(outcome => (outcome.audited ? [outcome.audited] : []));
-    const failures = outcomes.flatMap(({context, audited, error}) => (audited ? [] : [{context, error, message: oneLine(error instanceof Error ? error.message : String(error))}]));
+    const audits = outcomes.flatMap(outcome => (outcome.ok ? [outcome.value.audited] : []));
+    const failures = outcomes.flatMap(outcome => (outcome.ok ? [] : [{context: outcome.context, error: errorLine(outcome.error)}]));
     // A document is printed even when every cluster failed (its `errors` say why); a table only when one was read.
-    if (audits.length > 0 || format === `json` || format === `yaml`)
-      this.printAudits(audits, format, {labelled: true, failures: failures.map(({context, message}) => ({context, error: message}))});
-    for (const {context, audited} of outcomes) {
-      for (const namespace of audited?.missing ?? [])
-        this.context.stderr.write(`error: context ${context}: namespace "${namespace}" not found\n`);
-    }
-    for (const {context, error, message} of failures) {
-      this.context.stderr.write(`error: context ${context}: ${message}\n`);
-      const stack = error instanceof PullSecretError ? (error.cause as Error | undefined)?.stack : (error as Error | undefined)?.stack;
-      if (this.isVerbose && stack)
-        this.context.stderr.write(`${stack}\n`);
-    }
-    return failures.length > 0 || audits.some(audit => audit.missing.length > 0) ? 1 : 0;
-  }
-
-  /** Reads one cluster and audits it; `say` receives its notes (namespaces skipped) and warnings (kinds that may not be listed). */
-  private async auditCluster(session: ClusterSession, scope: NamespaceScope, say: (kind: `note` | `warning`, text: string) => void): Promise<ClusterAudit> {
-    let namespaces: string[] | `all`;
+    if (!labelled || audits.length > 0 || format === `json` || format === `yaml`)
+      this.printAudits(audits, format, {labelled, failures});
     // Named namespaces that do not exist: an error for each, exit 1 (the rule every command follows).
-    const missing: string[] = [];
-    if (scope.kind === `all`) {
-      namespaces = `all`;
-    } else {
-      const resolved = await resolveNamespaces(session, scope);
-      namespaces = resolved.namespaces;
-      for (const skip of resolved.skipped) {
-        if (skip.cause === `missing`)
-          missing.push(skip.namespace);
-        else
-          say(`note`, `namespace ${skip.namespace} skipped: ${skip.reason}`);
-      }
+    for (const {context, missing} of audits) {
+      for (const namespace of missing)
+        this.context.stderr.write(`error: ${labelled ? `context ${context}: ` : ``}namespace "${namespace}" not found\n`);
     }
-    const notes: string[] = [];
-    const objects = await gatherForList(session, namespaces, notes);
-    const exclude = scope.exclude;
-    const inScope = (object: KubeObject) => !exclude.some(glob => matchesGlob(glob, object.metadata.namespace ?? ``));
-    const audit = auditPullSecrets({
-      secrets: objects.secrets.filter(inScope),
-      serviceAccounts: objects.serviceAccounts.filter(inScope),
-      workloads: objects.workloads.filter(inScope),
-      pods: objects.pods.filter(inScope),
-      now: this.context.now(),
-      expiryOf: registryTokenExpiry,
-    });
-    for (const note of notes)
-      say(`warning`, note);
-    // The one namespace of -n is not read beforehand: when nothing was found in it, one GET tells whether it exists.
-    if (scope.kind === `current` && namespaces !== `all` && namespaces.length === 1 && objects.secrets.length === 0 && await namespaceExists(session, namespaces[0]!) === `missing`)
-      missing.push(namespaces[0]!);
-    return {context: session.contextName, namespaces, audit, notes, missing};
+    const failed = this.reportClusterFailures(outcomes);
+    return failed || audits.some(audit => audit.missing.length > 0) ? 1 : 0;
   }
 
   /**
@@ -178,8 +115,6 @@ export class ListCommand extends ScopedCommand {
   }
 }
 
-/** What `list` found in one cluster. */
-type ClusterAudit = {context: string; namespaces: string[] | `all`; audit: PullSecretAudit; notes: string[]; missing: string[]};
 
 
 /** The main table; `wide` adds usernames, the full list of referrers, provenance and expiry; `showContext` a CONTEXT column first. */
@@ -231,49 +166,4 @@ function usedBy(secret: AuditedSecret, wide: boolean): string {
   if (pods.length > 0)
     parts.push(`${pods.length} pod${pods.length === 1 ? `` : `s`}`);
   return parts.join(`,`);
-}
-
-type ListObjects = {secrets: KubeObject[]; serviceAccounts: KubeObject[]; workloads: KubeObject[]; pods: KubeObject[]};
-
-/**
- * Reads what the audit needs: ONE paginated list per kind for -A (or many namespaces), else one per
- * namespace. Without permission to list secrets the audit is meaningless: a clear error. Other kinds
- * that may not be listed are left out with a note (their references are then not shown).
- */
-async function gatherForList(session: ClusterSession, namespaces: string[] | `all`, notes: string[]): Promise<ListObjects> {
-  const clusterWide = namespaces === `all` || namespaces.length > PER_NAMESPACE_LIMIT;
-  const wanted = namespaces === `all` ? null : new Set(namespaces);
-  const listKind = async (resource: ResourceName): Promise<KubeObject[]> => {
-    if (clusterWide) {
-      const items = await session.list(resource, {limit: 500});
-      return wanted === null ? items : items.filter(item => wanted.has(item.metadata.namespace ?? ``));
-    }
-    const perNamespace = await Promise.all([...wanted!].map(namespace => session.list(resource, {namespace, limit: 500})));
-    return perNamespace.flat();
-  };
-  const optional = async (resource: ResourceName, kind?: string): Promise<KubeObject[]> => {
-    try {
-      const items = await listKind(resource);
-      return kind === undefined ? items : items.map(item => ({...item, kind}));
-    } catch (error) {
-      if (!isApiError(error, 403))
-        throw error;
-      notes.push(`cannot list ${resource} (forbidden); references from ${resource} are not shown`);
-      return [];
-    }
-  };
-  const secretsPromise = listKind(`secrets`).catch((error: unknown) => {
-    if (isApiError(error, 403)) {
-      const where = clusterWide ? `cluster-wide` : `in namespace${wanted!.size === 1 ? `` : `s`} ${[...wanted!].join(`, `)}`;
-      throw new PullSecretError(`you may not list secrets ${where} (forbidden): list needs RBAC permission to list secrets; ask your cluster admin, or use "kubectl pullsecret verify", which reads only the secrets pods reference`, {cause: error});
-    }
-    throw error;
-  });
-  const [secrets, serviceAccounts, workloads, pods] = await Promise.all([
-    secretsPromise,
-    optional(`serviceaccounts`),
-    Promise.all(WORKLOAD_RESOURCES.map(([resource, kind]) => optional(resource, kind))).then(lists => lists.flat()),
-    optional(`pods`, `Pod`),
-  ]);
-  return {secrets, serviceAccounts, workloads, pods};
 }

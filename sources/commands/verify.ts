@@ -1,7 +1,7 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {stringify as toYaml} from 'yaml';
-import {gatherForVerify, gatherNamespaces, listNodePlatforms, namespaceExists, snapshotView} from '../adapters/kube/gather.ts';
+import {gatherForVerify, gatherNamespaces, listNodePlatforms, namespaceExists, snapshotView} from '../core/cluster/gather.ts';
 import {readKustomization} from '../adapters/manifests/kustomize.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import type {ManifestObject} from '../adapters/manifests/read.ts';
@@ -15,7 +15,6 @@ import {VERSION} from '../version.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject, Platform, RegistryProbe} from '../core/ports.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import {unreadableReferences} from '../core/verify/effective.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
 import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
@@ -27,6 +26,7 @@ import type {PlatformNeed} from '../core/verify/platforms.ts';
 import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyReport, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
+import {forEachContext} from '../core/fanout.ts';
 import {parseDuration} from './options.ts';
 
 /** `kubectl pullsecret verify`: proves, the way the kubelet and containerd would, that images can be pulled. */
@@ -112,6 +112,7 @@ export class VerifyCommand extends ScopedCommand {
       exitCode,
       failOnWarning: this.failOn === `warning`,
       problems: [...(incomplete ? [INCOMPLETE_NOTE] : []), ...(failed ? [NAMESPACE_MISSING] : [])],
+      incomplete,
     };
     this.print(format as OutputFormat, report, verdict);
     // In a GitHub Actions job, the step's summary page gets the Markdown table whatever the output format.
@@ -210,11 +211,15 @@ export class VerifyCommand extends ScopedCommand {
     const all: Outcome = {results: [], registryChecks: 0, notes: [], incomplete: false, failed: false};
     const targets = this.clusterTargets();
     const blind: string[] = [];
-    for (const target of targets) {
-      const session = await this.context.connectCluster(target);
-      const outcome = manifests
-        ? await this.verifyManifests(session, manifests, probe)
-        : await this.verifyCluster(session, probe);
+    // Every cluster at once; the first that fails (in the flags' order) is the command's error, as with one cluster.
+    const outcomes = await forEachContext(targets, this.context.connectCluster, async session => ({
+      session,
+      outcome: manifests ? await this.verifyManifests(session, manifests, probe) : await this.verifyCluster(session, probe),
+    }));
+    for (const result of outcomes) {
+      if (!result.ok)
+        throw result.error;
+      const {session, outcome} = result.value;
       const label = (text: string) => (targets.length > 1 ? `${session.contextName}: ${text}` : text);
       all.results.push(...outcome.results);
       all.registryChecks += outcome.registryChecks;
@@ -234,7 +239,7 @@ export class VerifyCommand extends ScopedCommand {
 
   private async verifyCluster(session: ClusterSession, probe: RegistryProbe): Promise<Outcome> {
     const namespaceScope = this.namespaceScope();
-    const scope = await resolveNamespaces(session, namespaceScope);
+    const scope = await this.resolveScope(session, namespaceScope);
     // Namespaces the user named (-n, --namespaces) must exist: a typo must not pass a release gate having checked nothing.
     const named = namespaceScope.kind === `list` || (namespaceScope.kind === `current` && this.namespace !== undefined);
     const missing = scope.skipped.filter(skip => named && skip.cause === `missing`).map(skip => skip.namespace);

@@ -3,6 +3,7 @@
  * clusters, or images) run `work` on each, at most `concurrency` at a time, and report every item's
  * outcome instead of stopping at the first failure.
  */
+import type {ClusterConnector, ClusterSession, ClusterTarget} from './ports.ts';
 
 /** The outcome of one item, in input order. */
 export type FanOutResult<T, R> =
@@ -74,4 +75,18 @@ export function progressLine(stream: ProgressStream, label: string): ProgressLin
       shown = false;
     },
   };
+}
+
+/** What one cluster (`--context`) gave: its value, or the error that stopped it. */
+export type ContextOutcome<T> = {context: string; ok: true; value: T} | {context: string; ok: false; error: unknown};
+
+/**
+ * The one multi-context loop: opens a session per target and runs `work` on every cluster at once; outcomes come
+ * back in the targets' order, a cluster that fails (unreachable, refused) as `{ok: false}` while the others go on.
+ */
+export async function forEachContext<T>(targets: readonly ClusterTarget[], connect: ClusterConnector, work: (session: ClusterSession, target: ClusterTarget) => Promise<T>): Promise<Array<ContextOutcome<T>>> {
+  const outcomes = await fanOut(targets, targets.length, async target => work(await connect(target), target));
+  return outcomes.map(outcome => (outcome.ok
+    ? {context: outcome.item.context ?? ``, ok: true, value: outcome.value}
+    : {context: outcome.item.context ?? ``, ok: false, error: outcome.error}));
 }

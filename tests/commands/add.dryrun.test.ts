@@ -201,3 +201,26 @@ test(`kubectl's --from-file and --append-hash, which add does not take, are refu
   assert.equal(appendHash.code, 2);
   assert.match(appendHash.stderr, /^error: --append-hash is not supported by add/);
 });
+
+test(`add warns about keys the kubelet never matches, as explain and decode do`, async () => {
+  for (const [server, pattern] of [
+    [`registry-1.docker.io`, /never matches registry-1\.docker\.io keys to Docker Hub images/],
+    [`docker://ghcr.io`, /only lowercase "https:\/\/" and "http:\/\/" prefixes, so key "docker:\/\/ghcr\.io" is read as a host named "docker:" and never matches; write the host alone, e\.g\. "ghcr\.io"/],
+    [`GHCR.IO`, /key "GHCR\.IO" never matches; write "ghcr\.io"/],
+  ] as const) {
+    const result = await runCli([`add`, `x`, `--docker-server`, server, `--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=client`], {stdin: `p\n`});
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`^warning: registry ${server.replace(/[.*+?^${}()|[\]\\/]/g, `\\$&`)}: `, `m`));
+    assert.match(result.stderr, pattern);
+  }
+});
+
+test(`decode -f warns about a docker:// key and an uppercase host, which the kubelet never matches`, async t => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, `config.json`);
+  const config = JSON.stringify({auths: {'docker://ghcr.io': {auth: Buffer.from(`u:p`).toString(`base64`)}, 'QUAY.IO': {auth: Buffer.from(`u:p`).toString(`base64`)}}});
+  await fs.writeFile(file, JSON.stringify({apiVersion: `v1`, kind: `Secret`, metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(config).toString(`base64`)}}));
+  const result = await runCli([`decode`, `-f`, file]);
+  assert.match(result.stderr, /entry "docker:\/\/ghcr\.io": the kubelet recognises only lowercase/);
+  assert.match(result.stderr, /entry "QUAY\.IO": image hosts are lowercase/);
+});

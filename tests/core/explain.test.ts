@@ -73,7 +73,7 @@ test(`the JSON document has exactly the documented shape and never a password`, 
     lookup: `docker.io/library/nginx`,
     anonymous: false,
     credentials: [{source: `ns/regcred`, key: `https://index.docker.io/v1/`, username: `u`, match: `docker-hub-fallback`}],
-    rejected: [{source: `ns/regcred`, key: `quay.io:443`, reason: `port`}],
+    rejected: [{source: `ns/regcred`, key: `quay.io:443`, reason: `host`}],
     warnings: [],
   }]});
   const text = JSON.stringify(report) + renderExplainText(report);

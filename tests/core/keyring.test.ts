@@ -222,3 +222,12 @@ describe(`Derived rows (D1–D30): one keyring per row`, () => {
       assert.doesNotMatch(text, new RegExp(`pw-${label}`));
   });
 });
+
+test(`a key naming another host altogether is rejected for the host, not for the port the kubelet happens to compare first`, () => {
+  const verdict = urlsMatch(`registry-1.docker.io`, `127.0.0.1:5001/app`);
+  assert.equal(verdict.matched, false);
+  assert.deepEqual(!verdict.matched && [verdict.reason, verdict.detail], [`host`, `the key's host registry-1.docker.io is not the image's host 127.0.0.1:5001`]);
+  // Same host, other port: the port it is.
+  const port = urlsMatch(`127.0.0.1:5000`, `127.0.0.1:5001/app`);
+  assert.equal(!port.matched && port.reason, `port`);
+});

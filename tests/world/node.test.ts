@@ -53,7 +53,8 @@ describe(`a Deployment`, () => {
     const [failing] = await world.node.waitForPods({namespace: ns, labels: {app: `web`}}, `ImagePullBackOff`);
     assert.equal(failing.status.containerStatuses[0].state.waiting.message, `Back-off pulling image "${image}"`);
     const described = await kubectl(`describe`, `pod`, failing.metadata.name, `-n`, ns);
-    assert.match(described, /Reason:\s+ImagePullBackOff/);
+    // The state flips ErrImagePull → ImagePullBackOff → (retry) ErrImagePull… while kubectl runs.
+    assert.match(described, /State:\s+Waiting\n\s+Reason:\s+(ErrImagePull|ImagePullBackOff)\n/);
     assert.ok(described.includes(`Failed to pull image "${image}": rpc error: code = Unknown desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized`), described);
     assert.match(described, /Back-off pulling image/);
     const events = await kubectl(`get`, `events`, `-n`, ns, `-o`, `json`);
@@ -118,6 +119,9 @@ describe(`pods the kubelet refuses or cannot pull`, () => {
     assert.equal(bad.status.containerStatuses[0].state.waiting.message, `Failed to apply default image tag "${world.registry.host}/Team/app:1.0": couldn't parse image name "${world.registry.host}/Team/app:1.0": invalid reference format: repository name (Team/app:1.0) must be lowercase`);
     const [never] = await world.node.waitForPods({namespace: ns, name: `never`}, `ErrImageNeverPull`);
     assert.equal(never.status.containerStatuses[0].state.waiting.message, `Container image "${world.registry.host}/team/absent:1.0" is not present with pull policy of Never`);
+    const events = JSON.parse(await kubectl(`get`, `events`, `-n`, ns, `-o`, `json`)).items.map((e: any) => `${e.involvedObject.name} ${e.reason}: ${e.message}`);
+    for (const line of [`bad InspectFailed: ${bad.status.containerStatuses[0].state.waiting.message}`, `bad Failed: Error: InvalidImageName`, `never ErrImageNeverPull: ${never.status.containerStatuses[0].state.waiting.message}`, `never Failed: Error: ErrImageNeverPull`])
+      assert.ok(events.includes(line), `${line} in ${events.join(`\n`)}`);
     const table = await kubectl(`get`, `pods`, `-n`, ns, `--no-headers`);
     assert.match(table, /^bad\s+0\/1\s+InvalidImageName\s/m);
     assert.match(table, /^never\s+0\/1\s+ErrImageNeverPull\s/m);

@@ -16,6 +16,7 @@
  *
  * Nothing here puts a password, an `auth` value or a token into a warning or an error.
  */
+import {neverMatchingKey} from '../keyring/keyring.ts';
 import {parseAllDocuments} from 'yaml';
 import {InputError, oneLine} from '../errors.ts';
 import {yamlProblem} from '../yamlProblem.ts';
@@ -259,8 +260,9 @@ export function entryWarnings(entry: DockerConfigEntry, label: string): string[]
     warnings.push(`${where} has no credentials (empty username and password); pulls with it are anonymous`);
   else if (entry.identityToken === undefined && entry.password === ``)
     warnings.push(`${where} has an empty password; the runtime pulls anonymously with it`);
-  if (/^(https?:\/\/)?registry-1\.docker\.io(\/|$)/.test(entry.key))
-    warnings.push(`${where}: the kubelet never matches registry-1.docker.io keys to Docker Hub images (docker.io/...); use https://index.docker.io/v1/ or docker.io`);
+  const never = neverMatchingKey(entry.key);
+  if (never !== undefined)
+    warnings.push(`${where}: ${never}`);
   return warnings;
 }
 

@@ -180,6 +180,13 @@ function matchParsed(glob: ParsedUrl, tgt: ParsedUrl): MatchVerdict {
     return {matched: false, reason: `invalid-key`, detail: `the key is not a valid URL (${glob.error})`};
   if (`error` in tgt)
     return {matched: false, reason: `host`, detail: `the image name is not a valid URL (${tgt.error})`};
+  if (glob.port !== tgt.port) {
+    // The kubelet compares ports first; when the hosts differ too, the port is a detail of two unrelated hosts.
+    const keyHost = glob.labels.join(`.`);
+    const imageHost = tgt.labels.join(`.`);
+    if (!GLOB_CHARS.test(keyHost) && keyHost.toLowerCase() !== imageHost.toLowerCase())
+      return {matched: false, reason: `host`, detail: `the key's host ${keyHost}${glob.port === `` ? `` : `:${glob.port}`} is not the image's host ${imageHost}${tgt.port === `` ? `` : `:${tgt.port}`}`};
+  }
   if (glob.port !== tgt.port)
     return {matched: false, reason: `port`, detail: `port ${describePort(glob.port)} of the key differs from port ${describePort(tgt.port)} of the image`};
   if (glob.labels.length !== tgt.labels.length)
@@ -214,6 +221,23 @@ function describePort(port: string): string {
 const GLOB_CHARS = /[*?[\\]/;
 const RECOGNISED_SCHEME = /^https?:\/\//;
 const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * Why a pull-secret key can never match an image the kubelet looks up, or undefined: a `registry-1.docker.io` key
+ * (Hub images are looked up as docker.io/…), a scheme other than lowercase `https://`/`http://` (`docker://ghcr.io`
+ * is read as a host named "docker:"), or uppercase letters in the host (image hosts are lowercase; matching is
+ * case-sensitive). The one rule `add`, `decode` and `explain` warn with.
+ */
+export function neverMatchingKey(key: string): string | undefined {
+  if (!RECOGNISED_SCHEME.test(key) && ANY_SCHEME.test(key))
+    return `the kubelet recognises only lowercase "https://" and "http://" prefixes, so key ${JSON.stringify(key)} is read as a host named ${JSON.stringify(key.split(`/`)[0])} and never matches; write the host alone, e.g. ${JSON.stringify(key.replace(ANY_SCHEME, ``).split(`/`)[0]!.toLowerCase())}`;
+  const host = key.replace(RECOGNISED_SCHEME, ``).split(`/`)[0]!;
+  if (host.split(`:`)[0] === `registry-1.docker.io`)
+    return `the kubelet never matches registry-1.docker.io keys to Docker Hub images (it looks up docker.io/...); use https://index.docker.io/v1/ or docker.io`;
+  if (host !== host.toLowerCase())
+    return `image hosts are lowercase and the kubelet matches keys case-sensitively, so key ${JSON.stringify(key)} never matches; write ${JSON.stringify(key.replace(host, host.toLowerCase()))}`;
+  return undefined;
+}
 
 /** The credentials the kubelet tries for an image, in order, with the keys that did not match. */
 export function lookupCredentials(keyring: Keyring | Keyring[], image: ImageRef | string): CredentialLookup {

@@ -450,8 +450,8 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
   // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
   let first = true;
   const write = (type: string, object: any) => {
-    // A bookmark or change may fire between end() (timeout, api.stop()) and the response's 'close'.
-    if (res.writableEnded || res.destroyed)
+    // Between end() (timeout, api.endWatches()) and `close`, events and bookmarks must not write any more.
+    if (res.writableEnded)
       return;
     let payload = object;
     if (table && type !== `BOOKMARK` && type !== `ERROR`) {

@@ -1,6 +1,6 @@
 /**
- * Gathers what `verify` and `doctor` read from a cluster, through the ClusterSession port:
- * workloads, pods, ServiceAccounts and Secrets (and Events for doctor).
+ * The one cluster-read layer: how `verify`, `doctor` and `list` read a cluster through the ClusterSession port
+ * (workloads, pods, ServiceAccounts and Secrets, and Events for doctor). Pages are the session's (kubectl's 500).
  *
  * - For `-A` (and any scope of more than a few namespaces) each kind is ONE cluster-wide list (the session pages
  *   through it with `limit`/`continue`), filtered locally to the namespaces in scope; never one request per
@@ -9,19 +9,18 @@
  *   referenced objects are then read one by one, and those that stay unreadable are reported per object
  *   (`cannot read secret web/regcred: forbidden`), not as an abort.
  */
-import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../../core/ports.ts';
-import type {ClusterView, SecretState, ServiceAccountState} from '../../core/verify/effective.ts';
-import {serviceAccountPullSecrets} from '../../core/verify/effective.ts';
-import {pullSecretNames, podSpecOf} from '../../core/verify/subjects.ts';
-import {apiErrorReason, isApiError} from '../../core/apiError.ts';
-import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../../core/workloads.ts';
-import {PULL_SECRET_TYPES} from '../../core/secrets/metadata.ts';
-import {compareText} from '../../core/text.ts';
+import type {ClusterSession, KubeObject, ListOptions, ResourceName} from '../ports.ts';
+import type {ClusterView, SecretState, ServiceAccountState} from '../verify/effective.ts';
+import {serviceAccountPullSecrets} from '../verify/effective.ts';
+import {pullSecretNames, podSpecOf} from '../verify/subjects.ts';
+import {apiErrorReason, isApiError} from '../apiError.ts';
+import {WORKLOADS, WORKLOAD_RESOURCES, isWorkloadKind} from '../workloads.ts';
+import {PULL_SECRET_TYPES} from '../secrets/metadata.ts';
+import {compareText} from '../text.ts';
 
 
 // Above this many namespaces one cluster-wide list per kind is cheaper than one list per namespace.
 const PER_NAMESPACE_LIMIT = 8;
-const PAGE_SIZE = 500;
 
 
 /** What one gather found, ready to be turned into a ClusterView. */
@@ -42,10 +41,10 @@ export type ClusterSnapshot = {
 };
 
 /** A list the cluster refused: the resource, the namespace (undefined: cluster-wide) and the one-line reason. */
-export type ListRefusal = {resource: ResourceName; namespace?: string; reason: string; message: string};
+export type ListRefusal = {resource: ResourceName; namespace?: string; reason: string; message: string; error: unknown};
 
-/** What the lists of a gather learned, shared by its `tryList` calls. */
-type ListLog = {notes: string[]; refused: ListRefusal[]};
+/** What the lists of a gather learned, shared by its `listInScope` calls. */
+export type ListLog = {notes: string[]; refused: ListRefusal[]};
 
 const key = (namespace: string | undefined, name: string) => `${namespace ?? ``}/${name}`;
 
@@ -56,10 +55,10 @@ const key = (namespace: string | undefined, name: string) => `${namespace ?? ``}
  * (a user with Roles in each namespace but no ClusterRole), it falls back to one list per namespace.
  * Returns undefined when no list of the resource succeeded.
  */
-async function tryList(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, log: ListLog, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
+export async function listInScope(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, log: ListLog, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
   if (namespaces === `all` || namespaces.length > PER_NAMESPACE_LIMIT) {
     try {
-      const items = await session.list(resource, {limit: PAGE_SIZE, ...extra});
+      const items = await session.list(resource, {...extra});
       if (namespaces === `all`)
         return items;
       const wanted = new Set(namespaces);
@@ -75,7 +74,7 @@ async function tryList(session: ClusterSession, resource: ResourceName, namespac
   }
   const lists = await mapLimited(namespaces, LIST_CONCURRENCY, async namespace => {
     try {
-      return await session.list(resource, {namespace, limit: PAGE_SIZE, ...extra});
+      return await session.list(resource, {namespace, ...extra});
     } catch (error) {
       if (!isRefusal(error))
         throw error;
@@ -85,6 +84,15 @@ async function tryList(session: ClusterSession, resource: ResourceName, namespac
   });
   const listed = lists.filter((list): list is KubeObject[] => list !== undefined);
   return listed.length === 0 && namespaces.length > 0 ? undefined : listed.flat();
+}
+
+/** `listInScope` for a list the caller cannot do without: the first refusal is thrown. */
+export async function listAllInScope(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[]> {
+  const log: ListLog = {notes: [], refused: []};
+  const items = await listInScope(session, resource, namespaces, log, extra);
+  if (log.refused.length > 0)
+    throw log.refused[0]!.error;
+  return items ?? [];
 }
 
 /** True when some list of `resource` was refused (in some namespace or cluster-wide). */
@@ -103,7 +111,7 @@ function isRefusal(error: unknown): boolean {
 /** Records a refused list; the note names the namespace only when several are in scope, and is written once. */
 function refuse(log: ListLog, resource: ResourceName, namespace: string | undefined, error: unknown, nameNamespace: boolean): void {
   const reason = apiErrorReason(error);
-  log.refused.push({resource, namespace, reason, message: error instanceof Error ? error.message : String(error)});
+  log.refused.push({resource, namespace, reason, message: error instanceof Error ? error.message : String(error), error});
   const note = `cannot list ${resource}${nameNamespace && namespace !== undefined ? ` in namespace ${namespace}` : ``}: ${reason}`;
   if (!log.notes.includes(note))
     log.notes.push(note);
@@ -178,10 +186,10 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
   const log: ListLog = {notes: [], refused: []};
   const selector = options.labelSelector === undefined ? {} : {labelSelector: options.labelSelector};
   // Pods first and alone: by far the largest list, slimmed page by page as it arrives (lower peak memory).
-  const pods = await tryList(session, `pods`, namespaces, log, {...selector, transform: item => slim(item, `Pod`)});
+  const pods = await listInScope(session, `pods`, namespaces, log, {...selector, transform: item => slim(item, `Pod`)});
   const [workloadLists, serviceAccounts, secrets] = await Promise.all([
-    Promise.all(WORKLOAD_RESOURCES.map(([resource, kind]) => tryList(session, resource, namespaces, log, {...selector, transform: item => slim(item, kind)}))),
-    tryList(session, `serviceaccounts`, namespaces, log),
+    Promise.all(WORKLOAD_RESOURCES.map(([resource, kind]) => listInScope(session, resource, namespaces, log, {...selector, transform: item => slim(item, kind)}))),
+    listInScope(session, `serviceaccounts`, namespaces, log),
     listPullSecrets(session, namespaces, log),
   ]);
   const snapshot: ClusterSnapshot = {
@@ -213,7 +221,7 @@ export async function gatherForVerify(session: ClusterSession, namespaces: strin
   const unknown = [...new Set(referenced)].filter(ref => !snapshot.secrets.has(ref));
   if (unknown.length > ONE_BY_ONE_LIMIT) {
     const wanted = new Set(unknown);
-    for (const secret of (await tryList(session, `secrets`, namespaces, log)) ?? []) {
+    for (const secret of (await listInScope(session, `secrets`, namespaces, log)) ?? []) {
       const ref = key(secret.metadata.namespace, secret.metadata.name);
       if (wanted.has(ref))
         snapshot.secrets.set(ref, secret);
@@ -234,7 +242,7 @@ const ONE_BY_ONE_LIMIT = 100;
  */
 async function listPullSecrets(session: ClusterSession, namespaces: string[] | `all`, log: ListLog): Promise<KubeObject[] | undefined> {
   const refusedBefore = log.refused.length;
-  const lists = await Promise.all([...PULL_SECRET_TYPES].map(type => tryList(session, `secrets`, namespaces, log, {fieldSelector: `type=${type}`})));
+  const lists = await Promise.all([...PULL_SECRET_TYPES].map(type => listInScope(session, `secrets`, namespaces, log, {fieldSelector: `type=${type}`})));
   // A list refused in some namespaces only leaves the others listed: read the rest one by one, as when all are refused.
   if (lists.some(list => list === undefined) || log.refused.length > refusedBefore)
     return undefined;
@@ -343,8 +351,8 @@ export function normalizeManifestSecret(secret: KubeObject): KubeObject {
 export async function gatherNamespaces(session: ClusterSession, namespaces: string[], refs: {serviceAccounts: string[]; secrets: string[]}): Promise<ClusterSnapshot> {
   const log: ListLog = {notes: [], refused: []};
   const [serviceAccounts, secrets] = await Promise.all([
-    tryList(session, `serviceaccounts`, namespaces, log),
-    tryList(session, `secrets`, namespaces, log),
+    listInScope(session, `serviceaccounts`, namespaces, log),
+    listInScope(session, `secrets`, namespaces, log),
   ]);
   const snapshot: ClusterSnapshot = {
     workloads: [], pods: [], serviceAccounts: new Map(), secrets: new Map(), unreadableSecrets: new Map(), unreadableServiceAccounts: new Map(),
