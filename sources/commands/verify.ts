@@ -112,6 +112,7 @@ export class VerifyCommand extends ScopedCommand {
       exitCode,
       failOnWarning: this.failOn === `warning`,
       problems: [...(incomplete ? [INCOMPLETE_NOTE] : []), ...(failed ? [NAMESPACE_MISSING] : [])],
+      incomplete,
     };
     this.print(format as OutputFormat, report, verdict);
     // In a GitHub Actions job, the step's summary page gets the Markdown table whatever the output format.
