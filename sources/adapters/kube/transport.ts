@@ -173,6 +173,8 @@ export class Transport {
    * the server ends the stream or `signal` aborts it; other answers resolve with their (bounded) body.
    */
   async stream(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<{status: number; statusText: string; body: string}> {
+    if (signal.aborted)
+      return {status: 200, statusText: `aborted`, body: ``};
     const auth = await this.auth();
     const url = new URL(`${this.server}${path}`);
     this.sent++;
