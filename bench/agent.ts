@@ -10,7 +10,7 @@ import path from 'node:path';
 import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
 import {requireKubectl} from '../tests/helpers/apiEmulator/kubectl.ts';
 import {runCli} from '../tests/helpers/runCli.ts';
-import {eventually, metricValue, startAgentProcess} from '../tests/helpers/agent.ts';
+import {burstToUsable, eventually, metricValue, pullSecretUsable, startAgentProcess} from '../tests/helpers/agent.ts';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const BURST = Number(process.env.BENCH_BURST ?? 50);
@@ -36,8 +36,7 @@ try {
   for (const name of names)
     api.seed.namespace(name, {labels: {bench: `yes`}});
   log(`emulator: ${NAMESPACES} namespaces selected by the policy (-A style selector, --attach)`);
-  const usable = (namespace: string) => api.getObject(`secrets`, namespace, `regcred`) !== undefined
-    && (api.getObject(`serviceaccounts`, namespace, `default`)?.imagePullSecrets ?? []).some((ref: {name: string}) => ref.name === `regcred`);
+  const usable = (namespace: string) => pullSecretUsable(api, namespace);
 
   api.resetRequests();
   const started = performance.now();
@@ -56,22 +55,7 @@ try {
   log(`agent memory at ${NAMESPACES} namespaces: RSS ${converged.rss.toFixed(1)} MiB, peak ${converged.peak.toFixed(1)} MiB`);
 
   // A burst of new namespaces while the agent holds the whole cluster in its cache.
-  const created = new Map<string, number>();
-  const done = new Map<string, number>();
-  const stop = api.local.onChange(event => {
-    const namespace = event.object.metadata.namespace ?? ``;
-    const at = created.get(namespace);
-    if (at !== undefined && !done.has(namespace) && usable(namespace))
-      done.set(namespace, performance.now() - at);
-  });
-  for (let index = 0; index < BURST; index++) {
-    const name = `burst-${index}`;
-    api.seed.namespace(name, {labels: {bench: `yes`}});
-    created.set(name, performance.now());
-  }
-  await eventually(`the burst is usable`, () => done.size === BURST, 60_000, 20);
-  stop();
-  const times = [...done.values()].sort((a, b) => a - b);
+  const times = await burstToUsable(api, Array.from({length: BURST}, (_, index) => `burst-${index}`), {bench: `yes`}, 60_000);
   log(`new namespace → usable pull secret (${BURST} at once, ${NAMESPACES} in the cache): median ${Math.round(times[Math.floor(times.length / 2)]!)} ms, worst ${Math.round(times.at(-1)!)} ms`);
   const metrics = await agent.metrics();
   log(`agent metrics: reconciles ${metricValue(metrics, `pullsecret_agent_reconciles_total`)}, writes ${metricValue(metrics, `pullsecret_agent_writes_total`)}, errors ${metricValue(metrics, `pullsecret_agent_errors_total`)}`);

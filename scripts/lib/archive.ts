@@ -10,8 +10,8 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, `0`)}\0`;
 }
 
-/** A POSIX ustar archive, gzip-compressed. `mtime` is seconds since the epoch (reproducible builds pass the commit time). */
-export function tarGz(entries: ArchiveEntry[], mtime: number): Buffer {
+/** A POSIX ustar archive, gzip-compressed (`level` 9 by default). `mtime` is seconds since the epoch (reproducible builds pass the commit time). */
+export function tarGz(entries: ArchiveEntry[], mtime: number, level = 9): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     if (Buffer.byteLength(entry.name) > 100)
@@ -39,7 +39,7 @@ export function tarGz(entries: ArchiveEntry[], mtime: number): Buffer {
       blocks.push(Buffer.alloc(pad, 0));
   }
   blocks.push(Buffer.alloc(1024, 0));
-  return zlib.gzipSync(Buffer.concat(blocks), {level: 9});
+  return zlib.gzipSync(Buffer.concat(blocks), {level});
 }
 
 /** A zip archive (deflate), for Windows. */

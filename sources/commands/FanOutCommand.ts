@@ -6,7 +6,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {ClusterSession, DryRun} from '../core/ports.ts';
 import {ExitCode, PullSecretError, errorLine} from '../core/errors.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut, forEachContext, progressLine} from '../core/fanout.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
@@ -85,7 +84,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
 
     /** The namespaces in scope, and a skipped report for each namespace left out with a reason. */
     protected async namespacesInScope(session: ClusterSession, scope: NamespaceScope = this.namespaceScope()): Promise<{namespaces: string[]; skipped: NamespaceReport[]; ignored: Set<string>}> {
-      const resolved = await resolveNamespaces(session, scope);
+      const resolved = await this.resolveScope(session, scope);
       return {
         namespaces: resolved.namespaces,
         // A namespace named with --namespaces that does not exist is a failure; the others are skipped with a note.

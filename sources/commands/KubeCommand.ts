@@ -1,7 +1,8 @@
 import {Option, UsageError} from 'clipanion';
 import * as t from 'typanion';
 import type {ClusterSession, ClusterTarget} from '../core/ports.ts';
-import type {NamespaceScope} from '../core/scope.ts';
+import type {NamespaceScope, ResolvedScope} from '../core/scope.ts';
+import {emptySelectorWarning, resolveNamespaces} from '../core/scope.ts';
 import {BaseCommand} from './BaseCommand.ts';
 import {PullSecretError, errorLine} from '../core/errors.ts';
 import {forEachContext} from '../core/fanout.ts';
@@ -147,6 +148,23 @@ export abstract class ScopedCommand extends KubeCommand {
     if (this.namespaceSelector !== undefined)
       return {kind: `selector`, selector: this.namespaceSelector, exclude};
     return {kind: options.fallback ?? `current`, exclude};
+  }
+
+  /** True when the command records its scope for namespaces that appear later (sync --keep): an empty match is expected. */
+  protected selectsLaterNamespaces(): boolean {
+    return false;
+  }
+
+  /**
+   * Resolves a scope over one cluster (core/scope.ts), and says so on stderr when `--namespace-selector` matches no
+   * namespace at all: a command that then does nothing must not pass for one that did its work.
+   */
+  protected async resolveScope(session: ClusterSession, scope: NamespaceScope): Promise<ResolvedScope> {
+    const resolved = await resolveNamespaces(session, scope);
+    const empty = emptySelectorWarning(scope, resolved);
+    if (empty !== undefined && !this.selectsLaterNamespaces())
+      this.context.stderr.write(`warning: ${empty}${this.clusterTargets().length > 1 ? ` in context ${session.contextName}` : ``}\n`);
+    return resolved;
   }
 }
 

@@ -11,7 +11,6 @@ import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
 import {neverMatchingKey} from '../core/keyring/keyring.ts';
 import {ExitCode, errorLine} from '../core/errors.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import type {NamespaceScope} from '../core/scope.ts';
 import {fanOut, forEachContext} from '../core/fanout.ts';
 import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
@@ -149,7 +148,7 @@ export class AddCommand extends CredentialCommand {
   private async addEverywhere(credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun, attach: ServiceAccountSelection | null): Promise<Array<{report: NamespaceReport; object?: KubeObject}>> {
     const targets = this.clusterTargets();
     const perContext = await forEachContext(targets, this.context.connectCluster, async session => {
-      const {namespaces, skipped} = await resolveNamespaces(session, scope);
+      const {namespaces, skipped} = await this.resolveScope(session, scope);
       const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
       const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
       // One cluster-wide list instead of one GET per namespace when fanning out.

@@ -7,7 +7,6 @@ import {PULL_SECRET_TYPES} from '../core/secrets/metadata.ts';
 import {ExitCode, PullSecretError, errorLine} from '../core/errors.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {fanOut} from '../core/fanout.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import {diagnose, fixLines, formatDiagnosis} from '../core/verify/doctor.ts';
 import type {Diagnosis, DoctorCase} from '../core/verify/doctor.ts';
 import {doctorCase, failingContainers} from '../core/verify/doctorCase.ts';
@@ -110,7 +109,7 @@ export class DoctorCommand extends ScopedCommand {
     }
     // -A too: --exclude-namespaces and the ignore annotation apply, as for every command that fans out.
     const namespaceScope = this.namespaceScope();
-    const scope = await resolveNamespaces(session, namespaceScope);
+    const scope = await this.resolveScope(session, namespaceScope);
     const missing = scope.skipped.filter(skip => skip.cause === `missing`).map(skip => skip.namespace);
     if (this.allNamespaces) {
       const wanted = new Set(scope.namespaces);

@@ -4,7 +4,7 @@ import {INPUT_CAPS, readAll, readUserFile, resolveUserPath} from '../adapters/lo
 import {printData} from '../adapters/output/printObjects.ts';
 import {parseDockerConfigFile, parsePullSecret} from '../core/dockerconfig/parse.ts';
 import type {SecretLike} from '../core/dockerconfig/parse.ts';
-import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
+import {ExitCode, InputError, PullSecretError, oneLine} from '../core/errors.ts';
 import {explainImages, renderExplainText} from '../core/explain/explain.ts';
 import type {ExplainSource} from '../core/explain/explain.ts';
 import {KubeCommand} from './KubeCommand.ts';
@@ -49,6 +49,11 @@ export class ExplainCommand extends KubeCommand {
       this.context.stdout.write(renderExplainText(report));
     else
       printData(report.document, this.output, this.context.stdout);
+    // Like kubectl's per-item errors: each image that could not be explained also gets one error line on stderr.
+    for (const row of report.document.images) {
+      if (row.error !== undefined)
+        this.context.stderr.write(`error: ${row.image}: ${oneLine(row.error)}\n`);
+    }
     return report.failed ? ExitCode.failure : ExitCode.ok;
   }
 

@@ -2,7 +2,6 @@ import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {ExitCode} from '../core/errors.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import {MANAGED_BY_LABEL, MANAGED_BY_VALUE} from '../core/secrets/metadata.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
@@ -114,7 +113,7 @@ export class RefreshCommand extends ScopedCommand {
   /** The refreshable secrets in scope: one list (cluster-wide for -A, else per namespace), managed ones only. */
   private async refreshableSecrets(session: ClusterSession): Promise<KubeObject[]> {
     const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-    const {namespaces} = await resolveNamespaces(session, this.namespaceScope());
+    const {namespaces} = await this.resolveScope(session, this.namespaceScope());
     const wanted = new Set(namespaces);
     const listed = namespaces.length > 1
       ? await session.list(`secrets`, {labelSelector})

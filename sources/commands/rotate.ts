@@ -3,7 +3,6 @@ import type {Usage} from 'clipanion';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
 import {PullSecretError, errorLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
 import {planAddSecret} from '../core/secrets/plan.ts';
 import type {SecretPlan} from '../core/secrets/plan.ts';
@@ -123,7 +122,7 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
 
     // 2. Its copies, found with one cluster-wide list and narrowed to the scope, BEFORE anything is written:
     // a user who may not find them must not end with the source rotated and the copies stale.
-    const resolved = await resolveNamespaces(session, scope);
+    const resolved = await this.resolveScope(session, scope);
     const allowed = new Set(resolved.namespaces);
     const skippedNames = new Set(resolved.skipped.map(entry => entry.namespace));
     const source = {namespace: sourceNamespace, name: this.name};

@@ -71,6 +71,10 @@ export class SyncCommand extends FanOutCommand {
   restart = Option.Boolean(`--restart`, false, {description: `with --attach: roll the workloads whose running pods will not get the secret until recreated`});
   keep = Option.String(`--keep`, {tolerateBoolean: true, description: `record this scope, --attach and --prune on the source secret as its sync policy (--keep=false removes it)`});
 
+  protected override selectsLaterNamespaces(): boolean {
+    return parseKeepFlag(this.keep) === true;
+  }
+
   async executeCommand() {
     checkObjectName(this.name, `secret name`);
     if (this.fromNamespace === undefined)

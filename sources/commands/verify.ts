@@ -15,7 +15,6 @@ import {VERSION} from '../version.ts';
 import {parseDockerConfigFile} from '../core/dockerconfig/parse.ts';
 import {ExitCode, PullSecretError} from '../core/errors.ts';
 import type {ClusterSession, KubeObject, Platform, RegistryProbe} from '../core/ports.ts';
-import {resolveNamespaces} from '../core/scope.ts';
 import {unreadableReferences} from '../core/verify/effective.ts';
 import {runVerifyEngine} from '../core/verify/engine.ts';
 import type {EngineView, ParsedSource} from '../core/verify/engine.ts';
@@ -113,6 +112,7 @@ export class VerifyCommand extends ScopedCommand {
       exitCode,
       failOnWarning: this.failOn === `warning`,
       problems: [...(incomplete ? [INCOMPLETE_NOTE] : []), ...(failed ? [NAMESPACE_MISSING] : [])],
+      incomplete,
     };
     this.print(format as OutputFormat, report, verdict);
     // In a GitHub Actions job, the step's summary page gets the Markdown table whatever the output format.
@@ -239,7 +239,7 @@ export class VerifyCommand extends ScopedCommand {
 
   private async verifyCluster(session: ClusterSession, probe: RegistryProbe): Promise<Outcome> {
     const namespaceScope = this.namespaceScope();
-    const scope = await resolveNamespaces(session, namespaceScope);
+    const scope = await this.resolveScope(session, namespaceScope);
     // Namespaces the user named (-n, --namespaces) must exist: a typo must not pass a release gate having checked nothing.
     const named = namespaceScope.kind === `list` || (namespaceScope.kind === `current` && this.namespace !== undefined);
     const missing = scope.skipped.filter(skip => named && skip.cause === `missing`).map(skip => skip.namespace);

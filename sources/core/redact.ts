@@ -55,13 +55,16 @@ function escapeRegExp(text: string): string {
 /** A per-run register of secret values; `redact` hides every registered value in any text. */
 export class SecretRedactor {
   readonly #forms = new Map<string, Form>();
+  /** Values already expanded: a credential is registered once per registry check, its forms computed once. */
+  readonly #added = new Set<string>();
   #sorted: Form[] | null = null;
   #shortPattern: RegExp | null = null;
 
   /** Registers a secret value (password, token, payload) and its encoded forms. Empty values are ignored. */
   add(value: string | undefined | null): void {
-    if (value === undefined || value === null || value === ``)
+    if (value === undefined || value === null || value === `` || this.#added.has(value))
       return;
+    this.#added.add(value);
     this.#addForm(value, value.length >= LONG_RAW);
     const b64 = base64(value);
     for (const form of [goJsonEscape(value), JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({v: value}).toString().slice(2), b64, b64.replace(/=+$/, ``), b64.replace(/\+/g, `-`).replace(/\//g, `_`).replace(/=+$/, ``)]) {

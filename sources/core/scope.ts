@@ -92,6 +92,13 @@ export async function resolveNamespaces(session: ClusterSession, scope: Namespac
   }
 }
 
+/** The warning for a `--namespace-selector` that matches no namespace at all, or undefined. */
+export function emptySelectorWarning(scope: NamespaceScope, resolved: ResolvedScope): string | undefined {
+  return scope.kind === `selector` && resolved.namespaces.length === 0 && resolved.skipped.length === 0
+    ? `--namespace-selector ${JSON.stringify(scope.selector)} matches no namespace`
+    : undefined;
+}
+
 /**
  * For each name: the Namespace object, `null` when it does not exist, or no entry when it could not be
  * checked (forbidden). One list when permitted, else one GET per name.

@@ -324,6 +324,7 @@ describe(`doctor`, () => {
     api.seed.pod(`d-never`, `p`, {containers: [{name: `app`, image: image(), imagePullPolicy: `Never`}]}, {waiting: `ErrImageNeverPull`});
     const diagnosis = await only(`d-never`);
     assert.equal(diagnosis.id, `image-never-pull`);
+    assert.ok(diagnosis.notes.some(note => /^worked on older nodes, fails on 1\.35\+ ones\? .*KEP-2535/.test(note)), diagnosis.notes.join(`\n`));
   });
 
   test(`a rate-limited registry`, async () => {

@@ -81,6 +81,15 @@ describe(`explain with --docker-config (no cluster)`, () => {
     const doc = JSON.parse(result.stdout);
     assert.equal(doc.images[0].error, `couldn't parse image reference "Nginx": invalid reference format: repository name (library/Nginx) must be lowercase`);
     assert.equal(doc.images[1].credentials[0].username, `bob`);
+    // …and, like kubectl's per-item errors, one error line on stderr.
+    assert.equal(result.stderr, `error: Nginx: couldn't parse image reference "Nginx": invalid reference format: repository name (library/Nginx) must be lowercase\n`);
+  });
+
+  test(`a single invalid image gives one error line on stderr besides the report, exit 1`, async () => {
+    const result = await runCli([`explain`, `Bad/Image`, `--docker-config`, config]);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /error: {4}couldn't parse image reference "Bad\/Image"/);
+    assert.equal(result.stderr, `error: Bad/Image: couldn't parse image reference "Bad/Image": invalid reference format: repository name (Image) must be lowercase\n`);
   });
 
   test(`a malformed config file is one error line naming the file, exit 1, nothing on stdout`, async () => {

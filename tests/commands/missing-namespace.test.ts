@@ -40,3 +40,10 @@ for (const [name, argv] of Object.entries(COMMANDS).filter(([name]) => name !== 
     assert.doesNotMatch(result.stderr, /skipped \(namespace "nosuch" not found\)/);
   });
 }
+
+for (const argv of [[`add`, `newcred`, ...credentials], [`sync`, `regcred`, `--from-namespace`, `here`], [`verify`], [`list`], [`doctor`]]) {
+  test(`${argv[0]} --namespace-selector that matches no namespace says so on stderr`, async () => {
+    const result = await runCli([...argv, `--namespace-selector`, `team=nobody`, `--kubeconfig`, api.kubeconfigPath], {stdin: `pw\n`});
+    assert.match(result.stderr, /^warning: --namespace-selector "team=nobody" matches no namespace$/m, `${result.code} ${result.stdout}${result.stderr}`);
+  });
+}

@@ -60,17 +60,18 @@ test(`remove still detaches dangling references when the secret is already gone 
   assert.deepEqual(api.getObject(`serviceaccounts`, `rm-dangling`, `default`).imagePullSecrets ?? [], []);
 });
 
-test(`remove over several namespaces prints one line per namespace and a summary`, async () => {
+test(`remove over several namespaces prints one line per namespace that changed, one line for those without the secret, and a summary`, async () => {
   world(`rmm-a`);
-  api.seed.namespace(`rmm-b`);
-  const result = await runCli([`remove`, `regcred`, `--namespaces`, `rmm-a,rmm-b`, ...kube()]);
+  for (const namespace of [`rmm-b`, `rmm-c`, `rmm-d`])
+    api.seed.namespace(namespace);
+  const result = await runCli([`remove`, `regcred`, `--namespaces`, `rmm-a,rmm-b,rmm-c,rmm-d`, `--dry-run`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(result.stdout.trim().split(`\n`), [
-    `rmm-a: secret/regcred deleted, serviceaccount/default configured, deployment.apps/web configured`,
-    `rmm-b: secret/regcred not found`,
+    `rmm-a: secret/regcred deleted (dry run), serviceaccount/default configured (dry run), deployment.apps/web configured (dry run)`,
   ]);
   assert.deepEqual(result.stderr.trim().split(`\n`), [
-    `remove regcred: 2 of 2 namespaces ok (1 changed, 1 unchanged)`,
+    `secret/regcred not found in 3 namespaces (dry run): rmm-b, rmm-c, rmm-d`,
+    `remove regcred (dry run): 4 of 4 namespaces ok (1 changed, 3 unchanged)`,
   ]);
 });
 

@@ -163,5 +163,5 @@ test(`--keep over a selector that matches nothing yet records the policy and exi
   assert.equal(await policyOf(`k9-src`), `{"namespaceSelector":"group=k9-later"}`);
   const oneShot = await runCli([`sync`, `regcred`, `--from-namespace`, `k9-src`, `--namespace-selector`, `group=k9-later`, ...kube()]);
   assert.equal(oneShot.code, 1);
-  assert.equal(oneShot.stderr, `error: no namespace selected\n`);
+  assert.equal(oneShot.stderr, `warning: --namespace-selector "group=k9-later" matches no namespace\nerror: no namespace selected\n`);
 });

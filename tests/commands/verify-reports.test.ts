@@ -225,6 +225,18 @@ describe(`formats over a cluster and over the incomplete or empty cases`, () => 
     }
   });
 
+  test(`control characters from the input are written visibly in every format, never raw`, async () => {
+    const hostile = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: evil\nspec:\n  containers:\n  - name: "c\\r::error::forged"\n    image: "${registry.host}/team/app:\\e[31mred"\n`;
+    for (const format of [`github`, `junit`, `markdown`, `sarif`]) {
+      const result = await verify([`-f`, `-`, `-o`, format], {stdin: hostile});
+      assert.equal(result.code, 1, `${format}: ${result.stderr}`);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(result.stdout, /[\u0007\u001b\r]/, format);
+      if (format === `github`)
+        assert.doesNotMatch(result.stdout, /^::error::forged/m);
+    }
+  });
+
   test(`an unknown output format names all seven`, async () => {
     const result = await runCli([`verify`, `--image`, `nginx`, `-o`, `xml`]);
     assert.equal(result.code, 2);

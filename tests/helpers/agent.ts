@@ -7,6 +7,7 @@ import {spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import {closedPort} from './clusters.ts';
+import type {ApiEmulator} from './apiEmulator/index.ts';
 import {runCli} from './runCli.ts';
 import type {CliResult} from './runCli.ts';
 
@@ -77,4 +78,35 @@ export async function startAgentProcess(kubeconfig: string, identity: string, fl
     return fetch(`http://${address}/healthz`).then(response => response.ok, () => false);
   }, 20_000, 50);
   return {child, address, identity, stderr: () => stderr, metrics: async () => (await fetch(`http://${address}/metrics`)).text(), exited};
+}
+
+/** True when a namespace holds `regcred` and its `default` ServiceAccount references it: a pod there can pull. */
+export function pullSecretUsable(api: ApiEmulator, namespace: string, secret = `regcred`): boolean {
+  return api.getObject(`secrets`, namespace, secret) !== undefined
+    && (api.getObject(`serviceaccounts`, namespace, `default`)?.imagePullSecrets ?? []).some((ref: {name: string}) => ref.name === secret);
+}
+
+/**
+ * Creates the namespaces (labelled `labels`) at once and measures, for each, the time from its creation to a
+ * usable pull secret. Only the namespace an emulator event touches is checked. Resolves with the sorted times (ms).
+ */
+export async function burstToUsable(api: ApiEmulator, names: string[], labels: Record<string, string>, timeoutMs: number): Promise<number[]> {
+  const created = new Map<string, number>();
+  const done = new Map<string, number>();
+  const stop = api.local.onChange(event => {
+    const namespace = event.object.metadata.namespace ?? ``;
+    const at = created.get(namespace);
+    if (at !== undefined && !done.has(namespace) && pullSecretUsable(api, namespace))
+      done.set(namespace, performance.now() - at);
+  });
+  try {
+    for (const name of names) {
+      api.seed.namespace(name, {labels});
+      created.set(name, performance.now());
+    }
+    await eventually(`all ${names.length} namespaces are usable`, () => done.size === names.length, timeoutMs, 20);
+  } finally {
+    stop();
+  }
+  return [...done.values()].sort((a, b) => a - b);
 }

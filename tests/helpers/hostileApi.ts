@@ -7,6 +7,7 @@ import path from 'node:path';
 import {startHostileServer} from './registry/hostileServer.ts';
 import type {HostileServer, SeenRequest} from './registry/hostileServer.ts';
 
+/** An answer: a JSON value, a string, or raw bytes (a Buffer, sent as is). */
 export type Interception = {status: number; body: unknown; headers?: Record<string, string>};
 
 export type HostileApi = HostileServer & {kubeconfigPath: string};
@@ -16,7 +17,7 @@ export async function startHostileApi(upstream: string, intercept: (request: See
   const server = await startHostileServer((request, response) => {
     const answer = intercept(request);
     if (answer !== undefined) {
-      const text = typeof answer.body === `string` ? answer.body : JSON.stringify(answer.body);
+      const text = typeof answer.body === `string` || Buffer.isBuffer(answer.body) ? answer.body : JSON.stringify(answer.body);
       response.writeHead(answer.status, {'content-type': `application/json`, ...answer.headers});
       response.end(text);
       return;

@@ -119,3 +119,19 @@ test(`verify does not send a Docker Hub credential to the host of a Hub-like ima
   await runCli([`verify`, `--image`, `localhost/team/app:v1`, `--docker-config`, config, `--send-docker-hub-credentials`, `-o`, `json`], {context});
   assert.deepEqual(sent, [{host: `localhost`, username: hub.username}], `with the flag the kubelet's behaviour is proven`);
 });
+
+test(`a short password that is also an ordinary word or address is not "redacted" where it gives the password away`, async () => {
+  const tokenServer = await serve((_request, response) => {
+    response.writeHead(401, {'content-type': `application/json`});
+    response.end(`{}`);
+  });
+  const registry = await serve((_request, response) => {
+    response.writeHead(401, {'www-authenticate': `Bearer realm="${tokenServer.url}/token",service="r"`});
+    response.end();
+  });
+  for (const password of [`wrong`, `127.0.0.1`, `expired`]) {
+    const check = await makeRegistryProbe({}).checkManifest({host: registry.host, repository: `team/app`, reference: `v1`}, {username: `u`, password});
+    assert.equal(check.outcome, `unauthorized`, check.detail);
+    assert.equal(check.detail, `the token server ${tokenServer.host} rejected user "u" for ${registry.host} (HTTP 401: wrong or expired credentials)`, `password ${password}`);
+  }
+});

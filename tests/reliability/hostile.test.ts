@@ -208,3 +208,19 @@ test(`a kubeconfig alias bomb is refused with one line naming the file`, async (
     fs.rmSync(dir, {recursive: true, force: true});
   }
 });
+
+test(`an API server answering without end, or with a gzip bomb, is read up to the answer cap and refused with one line`, async () => {
+  const {connectCluster} = await import(`../../sources/adapters/kube/connect.ts`);
+  const zlib = await import(`node:zlib`);
+  const bomb = zlib.gzipSync(Buffer.alloc(8 * 1024 * 1024, ` `));
+  const server = await startHostileApi(api.httpUrl!, request => request.path.includes(`/secrets`)
+    ? {status: 200, body: request.path.includes(`/namespaces/web/`) ? `{"items":[${`{},`.repeat(2 * 1024 * 1024)}{}]}` : bomb, headers: request.path.includes(`/namespaces/web/`) ? {} as Record<string, string> : {'content-encoding': `gzip`}}
+    : undefined);
+  try {
+    const session = await connectCluster({kubeconfig: server.kubeconfigPath}, {maxResponseBytes: 1024 * 1024, retry: {maxAttempts: 1}});
+    await assert.rejects(session.list(`secrets`, {namespace: `web`}), /the API server's answer is larger than 1 MiB, the most this plugin reads from one answer/);
+    await assert.rejects(session.list(`secrets`, {namespace: `copies`}), /the API server's answer is larger than 1 MiB, the most this plugin reads from one answer/);
+  } finally {
+    await server.close();
+  }
+});

@@ -129,7 +129,9 @@ test(`the agent runs with exactly the rendered RBAC: it keeps a policy true, not
   }
   const {used, refused} = usage(user);
   assert.deepEqual(refused, []);
-  const unused = [...atoms].filter(atom => !used.has(atom));
+  // The one rule only a race needs: a guarded patch of a ServiceAccount that changed since the agent saw it is retried after a get.
+  const RACE_ONLY = new Set([`get serviceaccounts`]);
+  const unused = [...atoms].filter(atom => !used.has(atom) && !RACE_ONLY.has(atom));
   assert.deepEqual(unused, [], `every rendered permission is needed`);
 });
 

@@ -26,6 +26,8 @@ export {KubeClusterSession} from './session.ts';
 /** Test and tuning knobs that are not part of the port. */
 export type ConnectOptions = {
   retry?: Partial<RetryPolicy>;
+  /** The most of one API answer read (default 512 MiB, transport.ts MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 };
 
 /**
@@ -77,6 +79,7 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     timeoutMs: target.requestTimeoutMs,
     log: target.log,
     retry: options.retry,
+    maxResponseBytes: options.maxResponseBytes,
   });
   return new KubeClusterSession({
     contextName: resolved.contextName,

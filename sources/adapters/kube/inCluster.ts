@@ -9,6 +9,7 @@
  * /var/run/secrets/kubernetes.io/serviceaccount), so that tests point it at a directory of their own.
  * The token is never logged.
  */
+import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import {PullSecretError} from '../../core/errors.ts';
@@ -31,8 +32,10 @@ function serverUrl(host: string, port: string): string {
 
 function readRequired(file: string, what: string): Buffer {
   try {
-    return fs.readFileSync(file);
+    return readBoundedFileSync(file, INPUT_CAPS.pem, `the ServiceAccount ${what} ${file}`);
   } catch (error) {
+    if (error instanceof PullSecretError)
+      throw error;
     throw new PullSecretError(`no kubeconfig found, and the in-cluster configuration cannot be used: cannot read the ServiceAccount ${what} ${file}: ${describeFsError(error)}; pass --kubeconfig, or mount the ServiceAccount token (automountServiceAccountToken)`, {cause: error});
   }
 }
@@ -47,7 +50,7 @@ export function resolveInCluster(env: Record<string, string | undefined>, servic
     namespace = env.POD_NAMESPACE;
     if (namespace === undefined || namespace === ``) {
       try {
-        namespace = fs.readFileSync(path.join(serviceAccountDir, `namespace`), `utf8`).trim();
+        namespace = readBoundedFileSync(path.join(serviceAccountDir, `namespace`), INPUT_CAPS.pem, `the ServiceAccount namespace file`).toString(`utf8`).trim();
       } catch {
         namespace = ``;
       }

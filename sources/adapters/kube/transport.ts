@@ -63,6 +63,15 @@ export type RequestAuth = {
 
 type AttemptError = Error & {code?: string; reusedSocket?: boolean; responseStarted?: boolean};
 
+/** The most of one API answer read, as received and once gunzipped (a page of 500 large objects stays far below). */
+export const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
+
+function tooLargeAnswer(max: number): AttemptError {
+  const error: AttemptError = new Error(`the API server's answer is larger than ${Math.round(max / 1024 / 1024)} MiB, the most this plugin reads from one answer`);
+  error.code = `ERR_PULLSECRET_TOO_LARGE`;
+  return error;
+}
+
 /** Sends requests to one API server. */
 export class Transport {
   private readonly server: string;
@@ -72,9 +81,11 @@ export class Transport {
   private readonly log?: (line: string) => void;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxResponseBytes: number;
   private sent = 0;
 
-  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>}) {
+  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; maxResponseBytes?: number}) {
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.server = options.server.replace(/\/+$/, ``);
     this.contextName = options.contextName;
     this.auth = options.auth;
@@ -162,6 +173,8 @@ export class Transport {
    * the server ends the stream or `signal` aborts it; other answers resolve with their (bounded) body.
    */
   async stream(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<{status: number; statusText: string; body: string}> {
+    if (signal.aborted)
+      return {status: 200, statusText: `aborted`, body: ``};
     const auth = await this.auth();
     const url = new URL(`${this.server}${path}`);
     this.sent++;
@@ -266,15 +279,24 @@ export class Transport {
       const req = send(url, {method: request.method, agent: auth.agent, headers: requestHeaders}, res => {
         responseStarted = true;
         const chunks: Buffer[] = [];
-        res.on(`data`, (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on(`data`, (chunk: Buffer) => {
+          // A hostile or broken server cannot make us buffer without end: stop reading at the cap.
+          size += chunk.length;
+          if (size > this.maxResponseBytes) {
+            req.destroy(tooLargeAnswer(this.maxResponseBytes));
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.on(`error`, error => done(error as AttemptError));
         res.on(`end`, () => {
           let raw = Buffer.concat(chunks);
           try {
             if (/gzip/i.test(String(res.headers[`content-encoding`] ?? ``)))
-              raw = gunzipSync(raw);
+              raw = gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
           } catch (error) {
-            done(error as AttemptError);
+            done((error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(this.maxResponseBytes) : error as AttemptError);
             return;
           }
           done(undefined, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers, body: raw.toString(`utf8`)});

@@ -5,8 +5,8 @@
  * found by kind and name (kustomize may have added a name prefix or suffix). Without it, or for a remote origin, a
  * resource has no position. Nothing is written; kubectl is looked up on the context's PATH.
  */
+import {INPUT_CAPS, readBoundedFile} from '../local/files.ts';
 import {spawn} from 'node:child_process';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import {parse as parseYaml} from 'yaml';
 import {InputError} from '../../core/errors.ts';
@@ -60,7 +60,7 @@ function originPath(object: KubeObject): string | undefined {
 
 async function readOrigin(file: string, label: string): Promise<ManifestObject[] | undefined> {
   try {
-    return parseManifestText(decodeUtf8Text(await fs.readFile(file), label), label, label);
+    return parseManifestText(decodeUtf8Text(await readBoundedFile(file, INPUT_CAPS.manifest, label), label), label, label);
   } catch {
     // The file may be generated or gone since kubectl read it: the resource simply has no position.
     return undefined;

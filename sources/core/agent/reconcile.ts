@@ -51,20 +51,28 @@ async function reconcileSource(session: ClusterSession, state: AgentState, names
   }
   if (state.isCurrent(source, namespace))
     return;
-  const attach = source.policy.attach;
+  // Named ServiceAccounts not seen yet (a new namespace's `default` is created just after it) are left for the
+  // event that brings them: attaching now would read them one by one, or fail.
+  const wanted = source.policy.attach;
+  const present = wanted === null || wanted === `all` ? wanted : (wanted === `default` ? [`default`] : wanted).filter(sa => state.serviceAccounts.has(`${namespace}/${sa}`));
+  const attach = present === null || present === `all` ? present : present.length === 0 ? null : present;
   // The cached copy (or its absence) saves a read; a stale cache only costs a 409 and a re-read.
   const result = await syncCopy(session, namespace, source.secret, known, {
     force: false,
     dryRun: `none`,
     pacing,
     // No stale-pod report: nobody reads it here, and it would cost a list of pods and workloads per namespace.
-    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}, timing: false}}),
+    // The ServiceAccounts come from the cache (no list per namespace).
+    ...(attach === null ? {} : {attach: {targets: {serviceAccounts: attach}, timing: false, snapshot: {namespaces: new Set([namespace]), serviceAccounts: new Map([[namespace, state.serviceAccountObjects(namespace)]])}}}),
   });
   if (result.action !== undefined && result.action !== `unchanged` && result.action !== `absent`) {
     outcome.writes++;
     outcome.changes.push(`secret/${name} ${result.action} from ${from}`);
   }
   for (const target of result.references?.targets ?? []) {
+    // What we just wrote is what the next reconcile must plan from, even before the watch event arrives.
+    if (target.kind === `ServiceAccount` && target.imagePullSecrets !== undefined)
+      state.noteServiceAccount(namespace, target.name, target.imagePullSecrets);
     if (target.action === `attached`) {
       outcome.writes++;
       outcome.changes.push(`serviceaccount/${target.name} configured (${name} attached)`);

@@ -29,8 +29,8 @@ export class AgentState {
   readonly sources = new Map<string, KeptSource>();
   /** Managed copies by `<namespace>/<name>`. */
   readonly copies = new Map<string, KubeObject>();
-  /** ServiceAccount pull-secret names by `<namespace>/<name>`. */
-  readonly serviceAccounts = new Map<string, string[]>();
+  /** ServiceAccounts by `<namespace>/<name>`: their pull-secret names (null: no imagePullSecrets field) and resourceVersion. */
+  readonly serviceAccounts = new Map<string, {names: string[] | null; resourceVersion?: string}>();
   /** Sources whose policy annotation cannot be read, with the reason (reported, never acted on). */
   readonly invalidPolicies = new Map<string, string>();
 
@@ -64,13 +64,15 @@ export class AgentState {
     if (kind === `serviceaccounts`) {
       const id = key(namespace, name);
       const before = this.serviceAccounts.get(id);
-      if (type === `DELETED`)
+      if (type === `DELETED`) {
         this.serviceAccounts.delete(id);
-      else
-        this.serviceAccounts.set(id, ((object as {imagePullSecrets?: Array<{name?: string}>}).imagePullSecrets ?? []).map(ref => ref.name ?? ``));
+      } else {
+        const refs = (object as {imagePullSecrets?: Array<{name?: string}>}).imagePullSecrets;
+        this.serviceAccounts.set(id, {names: refs === undefined ? null : refs.map(ref => ref.name ?? ``), resourceVersion: object.metadata.resourceVersion});
+      }
       // A ServiceAccount changing its own list (not a new one, and not losing ours) needs nothing.
       const after = this.serviceAccounts.get(id);
-      return before !== undefined && after !== undefined && before.length <= after.length ? {namespaces: []} : {namespaces: [namespace ?? ``]};
+      return before !== undefined && after !== undefined && (before.names ?? []).length <= (after.names ?? []).length ? {namespaces: []} : {namespaces: [namespace ?? ``]};
     }
     const id = key(namespace, name);
     const wasSource = this.sources.get(id);
@@ -131,9 +133,30 @@ export class AgentState {
       return true;
     const names = attach === `default` ? [`default`] : attach === `all` ? this.serviceAccountNames(namespace) : attach;
     return names.every(sa => {
-      const refs = this.serviceAccounts.get(key(namespace, sa));
-      return refs === undefined || refs.includes(name);
+      const known = this.serviceAccounts.get(key(namespace, sa));
+      return known === undefined || (known.names ?? []).includes(name);
     });
+  }
+
+  /** Records the pull-secret names a write just gave a ServiceAccount (its watch event follows). */
+  noteServiceAccount(namespace: string, name: string, names: string[]): void {
+    const id = key(namespace, name);
+    this.serviceAccounts.set(id, {names: [...names], resourceVersion: this.serviceAccounts.get(id)?.resourceVersion});
+  }
+
+  /**
+   * The ServiceAccounts of a namespace as attach reads them (name, resourceVersion, imagePullSecrets), from the
+   * cache: attach then sends its guarded patch without reading them again (a stale entry fails the guard and is re-read).
+   */
+  serviceAccountObjects(namespace: string): KubeObject[] {
+    const prefix = `${namespace}/`;
+    const objects: KubeObject[] = [];
+    for (const [id, known] of this.serviceAccounts) {
+      if (!id.startsWith(prefix))
+        continue;
+      objects.push({apiVersion: `v1`, kind: `ServiceAccount`, metadata: {name: id.slice(prefix.length), namespace, ...(known.resourceVersion === undefined ? {} : {resourceVersion: known.resourceVersion})}, ...(known.names === null ? {} : {imagePullSecrets: known.names.map(name => ({name}))})});
+    }
+    return objects;
   }
 
   /** The names of the ServiceAccounts known in a namespace. */

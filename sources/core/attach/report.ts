@@ -175,6 +175,8 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
   const stderr: string[] = [];
   const single = report.results.length === 1 && report.results[0]!.status !== `skipped`;
   const contexts = new Set(report.results.map(result => result.context));
+  // In a fan-out, the namespaces where the secret was not found and nothing else happened are one summary line.
+  const notFound: string[] = [];
   for (const result of report.results) {
     // A context that could not be reached at all has no namespace: name the context alone.
     const where = result.namespace === `` ? `context ${result.context}` : contexts.size > 1 ? `${result.context}/${result.namespace}` : result.namespace;
@@ -183,6 +185,10 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
       continue;
     }
     const phrases = statusPhrases(result, report.secret, report.dryRun);
+    if (!single && result.status === `ok` && result.secret === `not-found` && result.targets.length === 0 && result.warnings.length === 0 && result.stalePods.length === 0) {
+      notFound.push(where);
+      continue;
+    }
     if (single && result.status === `ok`) {
       stdout.push(...phrases);
     } else if (result.status === `ok`) {
@@ -193,6 +199,10 @@ export function humanLines(report: FanOutReport, options: {restartRequested?: bo
     }
     for (const warning of [...result.warnings, ...timingWarnings(result, report.secret, options.restartRequested ?? false)])
       stderr.push(`warning: ${single ? `` : `${where}: `}${warning}`);
+  }
+  if (notFound.length > 0) {
+    const shown = notFound.length > 5 ? `${notFound.slice(0, 5).join(`, `)} and ${notFound.length - 5} more` : notFound.join(`, `);
+    stderr.push(`secret/${report.secret} not found in ${notFound.length} namespace${notFound.length === 1 ? `` : `s`}${dryRunSuffix(report.dryRun)}: ${shown}`);
   }
   if (options.command === undefined && options.verbPastTense !== undefined) {
     // The original summary wording, kept for callers that pass `verbPastTense` (add).

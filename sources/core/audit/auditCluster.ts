@@ -5,7 +5,7 @@
  */
 import {PullSecretError} from '../errors.ts';
 import type {ClusterSession, KubeObject, ResourceName} from '../ports.ts';
-import {matchesGlob, resolveNamespaces} from '../scope.ts';
+import {emptySelectorWarning, matchesGlob, resolveNamespaces} from '../scope.ts';
 import type {NamespaceScope} from '../scope.ts';
 import {auditPullSecrets} from '../secrets/audit.ts';
 import type {PullSecretAudit} from '../secrets/audit.ts';
@@ -27,6 +27,9 @@ export async function auditCluster(session: ClusterSession, scope: NamespaceScop
   } else {
     const resolved = await resolveNamespaces(session, scope);
     namespaces = resolved.namespaces;
+    const empty = emptySelectorWarning(scope, resolved);
+    if (empty !== undefined)
+      options.say(`warning`, empty);
     for (const skip of resolved.skipped) {
       if (skip.cause === `missing`)
         missing.push(skip.namespace);

@@ -5,7 +5,7 @@
  * The rules are exactly the requests each mode sends (tests/reliability/install.test.ts runs the agent and
  * refresh as a user holding only these rules, and checks that each rule is used and nothing is refused):
  * - agent: list/watch namespaces, ServiceAccounts and secrets (its cache); get (refresh reads the secret it
- *   rewrites)/create/update/delete secrets (copies, refresh, prune) and patch ServiceAccounts (attach, after listing them); get/create/update its Lease in its own namespace.
+ *   rewrites)/create/update/delete secrets (copies, refresh, prune) and patch ServiceAccounts (attach; `get` re-reads one whose guarded patch lost a race); get/create/update its Lease in its own namespace.
  * - refresh: list namespaces (ignored namespaces are skipped), get/list/update secrets (the source and its copies).
  */
 import type {KubeObject} from '../ports.ts';
@@ -36,7 +36,7 @@ export function clusterRules(mode: InstallMode): PolicyRule[] {
   }
   return [
     {apiGroups: [``], resources: [`namespaces`], verbs: [`list`, `watch`]},
-    {apiGroups: [``], resources: [`serviceaccounts`], verbs: [`list`, `watch`, `patch`]},
+    {apiGroups: [``], resources: [`serviceaccounts`], verbs: [`get`, `list`, `watch`, `patch`]},
     {apiGroups: [``], resources: [`secrets`], verbs: [`get`, `list`, `watch`, `create`, `update`, `delete`]},
   ];
 }

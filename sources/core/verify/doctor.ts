@@ -14,6 +14,9 @@ import {WORKLOADS, isWorkloadKind} from '../workloads.ts';
 /** Waiting reasons that mean "the image could not be pulled". */
 export const PULL_FAILURE_REASONS = [`ErrImagePull`, `ImagePullBackOff`, `InvalidImageName`, `ErrImageNeverPull`] as const;
 
+/** The KEP-2535 behaviour behind "it worked on older nodes": said with every ErrImageNeverPull diagnosis. */
+const NEVER_PULL_NOTE = `worked on older nodes, fails on 1.35+ ones? From 1.35 the kubelet (KubeletEnsureSecretPulledImages, KEP-2535, on by default) lets a pod use a cached image pulled with credentials only when its own pull secrets match (docs/kubelet-pulls.md)`;
+
 /** Stable identifiers of the diagnoses (the `-o json` `diagnosis.id`). */
 export type DiagnosisId =
   | `missing-pull-secrets`
@@ -117,7 +120,7 @@ export function diagnose(input: DoctorCase): Diagnosis {
   const notes = input.events.slice(-3).map(message => `event: ${message}`);
 
   if (input.waitingReason === `ErrImageNeverPull`)
-    return {id: `image-never-pull`, cause: `imagePullPolicy is Never and ${input.image} is not on the node (since Kubernetes 1.35 also when this pod's credentials cannot prove access to a cached private image)`, fix: neverPullFix(input), notes};
+    return {id: `image-never-pull`, cause: `imagePullPolicy is Never and ${input.image} is not on the node (since Kubernetes 1.35 also when this pod's credentials cannot prove access to a cached private image)`, fix: neverPullFix(input), notes: [...notes, NEVER_PULL_NOTE]};
 
   // Without the pod's secrets or ServiceAccounts, any cause past the image name would be a guess: say what is missing.
   if (input.unreadable.length > 0 && result.status !== `invalid-image`)

@@ -450,6 +450,9 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
   // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
   let first = true;
   const write = (type: string, object: any) => {
+    // Between end() (timeout, api.endWatches()) and `close`, events and bookmarks must not write any more.
+    if (res.writableEnded)
+      return;
     let payload = object;
     if (table && type !== `BOOKMARK` && type !== `ERROR`) {
       payload = toTable(def, [object], {resourceVersion: object.metadata.resourceVersion}, query.get(`includeObject`), deps.now());

@@ -115,12 +115,14 @@ type Worker = {
   name: string;
   timer?: NodeJS.Timeout;
   done: Map<string, {imageRef: string; imageId: string}>;
-  failures: Map<string, {reason: string; message: string; retryAt: number; delayMs: number}>;
+  /** Per image: the last failure, when its back-off ends, and whether a sync inside the back-off has shown `ImagePullBackOff`. */
+  failures: Map<string, {reason: string; message: string; retryAt: number; delayMs: number; backOffShown: boolean}>;
   initDone: Set<string>;
   startedAt: string;
   podIP: string;
   syncing: boolean;
-  again: boolean;
+  /** A change arrived during a sync: sync again when it ends. */
+  resyncRequested: boolean;
   running: boolean;
 };
 
@@ -315,7 +317,7 @@ export function startNode(options: NodeOptions): TestNode {
       const f = worker.failures.get(task.image);
       if (!f)
         return undefined;
-      return Date.now() < f.retryAt && f.reason === `ErrImagePull` && worker.again ? {reason: `ImagePullBackOff`, message: `Back-off pulling image "${task.image}"`} : {reason: f.reason, message: f.message};
+      return f.backOffShown && f.reason === `ErrImagePull` ? {reason: `ImagePullBackOff`, message: `Back-off pulling image "${task.image}"`} : {reason: f.reason, message: f.message};
     };
     const volumeFailure = tasks.filter(t => t.kind === `volume`).map(waitingFor).find(w => w !== undefined);
     const inits = tasks.filter(t => t.kind === `init`);
@@ -383,7 +385,7 @@ export function startNode(options: NodeOptions): TestNode {
     if (stopped)
       return;
     if (worker.syncing) {
-      worker.again = true;
+      worker.resyncRequested = true;
       return;
     }
     worker.syncing = true;
@@ -422,6 +424,7 @@ export function startNode(options: NodeOptions): TestNode {
           const failure = worker.failures.get(task.image);
           if (failure && Date.now() < failure.retryAt) {
             if (failure.reason === `ErrImagePull`) {
+              failure.backOffShown = true;
               event(pod, task.fieldPath, `Normal`, `BackOff`, `Back-off pulling image "${task.image}"`);
               event(pod, task.fieldPath, `Warning`, `Failed`, `Error: ImagePullBackOff`);
             }
@@ -435,7 +438,7 @@ export function startNode(options: NodeOptions): TestNode {
             worker.failures.delete(task.image);
           } else {
             const delayMs = failure ? Math.min(maxMs, failure.delayMs * 2) : initialMs;
-            worker.failures.set(task.image, {reason: result.reason, message: result.message, retryAt: Date.now() + delayMs, delayMs});
+            worker.failures.set(task.image, {reason: result.reason, message: result.message, retryAt: Date.now() + delayMs, delayMs, backOffShown: false});
             if (task.kind === `init`)
               initBlocked = true;
             continue;
@@ -457,17 +460,13 @@ export function startNode(options: NodeOptions): TestNode {
       if (!fresh || fresh.metadata.uid !== worker.uid || stopped)
         return;
       writeStatus(fresh, worker, tasks);
-      worker.again = false;
-      // Next sync: soon to show the back-off, then when the earliest back-off ends.
+      // Next sync: soon, to show ImagePullBackOff after an ErrImagePull, then when the earliest back-off ends.
       const pending = [...worker.failures.values()];
       if (pending.length > 0) {
-        const shownBackOff = [...worker.failures.values()].every(f => f.reason !== `ErrImagePull`) || (fresh.status?.containerStatuses ?? []).concat(fresh.status?.initContainerStatuses ?? []).some((s: any) => s.state?.waiting?.reason === `ImagePullBackOff`);
-        const nextRetry = Math.min(...pending.map(f => f.retryAt));
-        const delay = shownBackOff ? Math.max(0, nextRetry - Date.now()) : Math.min(resyncMs, Math.max(0, nextRetry - Date.now()));
-        if (!shownBackOff)
-          worker.again = true;
+        const untilRetry = Math.max(0, Math.min(...pending.map(f => f.retryAt)) - Date.now());
+        const toShow = pending.some(f => f.reason === `ErrImagePull` && !f.backOffShown);
         clearTimeout(worker.timer);
-        worker.timer = setTimeout(() => void sync(worker), delay);
+        worker.timer = setTimeout(() => void sync(worker), toShow ? Math.min(resyncMs, untilRetry) : untilRetry);
       }
     } catch (error) {
       if (!stopped)
@@ -476,6 +475,10 @@ export function startNode(options: NodeOptions): TestNode {
       worker.syncing = false;
       for (const notify of waiters)
         notify();
+      if (worker.resyncRequested && !stopped) {
+        worker.resyncRequested = false;
+        setImmediate(() => void sync(worker));
+      }
     }
   };
 
@@ -489,7 +492,7 @@ export function startNode(options: NodeOptions): TestNode {
     if (statuses.length > 0 && statuses.every((s: any) => s.state?.running && s.containerID))
       return;
     const ip = `10.244.0.${(parseInt(pod.metadata.uid.slice(0, 2), 16) % 250) + 2}`;
-    const worker: Worker = {uid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, done: new Map(), failures: new Map(), initDone: new Set(), startedAt: timestamp(api.now()), podIP: ip, syncing: false, again: false, running: false};
+    const worker: Worker = {uid: pod.metadata.uid, namespace: pod.metadata.namespace, name: pod.metadata.name, done: new Map(), failures: new Map(), initDone: new Set(), startedAt: timestamp(api.now()), podIP: ip, syncing: false, resyncRequested: false, running: false};
     workers.set(worker.uid, worker);
     void sync(worker);
   };

@@ -7,12 +7,13 @@
 import {summaryLine} from '../../../core/verify/report.ts';
 import type {VerifyReport, VerifyResult} from '../../../core/verify/types.ts';
 import {renderMarkdown} from './markdown.ts';
-import {credentialText, rowLabel, rowOutcome, severalContexts, visible} from './verdict.ts';
+import {credentialText, rowLabel, rowOutcome, severalContexts} from './verdict.ts';
 import type {Verdict} from './verdict.ts';
+import {escapeControl} from '../../../core/text.ts';
 
 /** Workflow-command data: `%`, CR and LF encoded as the runner decodes them. */
 function data(text: string): string {
-  return visible(text.replace(/%/g, `%25`).replace(/\r/g, `%0D`).replace(/\n/g, `%0A`));
+  return escapeControl(text.replace(/%/g, `%25`).replace(/\r/g, `%0D`).replace(/\n/g, `%0A`));
 }
 
 /** Workflow-command property values: as data, plus `:` and `,`. */
@@ -39,7 +40,7 @@ export function renderGithub(report: VerifyReport, verdict: Verdict): string {
       lines.push(command(`error`, {...position(result), title: `${result.status}: ${result.image}`}, `${label}: image ${result.image}: ${result.status}: ${result.detail} (credential: ${credentialText(result)})`));
     } else {
       // A plain log line: it starts with the status, so it can never be read as a workflow command.
-      lines.push(visible(`${result.status} ${label} ${result.image} (credential: ${credentialText(result)})`));
+      lines.push(escapeControl(`${result.status} ${label} ${result.image} (credential: ${credentialText(result)})`));
     }
     for (const warning of result.warnings)
       lines.push(command(verdict.failOnWarning ? `error` : `warning`, {...position(result), title: `warning: ${result.image}`}, `${label}: image ${result.image}: ${warning}`));
@@ -48,7 +49,7 @@ export function renderGithub(report: VerifyReport, verdict: Verdict): string {
     lines.push(command(`notice`, {title: `verify note`}, note));
   for (const problem of verdict.problems)
     lines.push(command(`error`, {title: `verify failed`}, problem));
-  lines.push(visible(summaryLine(report)));
+  lines.push(escapeControl(summaryLine(report)));
   return `${lines.join(`\n`)}\n`;
 }
 

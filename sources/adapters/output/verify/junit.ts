@@ -7,12 +7,18 @@
  */
 import {summaryLine} from '../../../core/verify/report.ts';
 import type {VerifyReport, VerifyResult} from '../../../core/verify/types.ts';
-import {credentialText, rowLabel, rowOutcome, severalContexts, visible, workloadOf} from './verdict.ts';
+import {credentialText, rowLabel, rowOutcome, severalContexts, workloadOf} from './verdict.ts';
 import type {Verdict} from './verdict.ts';
+import {escapeControl} from '../../../core/text.ts';
 
 /** XML text: escapes markup and writes control characters (invalid in XML 1.0) visibly. */
 function xml(text: string): string {
-  return visible(text).replace(/&/g, `&amp;`).replace(/</g, `&lt;`).replace(/>/g, `&gt;`).replace(/"/g, `&quot;`).replace(/'/g, `&apos;`);
+  return escapeControl(text).replace(/&/g, `&amp;`).replace(/</g, `&lt;`).replace(/>/g, `&gt;`).replace(/"/g, `&quot;`).replace(/'/g, `&apos;`);
+}
+
+/** Several lines of element text, each escaped on its own (a line break inside one is shown as `\n`). */
+function lines(texts: string[]): string {
+  return texts.map(xml).join(`\n`);
 }
 
 function attributes(values: Record<string, string | number | undefined>): string {
@@ -39,12 +45,12 @@ export function renderJunit(report: VerifyReport, verdict: Verdict): string {
       suites.set(name, [result]);
   }
   const failures = report.results.filter(result => rowOutcome(result, verdict) === `fail`).length;
-  const lines = [`<?xml version="1.0" encoding="UTF-8"?>`];
-  lines.push(`<testsuites${attributes({name: `kubectl pullsecret verify`, tests: report.results.length + verdict.problems.length, failures, errors: verdict.problems.length, skipped: 0, time: 0})}>`);
+  const out = [`<?xml version="1.0" encoding="UTF-8"?>`];
+  out.push(`<testsuites${attributes({name: `kubectl pullsecret verify`, tests: report.results.length + verdict.problems.length, failures, errors: verdict.problems.length, skipped: 0, time: 0})}>`);
   let id = 0;
   for (const [name, results] of suites) {
     const suiteFailures = results.filter(result => rowOutcome(result, verdict) === `fail`).length;
-    lines.push(`  <testsuite${attributes({name, tests: results.length, failures: suiteFailures, errors: 0, skipped: 0, time: 0, id: id++})}>`);
+    out.push(`  <testsuite${attributes({name, tests: results.length, failures: suiteFailures, errors: 0, skipped: 0, time: 0, id: id++})}>`);
     for (const result of results) {
       const outcome = rowOutcome(result, verdict);
       const testcase = attributes({
@@ -57,24 +63,24 @@ export function renderJunit(report: VerifyReport, verdict: Verdict): string {
       const body: string[] = [];
       if (outcome === `fail`) {
         const type = `${isFailingStatus(result) ? result.status : `warning`}`;
-        body.push(`      <failure${attributes({message: `${result.status}: ${result.detail}`, type})}>${xml(`${rowLabel(result, withContext)}: image ${result.image}: ${result.status}: ${result.detail} (credential: ${credentialText(result)})${result.warnings.map(warning => `\nwarning: ${warning}`).join(``)}`)}</failure>`);
+        body.push(`      <failure${attributes({message: `${result.status}: ${result.detail}`, type})}>${lines([`${rowLabel(result, withContext)}: image ${result.image}: ${result.status}: ${result.detail} (credential: ${credentialText(result)})`, ...result.warnings.map(warning => `warning: ${warning}`)])}</failure>`);
       }
       if (result.warnings.length > 0 || outcome === `pass`)
-        body.push(`      <system-out>${xml([`${result.status}: ${result.detail} (credential: ${credentialText(result)})`, ...result.warnings.map(warning => `warning: ${warning}`)].join(`\n`))}</system-out>`);
-      lines.push(`    <testcase${testcase}>`, ...body, `    </testcase>`);
+        body.push(`      <system-out>${lines([`${result.status}: ${result.detail} (credential: ${credentialText(result)})`, ...result.warnings.map(warning => `warning: ${warning}`)])}</system-out>`);
+      out.push(`    <testcase${testcase}>`, ...body, `    </testcase>`);
     }
-    lines.push(`  </testsuite>`);
+    out.push(`  </testsuite>`);
   }
-  lines.push(`  <testsuite${attributes({name: `verify`, tests: verdict.problems.length, failures: 0, errors: verdict.problems.length, skipped: 0, time: 0, id: id++})}>`);
+  out.push(`  <testsuite${attributes({name: `verify`, tests: verdict.problems.length, failures: 0, errors: verdict.problems.length, skipped: 0, time: 0, id: id++})}>`);
   for (const problem of verdict.problems) {
-    lines.push(`    <testcase${attributes({name: `the check is complete`, classname: `verify`, time: 0})}>`);
-    lines.push(`      <error${attributes({message: problem, type: `incomplete`})}>${xml(problem)}</error>`);
-    lines.push(`    </testcase>`);
+    out.push(`    <testcase${attributes({name: `the check is complete`, classname: `verify`, time: 0})}>`);
+    out.push(`      <error${attributes({message: problem, type: `incomplete`})}>${xml(problem)}</error>`);
+    out.push(`    </testcase>`);
   }
-  lines.push(`    <system-out>${xml([...report.summary.notes.map(note => `note: ${note}`), summaryLine(report), `exit code: ${verdict.exitCode}`].join(`\n`))}</system-out>`);
-  lines.push(`  </testsuite>`);
-  lines.push(`</testsuites>`);
-  return `${lines.join(`\n`)}\n`;
+  out.push(`    <system-out>${lines([...report.summary.notes.map(note => `note: ${note}`), summaryLine(report), `exit code: ${verdict.exitCode}`])}</system-out>`);
+  out.push(`  </testsuite>`);
+  out.push(`</testsuites>`);
+  return `${out.join(`\n`)}\n`;
 }
 
 function isFailingStatus(result: VerifyResult): boolean {

@@ -5,12 +5,13 @@
  */
 import {summaryLine} from '../../../core/verify/report.ts';
 import type {VerifyReport, VerifyResult} from '../../../core/verify/types.ts';
-import {credentialText, rowOutcome, severalContexts, visible, workloadOf} from './verdict.ts';
+import {credentialText, rowOutcome, severalContexts, workloadOf} from './verdict.ts';
 import type {Verdict} from './verdict.ts';
+import {escapeControl} from '../../../core/text.ts';
 
 /** Escapes Markdown and HTML specials inside a table cell; line breaks become spaces. */
 export function cell(text: string): string {
-  return visible(text.replace(/\r?\n/g, ` `)).replace(/[\\`*_{}[\]()#+!|<>~]/g, char => (char === `<` ? `&lt;` : char === `>` ? `&gt;` : `\\${char}`));
+  return escapeControl(text.replace(/\r?\n/g, ` `)).replace(/[\\`*_{}[\]()#+!|<>~]/g, char => (char === `<` ? `&lt;` : char === `>` ? `&gt;` : `\\${char}`));
 }
 
 const MARK = {pass: `✅`, warning: `⚠️`, fail: `❌`} as const;

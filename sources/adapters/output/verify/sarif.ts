@@ -59,7 +59,7 @@ export function renderSarif(report: VerifyReport, verdict: Verdict, tool: {versi
     runs: [{
       tool: {driver: {name: `kubectl-pullsecret`, semanticVersion: tool.version, version: tool.version, rules}},
       invocations: [{
-        executionSuccessful: !verdict.problems.some(problem => problem.includes(`incomplete`)),
+        executionSuccessful: !verdict.incomplete,
         exitCode: verdict.exitCode,
         toolExecutionNotifications: [
           ...verdict.problems.map(problem => ({level: `error`, message: {text: problem}})),

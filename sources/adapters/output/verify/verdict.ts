@@ -13,6 +13,8 @@ export type Verdict = {
   failOnWarning: boolean;
   /** Reasons for exit 1 that no row carries (the incomplete-check note, a named namespace not found). */
   problems: string[];
+  /** Something verify needed could not be read (a list, a secret, a ServiceAccount). */
+  incomplete: boolean;
 };
 
 /** How a row counts in a CI report: `pass`, `warning` (pullable, with warnings) or `fail`. */
@@ -39,15 +41,6 @@ export function rowLabel(result: VerifyResult, withContext: boolean): string {
 /** `user (secret web/regcred)`-like credential text, never the password. */
 export function credentialText(result: VerifyResult): string {
   return result.credential ? `${result.credential.source} (${result.credential.username === `` ? `<empty>` : result.credential.username})` : `-`;
-}
-
-/**
- * Control characters (from the cluster or the input) written visibly, `\u001b` style, so that no report format can
- * be broken out of or made to move the cursor.
- */
-export function visible(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, `0`)}`);
 }
 
 /** True when the results come from several contexts (a CONTEXT column or prefix is then needed). */
