@@ -28,7 +28,7 @@ export class InstallCommand extends BaseCommand {
     `,
     examples: [
       [`Install the agent`, `$0 install agent -o yaml | kubectl apply -f -`],
-      [`Check the manifests against the cluster without changing it`, `$0 install agent -o yaml | kubectl apply --dry-run=server -f -`],
+      [`Print what kubectl would apply, without changing the cluster (server dry runs refuse objects in the namespace the manifests create)`, `$0 install agent -o yaml | kubectl apply --dry-run=client -f -`],
       [`Install the refresh CronJob with your own image`, `$0 install refresh --image registry.example.com/tools/kubectl-pullsecret:1 -o yaml | kubectl apply -f -`],
     ],
   };
