@@ -8,7 +8,6 @@
 // Two runs: the real CLI (the esbuild bundle that ships) as a child process (wall time and peak RSS from /proc/<pid>/status VmHWM), and the same
 // command in-process (registry probe counters, token server log, API request log). Environment overrides:
 // BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE, BENCH_IMAGES; BENCH_CPU_PROF=DIR profiles the child.
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,8 @@ import {runCli} from '../tests/helpers/runCli.ts';
 import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../sources/core/ports.ts';
 import * as esbuild from 'esbuild';
-import {SEA_EXEC_ARGV, bundle} from '../scripts/lib/sea.ts';
+import {bundle} from '../scripts/lib/sea.ts';
+import {runChild} from './lib/child.ts';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
@@ -28,7 +28,6 @@ const USER = `bench`;
 const PASSWORD = `bench-password-not-printed`;
 
 const root = path.resolve(import.meta.dirname, `..`);
-const node = path.join(root, `node_modules`, `.bin`, `node`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `bench-verify-`));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -85,7 +84,7 @@ try {
     await bundle({outfile});
   else // readable names in the profile
     await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
-  const child = await runChild([outfile, ...args]);
+  const child = await runChild([outfile, ...args], {home: tmp, profileDir: process.env.BENCH_CPU_PROF, nodeOptions: process.env.BENCH_NODE_OPTIONS});
   const report = JSON.parse(child.stdout) as {summary: {total: number; pullable: number; failing: number; registryChecks: number; byStatus: Record<string, number>}};
   log(`child: verify -A exit ${child.code} in ${(child.ms / 1000).toFixed(2)} s, peak RSS ${(child.peakKb / 1024).toFixed(0)} MB; ${report.summary.total} results, ${report.summary.pullable} pullable, ${report.summary.failing} failing, ${report.summary.registryChecks} registry checks; ${JSON.stringify(report.summary.byStatus)}`);
 
@@ -131,31 +130,4 @@ try {
 } finally {
   await Promise.all([api.stop(), ...registries.map(registry => registry.stop())]);
   fs.rmSync(tmp, {recursive: true, force: true});
-}
-
-/** Runs the CLI in a child process, polling its peak RSS (VmHWM) until it exits. */
-function runChild(argv: string[]): Promise<{code: number; ms: number; peakKb: number; stdout: string}> {
-  return new Promise((resolve, reject) => {
-    const begin = performance.now();
-    const profile = process.env.BENCH_CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const child = spawn(node, [...SEA_EXEC_ARGV, ...profile, ...argv], {stdio: [`ignore`, `pipe`, `inherit`], env: {PATH: process.env.PATH ?? ``, HOME: tmp, ...(process.env.BENCH_NODE_OPTIONS ? {NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS} : {})}});
-    const chunks: Buffer[] = [];
-    let peakKb = 0;
-    const poll = setInterval(() => {
-      try {
-        const status = fs.readFileSync(`/proc/${child.pid}/status`, `utf8`);
-        const match = /VmHWM:\s+(\d+) kB/.exec(status);
-        if (match)
-          peakKb = Math.max(peakKb, Number(match[1]));
-      } catch {
-        // the process is gone
-      }
-    }, 20);
-    child.stdout.on(`data`, chunk => chunks.push(chunk));
-    child.on(`error`, reject);
-    child.on(`close`, code => {
-      clearInterval(poll);
-      resolve({code: code ?? -1, ms: performance.now() - begin, peakKb, stdout: Buffer.concat(chunks).toString(`utf8`)});
-    });
-  });
 }

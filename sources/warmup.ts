@@ -1,9 +1,10 @@
 // Start-up warm-up for the single executable's V8 startup snapshot (scripts/lib/sea.ts, sources/main.ts).
 // V8 compiles a function the first time it runs; functions compiled while the snapshot is made keep
-// their bytecode in it, and `add`'s compiled clipanion parser stays in it too (see buildCli in cli.ts).
-// Running the print-only fast paths once at build time therefore saves the binary that work on every
-// start: `add … --dry-run=client -o json` about 3 ms for the bytecode and 6 ms for the parser.
-// Each parser kept costs every start some deserialization, so only `add`'s is warmed up.
+// their bytecode in it, and the compiled clipanion parsers of the commands run stay in it too (see buildCli
+// in cli.ts). Running the print-only fast paths once at build time therefore saves the binary that work on
+// every start: `add … --dry-run=client -o json` about 3 ms for the bytecode and 6 ms for the parser.
+// Each parser kept costs every start some deserialization, so only those of the commands people run all day
+// are kept: add, decode and list (`decode` and `list` against the emulator 4-5 ms faster, --help unchanged).
 import {Readable, Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
@@ -14,6 +15,8 @@ import {parseKubeconfig} from './adapters/kube/kubeconfig.ts';
 const WARM_UP_RUNS: string[][] = [
   [`--help`],
   [`add`, `warm-up`, `--docker-server`, `registry.example.com`, `--docker-username`, `user`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`],
+  [`decode`, `--help`],
+  [`list`, `--help`],
 ];
 
 /**

@@ -287,13 +287,12 @@ test(`a create answered with 429 is retried (the server did not process it)`, as
 test(`--request-timeout bounds each request and a slow server ends in exit 3 naming the timeout`, async () => {
   api.faults.add({route: `/api/v1/namespaces/default/secrets`, kind: `latency`, latencyMs: 1500});
   const session = await connect({requestTimeoutMs: 200});
-  const started = Date.now();
   const error = await rejection(session.list(`secrets`, {namespace: `default`}));
+  // Each attempt ends at 200 ms (the server would answer after 1500 ms, and then there would be no error), and a
+  // timed-out request is repeated once. How long that takes is measured by benchmarks, not asserted here.
   assert.ok(error instanceof ClusterUnreachableError);
   assert.match(error.message, /timed out after 200ms \(--request-timeout\)/);
-  // One retry at most for timeouts: two attempts of 200 ms plus a short backoff.
   assert.equal(session.requestCount(), 2);
-  assert.ok(Date.now() - started < 1400, `took ${Date.now() - started}ms`);
 });
 
 test(`server-side dry run sends dryRun=All and stores nothing`, async () => {

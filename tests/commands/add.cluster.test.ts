@@ -5,25 +5,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
-import {after, before, test} from 'node:test';
+import {after, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const execFileAsync = promisify(execFile);
 const PASSWORD = `Add-Cluster-pw-42`;
-let api: ApiEmulator;
+const api = await useApiEmulator();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `add-cluster-`));
 
-before(async () => {
-  api = await startApiEmulator();
-});
 after(async () => {
-  await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const auths = (secret: {data: Record<string, string>}) => JSON.parse(Buffer.from(secret.data[`.dockerconfigjson`]!, `base64`).toString(`utf8`)).auths;
 
 /** Runs `add` against the emulator with the password on stdin. */

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../helpers/runCli.ts';
+import {b64} from '../helpers/encoding.ts';
 
 /** A fake `docker-credential-test`: answers by server URL, as real helpers do (URL on stdin, JSON on stdout). */
 const HELPER = `#!/bin/sh
@@ -25,7 +26,6 @@ async function world(t: {after: (fn: () => Promise<void>) => void}): Promise<Wor
   return {dir, env: {PATH: `${path.join(dir, `bin`)}:/usr/bin:/bin`}};
 }
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 async function writeConfig(file: string, config: unknown): Promise<void> {
   await fs.mkdir(path.dirname(file), {recursive: true});

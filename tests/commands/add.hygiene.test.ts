@@ -7,25 +7,22 @@ import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
 import type {CliResult} from '../helpers/runCli.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const USER = `hygiene-bot`;
 const PASSWORD = `Hyg1ene-Secret-Value!`;
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const FORBIDDEN = [PASSWORD, b64(PASSWORD), b64(`${USER}:${PASSWORD}`)];
-let api: ApiEmulator;
+const api = await useApiEmulator();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hygiene-`));
 
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`clean`);
   api.seed.namespace(`typed`);
   api.seed.secret(`typed`, {metadata: {name: `regcred`}, type: `Opaque`, data: {x: b64(`y`)}});
   api.seed.serviceAccount(`clean`, `default`, {imagePullSecrets: [`regcred`]});
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 

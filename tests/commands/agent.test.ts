@@ -3,22 +3,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {runKubectl, startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {runKubectl} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {eventually, metricValue, startAgentInProcess} from '../helpers/agent.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const config = (password: string) => b64(`{"auths":{"registry.example.com":{"username":"u","password":"${password}","auth":"${b64(`u:${password}`)}"}}}`);
 
-let api: ApiEmulator;
+const api = await useApiEmulator({bookmarkIntervalMs: 200});
 let dir: string;
 before(async () => {
-  api = await startApiEmulator({bookmarkIntervalMs: 200});
   dir = fs.mkdtempSync(path.join(os.tmpdir(), `agent-test-`));
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(dir, {recursive: true, force: true});
 });
 

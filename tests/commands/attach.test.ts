@@ -6,20 +6,17 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import {PassThrough} from 'node:stream';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {pluginBin, runPrinted} from '../helpers/printedCommand.ts';
 import {connectCluster} from '../../sources/adapters/kube/connect.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let cacheRoot: string;
 before(async () => {
-  api = await startApiEmulator();
   cacheRoot = mkdtempSync(path.join(os.tmpdir(), `attach-kubectl-cache-`));
 });
 after(async () => {
-  await api.stop();
   rmSync(cacheRoot, {recursive: true, force: true});
 });
 

@@ -5,18 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {parseDockerConfigFile} from '../../sources/core/dockerconfig/parse.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const PASSWORD = `Decode-pw-1234`;
-let api: ApiEmulator;
+const api = await useApiEmulator();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `decode-`));
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const config = (auths: Record<string, unknown>) => ({'.dockerconfigjson': b64(JSON.stringify({auths}))});
 
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`web`);
   api.seed.secret(`web`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: config({'ghcr.io': {username: `bot`, password: PASSWORD, email: `bot@example.com`, auth: b64(`bot:${PASSWORD}`)}, 'https://index.docker.io/v1/': {auth: b64(`hub:${PASSWORD}`)}})});
   api.seed.secret(`web`, {metadata: {name: `tricky`}, type: `kubernetes.io/dockerconfigjson`, data: config({
@@ -26,7 +24,6 @@ before(async () => {
   })});
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 

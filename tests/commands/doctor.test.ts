@@ -12,6 +12,7 @@ import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import {pluginBin, runPrinted} from '../helpers/printedCommand.ts';
 import type {TestRegistry} from '../helpers/registry/index.ts';
+import {b64} from '../helpers/encoding.ts';
 
 type Diagnosis = {id: string; cause: string; fix: string[]; notes: string[]};
 type DoctorReport = {summary: {failing: number; byDiagnosis: Record<string, number>}; pods: Array<{namespace: string; pod: string; container: string; status: string; events: string[]; diagnosis: Diagnosis}>};
@@ -24,7 +25,6 @@ let limiter: http.Server;
 let limitedHost: string;
 let bin: ReturnType<typeof pluginBin>;
 
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const pullSecret = (name: string, auths: Record<string, Record<string, unknown>>) =>
   ({metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths}))}});
 const spec = (image: string, extra: Record<string, unknown> = {}) => ({containers: [{name: `app`, image}], ...extra});

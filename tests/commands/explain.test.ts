@@ -7,11 +7,11 @@ import {after, before, describe, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `explain-`));
 after(() => fs.rmSync(tmp, {recursive: true, force: true}));
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const HUB_PASSWORD = `Hub-Secret-Pw-1`;
 const QUAY_PASSWORD = `Quay-Secret-Pw-2`;
 

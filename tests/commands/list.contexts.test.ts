@@ -8,12 +8,12 @@ import {runCli} from '../helpers/runCli.ts';
 import {writeEastWestKubeconfig} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
 
 let east: ApiEmulator;
 let west: ApiEmulator;
 let kubeconfig: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `list-contexts-`));
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const pull = (name: string, registry: string) => ({metadata: {name}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': b64(JSON.stringify({auths: {[registry]: {auth: b64(`bot:pat`)}}}))}});
 
 

@@ -7,20 +7,18 @@ import path from 'node:path';
 import {PassThrough} from 'node:stream';
 import {promisify} from 'node:util';
 import {after, before, test} from 'node:test';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {printObjects} from '../../sources/adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../../sources/adapters/output/printObjects.ts';
 import {formatTable} from '../../sources/adapters/output/table.ts';
 import type {KubeObject} from '../../sources/core/ports.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const execFileAsync = promisify(execFile);
-let api: ApiEmulator;
+const api = await useApiEmulator();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `printers-`));
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`print`);
   api.seed.secret(`print`, {
     metadata: {
@@ -34,7 +32,6 @@ before(async () => {
   api.seed.secret(`print`, {metadata: {name: `a-much-longer-secret-name`}, type: `Opaque`, data: {'key.with.dots': b64(`v`)}});
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 

@@ -1,12 +1,11 @@
 // list against the API emulator with the real kube adapter.
 import assert from 'node:assert/strict';
-import {after, before, test} from 'node:test';
+import {before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
+const api = await useApiEmulator();
 const config = (auths: Record<string, unknown>) => ({'.dockerconfigjson': b64(JSON.stringify({auths}))});
 const pull = (name: string, auths: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({metadata: {name, ...metadata}, type: `kubernetes.io/dockerconfigjson`, data: config(auths)});
 const ecrPassword = (expiresInSeconds: number) => b64(JSON.stringify({payload: `p`.repeat(40), datakey: `d`.repeat(20), version: `2`, type: `DATA_KEY`, expiration: Math.floor(Date.now() / 1000) + expiresInSeconds}));
@@ -14,7 +13,6 @@ const ECR = `123456789012.dkr.ecr.eu-west-1.amazonaws.com`;
 const spec = (extra: Record<string, unknown> = {}) => ({containers: [{name: `app`, image: `ghcr.io/acme/app:1`}], ...extra});
 
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`audit`);
   api.seed.secret(`audit`, pull(`used`, {'ghcr.io': {username: `bot`, password: `pat`, auth: b64(`bot:pat`)}}));
   api.seed.secret(`audit`, pull(`lonely`, {'quay.io': {auth: b64(`robot:tok`)}}));
@@ -34,7 +32,6 @@ before(async () => {
   api.seed.secret(`other`, pull(`regcred`, {'ghcr.io': {auth: b64(`bot:pat`)}}));
   api.addUser(`nosecrets`, [{verbs: [`get`, `list`], resources: [`serviceaccounts`, `pods`, `namespaces`]}]);
 });
-after(() => api.stop());
 
 function list(args: string[]) {
   return runCli([`list`, ...args, `--kubeconfig`, api.kubeconfigPath]);

@@ -1,19 +1,16 @@
 // One rule for every command: a namespace named with -n or --namespaces that does not exist is an error naming it,
 // exit 1; in a fan-out the other namespaces are still done.
-import {after, before, test} from 'node:test';
+import {before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`here`);
   api.seed.secret(`here`, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(`{"auths":{"r.example":{"username":"u","password":"p"}}}`).toString(`base64`)}});
   api.seed.serviceAccount(`here`, `default`, {});
 });
-after(() => api.stop());
 
 const credentials = [`--docker-server`, `r.example`, `--docker-username`, `u`, `--docker-password-stdin`];
 const COMMANDS: Record<string, string[]> = {

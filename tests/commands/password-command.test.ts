@@ -3,23 +3,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let dir: string;
 before(async () => {
-  api = await startApiEmulator();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), `password-command-`));
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(dir, {recursive: true, force: true});
 });
 
 const kube = () => [`--kubeconfig`, api.kubeconfigPath];
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const ENV = {PATH: `/usr/bin:/bin`};
 const COMMAND = `pullsecret.kubectl.io/password-command`;
 

@@ -3,18 +3,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let dir: string;
 before(async () => {
-  api = await startApiEmulator();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), `refresh-`));
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(dir, {recursive: true, force: true});
 });
 

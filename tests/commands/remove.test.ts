@@ -1,17 +1,10 @@
-import {after, before, test} from 'node:test';
+import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {connectCluster} from '../../sources/adapters/kube/connect.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
-before(async () => {
-  api = await startApiEmulator();
-});
-after(async () => {
-  await api.stop();
-});
+const api = await useApiEmulator();
 
 const kube = () => [`--kubeconfig`, api.kubeconfigPath];
 const CONFIG = Buffer.from(`{"auths":{}}`).toString(`base64`);

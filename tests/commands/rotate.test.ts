@@ -1,20 +1,13 @@
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
-before(async () => {
-  api = await startApiEmulator();
-});
-after(async () => {
-  await api.stop();
-});
+const api = await useApiEmulator();
 
 const kube = () => [`--kubeconfig`, api.kubeconfigPath];
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const OLD = {auths: {'registry.example.com': {username: `bot`, password: `old-token`, auth: b64(`bot:old-token`)}, 'other.example.com': {username: `x`, password: `y`, auth: b64(`x:y`)}}};
 
 function decoded(namespace: string): any {

@@ -5,18 +5,15 @@ import {promisify} from 'node:util';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let cacheRoot: string;
 before(async () => {
-  api = await startApiEmulator();
   cacheRoot = mkdtempSync(path.join(os.tmpdir(), `sync-keep-kubectl-cache-`));
 });
 after(async () => {
-  await api.stop();
   rmSync(cacheRoot, {recursive: true, force: true});
 });
 

@@ -5,23 +5,21 @@ import {promisify} from 'node:util';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let cacheRoot: string;
 before(async () => {
-  api = await startApiEmulator();
   cacheRoot = mkdtempSync(path.join(os.tmpdir(), `sync-kubectl-cache-`));
 });
 after(async () => {
-  await api.stop();
   rmSync(cacheRoot, {recursive: true, force: true});
 });
 
 const kube = () => [`--kubeconfig`, api.kubeconfigPath];
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const CONFIG = b64(`{"auths":{"registry.example.com":{"username":"u","password":"p","auth":"dTpw"}}}`);
 const CONFIG2 = b64(`{"auths":{"registry.example.com":{"username":"u","password":"rotated","auth":"dTpyb3RhdGVk"}}}`);
 

@@ -1,10 +1,9 @@
 // One expiry rule everywhere: verify, decode and list agree on an ECR token's expiry, for ECR's own host form
 // (12-digit account) and for any other key that carries an ECR token (here the seed's 9-digit account).
-import {after, before, test} from 'node:test';
+import {before, test} from 'node:test';
 import assert from 'node:assert/strict';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const EXPIRED_AT = 1_600_000_000;
 const token = Buffer.from(JSON.stringify({payload: `p`, datakey: `d`, version: `2`, type: `DATA_KEY`, expiration: EXPIRED_AT})).toString(`base64`);
@@ -13,15 +12,13 @@ const secret = (name: string, host: string, password: string) => ({
   data: {'.dockerconfigjson': Buffer.from(JSON.stringify({auths: {[host]: {username: `AWS`, password, auth: Buffer.from(`AWS:${password}`).toString(`base64`)}}})).toString(`base64`)},
 });
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 before(async () => {
-  api = await startApiEmulator();
   api.seed.namespace(`ecr`);
   api.seed.secret(`ecr`, secret(`nine`, `123456789.dkr.ecr.us-east-1.amazonaws.com`, token));
   api.seed.secret(`ecr`, secret(`twelve`, `123456789012.dkr.ecr.us-east-1.amazonaws.com`, token));
   api.seed.secret(`ecr`, secret(`plain`, `127.0.0.1:1`, `not-a-token-but-long-enough`));
 });
-after(() => api.stop());
 
 const kube = () => [`--kubeconfig`, api.kubeconfigPath, `-n`, `ecr`];
 

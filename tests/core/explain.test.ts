@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import {parsePullSecret} from '../../sources/core/dockerconfig/parse.ts';
 import {explainImages, renderExplainText} from '../../sources/core/explain/explain.ts';
 import type {ExplainSource} from '../../sources/core/explain/explain.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 /** A pull secret as the kubelet reads it, turned into an explain source. */
 function secret(name: string, payload: unknown): ExplainSource {

@@ -12,9 +12,9 @@ import {explainImages} from '../../sources/core/explain/explain.ts';
 import {parseImageReference} from '../../sources/core/image/reference.ts';
 import {goFilepathMatch} from '../../sources/core/keyring/goMatch.ts';
 import {buildKeyring, compareBytes, lookupCredentials, normalizeKey, urlsMatch} from '../../sources/core/keyring/keyring.ts';
+import {b64} from '../helpers/encoding.ts';
 
 const RUNS = {numRuns: 500};
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 // Strings biased towards the characters the parsers care about.
 const structural = fc.constantFrom(`{`, `}`, `[`, `]`, `"`, `:`, `,`, `\\`, `/`, `.`, `*`, `?`, `@`, `%`, `#`, `=`, `-`, `_`, `a`, `Z`, `0`, `9`, ` `, `\n`, `\ud800`, `ü`, `😀`);

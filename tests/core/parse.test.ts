@@ -4,8 +4,8 @@ import {decodeAuthField, decodeDockerConfigPayload, parseDockerConfigFile, parse
 import type {SecretLike} from '../../sources/core/dockerconfig/parse.ts';
 import {InputError} from '../../sources/core/errors.ts';
 import {buildKeyring, lookupCredentials} from '../../sources/core/keyring/keyring.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 function secret(type: string | undefined, data: Record<string, string>, name = `regcred`): SecretLike {
   return {metadata: {name, namespace: `ns`}, ...(type === undefined ? {} : {type}), data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)]))};

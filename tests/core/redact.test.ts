@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {SecretRedactor} from '../../sources/core/redact.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
 test(`a long password is redacted as is, JSON- and URL-escaped, in base64 and inside the auth value`, () => {
   const redactor = new SecretRedactor();

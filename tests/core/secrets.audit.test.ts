@@ -4,9 +4,9 @@ import {auditPullSecrets, isPullSecretCandidate} from '../../sources/core/secret
 import type {AuditInput} from '../../sources/core/secrets/audit.ts';
 import {describePullSecret, formatDuration, maskSecret} from '../../sources/core/secrets/describe.ts';
 import type {KubeObject} from '../../sources/core/ports.ts';
+import {b64} from '../helpers/encoding.ts';
 
 const NOW = new Date(`2026-11-29T12:00:00Z`);
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const secret = (name: string, auths: Record<string, unknown>, extra: Partial<KubeObject> = {}): KubeObject => ({
   metadata: {name, namespace: `ns`},
   type: `kubernetes.io/dockerconfigjson`,

@@ -8,10 +8,9 @@ import type {AddSecretInput} from '../../sources/core/secrets/plan.ts';
 import {registryKeyIdentity, sameRegistryKey} from '../../sources/core/secrets/registryKey.ts';
 import {applySecretPlan} from '../../sources/core/secrets/apply.ts';
 import type {ClusterSession, KubeObject} from '../../sources/core/ports.ts';
+import {b64, unb64} from '../helpers/encoding.ts';
 
 const ghcr: RegistryCredential = {server: `ghcr.io`, username: `bot`, password: `pat`};
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
-const unb64 = (text: string) => Buffer.from(text, `base64`).toString(`utf8`);
 // Retries without waiting: these tests count writes, not time.
 const NO_WAIT = {sleep: async () => {}, random: () => 0};
 

@@ -2,8 +2,8 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {KubeObject} from '../../sources/core/ports.ts';
 import {CONTENT_HASH_ANNOTATION, buildCopy, classifyCopy, contentHash, planCopy, planPrune} from '../../sources/core/sync/plan.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const CONFIG = b64(`{"auths":{"registry.example.com":{"username":"u","password":"p","auth":"dTpw"}}}`);
 
 const source = (data = CONFIG): KubeObject => ({

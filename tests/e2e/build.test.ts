@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BUNDLE, ROOT, assertNoDynamicImport, heavyPackagesEvaluatedBy, makeBlob} from '../../scripts/lib/sea.ts';
-import {BINARY, ensureBinary, pluginEnv, runProgram} from './binary.ts';
+import {BINARY, ensureBinary, pluginEnv, runProgram} from '../helpers/binary.ts';
 
 before(async () => {
   await ensureBinary();

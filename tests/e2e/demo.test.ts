@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {ROOT} from './binary.ts';
+import {ROOT} from '../helpers/binary.ts';
 
 /** The system's node (what npm runs `npm run demo` with before `npm ci` installed Node 24). */
 function systemNode(): string | undefined {

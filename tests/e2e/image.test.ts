@@ -11,7 +11,7 @@ import {startRegistry} from '../helpers/registry/index.ts';
 import type {TestRegistry} from '../helpers/registry/index.ts';
 import {startContainerd} from '../helpers/containerd/index.ts';
 import type {Containerd} from '../helpers/containerd/index.ts';
-import {ensureBinary, ROOT} from './binary.ts';
+import {ensureBinary, ROOT} from '../helpers/binary.ts';
 import {buildTarget} from '../../scripts/release.ts';
 import {bundle, packageVersion} from '../../scripts/lib/sea.ts';
 import {TARGETS, qemuAarch64} from '../../scripts/lib/targets.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {BINARY, DIST, ensureBinary, pluginEnv, runProgram, runProgramAsync} from './binary.ts';
+import {BINARY, DIST, ensureBinary, pluginEnv, runProgram, runProgramAsync} from '../helpers/binary.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 
 let home = ``;

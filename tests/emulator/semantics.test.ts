@@ -2,7 +2,7 @@
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {startApiEmulator, type ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {request} from './client.ts';
+import {request} from '../helpers/apiEmulator/client.ts';
 
 let api: ApiEmulator;
 let counter = 0;

@@ -1,17 +1,11 @@
-import {after, before, test} from 'node:test';
+import {after, test} from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {runKubectl, startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {request} from './client.ts';
+import {runKubectl} from '../helpers/apiEmulator/index.ts';
+import {request} from '../helpers/apiEmulator/client.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
-let api: ApiEmulator;
-before(async () => {
-  api = await startApiEmulator({bookmarkIntervalMs: 100});
-});
-after(async () => {
-  await api.stop();
-});
+const api = await useApiEmulator({bookmarkIntervalMs: 100});
 
 const kubectl = (...args: string[]) => runKubectl(args, {kubeconfig: api.kubeconfigPath});
 

@@ -25,14 +25,14 @@ export function pluginBin(extra: Record<string, string> = {}): {dir: string; rem
 }
 
 /**
- * Runs `line` with `sh -c` (comments after `#` included, as a user pasting it would), KUBECONFIG pointing at the
+ * Runs `line` with `sh -c` (or bash, for lines written for it; comments after `#` included, as a user pasting it would), KUBECONFIG pointing at the
  * test cluster, `env` for the variables the line asks to set, and `stdin` for a password it reads.
  * Asynchronous: the API emulator answering it runs in this process.
  */
-export function runPrinted(line: string, options: {bin: string; kubeconfig: string; env?: Record<string, string>; stdin?: string}): Promise<PrintedRun> {
+export function runPrinted(line: string, options: {bin: string; kubeconfig: string; env?: Record<string, string>; stdin?: string; cwd?: string; shell?: `sh` | `bash`}): Promise<PrintedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`sh`, [`-c`, line], {
-      cwd: ROOT,
+    const child = spawn(options.shell ?? `sh`, [`-c`, line], {
+      cwd: options.cwd ?? ROOT,
       env: {PATH: `${options.bin}${path.delimiter}${process.env.PATH ?? ``}`, HOME: path.join(options.bin, `home`), KUBECONFIG: options.kubeconfig, ...options.env},
       stdio: [`pipe`, `pipe`, `pipe`],
     });

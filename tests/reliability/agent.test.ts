@@ -5,6 +5,7 @@ import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {burstToUsable, eventually, metricValue, pullSecretUsable, startAgentProcess} from '../helpers/agent.ts';
 import type {ChildAgent} from '../helpers/agent.ts';
+import {b64} from '../helpers/encoding.ts';
 
 // Two agents as separate processes (so that one can be SIGKILLed) against one API emulator.
 
@@ -20,7 +21,6 @@ after(async () => {
   await api.stop();
 });
 
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const LEASE_FLAGS = [`--lease-duration`, `4s`, `--renew-deadline`, `3s`, `--retry-period`, `500ms`];
 const holder = () => api.getObject(`leases`, `default`, `kubectl-pullsecret-agent`)?.spec?.holderIdentity ?? ``;
 const usable = (namespace: string) => pullSecretUsable(api, namespace);

@@ -11,20 +11,18 @@ import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {runCli} from '../helpers/runCli.ts';
 import type {CliResult} from '../helpers/runCli.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 const CORPUS = path.join(import.meta.dirname, `..`, `corpus`);
 const corpusFiles = (kind: string) => fs.readdirSync(path.join(CORPUS, kind)).sort().map(name => path.join(CORPUS, kind, name));
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `corpus-`));
 const goodConfig = path.join(tmp, `good-config.json`);
 const hugeConfig = path.join(tmp, `huge-config.json`);
 
 before(async () => {
-  api = await startApiEmulator();
   // Targets a slipped validation would write to: a source secret, namespaces, ServiceAccounts.
   const auth = b64(`bot:pw`);
   for (const ns of [`web`, `ci`, `x`]) {
@@ -36,7 +34,6 @@ before(async () => {
   fs.writeFileSync(hugeConfig, JSON.stringify({auths: {'registry.example.com': {auth, email: `x`.repeat(6 * 1024 * 1024)}}}));
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 

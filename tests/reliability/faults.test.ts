@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {b64} from '../helpers/encoding.ts';
 
 const NAMESPACES = 200;
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 
 /** About one request in five is hit: the session must retry, and what it cannot save must be reported. */
 function injectFaults(api: ApiEmulator): void {

@@ -12,9 +12,9 @@ import {makeCa, makeServerCert} from '../helpers/registry/certs.ts';
 import {sendJson, startHostileServer} from '../helpers/registry/hostileServer.ts';
 import type {Handler, HostileServer, SeenRequest} from '../helpers/registry/hostileServer.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {b64} from '../helpers/encoding.ts';
 
 const credential: BasicCredential = {username: `owner`, password: `registry-A-password-${process.pid}`};
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 const servers: HostileServer[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hostile-registry-`));
 after(async () => {

@@ -14,8 +14,8 @@ import {echoingInvalid, startHostileApi} from '../helpers/hostileApi.ts';
 import type {HostileApi} from '../helpers/hostileApi.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {closedPort} from '../helpers/clusters.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 const USER = `deployer`;
 const PASSWORD = `Hostile-${crypto.randomBytes(24).toString(`base64url`)}`;
 

@@ -19,8 +19,8 @@ import type {TestRegistry} from '../helpers/registry/index.ts';
 import {echoingInvalid, startHostileApi} from '../helpers/hostileApi.ts';
 import {sendJson, startHostileServer} from '../helpers/registry/hostileServer.ts';
 import type {SeenRequest} from '../helpers/registry/hostileServer.ts';
+import {b64} from '../helpers/encoding.ts';
 
-const b64 = (text: string) => Buffer.from(text, `utf8`).toString(`base64`);
 // A password with characters that JSON encoders (Go's, kubectl's) and URLs escape, one long random one (bob's,
 // the rotation target), one a credential helper hands out, and a wrong one that the registry rejects.
 // `random` is the random part: any 8 characters of it in the output count as a leak (a truncated echo, a parser's

@@ -4,27 +4,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {parseAllDocuments} from 'yaml';
-import type {ApiEmulator, RbacRule} from '../helpers/apiEmulator/index.ts';
-import {runKubectl, startApiEmulator} from '../helpers/apiEmulator/index.ts';
+import type {RbacRule} from '../helpers/apiEmulator/index.ts';
+import {runKubectl} from '../helpers/apiEmulator/index.ts';
 import {runCli} from '../helpers/runCli.ts';
 import {eventually, startAgentInProcess} from '../helpers/agent.ts';
+import {b64} from '../helpers/encoding.ts';
+import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';
 
 // `install agent|refresh -o yaml`: what it renders is applied by real kubectl, and its RBAC is what the agent
 // and refresh need: run as a user holding exactly those rules, they work, nothing they send is refused, and
 // every rule is used by some request (none is there for nothing).
 
-let api: ApiEmulator;
+const api = await useApiEmulator();
 let dir: string;
 before(async () => {
-  api = await startApiEmulator();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), `install-test-`));
 });
 after(async () => {
-  await api.stop();
   fs.rmSync(dir, {recursive: true, force: true});
 });
 
-const b64 = (text: string) => Buffer.from(text).toString(`base64`);
 type Rendered = Array<{apiVersion: string; kind: string; metadata: {name: string; namespace?: string}; rules?: Array<{apiGroups: string[]; resources: string[]; verbs: string[]}>}>;
 
 async function render(...args: string[]): Promise<{text: string; objects: Rendered}> {

@@ -17,8 +17,8 @@ import path from 'node:path';
 import type {TestRegistry} from '../helpers/registry/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import type {ApiEmulator, RbacRule} from '../helpers/apiEmulator/index.ts';
-import type {Atom, Env, Form, FormRun, RoleDoc} from './rbacWorld.ts';
-import {FORMS, PASSWORD, READ_ONLY_COMMANDS, SECRET as SECRET_NAME, USERNAME, atomCovers, contextFor, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from './rbacWorld.ts';
+import type {Atom, Env, Form, FormRun, RoleDoc} from '../helpers/rbacWorld.ts';
+import {FORMS, PASSWORD, READ_ONLY_COMMANDS, SECRET as SECRET_NAME, USERNAME, atomCovers, contextFor, atomKey, atomsOf, releaseManifest, rolesOfMarkdown, rulesOf, runForm, runIn, startWorld} from '../helpers/rbacWorld.ts';
 
 const DOC = path.join(import.meta.dirname, `../../docs/rbac.md`);
 

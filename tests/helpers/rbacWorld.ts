@@ -6,9 +6,9 @@
  * emulator rules; and runs of a command line as a given user in a fresh (or shared) emulator.
  */
 import YAML from 'yaml';
-import type {ApiEmulator, RbacRule, RequestRecord} from '../helpers/apiEmulator/index.ts';
-import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
-import {runCli} from '../helpers/runCli.ts';
+import type {ApiEmulator, RbacRule, RequestRecord} from './apiEmulator/index.ts';
+import {startApiEmulator} from './apiEmulator/index.ts';
+import {runCli} from './runCli.ts';
 
 export const SECRET = `regcred`;
 export const USERNAME = `bot`;

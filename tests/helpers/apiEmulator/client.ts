@@ -1,7 +1,7 @@
 /** A tiny HTTPS client for the emulator's semantic tests (raw requests, no client library in between). */
 import https from 'node:https';
 import http from 'node:http';
-import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
+import type {ApiEmulator} from './index.ts';
 
 export type Reply = {status: number; headers: http.IncomingHttpHeaders; text: string; json: any};
 
