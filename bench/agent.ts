@@ -4,6 +4,7 @@
 // converged, the time from a new namespace to a usable pull secret for a burst of BENCH_BURST (50) more, and the
 // API requests per namespace. Side by side in the same run: the memory of the real kubectl watching the same
 // cluster's secrets (`kubectl get secrets -A --watch -o name`), the nearest thing kubectl has to a resident cache.
+// BENCH_BINARY=dist/kubectl-pullsecret runs the single executable (npm run build) instead of the sources under node.
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,9 @@ try {
 
   api.resetRequests();
   const started = performance.now();
-  const agent = await startAgentProcess(api.kubeconfigPath, `bench-agent`, [`--concurrency`, `32`]);
+  const binary = process.env.BENCH_BINARY;
+  const agent = await startAgentProcess(api.kubeconfigPath, `bench-agent`, [`--concurrency`, `32`], binary);
+  log(`agent: ${binary ?? `node sources/main.ts`}`);
   children.push(agent.child);
   let remaining = names;
   await eventually(`the agent converges`, () => {

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
 import {asClientDryRunObject, buildPullSecret, dockerConfigJsonFor} from '../core/secrets/build.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
@@ -43,9 +44,9 @@ export class AddCommand extends CredentialCommand {
       Options taking an optional value need "=": --dry-run=server, --attach=all, --from-docker-config=PATH.
     `,
     examples: [
-      [`Create a pull secret for GHCR, reading the token from stdin`, `echo "$TOKEN" | $0 add regcred --docker-server ghcr.io --docker-username bot --docker-password-stdin`],
-      [`Print the manifest kubectl would print, without a cluster`, `$0 add regcred -n web --docker-server ghcr.io --docker-username bot --docker-password-file token.txt --dry-run=client -o yaml`],
-      [`Copy Docker Hub and GHCR credentials from ~/.docker/config.json into every namespace and attach them to the default ServiceAccounts`, `$0 add regcred --from-docker-config --registry docker.io --registry ghcr.io -A --attach`],
+      helpExample(`Create a pull secret for GHCR, reading the token from stdin`, [`add`, `regcred`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`, `--docker-password-stdin`], {before: `echo "$TOKEN" | `}),
+      helpExample(`Print the manifest kubectl would print, without a cluster`, [`add`, `regcred`, `-n`, `web`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`, `--docker-password-file`, `token.txt`, `--dry-run=client`, `-o`, `yaml`]),
+      helpExample(`Copy Docker Hub and GHCR credentials from ~/.docker/config.json into every namespace and attach them to the default ServiceAccounts`, [`add`, `regcred`, `--from-docker-config`, `--registry`, `docker.io`, `--registry`, `ghcr.io`, `-A`, `--attach`]),
     ],
   };
 

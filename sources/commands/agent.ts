@@ -1,5 +1,6 @@
 import os from 'node:os';
 import {Option, UsageError} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {Usage} from 'clipanion';
 import {PullSecretError} from '../core/errors.ts';
 import {canWatch} from '../core/ports.ts';
@@ -33,8 +34,8 @@ export class AgentCommand extends KubeCommand {
       json); they name objects and counts, never secret data. \`kubectl pullsecret install agent\` renders the manifests.
     `,
     examples: [
-      [`Run the agent with the current kubeconfig context, metrics on port 8080`, `$0 agent`],
-      [`Run with JSON logs and a lease in the pullsecret-system namespace`, `$0 agent --log-format json --lease-namespace pullsecret-system --listen-address :9090`],
+      helpExample(`Run the agent with the current kubeconfig context, metrics on port 8080`, [`agent`]),
+      helpExample(`Run with JSON logs and a lease in the pullsecret-system namespace`, [`agent`, `--log-format`, `json`, `--lease-namespace`, `pullsecret-system`, `--listen-address`, `:9090`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {PullSecretError} from '../core/errors.ts';
 import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {fromAttachResult} from '../core/attach/report.ts';
@@ -27,10 +28,10 @@ export class AttachCommand extends FanOutCommand {
       Exit code 1 when any namespace failed; each failure names its namespace and the step that failed.
     `,
     examples: [
-      [`Attach regcred to the default ServiceAccount of the current namespace`, `$0 attach regcred`],
-      [`Attach to every ServiceAccount in every namespace`, `$0 attach regcred -A --all-service-accounts`],
-      [`Attach to a deployment's pod template and to the builder ServiceAccount`, `$0 attach regcred -n web --workload deploy/api --service-account builder`],
-      [`Attach and restart the workloads whose running pods lack it`, `$0 attach regcred -n web --restart`],
+      helpExample(`Attach regcred to the default ServiceAccount of the current namespace`, [`attach`, `regcred`]),
+      helpExample(`Attach to every ServiceAccount in every namespace`, [`attach`, `regcred`, `-A`, `--all-service-accounts`]),
+      helpExample(`Attach to a deployment's pod template and to the builder ServiceAccount`, [`attach`, `regcred`, `-n`, `web`, `--workload`, `deploy/api`, `--service-account`, `builder`]),
+      helpExample(`Attach and restart the workloads whose running pods lack it`, [`attach`, `regcred`, `-n`, `web`, `--restart`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Command, Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {Directive, commandsFromDefinitions, lookupCandidates, planCompletion, renderCompletion} from '../core/completion/complete.ts';
 import type {CompletionPlan} from '../core/completion/complete.ts';
 import {SHELLS, completionScript} from '../core/completion/scripts.ts';
@@ -22,9 +23,9 @@ export class CompletionCommand extends BaseCommand {
       The script completes \`kubectl-pullsecret …\` run directly. For \`kubectl pullsecret …\`, kubectl's own completion asks \`kubectl_complete-pullsecret\` (installed next to the binary), so no script is needed.
     `,
     examples: [
-      [`Load bash completion into the current shell`, `source <($0 completion bash)`],
-      [`Install zsh completion`, `$0 completion zsh > "\${fpath[1]}/_kubectl-pullsecret"`],
-      [`Load fish completion`, `$0 completion fish | source`],
+      helpExample(`Load bash completion into the current shell`, [`completion`, `bash`], {before: `source <(`, after: `)`}),
+      helpExample(`Install zsh completion`, [`completion`, `zsh`], {after: ` > "\${fpath[1]}/_kubectl-pullsecret"`}),
+      helpExample(`Load fish completion`, [`completion`, `fish`], {after: ` | source`}),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {revealed} from '../adapters/output/redactingStream.ts';
 import {Option, UsageError} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {Usage} from 'clipanion';
 import {ExitCode, InputError, PullSecretError} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
@@ -31,9 +32,9 @@ export class DecodeCommand extends KubeCommand {
       errors; 3 when the cluster is unreachable.
     `,
     examples: [
-      [`Show a secret's registries, passwords masked`, `$0 decode regcred -n web`],
-      [`Check a manifest before applying it`, `$0 decode -f regcred.yaml`],
-      [`Turn a secret into a Docker config to test it locally`, `$0 decode regcred -o dockerconfig --reveal > cfg/config.json && docker --config cfg pull ghcr.io/acme/app:1`],
+      helpExample(`Show a secret's registries, passwords masked`, [`decode`, `regcred`, `-n`, `web`]),
+      helpExample(`Check a manifest before applying it`, [`decode`, `-f`, `regcred.yaml`]),
+      helpExample(`Turn a secret into a Docker config to test it locally`, [`decode`, `regcred`, `-o`, `dockerconfig`, `--reveal`], {after: ` > cfg/config.json && docker --config cfg pull ghcr.io/acme/app:1`}),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {PullSecretError} from '../core/errors.ts';
 import {detachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
 import {fromAttachResult} from '../core/attach/report.ts';
@@ -20,9 +21,9 @@ export class DetachCommand extends FanOutCommand {
       -o json|yaml prints a DetachResult document (same shape as attach's); exit code 1 when any namespace failed.
     `,
     examples: [
-      [`Detach regcred from the default ServiceAccount of the current namespace`, `$0 detach regcred`],
-      [`Detach from every ServiceAccount in every namespace`, `$0 detach regcred -A --all-service-accounts`],
-      [`Detach from a deployment's pod template only`, `$0 detach regcred -n web --workload deployment.apps/api`],
+      helpExample(`Detach regcred from the default ServiceAccount of the current namespace`, [`detach`, `regcred`]),
+      helpExample(`Detach from every ServiceAccount in every namespace`, [`detach`, `regcred`, `-A`, `--all-service-accounts`]),
+      helpExample(`Detach from a deployment's pod template only`, [`detach`, `regcred`, `-n`, `web`, `--workload`, `deployment.apps/api`]),
     ],
   };
 

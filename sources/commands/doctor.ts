@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {resolveUserPath} from '../adapters/local/files.ts';
 import {ExitCode, errorLine} from '../core/errors.ts';
 import {fixLines, formatDiagnosis} from '../core/verify/doctor.ts';
@@ -22,10 +23,10 @@ export class DoctorCommand extends ScopedCommand {
       Exit status: 0 when no pod is failing to pull, 1 when a diagnosis was printed (or, with several --context, when one of the clusters could not be diagnosed), 2 for usage errors, 3 when the cluster is unreachable.
     `,
     examples: [
-      [`Diagnose the failing pods of the current namespace`, `$0 doctor`],
-      [`Diagnose one pod`, `$0 doctor api-7f9c-x2x4 -n web`],
-      [`Diagnose the whole cluster as JSON`, `$0 doctor -A -o json`],
-      [`Diagnose two clusters in one go`, `$0 doctor -A --context prod-eu --context prod-us`],
+      helpExample(`Diagnose the failing pods of the current namespace`, [`doctor`]),
+      helpExample(`Diagnose one pod`, [`doctor`, `api-7f9c-x2x4`, `-n`, `web`]),
+      helpExample(`Diagnose the whole cluster as JSON`, [`doctor`, `-A`, `-o`, `json`]),
+      helpExample(`Diagnose two clusters in one go`, [`doctor`, `-A`, `--context`, `prod-eu`, `--context`, `prod-us`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {INPUT_CAPS, readAll, readUserFile, resolveUserPath} from '../adapters/local/files.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {parseDockerConfigFile, parsePullSecret} from '../core/dockerconfig/parse.ts';
@@ -22,11 +23,11 @@ export class ExplainCommand extends KubeCommand {
       Passwords are never printed. Exit status: 0 when every image was explained (even if pulled anonymously); 1 when an image reference is invalid, a pull secret would break the kubelet's lookup, or a config file is malformed; 2 for usage errors; 3 when the cluster is unreachable.
     `,
     examples: [
-      [`Explain an image against a local Docker config, no cluster needed`, `$0 explain nginx --docker-config ~/.docker/config.json`],
-      [`Explain several images against two secret manifests, in order`, `$0 explain ghcr.io/acme/api:1 quay.io/acme/web --docker-config a.yaml --docker-config b.yaml`],
-      [`Explain what pods of the ServiceAccount "builder" in namespace ci will use`, `$0 explain registry.example.com/team/app:1.2 -n ci --service-account builder`],
-      [`Explain with two pull secrets from the cluster, as JSON`, `$0 explain quay.io/org/app --secret regcred --secret fallback -o json`],
-      [`Explain against a secret manifest read from stdin`, `kubectl get secret regcred -o yaml | $0 explain ghcr.io/acme/api:1 --docker-config -`],
+      helpExample(`Explain an image against a local Docker config, no cluster needed`, [`explain`, `nginx`, `--docker-config`, {home: `.docker/config.json`}]),
+      helpExample(`Explain several images against two secret manifests, in order`, [`explain`, `ghcr.io/acme/api:1`, `quay.io/acme/web`, `--docker-config`, `a.yaml`, `--docker-config`, `b.yaml`]),
+      helpExample(`Explain what pods of the ServiceAccount "builder" in namespace ci will use`, [`explain`, `registry.example.com/team/app:1.2`, `-n`, `ci`, `--service-account`, `builder`]),
+      helpExample(`Explain with two pull secrets from the cluster, as JSON`, [`explain`, `quay.io/org/app`, `--secret`, `regcred`, `--secret`, `fallback`, `-o`, `json`]),
+      helpExample(`Explain against a secret manifest read from stdin`, [`explain`, `ghcr.io/acme/api:1`, `--docker-config`, `-`], {before: `kubectl get secret regcred -o yaml | `}),
     ],
   };
 

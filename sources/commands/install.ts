@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {installManifests} from '../core/install/manifests.ts';
 import type {InstallMode} from '../core/install/manifests.ts';
 import {printObjects} from '../adapters/output/printObjects.ts';
@@ -27,9 +28,9 @@ export class InstallCommand extends BaseCommand {
       inside that container: its image must provide the command (aws, gcloud, az...).
     `,
     examples: [
-      [`Install the agent`, `$0 install agent -o yaml | kubectl apply -f -`],
-      [`Print what kubectl would apply, without changing the cluster (server dry runs refuse objects in the namespace the manifests create)`, `$0 install agent -o yaml | kubectl apply --dry-run=client -f -`],
-      [`Install the refresh CronJob with your own image`, `$0 install refresh --image registry.example.com/tools/kubectl-pullsecret:1 -o yaml | kubectl apply -f -`],
+      helpExample(`Install the agent`, [`install`, `agent`, `-o`, `yaml`], {after: ` | kubectl apply -f -`}),
+      helpExample(`Print what kubectl would apply, without changing the cluster (server dry runs refuse objects in the namespace the manifests create)`, [`install`, `agent`, `-o`, `yaml`], {after: ` | kubectl apply --dry-run=client -f -`}),
+      helpExample(`Install the refresh CronJob with your own image`, [`install`, `refresh`, `--image`, `registry.example.com/tools/kubectl-pullsecret:1`, `-o`, `yaml`], {after: ` | kubectl apply -f -`}),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {errorLine} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
 import {shortReferrer} from '../core/secrets/audit.ts';
@@ -30,10 +31,10 @@ export class ListCommand extends ScopedCommand {
       listed. Exit code 0 whatever is found; 1 when one of several clusters could not be read.
     `,
     examples: [
-      [`Audit the current namespace`, `$0 list`],
-      [`Audit every namespace, with usernames, provenance and expiry`, `$0 list -A -o wide`],
-      [`Machine-readable audit for CI`, `$0 list -A -o json`],
-      [`Audit two clusters in one go`, `$0 list -A --context prod-eu --context prod-us`],
+      helpExample(`Audit the current namespace`, [`list`]),
+      helpExample(`Audit every namespace, with usernames, provenance and expiry`, [`list`, `-A`, `-o`, `wide`]),
+      helpExample(`Machine-readable audit for CI`, [`list`, `-A`, `-o`, `json`]),
+      helpExample(`Audit two clusters in one go`, [`list`, `-A`, `--context`, `prod-eu`, `--context`, `prod-us`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {ClusterSession, KubeObject} from '../core/ports.ts';
 import {ExitCode} from '../core/errors.ts';
 import {PULLSECRET_API_VERSION} from '../core/secrets/metadata.ts';
@@ -41,9 +42,9 @@ export class RefreshCommand extends ScopedCommand {
       to write these secrets.
     `,
     examples: [
-      [`Refresh the secrets of the current namespace whose token expires within 3 hours`, `$0 refresh`],
-      [`Refresh every namespace, tokens expiring within 2 hours, and by age those without expiry`, `$0 refresh -A --before 2h --max-age 12h`],
-      [`Refresh and print the results as JSON`, `$0 refresh -n platform -o json`],
+      helpExample(`Refresh the secrets of the current namespace whose token expires within 3 hours`, [`refresh`]),
+      helpExample(`Refresh every namespace, tokens expiring within 2 hours, and by age those without expiry`, [`refresh`, `-A`, `--before`, `2h`, `--max-age`, `12h`]),
+      helpExample(`Refresh and print the results as JSON`, [`refresh`, `-n`, `platform`, `-o`, `json`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {PullSecretError} from '../core/errors.ts';
 import {prepareAttach} from '../core/attach/attachSecret.ts';
 import {removeSecret} from '../core/sync/syncSecret.ts';
@@ -26,8 +27,8 @@ export class RemoveCommand extends FanOutCommand {
       -o json|yaml prints a RemoveResult document; -o name prints the objects changed.
     `,
     examples: [
-      [`Remove regcred from the current namespace`, `$0 remove regcred`],
-      [`See what removing it from every namespace would change`, `$0 remove regcred -A --dry-run`],
+      helpExample(`Remove regcred from the current namespace`, [`remove`, `regcred`]),
+      helpExample(`See what removing it from every namespace would change`, [`remove`, `regcred`, `-A`, `--dry-run`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
 import {PullSecretError, errorLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
@@ -43,8 +44,8 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
       Reruns are idempotent: a copy missed by a failed run is updated by the next. -o json|yaml prints a RotateResult document.
     `,
     examples: [
-      [`Rotate the GHCR token of regcred in the platform namespace and all its copies`, `echo "$NEW_TOKEN" | $0 rotate regcred --from-namespace platform --docker-server ghcr.io --docker-username bot --docker-password-stdin`],
-      [`Rotate, updating only the copies in namespaces labelled team=web`, `$0 rotate regcred -n platform --docker-server ghcr.io --docker-username bot --docker-password-file token.txt --namespace-selector team=web`],
+      helpExample(`Rotate the GHCR token of regcred in the platform namespace and all its copies`, [`rotate`, `regcred`, `--from-namespace`, `platform`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`, `--docker-password-stdin`], {before: `echo "$NEW_TOKEN" | `}),
+      helpExample(`Rotate, updating only the copies in namespaces labelled team=web`, [`rotate`, `regcred`, `-n`, `platform`, `--docker-server`, `ghcr.io`, `--docker-username`, `bot`, `--docker-password-file`, `token.txt`, `--namespace-selector`, `team=web`]),
     ],
   };
 

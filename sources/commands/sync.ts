@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
 import {PullSecretError} from '../core/errors.ts';
 import type {AttachTargets} from '../core/attach/attachSecret.ts';
@@ -54,12 +55,12 @@ export class SyncCommand extends FanOutCommand {
       Reruns are idempotent and finish what a failed run left undone. -o json|yaml prints a SyncResult document.
     `,
     examples: [
-      [`Copy regcred from the platform namespace into every namespace and attach it to the default ServiceAccounts`, `$0 sync regcred --from-namespace platform -A --attach`],
-      [`Copy into the namespaces labelled team=web, removing copies elsewhere`, `$0 sync regcred --from-namespace platform --namespace-selector team=web --prune`],
-      [`Show what would change without writing`, `$0 sync regcred --from-namespace platform -A --dry-run=server`],
-      [`Keep every namespace but kube-* supplied and attached, now and later (the policy is recorded on the source)`, `$0 sync regcred --from-namespace platform -A --exclude-namespaces 'kube-*' --attach --keep`],
-      [`Re-apply the recorded policy`, `$0 sync regcred --from-namespace platform`],
-      [`Stop keeping it (the copies stay)`, `$0 sync regcred --from-namespace platform --keep=false`],
+      helpExample(`Copy regcred from the platform namespace into every namespace and attach it to the default ServiceAccounts`, [`sync`, `regcred`, `--from-namespace`, `platform`, `-A`, `--attach`]),
+      helpExample(`Copy into the namespaces labelled team=web, removing copies elsewhere`, [`sync`, `regcred`, `--from-namespace`, `platform`, `--namespace-selector`, `team=web`, `--prune`]),
+      helpExample(`Show what would change without writing`, [`sync`, `regcred`, `--from-namespace`, `platform`, `-A`, `--dry-run=server`]),
+      helpExample(`Keep every namespace but kube-* supplied and attached, now and later (the policy is recorded on the source)`, [`sync`, `regcred`, `--from-namespace`, `platform`, `-A`, `--exclude-namespaces`, `kube-*`, `--attach`, `--keep`]),
+      helpExample(`Re-apply the recorded policy`, [`sync`, `regcred`, `--from-namespace`, `platform`]),
+      helpExample(`Stop keeping it (the copies stay)`, [`sync`, `regcred`, `--from-namespace`, `platform`, `--keep=false`]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {stringify as toYaml} from 'yaml';
 import {gatherForVerify, gatherNamespaces, listNodePlatforms, namespaceExists, snapshotView} from '../core/cluster/gather.ts';
 import {readKustomization} from '../adapters/manifests/kustomize.ts';
@@ -48,12 +49,12 @@ export class VerifyCommand extends ScopedCommand {
       Exit status: 0 when every image is pullable; 1 when at least one is not (or shows a warning, with \`--fail-on warning\`), when the check is incomplete (a kind, secret or ServiceAccount it needs could not be read), when there is nothing to check (\`-f\` without a workload or pod; no pod or workload could be listed at all), or when a namespace named with \`-n\` or \`--namespaces\` does not exist (checked with one \`get namespaces/NAME\` when nothing was found in it; when that is forbidden, a note says its existence could not be checked); 2 for usage or input errors; 3 when the cluster is unreachable or refuses our credentials.
     `,
     examples: [
-      [`Verify every workload in the current namespace`, `$0 verify`],
-      [`Verify the whole cluster and print JSON`, `$0 verify -A -o json`],
-      [`Verify a rendered release before applying it`, `helm template my-release ./chart | $0 verify -n web -f -`],
-      [`Verify a kustomization for GitHub Actions, for every platform the cluster runs`, `$0 verify -k overlays/prod -o github`],
-      [`Write a JUnit report for GitLab or Jenkins`, `$0 verify -f release.yaml -o junit > verify-report.xml`],
-      [`Verify one image with a local Docker config, no cluster needed`, `$0 verify --image registry.example.com/team/app:1.2 --docker-config ~/.docker/config.json`],
+      helpExample(`Verify every workload in the current namespace`, [`verify`]),
+      helpExample(`Verify the whole cluster and print JSON`, [`verify`, `-A`, `-o`, `json`]),
+      helpExample(`Verify a rendered release before applying it`, [`verify`, `-n`, `web`, `-f`, `-`], {before: `helm template my-release ./chart | `}),
+      helpExample(`Verify a kustomization for GitHub Actions, for every platform the cluster runs`, [`verify`, `-k`, `overlays/prod`, `-o`, `github`]),
+      helpExample(`Write a JUnit report for GitLab or Jenkins`, [`verify`, `-f`, `release.yaml`, `-o`, `junit`], {after: ` > verify-report.xml`}),
+      helpExample(`Verify one image with a local Docker config, no cluster needed`, [`verify`, `--image`, `registry.example.com/team/app:1.2`, `--docker-config`, {home: `.docker/config.json`}]),
     ],
   };
 

@@ -1,5 +1,6 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
+import {helpExample} from '../core/shell.ts';
 import {COMMIT, VERSION} from '../version.ts';
 import {BaseCommand} from './BaseCommand.ts';
 
@@ -9,8 +10,8 @@ export class VersionCommand extends BaseCommand {
   static override usage: Usage = {
     description: `print the plugin's version, git commit and Node.js version`,
     examples: [
-      [`Print the version`, `$0 version`],
-      [`Print the version as JSON`, `$0 version -o json`],
+      helpExample(`Print the version`, [`version`]),
+      helpExample(`Print the version as JSON`, [`version`, `-o`, `json`]),
     ],
   };
 

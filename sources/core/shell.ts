@@ -8,8 +8,11 @@
  * read from stdin (`--docker-password-stdin`), and the rendered line says so.
  */
 
-/** One argument: literal text, or a shell variable the user sets before running the command (after a literal `prefix`: `app="$IMAGE"`). */
-export type ShellArg = string | {variable: string; prefix?: string};
+/**
+ * One argument: literal text; a shell variable the user sets before running the command (after a literal `prefix`:
+ * `app="$IMAGE"`); or a path under the user's home directory, left to the shell's tilde expansion (`~/.docker/config.json`).
+ */
+export type ShellArg = string | {variable: string; prefix?: string} | {home: string};
 
 /** A command line: argv, optionally fed on stdin by another command (`A | B`). */
 export type ShellCommand = {
@@ -25,8 +28,11 @@ const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** One argument quoted for a POSIX shell: as is when safe, else in single quotes; a variable as `"$NAME"`. */
 export function quoteArg(arg: ShellArg): string {
-  if (typeof arg !== `string`)
+  if (typeof arg !== `string`) {
+    if (`home` in arg)
+      return `~/${quoteArg(arg.home)}`;
     return `${arg.prefix === undefined || arg.prefix === `` ? `` : quoteArg(arg.prefix)}"$${arg.variable}"`;
+  }
   if (SAFE.test(arg))
     return arg;
   return `'${arg.replaceAll(`'`, `'\\''`)}'`;
@@ -40,7 +46,7 @@ export function shellLine(command: ShellCommand): string {
 
 /** The shell variables a command (and what pipes into it) reads, in order of appearance. */
 export function variablesOf(command: ShellCommand): string[] {
-  const names = [...(command.pipeFrom ? variablesOf(command.pipeFrom) : []), ...command.argv.flatMap(arg => (typeof arg === `string` ? [] : [arg.variable]))];
+  const names = [...(command.pipeFrom ? variablesOf(command.pipeFrom) : []), ...command.argv.flatMap(arg => (typeof arg === `string` || `home` in arg ? [] : [arg.variable]))];
   return [...new Set(names)];
 }
 
@@ -72,4 +78,12 @@ export function pullsecret(...args: ShellArg[]): ShellCommand {
 /** `command`, fed by `source` on stdin: the password comes from the pipe, so it is not asked for. */
 export function piped(source: ShellCommand, command: ShellCommand): ShellCommand {
   return {argv: command.argv, pipeFrom: source};
+}
+
+/**
+ * A --help (and README) example: `args` after the program, quoted here like every printed command, with the shell
+ * text around it when the example pipes or redirects (`before`: `echo "$TOKEN" | `, `after`: ` | kubectl apply -f -`).
+ */
+export function helpExample(description: string, args: ShellArg[], around: {before?: string; after?: string} = {}): [string, string] {
+  return [description, `${around.before ?? ``}$0 ${args.map(quoteArg).join(` `)}${around.after ?? ``}`];
 }

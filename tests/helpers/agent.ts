@@ -57,12 +57,14 @@ export async function startAgentInProcess(kubeconfig: string, flags: string[] = 
 
 export type ChildAgent = {child: ChildProcess; address: string; identity: string; stderr(): string; metrics(): Promise<string>; exited: Promise<number | null>};
 
-/** Starts the agent as a child process (`node sources/main.ts agent …`). */
-export async function startAgentProcess(kubeconfig: string, identity: string, flags: string[] = []): Promise<ChildAgent> {
+/** Starts the agent as a child process (`node sources/main.ts agent …`, or `binary agent …`). */
+export async function startAgentProcess(kubeconfig: string, identity: string, flags: string[] = [], binary?: string): Promise<ChildAgent> {
   const port = await closedPort();
   const address = `127.0.0.1:${port}`;
   const main = path.resolve(import.meta.dirname, `..`, `..`, `sources`, `main.ts`);
-  const child = spawn(process.execPath, [main, `agent`, `--kubeconfig`, kubeconfig, `--listen-address`, address, `--lease-namespace`, `default`, `--identity`, identity, ...flags], {stdio: [`ignore`, `ignore`, `pipe`], env: {PATH: process.env.PATH}});
+  // The sources under this node, or a built binary (`binary`: the single executable a user runs).
+  const [program, ...prefix] = binary === undefined ? [process.execPath, main] : [binary];
+  const child = spawn(program!, [...prefix, `agent`, `--kubeconfig`, kubeconfig, `--listen-address`, address, `--lease-namespace`, `default`, `--identity`, identity, ...flags], {stdio: [`ignore`, `ignore`, `pipe`], env: {PATH: process.env.PATH}});
   let stderr = ``;
   child.stderr!.on(`data`, (chunk: Buffer) => {
     stderr += chunk.toString(`utf8`);

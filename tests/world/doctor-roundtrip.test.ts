@@ -156,6 +156,13 @@ const ROWS: Row[] = [
     firstLine: ns => `kubectl pullsecret rotate regcred -n ${ns} --docker-server ${host()} --docker-username alice --docker-password-stdin  # reads the password from stdin`,
   },
   {
+    id: `wrong-credentials`, title: `a wrong password on a ReplicaSet's pod (no rollout: the fix deletes the pod, the ReplicaSet replaces it)`,
+    breakIt: async (ns, image) => {
+      await secret(ns, `regcred`, host(), `alice`, `wrong`);
+      await apply(ns, {apiVersion: `apps/v1`, kind: `ReplicaSet`, metadata: {name: `web`}, spec: {replicas: 1, selector: {matchLabels: {app: `web`}}, template: {metadata: {labels: {app: `web`}}, spec: {imagePullSecrets: [{name: `regcred`}], containers: [{name: `app`, image}]}}}});
+    },
+  },
+  {
     id: `access-denied`, title: `a user the registry knows but denies pull access`,
     breakIt: async (ns, image) => {
       await secret(ns, `regcred`, host(), `mallory`, `guess`);
@@ -270,6 +277,7 @@ test(`every kind of command doctor prints for these diagnoses was run`, () => {
     `kubectl pullsecret sync`,
     `kubectl pullsecret rotate --docker-server`,
     `kubectl rollout restart`,
+    `kubectl delete pod`,
     `kubectl set image`,
     `kubectl patch`,
   ])

@@ -69,26 +69,34 @@ function decodeBase64(text: string): string | null {
   }
 }
 
-/**
- * The expiry of an ECR authorization password, read best-effort: the password from
- * `aws ecr get-login-password` is base64 of a JSON object with `expiration` (Unix seconds).
- * The format is undocumented (R5.1), so anything unreadable gives null ("unknown").
- */
-export function ecrTokenExpiry(password: string): Date | null {
+/** The JSON object an ECR authorization password is the base64 of, or null when it is not one. */
+function ecrTokenObject(password: string): Record<string, unknown> | null {
   if (password.length < 16)
     return null;
   const decoded = decodeBase64(password);
   if (decoded === null)
     return null;
   try {
-    const parsed = JSON.parse(decoded) as {expiration?: unknown};
-    const expiration = typeof parsed.expiration === `string` && /^\d+$/.test(parsed.expiration) ? Number(parsed.expiration) : parsed.expiration;
-    if (typeof expiration !== `number` || !Number.isFinite(expiration) || expiration <= 0)
-      return null;
-    return new Date(expiration * 1000);
+    const parsed: unknown = JSON.parse(decoded);
+    return typeof parsed === `object` && parsed !== null && !Array.isArray(parsed) ? parsed as Record<string, unknown> : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The expiry of an ECR authorization password, read best-effort: the password from
+ * `aws ecr get-login-password` is base64 of a JSON object with `expiration` (Unix seconds).
+ * The format is undocumented (R5.1), so anything unreadable gives null ("unknown").
+ */
+export function ecrTokenExpiry(password: string): Date | null {
+  const parsed = ecrTokenObject(password);
+  if (parsed === null)
+    return null;
+  const expiration = typeof parsed.expiration === `string` && /^\d+$/.test(parsed.expiration) ? Number(parsed.expiration) : parsed.expiration;
+  if (typeof expiration !== `number` || !Number.isFinite(expiration) || expiration <= 0)
+    return null;
+  return new Date(expiration * 1000);
 }
 
 /**
@@ -96,17 +104,8 @@ export function ecrTokenExpiry(password: string): Date | null {
  * `expiration`), whatever host it is stored under: a mistyped ECR host or a proxy in front of ECR still carries one.
  */
 export function isEcrToken(password: string): boolean {
-  if (password.length < 16)
-    return false;
-  const decoded = decodeBase64(password);
-  if (decoded === null)
-    return false;
-  try {
-    const parsed = JSON.parse(decoded) as {payload?: unknown; datakey?: unknown};
-    return typeof parsed === `object` && parsed !== null && typeof parsed.payload === `string` && typeof parsed.datakey === `string` && ecrTokenExpiry(password) !== null;
-  } catch {
-    return false;
-  }
+  const parsed = ecrTokenObject(password);
+  return parsed !== null && typeof parsed.payload === `string` && typeof parsed.datakey === `string` && ecrTokenExpiry(password) !== null;
 }
 
 /**
