@@ -9,6 +9,7 @@ import {doctorCase} from '../core/verify/doctorCase.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {diagnoseCluster} from '../core/doctor/diagnoseCluster.ts';
 import type {DoctorRequest} from '../core/doctor/diagnoseCluster.ts';
+import {parseOutput} from './options.ts';
 
 /** `kubectl pullsecret doctor`: why pods fail to pull their images, and the commands that fix it. */
 export class DoctorCommand extends ScopedCommand {
@@ -36,8 +37,7 @@ export class DoctorCommand extends ScopedCommand {
   pod = Option.String({required: false, name: `POD`});
 
   async executeCommand() {
-    if (this.output !== undefined && this.output !== `json` && this.output !== `text`)
-      throw new UsageError(`unsupported output format "${this.output}": use json`);
+    parseOutput(this.output, [`json`, `text`] as const);
     if (this.pod !== undefined && (this.allNamespaces || this.namespaces !== undefined || this.namespaceSelector !== undefined))
       throw new UsageError(`a pod name cannot be combined with -A, --namespaces or --namespace-selector`);
     const labelled = this.clusterTargets().length > 1;
