@@ -28,6 +28,8 @@ import type {JsonPatchOp, ListEdit, TargetKind, TargetRef} from './plan.ts';
 import {describeTarget, parseWorkloadRef, planAttach, planDetach, pullSecretNames, resourceOf, restartPatch} from './plan.ts';
 import type {HidingWorkload, StalePod} from './timing.ts';
 import {timingTruth} from './timing.ts';
+import {listInScope} from '../cluster/gather.ts';
+import type {ListLog} from '../cluster/gather.ts';
 
 /** Which ServiceAccounts to act on. */
 export type ServiceAccountSelection = `default` | `all` | string[];
@@ -110,48 +112,56 @@ class StepError extends Error {
   }
 }
 
-function groupByNamespace<T>(objects: KubeObject[], wanted: ReadonlySet<string>, wrap: (object: KubeObject) => T): Map<string, T[]> {
+/** `items` by namespace, with an empty list for each namespace in `covered` that has none; other namespaces are dropped. */
+function groupByNamespace<T>(items: T[], covered: ReadonlySet<string>, namespaceOf: (item: T) => string | undefined = item => (item as KubeObject).metadata.namespace): Map<string, T[]> {
   const map = new Map<string, T[]>();
-  for (const namespace of wanted)
+  for (const namespace of covered)
     map.set(namespace, []);
-  for (const object of objects) {
-    const namespace = object.metadata.namespace ?? ``;
-    map.get(namespace)?.push(wrap(object));
-  }
+  for (const item of items)
+    map.get(namespaceOf(item) ?? ``)?.push(item);
   return map;
 }
 
 /**
- * Fetches, with one list per kind (cluster-wide when there are several namespaces, paginated by the
- * session), what the per-namespace calls need. A list the user may not read cluster-wide (403) is left
- * out, and the per-namespace calls then list in their namespace (so that a Role bound in each namespace
- * suffices), reading a named object with a `get` only when that list fails too.
+ * Fetches, with one list per kind (cluster-wide when there are several namespaces, paginated by the session),
+ * what the per-namespace calls need, through the one cluster-read layer (`listInScope`). A cluster-wide list the
+ * user may not read (403) falls back there to one list per namespace (a Role bound in each namespace suffices); a
+ * namespace whose list is refused too is left out of the snapshot, and its per-namespace call then lists there
+ * itself, reading a named object with a `get` only when that list fails again.
  */
 export async function prepareAttach(session: ClusterSession, namespaces: string[], secretName: string, targets: AttachTargets, options: {timing?: boolean; checkSecret?: boolean} = {}): Promise<AttachSnapshot> {
   const wanted = new Set(namespaces);
   const snapshot: AttachSnapshot = {namespaces: wanted};
   if (wanted.size === 0)
     return snapshot;
-  const single = wanted.size === 1 ? [...wanted][0] : undefined;
-  const list = async (resource: ResourceName, extra: {fieldSelector?: string} = {}): Promise<KubeObject[] | undefined> => {
+  const single = wanted.size === 1;
+  // The namespaces a list covered (those whose list was refused are left out), or undefined when no list succeeded
+  // or the cluster failed otherwise: the per-namespace calls then list again, where an error is reported with its step.
+  const list = async (resource: ResourceName, extra: {fieldSelector?: string} = {}): Promise<{items: KubeObject[]; covered: Set<string>; complete: boolean} | undefined> => {
+    const log: ListLog = {notes: [], refused: []};
     try {
-      return await session.list(resource, {...(single === undefined ? {} : {namespace: single}), ...extra});
+      const items = await listInScope(session, resource, [...wanted], log, extra, {perNamespaceLimit: 1});
+      if (items === undefined)
+        return undefined;
+      const refusedIn = new Set(log.refused.map(refusal => refusal.namespace));
+      return {items, covered: new Set([...wanted].filter(namespace => !refusedIn.has(namespace))), complete: log.refused.length === 0};
     } catch {
-      return undefined; // fetched again per namespace, where the error is reported with its step
+      return undefined;
     }
   };
   const failed = new Set<`serviceaccounts` | `workloads`>();
   const jobs: Array<Promise<void>> = [];
-  jobs.push(list(`serviceaccounts`).then(items => {
-    if (items)
-      snapshot.serviceAccounts = groupByNamespace(items, wanted, object => object);
+  jobs.push(list(`serviceaccounts`).then(listed => {
+    if (listed)
+      snapshot.serviceAccounts = groupByNamespace(listed.items, listed.covered);
     else
       failed.add(`serviceaccounts`);
   }));
   if (options.checkSecret ?? true) {
-    jobs.push(list(`secrets`, {fieldSelector: `metadata.name=${secretName}`}).then(items => {
-      if (items) {
-        const named = items.filter(item => item.metadata.name === secretName);
+    jobs.push(list(`secrets`, {fieldSelector: `metadata.name=${secretName}`}).then(listed => {
+      // Only a complete list says where the secret is absent.
+      if (listed?.complete) {
+        const named = listed.items.filter(item => item.metadata.name === secretName);
         snapshot.secretPresent = new Set(named.map(item => item.metadata.namespace ?? ``));
         snapshot.secretTypes = new Map(named.map(item => [item.metadata.namespace ?? ``, typeof item.type === `string` ? item.type : `Opaque`]));
       }
@@ -159,21 +169,17 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
   }
   const needWorkloads = (options.timing ?? true) || targets.workloads !== undefined;
   if (options.timing ?? true) {
-    jobs.push(list(`pods`).then(items => {
-      if (items)
-        snapshot.pods = groupByNamespace(items, wanted, object => object);
+    jobs.push(list(`pods`).then(listed => {
+      if (listed)
+        snapshot.pods = groupByNamespace(listed.items, listed.covered);
     }));
   }
   if (needWorkloads) {
-    jobs.push(Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(items => items?.map(object => ({kind, object}))))).then(perKind => {
-      if (perKind.every(items => items !== undefined)) {
-        const all = perKind.flat() as Array<{kind: TargetKind; object: KubeObject}>;
-        const map = new Map<string, Array<{kind: TargetKind; object: KubeObject}>>();
-        for (const namespace of wanted)
-          map.set(namespace, []);
-        for (const item of all)
-          map.get(item.object.metadata.namespace ?? ``)?.push(item);
-        snapshot.workloads = map;
+    jobs.push(Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(listed => listed && {kind, ...listed}))).then(perKind => {
+      if (perKind.every(listed => listed !== undefined)) {
+        // A namespace is in the snapshot only when every kind was listed there.
+        const covered = new Set([...wanted].filter(namespace => perKind.every(listed => listed!.covered.has(namespace))));
+        snapshot.workloads = groupByNamespace(perKind.flatMap(listed => listed!.items.map(object => ({kind: listed!.kind, object}))), covered, item => item.object.metadata.namespace);
       } else {
         failed.add(`workloads`);
       }
@@ -181,7 +187,7 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
   }
   await Promise.all(jobs);
   // Sent in the only namespace, a failed list would fail again there; sent cluster-wide, it may not.
-  if (single !== undefined && failed.size > 0)
+  if (single && failed.size > 0)
     snapshot.failedInNamespace = failed;
   return snapshot;
 }

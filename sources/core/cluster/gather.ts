@@ -49,14 +49,21 @@ export type ListLog = {notes: string[]; refused: ListRefusal[]};
 const key = (namespace: string | undefined, name: string) => `${namespace ?? ``}/${name}`;
 
 /**
+ * When a set of namespaces is listed one namespace at a time: up to `perNamespaceLimit` of them (default 8, where
+ * one cluster-wide list starts to be cheaper). The attach engine passes 1: its fan-outs list cluster-wide as soon as
+ * there are two namespaces.
+ */
+export type ListPolicy = {perNamespaceLimit?: number};
+
+/**
  * Lists one resource over a set of namespaces: cluster-wide and filtered when they are many (or `all`), else one list
  * per namespace. A refused (403/404) list becomes a note and a refusal in `log`; the namespaces whose list was
  * refused are left out of the result, the others kept. When a cluster-wide list for a set of namespaces is refused
  * (a user with Roles in each namespace but no ClusterRole), it falls back to one list per namespace.
  * Returns undefined when no list of the resource succeeded.
  */
-export async function listInScope(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, log: ListLog, extra: Omit<ListOptions, `namespace`> = {}): Promise<KubeObject[] | undefined> {
-  if (namespaces === `all` || namespaces.length > PER_NAMESPACE_LIMIT) {
+export async function listInScope(session: ClusterSession, resource: ResourceName, namespaces: string[] | `all`, log: ListLog, extra: Omit<ListOptions, `namespace`> = {}, policy: ListPolicy = {}): Promise<KubeObject[] | undefined> {
+  if (namespaces === `all` || namespaces.length > (policy.perNamespaceLimit ?? PER_NAMESPACE_LIMIT)) {
     try {
       const items = await session.list(resource, {...extra});
       if (namespaces === `all`)
