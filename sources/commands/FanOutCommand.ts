@@ -16,7 +16,7 @@ import {printData} from '../adapters/output/printObjects.ts';
 import {namespaceExists} from '../core/cluster/gather.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {checkObjectName} from '../core/names.ts';
-import {parseDryRun} from './options.ts';
+import {parseDryRun, parseOutput} from './options.ts';
 
 
 /**
@@ -35,10 +35,7 @@ export function withFanOut<TBase extends abstract new (...args: any[]) => Scoped
 
     /** `-o` for the fan-out commands: json, yaml or name. */
     protected outputFormat(): `json` | `yaml` | `name` | undefined {
-      const value = this.output;
-      if (value === undefined || value === `json` || value === `yaml` || value === `name`)
-        return value;
-      throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
+      return parseOutput(this.output, [`json`, `yaml`, `name`] as const);
     }
 
     /**

@@ -19,11 +19,11 @@ import {isApiError} from '../core/apiError.ts';
 import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
 import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
 import type {NamespaceReport} from '../core/attach/report.ts';
-import {printObjects, isObjectFormat} from '../adapters/output/printObjects.ts';
+import {printObjects} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {parseAttach, parseDryRun} from './options.ts';
+import {parseAttach, parseDryRun, parseOutput} from './options.ts';
 import {checkObjectName} from '../core/names.ts';
 
 /** `kubectl pullsecret add NAME`: create or update a dockerconfigjson pull secret, like `kubectl create secret docker-registry` but safer. */
@@ -67,7 +67,7 @@ export class AddCommand extends CredentialCommand {
       throw new UsageError(`--append-hash is not supported by add: a pull secret keeps its name so that ServiceAccounts and workloads referring to it keep working`);
     checkObjectName(this.name, `secret name`);
     const dryRun = parseDryRun(this.dryRun);
-    const format = parseObjectFormat(this.output);
+    const format = parseOutput(this.output, [`json`, `yaml`, `name`] as const);
     const attach = parseAttach(this.attach);
     const scope = this.namespaceScope();
     const read = await this.readCredentials();
@@ -212,11 +212,3 @@ export function describeCredential(credential: RegistryCredential): string {
   return `${credential.username}@${credential.server}`;
 }
 
-/** `-o`: json, yaml or name. */
-export function parseObjectFormat(value: string | undefined): ObjectFormat | undefined {
-  if (value === undefined)
-    return undefined;
-  if (isObjectFormat(value))
-    return value;
-  throw new UsageError(`unsupported output format "${value}": use json, yaml or name`);
-}

@@ -10,8 +10,9 @@ import type {DecodedSecret} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import {asList, printData} from '../adapters/output/printObjects.ts';
-import {formatTable} from '../adapters/output/table.ts';
+import {formatTable} from '../core/table.ts';
 import {KubeCommand} from './KubeCommand.ts';
+import {parseOutput} from './options.ts';
 
 /** The `apiVersion` of the documents `decode -o json|yaml` prints. */
 
@@ -44,9 +45,7 @@ export class DecodeCommand extends KubeCommand {
   output = Option.String(`-o,--output`, {description: `json, yaml, or dockerconfig (with --reveal)`});
 
   async executeCommand() {
-    const format = this.output;
-    if (format !== undefined && format !== `json` && format !== `yaml` && format !== `dockerconfig`)
-      throw new UsageError(`unsupported output format "${format}": use json, yaml or dockerconfig`);
+    const format = parseOutput(this.output, [`json`, `yaml`, `dockerconfig`] as const);
     if (format === `dockerconfig` && !this.reveal)
       throw new UsageError(`-o dockerconfig prints passwords in clear text (a Docker config cannot hold masked ones); add --reveal to confirm`);
     const secrets = await this.loadSecrets();

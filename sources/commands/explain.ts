@@ -9,6 +9,7 @@ import {ExitCode, InputError, PullSecretError, oneLine} from '../core/errors.ts'
 import {explainImages, renderExplainText} from '../core/explain/explain.ts';
 import type {ExplainSource} from '../core/explain/explain.ts';
 import {KubeCommand} from './KubeCommand.ts';
+import {parseOutput} from './options.ts';
 
 /** `kubectl pullsecret explain`: which credentials the kubelet tries for an image, in order, and why. */
 export class ExplainCommand extends KubeCommand {
@@ -38,18 +39,17 @@ export class ExplainCommand extends KubeCommand {
   output = Option.String(`-o,--output`, {description: `output format: json or yaml (default: human-readable text)`});
 
   async executeCommand() {
-    if (this.output !== undefined && this.output !== `json` && this.output !== `yaml`)
-      throw new UsageError(`unsupported output format "${this.output}": use json or yaml`);
+    const format = parseOutput(this.output, [`json`, `yaml`] as const);
     if (this.dockerConfigs && (this.secrets || this.serviceAccount !== undefined))
       throw new UsageError(`--docker-config cannot be combined with --secret or --service-account: give the pull secrets either as files or from the cluster`);
     const {sources, notes} = this.dockerConfigs ? {sources: await this.readFiles(this.dockerConfigs), notes: []} : await this.readCluster();
     const report = explainImages(this.images, sources);
     for (const note of notes)
       this.context.stderr.write(`${note}\n`);
-    if (this.output === undefined)
+    if (format === undefined)
       this.context.stdout.write(renderExplainText(report));
     else
-      printData(report.document, this.output, this.context.stdout);
+      printData(report.document, format, this.context.stdout);
     // Like kubectl's per-item errors: each image that could not be explained also gets one error line on stderr.
     for (const row of report.document.images) {
       if (row.error !== undefined)

@@ -7,7 +7,7 @@ import {printObjects} from '../adapters/output/printObjects.ts';
 import {toKubectlYaml} from '../adapters/output/yaml.ts';
 import {VERSION} from '../version.ts';
 import {BaseCommand} from './BaseCommand.ts';
-import {LABEL_RE} from './options.ts';
+import {LABEL_RE, parseOutput} from './options.ts';
 
 /** The image `install` names unless --image is given. */
 export const DEFAULT_IMAGE = `ghcr.io/kubectl-pullsecret/kubectl-pullsecret:${VERSION}`;
@@ -43,9 +43,7 @@ export class InstallCommand extends BaseCommand {
   async executeCommand() {
     if (this.mode !== `agent` && this.mode !== `refresh`)
       throw new UsageError(`unknown component "${this.mode}": install agent or refresh`);
-    const format = this.output ?? `yaml`;
-    if (format !== `yaml` && format !== `json`)
-      throw new UsageError(`unsupported output format "${format}": use yaml or json`);
+    const format = parseOutput(this.output, [`yaml`, `json`] as const) ?? `yaml`;
     const namespace = this.namespace ?? `pullsecret-system`;
     if (!LABEL_RE.test(namespace))
       throw new UsageError(`invalid namespace "${namespace}"`);

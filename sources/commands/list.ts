@@ -1,4 +1,4 @@
-import {Option, UsageError} from 'clipanion';
+import {Option} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {helpExample} from '../core/shell.ts';
 import {errorLine} from '../core/errors.ts';
@@ -8,10 +8,11 @@ import type {AuditedSecret} from '../core/secrets/audit.ts';
 import {decodePolicy, describePolicy} from '../core/sync/policy.ts';
 import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
-import {formatTable} from '../adapters/output/table.ts';
+import {formatTable} from '../core/table.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {auditCluster} from '../core/audit/auditCluster.ts';
 import type {ClusterAudit} from '../core/audit/auditCluster.ts';
+import {parseOutput} from './options.ts';
 
 
 /** `kubectl pullsecret list`: audit pull secrets and who uses them. */
@@ -41,9 +42,7 @@ export class ListCommand extends ScopedCommand {
   output = Option.String(`-o,--output`, {description: `wide, json or yaml`});
 
   async executeCommand() {
-    const format = this.output;
-    if (format !== undefined && format !== `wide` && format !== `json` && format !== `yaml`)
-      throw new UsageError(`unsupported output format "${format}": use wide, json or yaml`);
+    const format = parseOutput(this.output, [`wide`, `json`, `yaml`] as const);
     const scope = this.namespaceScope();
     const labelled = this.clusterTargets().length > 1;
     // Each cluster's messages are held back so that they stay together; with one cluster its errors are the command's.

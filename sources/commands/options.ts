@@ -67,3 +67,11 @@ export function parseAttach(value: string | boolean | undefined): `default` | `a
   }
   return names;
 }
+
+/** `-o`: the value when it is one of the command's `formats` (undefined when absent); else one usage error naming them. */
+export function parseOutput<F extends string>(value: string | undefined, formats: readonly F[]): F | undefined {
+  if (value === undefined || (formats as readonly string[]).includes(value))
+    return value as F | undefined;
+  const names = formats.length === 1 ? formats[0]! : `${formats.slice(0, -1).join(`, `)} or ${formats.at(-1)!}`;
+  throw new UsageError(`unsupported output format "${value}": use ${names}`);
+}

@@ -14,7 +14,7 @@ import {fanOut} from '../core/fanout.ts';
 import {printData} from '../adapters/output/printObjects.ts';
 import {DEFAULT_COMMAND_TIMEOUT_MS} from './CredentialOptions.ts';
 import {ScopedCommand} from './KubeCommand.ts';
-import {parseDuration} from './options.ts';
+import {parseDuration, parseOutput} from './options.ts';
 import {compareText} from '../core/text.ts';
 
 /** Refresh a token this close to its expiry by default: a CronJob every 10 h keeps 12-hour ECR tokens valid with room to spare. */
@@ -58,9 +58,7 @@ export class RefreshCommand extends ScopedCommand {
   }
 
   async executeCommand() {
-    const format = this.output;
-    if (format !== undefined && format !== `json` && format !== `yaml`)
-      throw new UsageError(`unsupported output format "${format}": use json or yaml`);
+    const format = parseOutput(this.output, [`json`, `yaml`] as const);
     const window: RefreshWindow = {beforeMs: parseDuration(this.before ?? DEFAULT_BEFORE, `--before`)};
     if (this.maxAge !== undefined) {
       window.maxAgeMs = parseDuration(this.maxAge, `--max-age`);

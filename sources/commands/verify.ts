@@ -28,7 +28,7 @@ import {isPullable} from '../core/verify/types.ts';
 import type {PodSubject, VerifyReport, VerifyResult} from '../core/verify/types.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {forEachContext} from '../core/fanout.ts';
-import {parseDuration} from './options.ts';
+import {parseDuration, parseOutput} from './options.ts';
 
 /** `kubectl pullsecret verify`: proves, the way the kubelet and containerd would, that images can be pulled. */
 export class VerifyCommand extends ScopedCommand {
@@ -74,9 +74,7 @@ export class VerifyCommand extends ScopedCommand {
   insecureRegistries = Option.Array(`--insecure-registry`, {description: `a registry host to reach over plain HTTP or unverified TLS (repeatable)`});
 
   async executeCommand() {
-    const format = this.output ?? `table`;
-    if (!(OUTPUT_FORMATS as readonly string[]).includes(format))
-      throw new UsageError(`unsupported output format "${format}": use ${OUTPUT_FORMATS.slice(0, -1).join(`, `)} or ${OUTPUT_FORMATS.at(-1)}`);
+    const format = parseOutput(this.output, OUTPUT_FORMATS) ?? `table`;
     if (this.failOn !== undefined && this.failOn !== `warning`)
       throw new UsageError(`unsupported value "${this.failOn}" for --fail-on: use warning`);
     if (this.images && (this.filenames || this.kustomize !== undefined))

@@ -1,8 +1,9 @@
-import {Option, UsageError} from 'clipanion';
+import {Option} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {helpExample} from '../core/shell.ts';
 import {COMMIT, VERSION} from '../version.ts';
 import {BaseCommand} from './BaseCommand.ts';
+import {parseOutput} from './options.ts';
 
 /** `kubectl pullsecret version`: the plugin's version, commit and Node runtime. */
 export class VersionCommand extends BaseCommand {
@@ -19,7 +20,7 @@ export class VersionCommand extends BaseCommand {
 
   async executeCommand() {
     const info = {version: VERSION, gitCommit: COMMIT, nodeVersion: this.context.nodeVersion};
-    switch (this.output) {
+    switch (parseOutput(this.output, [`json`, `yaml`] as const)) {
       case undefined:
         this.context.stdout.write(`kubectl-pullsecret ${info.version} (commit ${info.gitCommit}, node ${info.nodeVersion})\n`);
         break;
@@ -29,8 +30,6 @@ export class VersionCommand extends BaseCommand {
       case `yaml`:
         this.context.stdout.write(`version: ${info.version}\ngitCommit: ${info.gitCommit}\nnodeVersion: ${info.nodeVersion}\n`);
         break;
-      default:
-        throw new UsageError(`unsupported output format "${this.output}": use json or yaml`);
     }
   }
 }

@@ -5,10 +5,6 @@ import {revealed} from './redactingStream.ts';
 /** The object formats every command's `-o` accepts. */
 export type ObjectFormat = `json` | `yaml` | `name`;
 
-/** True for the formats `printObjects` knows. */
-export function isObjectFormat(value: string | undefined): value is ObjectFormat {
-  return value === `json` || value === `yaml` || value === `name`;
-}
 
 /**
  * JSON as kubectl prints it: 4-space indent and Go's HTML escaping of `<`, `>`, `&`
