@@ -267,8 +267,11 @@ const CLAIMS: Record<string, Claim> = {
     assert.equal(password(`default`, `regcred`, `ghcr.io`), `t0ken`, `the token read from stdin`);
     assert.equal(auths(`default`, `regcred`)[`ghcr.io`]!.username, `bot`);
   }},
-  'Print the manifest kubectl would print, without a cluster': {check: run => {
+  'Print the manifest kubectl would print, without a cluster': {check: async run => {
     noClusterContact();
+    const kubectl = await runPrinted(`kubectl create secret docker-registry regcred -n web --docker-server ghcr.io --docker-username bot --docker-password s3cret-token --dry-run=client -o yaml`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    assert.equal(run.stdout.replace(`  labels:\n    app.kubernetes.io/managed-by: kubectl-pullsecret\n`, ``), kubectl.stdout, `kubectl's manifest, with the tool's label`);
     assert.equal(secretExists(`web`, `regcred`), false);
     const manifest = YAML.parse(run.stdout);
     assert.deepEqual([manifest.kind, manifest.metadata.name, manifest.metadata.namespace, manifest.type], [`Secret`, `regcred`, `web`, `kubernetes.io/dockerconfigjson`]);
@@ -552,15 +555,25 @@ const CLAIMS: Record<string, Claim> = {
   }},
   // completion
   'Load bash completion into the current shell': {check: async (_run, line) => {
-    const probe = await runPrinted(`${line}\ncomplete -p kubectl-pullsecret kubectl_complete-pullsecret 2>/dev/null || complete -p`, {bin: bin.dir, kubeconfig, cwd: work, shell: `bash`});
-    assert.match(probe.stdout, /complete .*pullsecret/, `a completion is registered in that shell`);
+    // In the shell that ran the line, the function registered for kubectl-pullsecret completes `decode reg` from the cluster.
+    const probe = await runPrinted(`${line}
+function=$(complete -p kubectl-pullsecret | sed -E 's/.*-F ([^ ]+).*/\\1/') || exit 7
+COMP_LINE='kubectl-pullsecret decode reg'; COMP_POINT=\${#COMP_LINE}; COMP_WORDS=(kubectl-pullsecret decode reg); COMP_CWORD=2
+"$function" kubectl-pullsecret reg decode; printf '%s\\n' "\${COMPREPLY[@]}"`, {bin: bin.dir, kubeconfig, cwd: work, shell: `bash`});
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.stdout.split(`\n`).filter(Boolean), [`regcred`], `the secrets of the current namespace starting with "reg"`);
   }},
-  'Install zsh completion': {check: () => {
-    const script = fs.readFileSync(path.join(work, `zfunc`, `_kubectl-pullsecret`), `utf8`);
-    assert.match(script, /^#compdef kubectl-pullsecret\b/, `a zsh completion function in the first directory of fpath`);
+  'Install zsh completion': {check: async () => {
+    const file = path.join(work, `zfunc`, `_kubectl-pullsecret`);
+    assert.match(fs.readFileSync(file, `utf8`), /^#compdef kubectl-pullsecret\b/, `a zsh completion function in the first directory of fpath`);
+    const zsh = await runPrinted(`zsh -n ${JSON.stringify(file)}`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(zsh.code, 0, `zsh reads it without a syntax error\n${zsh.stderr}`);
   }},
-  'Load fish completion': {check: run => {
-    assert.match(run.stdout, /^complete -c kubectl-pullsecret /m);
+  'Load fish completion': {check: async (_run, line) => {
+    // The line as printed, in fish, then what fish completes for `decode reg`.
+    const probe = await runPrinted(`fish --no-config -c ${shellQuote(`${line}; complete -C 'kubectl-pullsecret decode reg'`)}`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.stdout.split(`\n`).filter(Boolean).map(candidate => candidate.split(`\t`)[0]), [`regcred`], `the secrets of the current namespace starting with "reg"`);
   }},
   // version
   'Print the version': {check: run => {
@@ -572,6 +585,9 @@ const CLAIMS: Record<string, Claim> = {
   }},
 };
 
+function shellQuote(text: string): string {
+  return `'${text.replaceAll(`'`, `'\\''`)}'`;
+}
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, `\\$&`);
 }
