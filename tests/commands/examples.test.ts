@@ -90,7 +90,7 @@ async function world(command: string): Promise<void> {
     contexts: [`admin`, `prod-eu`, `prod-us`].map(name => ({name, context: {cluster: `emulator`, user: `admin`}})),
     'current-context': `admin`,
   }));
-  for (const file of [`verify-report.xml`, `cfg/config.json`, `zfunc/_kubectl-pullsecret`])
+  for (const file of [`verify-report.xml`, `cfg/config.json`, `zfunc/_kubectl-pullsecret`, `metrics-8080.txt`, `metrics-9090.txt`])
     fs.rmSync(path.join(work, file), {force: true});
   api.resetRequests();
 }
@@ -165,8 +165,10 @@ for (const {command, description, text} of examples) {
       run = await runPrinted(line.replace(/ \| source$/, ``), {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
       assert.equal(run.code, 0, run.stderr);
     } else if (LONG_RUNNING.has(command)) {
-      run = await runPrinted(`timeout 3 ${line.replace(/^kubectl pullsecret/, `kubectl-pullsecret`)}; test $? = 124`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
-      assert.equal(run.code, 0, `still running after 3 s (exit 124 from timeout)\n${run.stdout}${run.stderr}`);
+      // While it runs, what it serves on the ports the examples name is saved for their checks.
+      const scrape = `(for i in $(seq 30); do sleep 0.1; for port in 8080 9090; do curl -sf -o metrics-$port.txt http://127.0.0.1:$port/metrics; done; [ -s metrics-8080.txt ] || [ -s metrics-9090.txt ] && break; done) &`;
+      run = await runPrinted(`${scrape} timeout 4 ${line.replace(/^kubectl pullsecret/, `kubectl-pullsecret`)}; code=$?; wait; test $code = 124`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
+      assert.equal(run.code, 0, `still running after 4 s (exit 124 from timeout)\n${run.stdout}${run.stderr}`);
     } else {
       run = await runPrinted(`fpath=(none ${path.join(work, `zfunc`)}); ${line}`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
       assert.doesNotMatch(run.stderr, /See 'kubectl pullsecret .*--help' for usage/, `a usage error:\n${run.stderr}`);
@@ -418,6 +420,7 @@ const CLAIMS: Record<string, Claim> = {
   // agent
   'Run the agent with the current kubeconfig context, metrics on port 8080': {check: run => {
     assert.match(run.stderr, /serving \/healthz and \/metrics address=\S*:8080\b/);
+    assert.match(fs.readFileSync(path.join(work, `metrics-8080.txt`), `utf8`), /^# TYPE /m, `Prometheus metrics on port 8080`);
     assert.match(run.stderr, /agent started .*context=admin\b/);
     assert.ok(api.getObject(`leases`, `default`, `kubectl-pullsecret-agent`), `the lease, in the namespace of the current context`);
   }},
@@ -428,6 +431,7 @@ const CLAIMS: Record<string, Claim> = {
       assert.equal(typeof JSON.parse(line).msg, `string`, line);
     assert.ok(api.getObject(`leases`, `pullsecret-system`, `kubectl-pullsecret-agent`), `the lease in pullsecret-system`);
     assert.match(run.stderr, /"address":"\S*:9090"/);
+    assert.match(fs.readFileSync(path.join(work, `metrics-9090.txt`), `utf8`), /^# TYPE /m, `Prometheus metrics on the --listen-address`);
   }},
   // install
   'Install the agent': {check: () => installed(`agent`)},
