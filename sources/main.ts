@@ -21,7 +21,7 @@ function main(): void {
     nodeVersion: process.version,
     // The network adapters (and node:https, node:tls, node:crypto with them) load on first use, so that
     // commands that need neither a cluster nor a registry start as fast as kubectl.
-    connectCluster: async target => (await import('./adapters/kube/connect.ts')).connectCluster(target),
+    connectCluster: async target => (await import('./adapters/kube/connect.ts')).connectCluster(target, {sleep: context.sleep, random: context.random}),
     makeRegistryProbe: async options => (await import('./adapters/registry/probe.ts')).makeRegistryProbe(options),
     runCredentialHelper,
     runPasswordCommand,

@@ -10,7 +10,7 @@ import type {DecodedSecret} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
 import {readManifests} from '../adapters/manifests/read.ts';
 import {asList, printData} from '../adapters/output/printObjects.ts';
-import {formatTable} from '../adapters/output/table.ts';
+import {formatTable} from '../core/table.ts';
 import {KubeCommand} from './KubeCommand.ts';
 import {parseOutput} from './options.ts';
 

@@ -8,7 +8,7 @@ import type {AuditedSecret} from '../core/secrets/audit.ts';
 import {decodePolicy, describePolicy} from '../core/sync/policy.ts';
 import {humanAge} from '../adapters/output/age.ts';
 import {printData} from '../adapters/output/printObjects.ts';
-import {formatTable} from '../adapters/output/table.ts';
+import {formatTable} from '../core/table.ts';
 import {ScopedCommand} from './KubeCommand.ts';
 import {auditCluster} from '../core/audit/auditCluster.ts';
 import type {ClusterAudit} from '../core/audit/auditCluster.ts';

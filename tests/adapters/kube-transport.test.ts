@@ -15,7 +15,7 @@ import type {ClusterSession} from '../../sources/core/ports.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, index: number) => void;
 
-async function scripted(t: {after: (fn: () => unknown) => void}, handler: Handler): Promise<{session: ClusterSession; seen: string[]}> {
+async function scripted(t: {after: (fn: () => unknown) => void}, handler: Handler, pacing: {sleep?: (ms: number) => Promise<void>; random?: () => number} = {}): Promise<{session: ClusterSession; seen: string[]}> {
   const seen: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -37,7 +37,7 @@ async function scripted(t: {after: (fn: () => unknown) => void}, handler: Handle
     contexts: [{name: `ctx`, context: {cluster: `c`, user: `u`}}],
     [`current-context`]: `ctx`,
   }));
-  return {session: await connectCluster({kubeconfig: file}, {retry: {baseDelayMs: 10, maxDelayMs: 20}}), seen};
+  return {session: await connectCluster({kubeconfig: file}, {retry: {baseDelayMs: 10, maxDelayMs: 20}, ...pacing}), seen};
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
@@ -114,4 +114,19 @@ test(`Retry-After is read as seconds or as an HTTP date`, () => {
   const inTwoSeconds = new Date(Date.now() + 2000).toUTCString();
   const parsed = parseRetryAfter(inTwoSeconds)!;
   assert.ok(parsed > 0 && parsed <= 2000, String(parsed));
+});
+
+test(`the back-off's jitter comes from the injected random: half the delay is fixed, the other half scales with it`, async t => {
+  const pauses = async (random: number) => {
+    const slept: number[] = [];
+    const {session} = await scripted(t, (_req, res, index) => index < 3
+      ? json(res, 503, {kind: `Status`, apiVersion: `v1`, status: `Failure`, reason: `ServiceUnavailable`, code: 503, message: `busy`})
+      : json(res, 200, {kind: `SecretList`, metadata: {}, items: [item(`a`)]}), {sleep: async ms => { slept.push(ms); }, random: () => random});
+    assert.deepEqual((await session.list(`secrets`, {namespace: `ns`})).map(secret => secret.metadata.name), [`a`]);
+    return slept;
+  };
+  // baseDelayMs 10, maxDelayMs 20: the base doubles from 10 and stops at 20; the pause is base/2 + random * base/2.
+  assert.deepEqual(await pauses(0), [5, 10, 10]);
+  assert.deepEqual(await pauses(0.5), [8, 15, 15]);
+  assert.deepEqual(await pauses(0.999), [10, 20, 20]);
 });

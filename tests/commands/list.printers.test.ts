@@ -9,7 +9,7 @@ import {promisify} from 'node:util';
 import {after, before, test} from 'node:test';
 import {printObjects} from '../../sources/adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../../sources/adapters/output/printObjects.ts';
-import {formatTable} from '../../sources/adapters/output/table.ts';
+import {formatTable} from '../../sources/core/table.ts';
 import type {KubeObject} from '../../sources/core/ports.ts';
 import {b64} from '../helpers/encoding.ts';
 import {useApiEmulator} from '../helpers/apiEmulator/fixture.ts';

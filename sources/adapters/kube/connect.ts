@@ -28,6 +28,10 @@ export type ConnectOptions = {
   retry?: Partial<RetryPolicy>;
   /** The most of one API answer read (default 512 MiB, transport.ts MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** Waits between transport retries (default: a timer); the composition root passes the context's `sleep`. */
+  sleep?: (ms: number) => Promise<void>;
+  /** The back-off's jitter, a number in [0, 1) (default `Math.random`); the composition root passes the context's `random`. */
+  random?: () => number;
 };
 
 /**
@@ -79,6 +83,8 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     timeoutMs: target.requestTimeoutMs,
     log: target.log,
     retry: options.retry,
+    sleep: options.sleep,
+    random: options.random,
     maxResponseBytes: options.maxResponseBytes,
   });
   return new KubeClusterSession({

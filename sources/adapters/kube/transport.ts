@@ -81,10 +81,11 @@ export class Transport {
   private readonly log?: (line: string) => void;
   private readonly retry: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
   private readonly maxResponseBytes: number;
   private sent = 0;
 
-  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; maxResponseBytes?: number}) {
+  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number}) {
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.server = options.server.replace(/\/+$/, ``);
     this.contextName = options.contextName;
@@ -93,6 +94,7 @@ export class Transport {
     this.log = options.log;
     this.retry = {...DEFAULT_RETRY, ...options.retry};
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
   }
 
   /** HTTP requests sent so far, retries included. */
@@ -234,10 +236,10 @@ export class Transport {
     });
   }
 
-  /** Exponential backoff with "equal jitter": half fixed, half random. */
+  /** Exponential backoff with "equal jitter": half fixed, half random (from the injected `random`, in [0, 1)). */
   private backoff(attempt: number): number {
     const base = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(base / 2 + Math.random() * base / 2);
+    return Math.round(base / 2 + this.random() * base / 2);
   }
 
   private attempt(request: TransportRequest, auth: RequestAuth): Promise<Omit<TransportResponse, `attempts`>> {

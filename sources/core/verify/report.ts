@@ -3,6 +3,7 @@
  * grouped by namespace and workload, with one summary line. Pure string building; colour only when asked.
  */
 import {escapeControl} from '../text.ts';
+import {tableLines} from '../table.ts';
 import {VERIFY_STATUSES, isPullable} from './types.ts';
 import type {VerifyReport, VerifyResult, VerifyStatus} from './types.ts';
 
@@ -108,10 +109,11 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
     previous = result;
   }
   const statusColumn = headers.indexOf(`STATUS`);
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map(row => [...row.cells[column]!].length)) + 3);
-  const pad = (text: string, column: number) => column === headers.length - 1 ? text : text + ` `.repeat(Math.max(0, widths[column]! - [...text].length));
+  const [header, ...rendered] = tableLines(headers, rows.map(row => row.cells),
+    (cell, row, column) => column === statusColumn ? paint(cell, statusColour(rows[row]!.status), options.colour) : cell);
+  const renderedOf = new Map(rows.map((row, index) => [row, rendered[index]!]));
   const warningLine = (text: string) => `    ${paint(`warning:`, `yellow`, options.colour)} ${text}`;
-  const lines = [headers.map(pad).join(``).trimEnd()];
+  const lines = [header!];
   for (const group of groupRows(report.results, rows)) {
     // How many rows of the group carry each warning (a row counts once).
     const counts = new Map<string, number>();
@@ -120,10 +122,7 @@ export function formatTable(report: VerifyReport, options: {colour: boolean}): s
         counts.set(warning, (counts.get(warning) ?? 0) + 1);
     }
     for (const row of group.rows) {
-      lines.push(row.cells.map((cell, column) => {
-        const padded = pad(cell, column);
-        return column === statusColumn ? paint(cell, statusColour(row.status), options.colour) + padded.slice(cell.length) : padded;
-      }).join(``).trimEnd());
+      lines.push(renderedOf.get(row)!);
       for (const warning of row.warnings) {
         if (counts.get(warning) === 1)
           lines.push(warningLine(warning));
