@@ -1,26 +1,13 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {helpExample} from '../core/shell.ts';
-import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
-import {PullSecretError, errorLine} from '../core/errors.ts';
 import type {NamespaceScope} from '../core/scope.ts';
-import type {RegistryCredential} from '../core/secrets/build.ts';
-import {planAddSecret} from '../core/secrets/plan.ts';
-import type {SecretPlan} from '../core/secrets/plan.ts';
-import {applySecretPlan} from '../core/secrets/apply.ts';
-import {earliestExpiry} from '../core/secrets/describe.ts';
-import {registryTokenExpiry} from '../core/secrets/expiry.ts';
-import {sameRegistryKey} from '../core/secrets/registryKey.ts';
-import {isApiError} from '../core/apiError.ts';
-import {bareReport} from '../core/attach/report.ts';
-import type {NamespaceReport, SecretOutcome} from '../core/attach/report.ts';
-import {isCopyOf, sourceRef} from '../core/sync/plan.ts';
-import {syncCopy} from '../core/sync/syncSecret.ts';
+import type {NamespaceReport} from '../core/attach/report.ts';
+import {sourceRef} from '../core/sync/plan.ts';
+import {rotateCluster} from '../core/sync/rotate.ts';
 import {CredentialCommand} from './CredentialOptions.ts';
-import {namespaceNameProblem, quoteInput} from '../core/names.ts';
+import {checkObjectName, namespaceNameProblem, quoteInput} from '../core/names.ts';
 import {withFanOut} from './FanOutCommand.ts';
-import {checkObjectName} from '../core/names.ts';
-import {fromSyncResult, readSource, secretsByNamespace} from '../core/sync/syncSecret.ts';
 
 /** `kubectl pullsecret rotate NAME`: new credentials into the source secret and every managed copy of it. */
 export class RotateCommand extends withFanOut(CredentialCommand) {
@@ -74,7 +61,14 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
     const reports = await this.forEachCluster(async session => {
       const sourceNamespace = this.fromNamespace ?? session.namespace;
       source = sourceRef(sourceNamespace, this.name);
-      return this.rotateCluster(session, sourceNamespace, read.credentials, scope, dryRun);
+      return rotateCluster(session, {
+        name: this.name, sourceNamespace, credentials: read.credentials, replace: this.replace, scope, dryRun,
+        annotations: existing => this.commandAnnotations(existing, read.credentials, this.replace),
+        resolveScope: (cluster, namespaces) => this.resolveScope(cluster, namespaces),
+        fanOutNamespaces: (cluster, namespaces, work) => this.fanOutNamespaces(cluster, namespaces, work),
+        say: note => this.context.stderr.write(`note: ${note}\n`),
+        pacing: this.context,
+      });
     });
     const code = this.finish(`RotateResult`, this.name, reports, {command: `rotate`, source});
     if (!this.verify)
@@ -114,59 +108,5 @@ export class RotateCommand extends withFanOut(CredentialCommand) {
   /** Which copies to update: all by default; -n names the source, so it does not narrow the copies. */
   private copyScope(): NamespaceScope {
     return this.namespaceScope({namespaceFlag: `source`, fallback: `all`});
-  }
-
-  private async rotateCluster(session: ClusterSession, sourceNamespace: string, credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun): Promise<NamespaceReport[]> {
-    const context = session.contextName;
-    // 1. The source: it must exist already and be a pull secret (rotate never creates it).
-    const current = await readSource(session, sourceNamespace, this.name);
-
-    // 2. Its copies, found with one cluster-wide list and narrowed to the scope, BEFORE anything is written:
-    // a user who may not find them must not end with the source rotated and the copies stale.
-    const resolved = await this.resolveScope(session, scope);
-    const allowed = new Set(resolved.namespaces);
-    const skippedNames = new Set(resolved.skipped.map(entry => entry.namespace));
-    const source = {namespace: sourceNamespace, name: this.name};
-    let all: KubeObject[];
-    try {
-      ({all} = await secretsByNamespace(session, this.name));
-    } catch (error) {
-      if (isApiError(error, 403))
-        throw new PullSecretError(`cannot find the copies of ${sourceRef(sourceNamespace, this.name)}, so nothing was rotated: ${errorLine(error)}`, {cause: error});
-      throw error;
-    }
-    const copies = all.filter(secret => isCopyOf(secret, source) && secret.metadata.namespace !== sourceNamespace);
-    const inScope = copies.filter(secret => allowed.has(secret.metadata.namespace ?? ``));
-    const skipped = copies
-      .filter(secret => skippedNames.has(secret.metadata.namespace ?? ``))
-      .map(secret => bareReport(context, secret.metadata.namespace ?? ``, {status: `skipped`, note: resolved.skipped.find(entry => entry.namespace === secret.metadata.namespace)?.reason ?? `out of scope`}));
-    const byNamespace = new Map(inScope.map(secret => [secret.metadata.namespace ?? ``, secret]));
-
-    // 3. The source, then each copy.
-    const makePlan = (existing: KubeObject | null): SecretPlan => {
-      if (existing === null)
-        throw new PullSecretError(`source secret "${this.name}" not found in namespace "${sourceNamespace}" (deleted while rotating?)`);
-      return planAddSecret(existing, {name: this.name, namespace: sourceNamespace, credentials, replace: this.replace, force: false,
-        // Same reading of the new content as `add`: ECR token expiry, Docker Hub key spellings.
-        expiryOf: json => earliestExpiry(json, registryTokenExpiry), sameRegistry: sameRegistryKey, ...this.commandAnnotations(existing, credentials, this.replace)});
-    };
-    let rotated: KubeObject;
-    let verb: SecretOutcome;
-    if (dryRun === `client`) {
-      const plan = makePlan(current);
-      rotated = plan.action === `unchanged` ? plan.current : plan.body;
-      verb = plan.action === `unchanged` ? `unchanged` : `configured`;
-    } else {
-      const applied = await applySecretPlan(session, sourceNamespace, this.name, makePlan, {dryRun: dryRun === `server`, pacing: this.context});
-      rotated = applied.object;
-      verb = applied.verb === `created` ? `configured` : applied.verb;
-      for (const note of applied.notes)
-        this.context.stderr.write(`note: ${note}\n`);
-    }
-    rotated = {...rotated, metadata: {...rotated.metadata, namespace: sourceNamespace}};
-    const sourceReport = bareReport(context, sourceNamespace, {status: `ok`, secret: verb});
-    const done = await this.fanOutNamespaces(session, [...byNamespace.keys()].sort(), async namespace =>
-      fromSyncResult(context, await syncCopy(session, namespace, rotated, byNamespace.get(namespace)!, {force: false, dryRun, createMissing: false, pacing: this.context})));
-    return [sourceReport, ...done, ...skipped];
   }
 }
