@@ -1,24 +1,17 @@
 import {Option, UsageError} from 'clipanion';
 import type {Usage} from 'clipanion';
 import {helpExample} from '../core/shell.ts';
-import type {ClusterSession, DryRun, KubeObject} from '../core/ports.ts';
+import type {DryRun, KubeObject} from '../core/ports.ts';
 import {asClientDryRunObject, buildPullSecret, dockerConfigJsonFor} from '../core/secrets/build.ts';
 import type {RegistryCredential} from '../core/secrets/build.ts';
-import {planAddSecret} from '../core/secrets/plan.ts';
-import {applySecretPlan} from '../core/secrets/apply.ts';
 import {earliestExpiry} from '../core/secrets/describe.ts';
 import {registryTokenExpiry} from '../core/secrets/expiry.ts';
-import {sameRegistryKey} from '../core/secrets/registryKey.ts';
 import {credentialHints} from '../core/registry/cloud.ts';
 import {neverMatchingKey} from '../core/keyring/keyring.ts';
-import {ExitCode, errorLine} from '../core/errors.ts';
-import type {NamespaceScope} from '../core/scope.ts';
-import {fanOut, forEachContext} from '../core/fanout.ts';
-import {attachSecret, prepareAttach} from '../core/attach/attachSecret.ts';
-import {isApiError} from '../core/apiError.ts';
-import type {ServiceAccountSelection} from '../core/attach/attachSecret.ts';
-import {bareReport, buildReport, fromAttachResult, humanLines} from '../core/attach/report.ts';
-import type {NamespaceReport} from '../core/attach/report.ts';
+import {ExitCode} from '../core/errors.ts';
+import {buildReport, humanLines} from '../core/attach/report.ts';
+import {addEverywhere} from '../core/secrets/addEverywhere.ts';
+import type {AddResult} from '../core/secrets/addEverywhere.ts';
 import {printObjects} from '../adapters/output/printObjects.ts';
 import type {ObjectFormat} from '../adapters/output/printObjects.ts';
 import {statusLine} from '../adapters/output/status.ts';
@@ -104,7 +97,13 @@ export class AddCommand extends CredentialCommand {
       return;
     }
 
-    const results = await this.addEverywhere(read.credentials, scope, dryRun, attach);
+    const results = await addEverywhere({
+      name: this.name, credentials: read.credentials, replace: this.replace, force: this.force, scope, dryRun, attach,
+      targets: this.clusterTargets(), connect: this.context.connectCluster,
+      resolveScope: (session, namespaces) => this.resolveScope(session, namespaces),
+      annotations: existing => this.commandAnnotations(existing, read.credentials, this.replace),
+      concurrency: this.workers, pacing: this.context,
+    });
     return this.printResults(results, format, dryRun);
   }
 
@@ -113,7 +112,7 @@ export class AddCommand extends CredentialCommand {
    * fan-out); warnings, failures and the fan-out summary on stderr. With -o, kubectl prints no status
    * line, so only warnings, failures and the summary remain. Exit 1 when any namespace failed.
    */
-  private printResults(results: Array<{report: NamespaceReport; object?: KubeObject}>, format: ObjectFormat | undefined, dryRun: DryRun): number {
+  private printResults(results: AddResult[], format: ObjectFormat | undefined, dryRun: DryRun): number {
     // The report document's kind does not reach the human lines; add prints objects, not the document.
     const report = buildReport(`AttachResult`, this.name, dryRun, results.map(result => result.report));
     const lines = humanLines(report, {verbPastTense: `added`});
@@ -126,73 +125,6 @@ export class AddCommand extends CredentialCommand {
     for (const line of format && singleOk ? lines.stderr.filter(line => line.startsWith(`warning:`)) : lines.stderr)
       this.context.stderr.write(`${line}\n`);
     return report.summary.failed > 0 ? ExitCode.failure : ExitCode.ok;
-  }
-
-  /** The secrets named like ours in every namespace, from one cluster-wide list; undefined when listing is not allowed. */
-  private async existingSecrets(session: ClusterSession): Promise<Map<string, KubeObject> | undefined> {
-    try {
-      const items = await session.list(`secrets`, {fieldSelector: `metadata.name=${this.name}`});
-      return new Map(items.map(item => [item.metadata.namespace ?? ``, {apiVersion: `v1`, kind: `Secret`, ...item}]));
-    } catch (error) {
-      if (isApiError(error, 403))
-        return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Adds the secret in every namespace of every context named by the flags: one session per
-   * context, namespaces resolved once, at most --concurrency namespaces at a time, then --attach.
-   * With a single context and namespace, errors propagate as they are (keeping exit code 3 for an
-   * unreachable cluster); in a fan-out each namespace reports its own failure.
-   */
-  private async addEverywhere(credentials: RegistryCredential[], scope: NamespaceScope, dryRun: DryRun, attach: ServiceAccountSelection | null): Promise<Array<{report: NamespaceReport; object?: KubeObject}>> {
-    const targets = this.clusterTargets();
-    const perContext = await forEachContext(targets, this.context.connectCluster, async session => {
-      const {namespaces, skipped} = await this.resolveScope(session, scope);
-      const single = targets.length === 1 && namespaces.length === 1 && skipped.length === 0;
-      const snapshot = attach && namespaces.length > 0 ? await prepareAttach(session, namespaces, this.name, {serviceAccounts: attach}, {checkSecret: false}) : undefined;
-      // One cluster-wide list instead of one GET per namespace when fanning out.
-      const known = namespaces.length > 1 ? await this.existingSecrets(session) : undefined;
-      const done = await fanOut(namespaces, this.workers, async namespace => {
-        const result = await applySecretPlan(session, namespace, this.name, existing => planAddSecret(existing, {
-          name: this.name,
-          namespace,
-          credentials,
-          replace: this.replace,
-          force: this.force,
-          expiryOf: json => earliestExpiry(json, registryTokenExpiry),
-          sameRegistry: sameRegistryKey,
-          ...this.commandAnnotations(existing, credentials, this.replace),
-        }), {dryRun: dryRun === `server`, known: known === undefined ? undefined : known.get(namespace) ?? null, pacing: this.context});
-        if (!attach)
-          return {report: bareReport(session.contextName, namespace, {status: `ok`, secret: result.verb, warnings: result.notes}), object: result.object};
-        const attached = await attachSecret(session, namespace, this.name, {serviceAccounts: attach}, {dryRun, allowMissing: true, snapshot, pacing: this.context});
-        const report = fromAttachResult(session.contextName, attached, result.verb);
-        report.warnings.unshift(...result.notes);
-        return {report, object: result.object};
-      });
-      return [
-        // A named namespace that does not exist fails (exit 1), as in every command; the others are skipped with a note.
-        ...skipped.map(skip => ({report: skip.cause === `missing`
-          ? bareReport(session.contextName, skip.namespace, {status: `failed`, failedStep: `check namespace`, error: skip.reason})
-          : bareReport(session.contextName, skip.namespace, {status: `skipped`, note: skip.reason})})),
-        ...done.map(outcome => {
-          if (outcome.ok)
-            return outcome.value;
-          if (single)
-            throw outcome.error;
-          return {report: bareReport(session.contextName, outcome.item, {status: `failed`, failedStep: `write secret`, error: errorLine(outcome.error)})};
-        }),
-      ];
-    });
-    return perContext.flatMap(outcome => {
-      if (outcome.ok)
-        return outcome.value;
-      if (targets.length === 1)
-        throw outcome.error;
-      return [{report: bareReport(outcome.context, `-`, {status: `failed`, failedStep: `connect`, error: errorLine(outcome.error)})}];
-    });
   }
 
   /** kubectl's printing: the objects on stdout for -o, else one status line per object, also on stdout. */

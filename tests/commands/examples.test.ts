@@ -90,7 +90,7 @@ async function world(command: string): Promise<void> {
     contexts: [`admin`, `prod-eu`, `prod-us`].map(name => ({name, context: {cluster: `emulator`, user: `admin`}})),
     'current-context': `admin`,
   }));
-  for (const file of [`verify-report.xml`, `cfg/config.json`, `zfunc/_kubectl-pullsecret`])
+  for (const file of [`verify-report.xml`, `cfg/config.json`, `zfunc/_kubectl-pullsecret`, `metrics-8080.txt`, `metrics-9090.txt`])
     fs.rmSync(path.join(work, file), {force: true});
   api.resetRequests();
 }
@@ -165,8 +165,10 @@ for (const {command, description, text} of examples) {
       run = await runPrinted(line.replace(/ \| source$/, ``), {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
       assert.equal(run.code, 0, run.stderr);
     } else if (LONG_RUNNING.has(command)) {
-      run = await runPrinted(`timeout 3 ${line.replace(/^kubectl pullsecret/, `kubectl-pullsecret`)}; test $? = 124`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
-      assert.equal(run.code, 0, `still running after 3 s (exit 124 from timeout)\n${run.stdout}${run.stderr}`);
+      // While it runs, what it serves on the ports the examples name is saved for their checks.
+      const scrape = `(for i in $(seq 30); do sleep 0.1; for port in 8080 9090; do curl -sf -o metrics-$port.txt http://127.0.0.1:$port/metrics; done; [ -s metrics-8080.txt ] || [ -s metrics-9090.txt ] && break; done) &`;
+      run = await runPrinted(`${scrape} timeout 4 ${line.replace(/^kubectl pullsecret/, `kubectl-pullsecret`)}; code=$?; wait; test $code = 124`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
+      assert.equal(run.code, 0, `still running after 4 s (exit 124 from timeout)\n${run.stdout}${run.stderr}`);
     } else {
       run = await runPrinted(`fpath=(none ${path.join(work, `zfunc`)}); ${line}`, {bin: bin.dir, kubeconfig, cwd: work, env, shell: `bash`});
       assert.doesNotMatch(run.stderr, /See 'kubectl pullsecret .*--help' for usage/, `a usage error:\n${run.stderr}`);
@@ -267,8 +269,11 @@ const CLAIMS: Record<string, Claim> = {
     assert.equal(password(`default`, `regcred`, `ghcr.io`), `t0ken`, `the token read from stdin`);
     assert.equal(auths(`default`, `regcred`)[`ghcr.io`]!.username, `bot`);
   }},
-  'Print the manifest kubectl would print, without a cluster': {check: run => {
+  'Print the manifest kubectl would print, without a cluster': {check: async run => {
     noClusterContact();
+    const kubectl = await runPrinted(`kubectl create secret docker-registry regcred -n web --docker-server ghcr.io --docker-username bot --docker-password s3cret-token --dry-run=client -o yaml`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    assert.equal(run.stdout.replace(`  labels:\n    app.kubernetes.io/managed-by: kubectl-pullsecret\n`, ``), kubectl.stdout, `kubectl's manifest, with the tool's label`);
     assert.equal(secretExists(`web`, `regcred`), false);
     const manifest = YAML.parse(run.stdout);
     assert.deepEqual([manifest.kind, manifest.metadata.name, manifest.metadata.namespace, manifest.type], [`Secret`, `regcred`, `web`, `kubernetes.io/dockerconfigjson`]);
@@ -415,6 +420,7 @@ const CLAIMS: Record<string, Claim> = {
   // agent
   'Run the agent with the current kubeconfig context, metrics on port 8080': {check: run => {
     assert.match(run.stderr, /serving \/healthz and \/metrics address=\S*:8080\b/);
+    assert.match(fs.readFileSync(path.join(work, `metrics-8080.txt`), `utf8`), /^# TYPE /m, `Prometheus metrics on port 8080`);
     assert.match(run.stderr, /agent started .*context=admin\b/);
     assert.ok(api.getObject(`leases`, `default`, `kubectl-pullsecret-agent`), `the lease, in the namespace of the current context`);
   }},
@@ -425,6 +431,7 @@ const CLAIMS: Record<string, Claim> = {
       assert.equal(typeof JSON.parse(line).msg, `string`, line);
     assert.ok(api.getObject(`leases`, `pullsecret-system`, `kubectl-pullsecret-agent`), `the lease in pullsecret-system`);
     assert.match(run.stderr, /"address":"\S*:9090"/);
+    assert.match(fs.readFileSync(path.join(work, `metrics-9090.txt`), `utf8`), /^# TYPE /m, `Prometheus metrics on the --listen-address`);
   }},
   // install
   'Install the agent': {check: () => installed(`agent`)},
@@ -552,15 +559,25 @@ const CLAIMS: Record<string, Claim> = {
   }},
   // completion
   'Load bash completion into the current shell': {check: async (_run, line) => {
-    const probe = await runPrinted(`${line}\ncomplete -p kubectl-pullsecret kubectl_complete-pullsecret 2>/dev/null || complete -p`, {bin: bin.dir, kubeconfig, cwd: work, shell: `bash`});
-    assert.match(probe.stdout, /complete .*pullsecret/, `a completion is registered in that shell`);
+    // In the shell that ran the line, the function registered for kubectl-pullsecret completes `decode reg` from the cluster.
+    const probe = await runPrinted(`${line}
+function=$(complete -p kubectl-pullsecret | sed -E 's/.*-F ([^ ]+).*/\\1/') || exit 7
+COMP_LINE='kubectl-pullsecret decode reg'; COMP_POINT=\${#COMP_LINE}; COMP_WORDS=(kubectl-pullsecret decode reg); COMP_CWORD=2
+"$function" kubectl-pullsecret reg decode; printf '%s\\n' "\${COMPREPLY[@]}"`, {bin: bin.dir, kubeconfig, cwd: work, shell: `bash`});
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.stdout.split(`\n`).filter(Boolean), [`regcred`], `the secrets of the current namespace starting with "reg"`);
   }},
-  'Install zsh completion': {check: () => {
-    const script = fs.readFileSync(path.join(work, `zfunc`, `_kubectl-pullsecret`), `utf8`);
-    assert.match(script, /^#compdef kubectl-pullsecret\b/, `a zsh completion function in the first directory of fpath`);
+  'Install zsh completion': {check: async () => {
+    const file = path.join(work, `zfunc`, `_kubectl-pullsecret`);
+    assert.match(fs.readFileSync(file, `utf8`), /^#compdef kubectl-pullsecret\b/, `a zsh completion function in the first directory of fpath`);
+    const zsh = await runPrinted(`zsh -n ${JSON.stringify(file)}`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(zsh.code, 0, `zsh reads it without a syntax error\n${zsh.stderr}`);
   }},
-  'Load fish completion': {check: run => {
-    assert.match(run.stdout, /^complete -c kubectl-pullsecret /m);
+  'Load fish completion': {check: async (_run, line) => {
+    // The line as printed, in fish, then what fish completes for `decode reg`.
+    const probe = await runPrinted(`fish --no-config -c ${shellQuote(`${line}; complete -C 'kubectl-pullsecret decode reg'`)}`, {bin: bin.dir, kubeconfig, cwd: work});
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(probe.stdout.split(`\n`).filter(Boolean).map(candidate => candidate.split(`\t`)[0]), [`regcred`], `the secrets of the current namespace starting with "reg"`);
   }},
   // version
   'Print the version': {check: run => {
@@ -572,6 +589,9 @@ const CLAIMS: Record<string, Claim> = {
   }},
 };
 
+function shellQuote(text: string): string {
+  return `'${text.replaceAll(`'`, `'\\''`)}'`;
+}
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, `\\$&`);
 }
