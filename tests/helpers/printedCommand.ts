@@ -42,6 +42,11 @@ export function runPrinted(line: string, options: {bin: string; kubeconfig: stri
     child.stderr.on(`data`, chunk => (stderr += chunk));
     child.on(`error`, reject);
     child.on(`close`, code => resolve({code, stdout, stderr}));
+    // A printed line that never reads its stdin may exit before the write lands: EPIPE is not the line's failure.
+    child.stdin.on(`error`, error => {
+      if ((error as NodeJS.ErrnoException).code !== `EPIPE`)
+        reject(error);
+    });
     child.stdin.end(options.stdin ?? ``);
   });
 }
