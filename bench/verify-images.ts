@@ -31,6 +31,7 @@ import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../sources/core/ports.ts';
 import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
+import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 
 const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
@@ -84,17 +85,13 @@ try {
   else // readable names in the profile
     await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
 
-  const auths = Object.fromEntries(registries.map(registry => [registry.host, {username: USER, password: PASSWORD, auth: Buffer.from(`${USER}:${PASSWORD}`).toString(`base64`)}]));
-  const dockerconfigjson = Buffer.from(JSON.stringify({auths})).toString(`base64`);
+  const dockerconfigjson = dockerConfigFor(registries.map(registry => registry.host), USER, PASSWORD);
   for (const count of COUNTS) {
     const api = await startApiEmulator();
     try {
       let next = 0;
       for (let n = 0; n < NAMESPACES; n++) {
-        const namespace = `team-${String(n).padStart(4, `0`)}`;
-        api.seed.namespace(namespace);
-        api.seed.secret(namespace, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfigjson}});
-        api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`regcred`]});
+        const namespace = seedTeamNamespace(api, n, dockerconfigjson);
         for (let p = 0; p < PODS_PER_NAMESPACE; p++)
           api.seed.pod(namespace, `pod-${p}`, {containers: [{name: `app`, image: images[next++ % count]!}]});
       }

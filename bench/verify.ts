@@ -20,6 +20,7 @@ import type {RegistryProbe} from '../sources/core/ports.ts';
 import * as esbuild from 'esbuild';
 import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
+import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
@@ -62,14 +63,10 @@ try {
   log(`pushed ${images.length} images to 3 registries in ${((performance.now() - pushStarted) / 1000).toFixed(1)} s`);
 
   const seedStarted = performance.now();
-  const auths = Object.fromEntries(registries.map(registry => [registry.host, {username: USER, password: PASSWORD, auth: Buffer.from(`${USER}:${PASSWORD}`).toString(`base64`)}]));
-  const dockerconfigjson = Buffer.from(JSON.stringify({auths})).toString(`base64`);
+  const dockerconfigjson = dockerConfigFor(registries.map(registry => registry.host), USER, PASSWORD);
   let imageIndex = 0;
   for (let n = 0; n < NAMESPACES; n++) {
-    const namespace = `team-${String(n).padStart(4, `0`)}`;
-    api.seed.namespace(namespace);
-    api.seed.secret(namespace, {metadata: {name: `regcred`}, type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': dockerconfigjson}});
-    api.seed.serviceAccount(namespace, `default`, {imagePullSecrets: [`regcred`]});
+    const namespace = seedTeamNamespace(api, n, dockerconfigjson);
     api.seed.workload(`Deployment`, namespace, `web`, {containers: [{name: `app`, image: images[n % images.length]!}]});
     for (let p = 0; p < PODS_PER_NAMESPACE; p++)
       api.seed.pod(namespace, `pod-${p}`, {containers: [{name: `app`, image: images[imageIndex++ % images.length]!}]});
