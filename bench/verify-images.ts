@@ -33,7 +33,7 @@ import type {RegistryProbe} from '../sources/core/ports.ts';
 import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
-import {logSize, registryRequests, treeCpuMs} from './lib/processCpu.ts';
+import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
 
 const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
@@ -105,7 +105,7 @@ try {
       // live here), and the requests each registry answered.
       const own = process.cpuUsage(before.own);
       log(`${count} images, CPU during verify -A: CLI ${(child.cpuMs / 1000).toFixed(2)} s; bench process (emulator + token server) ${((own.user + own.system) / 1e6).toFixed(2)} s; ${registries.map((registry, index) => `registry ${[`basic`, `token`, `tls`][index]} ${((treeCpuMs(registry.watchdogPid) - before.registryCpu[index]!) / 1000).toFixed(2)} s`).join(`; `)}; token requests ${registries[1]!.tokenRequests.length - before.tokens}`);
-      registries.forEach((registry, index) => log(`  registry ${[`basic`, `token`, `tls`][index]} requests: ${[...registryRequests(registry.logFile, before.logs[index]!)].map(([key, n]) => `${key}: ${n}`).join(`, `)}`));
+      registries.forEach((registry, index) => log(`  registry ${[`basic`, `token`, `tls`][index]} requests: ${[...requestCounts(registry.requestLog(before.logs[index]!))].map(([key, n]) => `${key}: ${n}`).join(`, `)}`));
       const report = JSON.parse(child.stdout) as {summary: {total: number; failing: number; registryChecks: number}};
       const row: Row = {images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, cpuMs: child.cpuMs, peakMb: child.peakKb / 1024, total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks};
       if (count === max) {

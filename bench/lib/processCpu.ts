@@ -1,6 +1,7 @@
 // Per-process figures for the verify benchmarks: the CPU time (utime + stime) of a process and its descendants, read
-// from /proc, and the requests a docker-registry answered, counted from its log.
+// from /proc, and the requests a docker-registry answered (its log, tests/helpers/registry/requestLog.ts) counted.
 import fs from 'node:fs';
+import type {LoggedRequest} from '../../tests/helpers/registry/index.ts';
 
 function statFields(pid: number): string[] | undefined {
   try {
@@ -39,27 +40,14 @@ export function logSize(file: string): number {
   return fs.statSync(file).size;
 }
 
-/**
- * Requests a docker-registry log records after byte `from`, by method, path kind and status (`HEAD manifests 200`),
- * and under `connections` the number of distinct client addresses (one per TCP connection).
- */
-export function registryRequests(file: string, from: number): Map<string, number> {
-  const text = fs.readFileSync(file).subarray(from).toString(`utf8`);
+/** Requests by method, path kind and status (`HEAD manifests 200`), and under `connections` the distinct clients. */
+export function requestCounts(requests: LoggedRequest[]): Map<string, number> {
   const counts = new Map<string, number>();
-  const clients = new Set<string>();
-  for (const line of text.split(`\n`)) {
-    // A refused authorization is logged as such, without a `response completed` line.
-    const refused = line.includes(`msg="error authorizing context`);
-    if (!refused && !line.includes(`msg="response completed`))
-      continue;
-    const method = /http\.request\.method=(\S+)/.exec(line)?.[1] ?? `?`;
-    const uri = /http\.request\.uri="?([^\s"]+)/.exec(line)?.[1] ?? ``;
-    const kind = uri.includes(`/manifests/`) ? `manifests` : uri.includes(`/blobs/`) ? `blobs` : uri;
-    const status = refused ? `401` : /http\.response\.status=(\d+)/.exec(line)?.[1] ?? `?`;
-    const key = `${method} ${kind} ${status}`;
-    clients.add(/http\.request\.remoteaddr="?([^\s"]+)/.exec(line)?.[1] ?? ``);
+  for (const request of requests) {
+    const kind = request.uri.includes(`/manifests/`) ? `manifests` : request.uri.includes(`/blobs/`) ? `blobs` : request.uri;
+    const key = `${request.method} ${kind} ${request.status}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  counts.set(`connections`, clients.size);
+  counts.set(`connections`, new Set(requests.map(request => request.client)).size);
   return counts;
 }

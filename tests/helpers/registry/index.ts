@@ -13,10 +13,13 @@ import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
 import {pushImage, pushTags} from './push.ts';
 import type {ImageKind, PushOptions} from './push.ts';
+import {readRequestLog} from './requestLog.ts';
+import type {LoggedRequest} from './requestLog.ts';
 import {startTokenServer} from './tokenServer.ts';
 import type {TokenRequest, TokenServer} from './tokenServer.ts';
 
 export type {TokenRequest} from './tokenServer.ts';
+export type {LoggedRequest} from './requestLog.ts';
 export type {ImageKind, PushOptions, PushPlatform} from './push.ts';
 
 export type RegistryMode = `basic` | `tls` | `token`;
@@ -51,6 +54,8 @@ export type TestRegistry = {
   watchdogPid: number;
   /** The registry's log (one `response completed` line per request it answered). */
   logFile: string;
+  /** The requests the registry logged after byte `from` of its log (see requestLog.ts), in order. */
+  requestLog(from?: number): LoggedRequest[];
   /** Pushes a tiny real image with admin rights; returns the digest and media type stored under the tag. */
   push(repository: string, tag: string, kind?: ImageKind, options?: PushOptions): Promise<{digest: string; mediaType: string}>;
   /** Pushes distinct images under many tags of one repository, sharing their blobs (fast: one request per tag). */
@@ -188,6 +193,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
           tokenRequests: server?.requests ?? [],
           watchdogPid: started.pid!,
           logFile,
+          requestLog: from => readRequestLog(logFile, from),
           push: (repository, tag, kind, pushOptions) => pushImage({url, ca, authorization}, repository, tag, kind, pushOptions),
           pushTags: (repository, tags) => pushTags({url, ca, authorization}, repository, tags),
           stop: async () => {
