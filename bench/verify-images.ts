@@ -5,15 +5,16 @@
 // Goals for 10,000 images, on this 2-core machine: `verify -A` (the shipped bundle, child process) under 10 s and
 // under 300 MB peak RSS; cost growing linearly in images; one manifest request per (image, credential).
 //
-// Measured 2026-12-07 on the shared 2-core machine while it ran at a load average of 19-24 (seven developers' test
-// suites), so wall times mostly measure waiting for CPU-starved registries; the CLI's own CPU time is the figure to
-// compare (bench/lib/child.ts):
-//   distinct images   wall      CLI CPU   peak RSS   registry checks
-//   1,000             24.6 s    2.5 s     258 MB     1,000
-//   5,000             122.4 s   4.6 s     264 MB     5,000
-//   10,000            292.1 s   8.1 s     253 MB     10,000 (10,005 manifest requests)
-// Before the fix of the HTTPS agent's CA list (sources/adapters/registry/http.ts), the CPU profile of the 10,000-image
-// run spent 10.9 s in node:https getName alone.
+// Where the time goes. The bench prints, for each N, the CPU time of every process during `verify -A` (the CLI, this
+// process with the API emulator and the token server, each docker-registry) and the requests each registry answered
+// (from its log). The registries share the 2 cores with the CLI, and they, not the CLI, are the bottleneck: one
+// authenticated manifest HEAD costs docker-registry 2.8.2 about 1.35 ms of CPU with a token, and with htpasswd that
+// plus one bcrypt check (it caches nothing): 2.2 ms more at bcrypt cost 5, 1.1 ms at cost 4. At 10,000 images (one
+// HEAD each, 334 token requests, 20 connections at most) the three registries need about 20 s of CPU, the CLI about
+// 4.4 s: on 2 cores that is at least 12 s of wall time, whatever the CLI does.
+// Test-world setting: the harness's htpasswd entries use bcrypt cost 4, the least `htpasswd -C` allows (it was 5;
+// tests/helpers/registry/index.ts). Nothing else of the registries changed: real docker-registry processes with
+// htpasswd, TLS and token auth, their default Go runtime settings.
 //
 // Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
 // Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
@@ -32,6 +33,7 @@ import type {RegistryProbe} from '../sources/core/ports.ts';
 import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
+import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
 
 const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
@@ -97,7 +99,13 @@ try {
       }
       const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`];
       const profile = process.env.BENCH_CPU_PROF !== undefined && count === max;
+      const before = {registryCpu: registries.map(registry => treeCpuMs(registry.watchdogPid)), logs: registries.map(registry => logSize(registry.logFile)), own: process.cpuUsage(), tokens: registries[1]!.tokenRequests.length};
       const child = await runChild([outfile, ...args], {home: tmp, profileDir: profile ? process.env.BENCH_CPU_PROF : undefined});
+      // Where the wall time went: the CPU of each registry, of this process (the API emulator and the token server
+      // live here), and the requests each registry answered.
+      const own = process.cpuUsage(before.own);
+      log(`${count} images, CPU during verify -A: CLI ${(child.cpuMs / 1000).toFixed(2)} s; bench process (emulator + token server) ${((own.user + own.system) / 1e6).toFixed(2)} s; ${registries.map((registry, index) => `registry ${[`basic`, `token`, `tls`][index]} ${((treeCpuMs(registry.watchdogPid) - before.registryCpu[index]!) / 1000).toFixed(2)} s`).join(`; `)}; token requests ${registries[1]!.tokenRequests.length - before.tokens}`);
+      registries.forEach((registry, index) => log(`  registry ${[`basic`, `token`, `tls`][index]} requests: ${[...requestCounts(registry.requestLog(before.logs[index]!))].map(([key, n]) => `${key}: ${n}`).join(`, `)}`));
       const report = JSON.parse(child.stdout) as {summary: {total: number; failing: number; registryChecks: number}};
       const row: Row = {images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, cpuMs: child.cpuMs, peakMb: child.peakKb / 1024, total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks};
       if (count === max) {

@@ -369,3 +369,31 @@ test(`the "run:" advice of attach's warnings runs as printed and does what it sa
   }
   assert.deepEqual(api.getObject(`deployments`, `att-run`, `legacy`).spec.template.spec.imagePullSecrets, [{name: `old`}, {name: `regcred`}]);
 });
+
+test(`attach over namespaces where some lists are refused too sends each namespace's list once and reports the refusal there`, async () => {
+  for (const namespace of [`part-a`, `part-b`, `part-c`]) {
+    api.seed.namespace(namespace);
+    pullSecret(namespace);
+  }
+  // No ClusterRole: every cluster-wide list is refused. part-b's pods and part-c's replicasets are refused as well.
+  api.addUser(`attach-partly`, [...attachRole([`part-a`]), ...attachRole([`part-b`], `pods`), ...attachRole([`part-c`], `replicasets`)]);
+  api.resetRequests();
+  const result = await runCli([`attach`, `regcred`, `--namespaces`, `part-a,part-b,part-c`, `--context`, `attach-partly`, ...kube()]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split(`\n`), [
+    `part-a: serviceaccount/default configured`,
+    `part-b: serviceaccount/default configured`,
+    `part-c: serviceaccount/default configured`,
+  ]);
+  assert.match(result.stderr, /^warning: part-b: could not check running pods in namespace "part-b": cannot list pods in namespace "part-b": forbidden/m);
+  assert.match(result.stderr, /^warning: part-c: could not check running pods in namespace "part-c": cannot list replicasets\.apps in namespace "part-c": forbidden/m);
+  const lists = new Map<string, number>();
+  for (const request of api.requests.filter(request => request.verb === `list` && request.namespace !== undefined)) {
+    const key = `${request.resource} in ${request.namespace}`;
+    lists.set(key, (lists.get(key) ?? 0) + 1);
+  }
+  assert.deepEqual([...lists].filter(([, count]) => count > 1), []);
+  // The refused per-namespace lists were each sent (once): the fallback did run.
+  assert.equal(lists.get(`pods in part-b`), 1);
+  assert.equal(lists.get(`replicasets in part-c`), 1);
+});

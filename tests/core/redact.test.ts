@@ -62,3 +62,22 @@ test(`an empty register leaves text untouched and an empty value registers nothi
   assert.equal(redactor.empty, true);
   assert.equal(redactor.redact(`anything`), `anything`);
 });
+
+test(`overlapping secrets are redacted as one span: no part of either shows`, () => {
+  const redactor = new SecretRedactor();
+  redactor.add(`first-secret-ABCDEFGH`);
+  redactor.add(`ABCDEFGH-second-secret-longer`);
+  assert.equal(redactor.redact(`x first-secret-ABCDEFGH-second-secret-longer y`), `x [redacted] y`);
+  assert.equal(redactor.redact(`x first-secret-ABCDEFGH first-secret-ABCDEFGH y`), `x [redacted] [redacted] y`);
+});
+
+test(`with hundreds of registry tokens registered, each one is redacted wherever it appears, and other text is untouched`, () => {
+  const redactor = new SecretRedactor();
+  const tokens = Array.from({length: 500}, (_, i) => `eyJ${i.toString(36).padStart(4, `0`)}.payload-${i}.signature-${i * 7919}`);
+  for (const token of tokens)
+    redactor.add(token);
+  for (const index of [0, 1, 377, 499])
+    assert.equal(redactor.redact(`HTTP 401 for Bearer ${tokens[index]}: denied; ${b64(tokens[index]!)}`), `HTTP 401 for Bearer [redacted]: denied; [redacted]`, `token ${index}`);
+  const plain = `eyJ0001.payload-1.signatur and payload-2 and ${`z`.repeat(100)}`;
+  assert.equal(redactor.redact(plain), plain);
+});

@@ -121,6 +121,24 @@ test(`install: the archive is checked against sha256sums.txt, unpacked, and its 
   assert.match(junit.stdout, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="kubectl pullsecret verify" tests="2" failures="1"/);
 });
 
+test(`verify's args input keeps a quoted file name with spaces together, expands nothing, and refuses an unmatched quote`, async () => {
+  const dest = path.join(tmp, `kubectl-pullsecret`);
+  assert.ok(fs.existsSync(path.join(dest, `kubectl-pullsecret`)), `the install test runs first`);
+  fs.copyFileSync(path.join(tmp, `release.yaml`), path.join(tmp, `my release.yaml`));
+  const env = {PATH: `${dest}:${process.env.PATH}`, PULLSECRET_KUBECONFIG: api.kubeconfigPath, PULLSECRET_FORMAT: `github`, PULLSECRET_FAIL_ON: ``};
+  const quoted = await step(`verify.sh`, {...env, PULLSECRET_ARGS: `-f "my release.yaml" -n web`});
+  assert.equal(quoted.code, 1, quoted.stderr);
+  assert.match(quoted.stdout, /^::error file=my release\.yaml,line=12,title=not-found%3A /m);
+  // A $ or a backtick is a character, not an expansion: the file named literally does not exist.
+  const literal = await step(`verify.sh`, {...env, PULLSECRET_ARGS: `-f '$HOME/release.yaml' -n web`});
+  assert.equal(literal.code, 2, literal.stdout);
+  assert.match(literal.stderr, /\$HOME\/release\.yaml/);
+  const unmatched = await step(`verify.sh`, {...env, PULLSECRET_ARGS: `-f "my release.yaml -n web`});
+  assert.equal(unmatched.code, 2);
+  assert.equal(unmatched.stderr, `error: the args input has an unmatched quote; close it, or escape it with a backslash\n`);
+  assert.equal(unmatched.stdout, ``);
+});
+
 test(`install refuses an archive whose sha256 is not the one sha256sums.txt lists, and installs nothing`, async () => {
   const genuine = served;
   served = Buffer.concat([genuine, Buffer.from(`tampered`)]);

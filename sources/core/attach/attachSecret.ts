@@ -100,7 +100,15 @@ export type AttachSnapshot = {
    * does not send them again just to find named targets (it reads each one with a `get`).
    */
   failedInNamespace?: ReadonlySet<`serviceaccounts` | `workloads`>;
+  /**
+   * Per-namespace lists the cluster refused (403/404) when `prepareAttach` fell back to one list per namespace, with
+   * the error: the per-namespace call reports it instead of sending the same list again.
+   */
+  refusedIn?: Map<string, Map<SnapshotList, unknown>>;
 };
+
+/** The lists a snapshot holds per namespace (every attachable workload kind counts as `workloads`). */
+type SnapshotList = `serviceaccounts` | `pods` | `workloads`;
 
 
 /** A failed step: carries the step name up to the per-namespace result. */
@@ -137,21 +145,33 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
   const single = wanted.size === 1;
   // The namespaces a list covered (those whose list was refused are left out), or undefined when no list succeeded
   // or the cluster failed otherwise: the per-namespace calls then list again, where an error is reported with its step.
-  const list = async (resource: ResourceName, extra: {fieldSelector?: string} = {}): Promise<{items: KubeObject[]; covered: Set<string>; complete: boolean} | undefined> => {
+  const refusedIn = new Map<string, Map<SnapshotList, unknown>>();
+  const list = async (resource: ResourceName, extra: {fieldSelector?: string} = {}, as?: SnapshotList): Promise<{items: KubeObject[]; covered: Set<string>; complete: boolean} | undefined> => {
     const log: ListLog = {notes: [], refused: []};
     try {
       const items = await listInScope(session, resource, [...wanted], log, extra, {perNamespaceLimit: 1});
+      // A refusal in one namespace (of several) is kept, so that namespace's call reports it without asking again.
+      if (as !== undefined && !single) {
+        for (const refusal of log.refused) {
+          if (refusal.namespace === undefined)
+            continue;
+          const lists = refusedIn.get(refusal.namespace) ?? new Map<SnapshotList, unknown>();
+          if (!lists.has(as))
+            lists.set(as, refusal.error);
+          refusedIn.set(refusal.namespace, lists);
+        }
+      }
       if (items === undefined)
         return undefined;
-      const refusedIn = new Set(log.refused.map(refusal => refusal.namespace));
-      return {items, covered: new Set([...wanted].filter(namespace => !refusedIn.has(namespace))), complete: log.refused.length === 0};
+      const refusedNamespaces = new Set(log.refused.map(refusal => refusal.namespace));
+      return {items, covered: new Set([...wanted].filter(namespace => !refusedNamespaces.has(namespace))), complete: log.refused.length === 0};
     } catch {
       return undefined;
     }
   };
   const failed = new Set<`serviceaccounts` | `workloads`>();
   const jobs: Array<Promise<void>> = [];
-  jobs.push(list(`serviceaccounts`).then(listed => {
+  jobs.push(list(`serviceaccounts`, {}, `serviceaccounts`).then(listed => {
     if (listed)
       snapshot.serviceAccounts = groupByNamespace(listed.items, listed.covered);
     else
@@ -169,13 +189,13 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
   }
   const needWorkloads = (options.timing ?? true) || targets.workloads !== undefined;
   if (options.timing ?? true) {
-    jobs.push(list(`pods`).then(listed => {
+    jobs.push(list(`pods`, {}, `pods`).then(listed => {
       if (listed)
         snapshot.pods = groupByNamespace(listed.items, listed.covered);
     }));
   }
   if (needWorkloads) {
-    jobs.push(Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(kind => list(resourceOf(kind)).then(listed => listed && {kind, ...listed}))).then(perKind => {
+    jobs.push(Promise.all(ATTACHABLE_WORKLOAD_KINDS.map(kind => list(resourceOf(kind), {}, `workloads`).then(listed => listed && {kind, ...listed}))).then(perKind => {
       if (perKind.every(listed => listed !== undefined)) {
         // A namespace is in the snapshot only when every kind was listed there.
         const covered = new Set([...wanted].filter(namespace => perKind.every(listed => listed!.covered.has(namespace))));
@@ -186,6 +206,8 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
     }));
   }
   await Promise.all(jobs);
+  if (refusedIn.size > 0)
+    snapshot.refusedIn = refusedIn;
   // Sent in the only namespace, a failed list would fail again there; sent cluster-wide, it may not.
   if (single && failed.size > 0)
     snapshot.failedInNamespace = failed;
@@ -249,8 +271,9 @@ async function editReferences(session: ClusterSession, namespace: string, secret
     }
 
     // 2. Resolve the targets.
+    const refusedHere = snapshot?.refusedIn?.get(namespace);
     let workloadsCache = snapshot?.workloads?.get(namespace);
-    let workloadsRefused: unknown;
+    let workloadsRefused: unknown = refusedHere?.get(`workloads`);
     const namespaceWorkloads = async () => {
       if (workloadsCache === undefined) {
         workloadsCache = await step(`list workloads`, async () => {
@@ -270,14 +293,19 @@ async function editReferences(session: ClusterSession, namespace: string, secret
     };
     let accountsCache = snapshot?.serviceAccounts?.get(namespace);
     const serviceAccounts = async () => {
-      if (accountsCache === undefined)
-        accountsCache = await step(`list serviceaccounts`, () => session.list(`serviceaccounts`, {namespace}));
+      if (accountsCache === undefined) {
+        accountsCache = await step(`list serviceaccounts`, async () => {
+          if (refusedHere?.has(`serviceaccounts`))
+            throw refusedHere.get(`serviceaccounts`); // refused when the snapshot was taken: not sent again
+          return session.list(`serviceaccounts`, {namespace});
+        });
+      }
       return accountsCache;
     };
     // Named targets: the namespace's list when it can be read (a Role's `list` suffices), else a `get` of
     // each (writeWithRetry reads a target it has no copy of), whose error is then the one reported.
     const listedOrNothing = async <T>(what: `serviceaccounts` | `workloads`, read: () => Promise<T>): Promise<T | undefined> => {
-      if (snapshot?.failedInNamespace?.has(what))
+      if (snapshot?.failedInNamespace?.has(what) || refusedHere?.has(what))
         return undefined;
       try {
         return await read();
@@ -342,6 +370,8 @@ async function editReferences(session: ClusterSession, namespace: string, secret
       let pods = snapshot?.pods?.get(namespace);
       let workloads: Array<{kind: TargetKind; object: KubeObject}> | undefined;
       try {
+        if (pods === undefined && refusedHere?.has(`pods`))
+          throw refusedHere.get(`pods`); // refused when the snapshot was taken: not sent again
         pods ??= await session.list(`pods`, {namespace});
         workloads = await namespaceWorkloads();
       } catch (error) {

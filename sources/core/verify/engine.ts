@@ -95,6 +95,15 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
     return found;
   };
 
+  // Whether a password is an expired ECR token, decoded once per (key, password), not once per image.
+  const expiries = new Map<string, Date | undefined>();
+  const expiryOf = (candidate: Candidate): Date | undefined => {
+    const key = `${candidate.key}\u0000${candidate.password}`;
+    if (!expiries.has(key))
+      expiries.set(key, expiredAt(candidate, options.now));
+    return expiries.get(key);
+  };
+
   const keyrings = new Map<string, ReturnType<typeof buildKeyring>>();
   const images = new Map<string, ImageInfo>();
   const lookups = new Map<string, ReturnType<typeof lookupCredentials>>();
@@ -134,7 +143,7 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
   const runChain = async (target: ManifestTarget, candidates: Candidate[]): Promise<ChainOutcome> => {
     const outcomes: Array<Attempt[`check`]> = [];
     for (const candidate of candidates) {
-      const expiry = expiredAt(candidate, options.now);
+      const expiry = expiryOf(candidate);
       if (expiry !== undefined) {
         outcomes.push({outcome: `expired`, detail: `ECR token expired at ${expiry.toISOString()}: refresh it (tokens live 12 h)`});
         continue;
