@@ -71,8 +71,9 @@ test(`the command rule sees the commands (a rule over no file cannot fail)`, () 
   assert.ok(commandFiles.has(path.join(COMMANDS, `attach.ts`)));
 });
 
-// Leaf modules every adapter may use: build facts, and the bounded reads of user files and streams.
-const SHARED = new Set([path.join(SOURCES, `version.ts`), path.join(ADAPTERS, `local`, `files.ts`)]);
+// Leaf modules every adapter may use: build facts, the bounded reads of user files and streams, and the one owner
+// of the process's default TLS trust store.
+const SHARED = new Set([path.join(SOURCES, `version.ts`), path.join(ADAPTERS, `local`, `files.ts`), path.join(ADAPTERS, `trust.ts`)]);
 
 for (const file of filesUnder(ADAPTERS)) {
   test(`${relative(file)} imports only the core, its own folder, node: and packages`, () => {
@@ -114,3 +115,25 @@ test(`every credential rule id the code cites is defined in docs/credential-rule
   for (const id of cited)
     assert.ok(defined.has(id), `${id} is cited but docs/credential-rules.md does not define it`);
 });
+
+// adapters/trust.ts may replace Node's default trust store with a cluster's CA for a moment (a context that trusts
+// only that CA, without parsing Node's roots); a module that opens TLS connections trusting the default store must
+// put it back first, so it must import the module that does.
+const TLS_USERS = filesUnder(SOURCES).filter(file => specifiersOf(fs.readFileSync(file, `utf8`)).some(specifier => [`node:https`, `node:tls`, `node:http2`, `./clientNode.ts`].includes(specifier)));
+
+test(`the TLS rule sees the modules that open TLS connections (a rule over no file cannot fail)`, () => {
+  for (const name of [`adapters/kube/connect.ts`, `adapters/registry/http.ts`, `adapters/kube/credentials.ts`])
+    assert.ok(TLS_USERS.includes(path.join(SOURCES, name)), name);
+});
+
+// (clientNode.ts and clientNodeAsset.ts only load client-node's code; credentials.ts is what calls it.)
+const LOADERS = new Set([`trust.ts`, `kube/clientNode.ts`, `kube/clientNodeAsset.ts`].map(name => path.join(ADAPTERS, name)));
+for (const file of TLS_USERS.filter(file => !LOADERS.has(file))) {
+  test(`${relative(file)} opens TLS connections only after putting Node's default trust store back (adapters/trust.ts)`, () => {
+    const text = fs.readFileSync(file, `utf8`);
+    const imports = specifiersOf(text).some(specifier => specifier.startsWith(`.`) && path.resolve(path.dirname(file), specifier) === path.join(ADAPTERS, `trust.ts`));
+    // The transport sends through the agents connect.ts made; it creates no secure context itself.
+    const createsContexts = /\b(createSecureContext|https\.(request|get|Agent)|new HttpsAgent|tls\.connect|http2\.connect|KubeConfig)\b/.test(code(text));
+    assert.ok(imports || !createsContexts, `creates TLS contexts or connections without importing adapters/trust.ts`);
+  });
+}

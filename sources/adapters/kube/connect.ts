@@ -2,8 +2,6 @@
  * `connectCluster`: resolves the kubeconfig like kubectl, loads the user's credentials (client-node,
  * lazily) and returns a `ClusterSession` whose requests this adapter sends itself.
  */
-// node:tls first: loading it starts reading Node's root certificates on another thread, which the first secure
-// context waits for; the other modules load meanwhile.
 import {createSecureContext} from 'node:tls';
 import type {SecureContextOptions} from 'node:tls';
 import {Agent as HttpAgent} from 'node:http';
@@ -19,6 +17,7 @@ import {inClusterAvailable, resolveInCluster} from './inCluster.ts';
 import {KubeClusterSession} from './session.ts';
 import {Transport} from './transport.ts';
 import type {RequestAuth, RetryPolicy} from './transport.ts';
+import {secureContextTrustingOnly, useDefaultTrust} from '../trust.ts';
 
 export {KubeApiError, isKubeApiError} from './errors.ts';
 export {KubeClusterSession} from './session.ts';
@@ -155,6 +154,9 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
   const proxyEnv = proxyEnvironment(cluster, env);
   if (cluster.server.startsWith(`http:`))
     return new HttpAgent({keepAlive: true, proxyEnv});
+  // A proxy's own certificate is checked against Node's default store, and its connections are made later.
+  if (proxyEnv !== undefined)
+    useDefaultTrust();
   const tlsOptions: SecureContextOptions = {};
   if (cluster.ca)
     tlsOptions.ca = cluster.ca;
@@ -164,7 +166,14 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
     tlsOptions.key = key;
   let secureContext;
   try {
-    secureContext = createSecureContext(tlsOptions);
+    // With the cluster's CA, a context that trusts only it, as kubectl does (and without parsing Node's ~120 root
+    // certificates, adapters/trust.ts); through a proxy, Node builds the connections from the options as it always did.
+    if (cluster.ca && proxyEnv === undefined) {
+      secureContext = secureContextTrustingOnly(cluster.ca, {cert: tlsOptions.cert, key: tlsOptions.key}, env);
+    } else {
+      useDefaultTrust();
+      secureContext = createSecureContext(tlsOptions);
+    }
   } catch (error) {
     throw new PullSecretError(`the client certificate or key of user "${userName}" cannot be used (${(error as Error).message.split(`\n`)[0]}); fix the kubeconfig`, {cause: error});
   }

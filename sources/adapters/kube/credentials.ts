@@ -12,6 +12,7 @@ import {PullSecretError} from '../../core/errors.ts';
 import {describeFsError, isRecord} from './kubeconfig.ts';
 import type {ResolvedContext} from './kubeconfig.ts';
 import {DEFAULT_EXEC_API_VERSION, EXEC_API_VERSIONS, ExecCredentialSource, runExecPlugin} from './exec.ts';
+import {useDefaultTrust} from '../trust.ts';
 import type {ExecCredential} from './exec.ts';
 
 /** What one request authenticates with. */
@@ -92,6 +93,8 @@ export async function loadCredentials(resolved: ResolvedContext, env: Record<str
 
   const apply = async (): Promise<RequestOptions> => {
     const options: RequestOptions = {};
+    // An auth provider may fetch tokens over TLS with Node's default trust store (adapters/trust.ts).
+    useDefaultTrust();
     try {
       await kc.applyToHTTPSOptions(options);
     } catch (error) {

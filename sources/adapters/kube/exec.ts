@@ -5,7 +5,6 @@
  * `status.expirationTimestamp`; after a 401 the plugin is run once more. Nothing here ever quotes the
  * plugin's stdout (it holds the token) in an error or a log line.
  */
-import {spawn} from 'node:child_process';
 import {PullSecretError} from '../../core/errors.ts';
 
 export const EXEC_API_VERSIONS = [`client.authentication.k8s.io/v1`, `client.authentication.k8s.io/v1beta1`] as const;
@@ -47,6 +46,8 @@ export function runExecPlugin(spec: ExecPluginSpec, baseEnv: Record<string, stri
   // kubectl tells the plugin which API version to answer in and that it cannot prompt.
   env.KUBERNETES_EXEC_INFO = JSON.stringify({apiVersion: spec.apiVersion, kind: `ExecCredential`, spec: {interactive: false}});
   const name = `exec credential plugin "${spec.command}" of ${spec.who}`;
+  // node:child_process (and dgram with it) loads only for kubeconfigs with an exec plugin.
+  const {spawn} = process.getBuiltinModule(`node:child_process`);
 
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];

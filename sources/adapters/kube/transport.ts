@@ -6,7 +6,6 @@
 import {request as httpRequest} from 'node:http';
 import type {Agent, IncomingHttpHeaders} from 'node:http';
 import {request as httpsRequest} from 'node:https';
-import {gunzipSync} from 'node:zlib';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 
@@ -295,8 +294,9 @@ export class Transport {
         res.on(`end`, () => {
           let raw = Buffer.concat(chunks);
           try {
+            // node:zlib loads only when a server compresses an answer (API servers do for large lists).
             if (/gzip/i.test(String(res.headers[`content-encoding`] ?? ``)))
-              raw = gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
+              raw = process.getBuiltinModule(`node:zlib`).gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
           } catch (error) {
             done((error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(this.maxResponseBytes) : error as AttemptError);
             return;

@@ -20,6 +20,7 @@ import {REGISTRY_MESSAGE_MAX, header} from '../../core/registry/classify.ts';
 import type {HeaderMap} from '../../core/registry/classify.ts';
 import {isInsecureHost, isLocalAddress, mayForwardAuthorization, redirectDecision} from '../../core/registry/policy.ts';
 import {INPUT_CAPS, readBoundedFileSync} from '../local/files.ts';
+import {useDefaultTrust} from '../trust.ts';
 
 /** Error and token bodies are small; anything larger is cut off (and a token that large is refused). */
 export const SMALL_BODY_LIMIT = 1024 * 1024;
@@ -86,6 +87,8 @@ function readCaFiles(files: readonly string[]): string[] {
 }
 
 function systemCertificates(): string[] {
+  // Node's default store, not a cluster's CA that a session of this run made it hold for a moment (adapters/trust.ts).
+  useDefaultTrust();
   try {
     return [...new Set([...tls.getCACertificates(`default`), ...tls.getCACertificates(`system`)])];
   } catch {
@@ -189,6 +192,8 @@ export class RegistryHttp {
     if (forbidLocal && isLocalAddress(url.hostname))
       return Promise.reject(new FinalCheck({outcome: `tls-error`, detail: `${url.host} is an address of this machine; refusing to send credentials there`}));
     const send = url.protocol === `https:` ? https.request : http.request;
+    if (url.protocol === `https:`)
+      useDefaultTrust();
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: Error) => {
