@@ -18,6 +18,7 @@
 //
 // Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
 // Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
+// BENCH_PLATFORMS=linux/amd64 adds `--platform` (each image is then read: its manifest and its config blob);
 // BENCH_CPU_PROF=DIR profiles the largest run; BENCH_CONCURRENCY=16,48 also runs the largest N with each
 // `--concurrency` (one after the other, same registries and cluster) to compare them.
 import fs from 'node:fs';
@@ -35,6 +36,8 @@ import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
 const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
+/** `--platform` for every run: the platform check a cluster with listable nodes gets (the emulator seeds no nodes). */
+const PLATFORMS = process.env.BENCH_PLATFORMS;
 const TAGS_PER_REPOSITORY = 10;
 const USER = `bench`;
 const PASSWORD = `bench-password-not-printed`;
@@ -56,7 +59,7 @@ const sum = (values: number[]): number => values.reduce((total, value) => total 
 
 type Row = {
   images: number; pods: number; ms: number; cpuMs: number; peakMb: number; total: number; failing: number; registryChecks: number;
-  registryCpuMs: number[]; benchCpuMs: number; manifestRequests: number; tokenRequests: number; connections: number[];
+  registryCpuMs: number[]; benchCpuMs: number; manifestRequests: number; blobRequests: number; tokenRequests: number; connections: number[];
 };
 const rows: Row[] = [];
 
@@ -100,7 +103,7 @@ try {
         for (let p = 0; p < PODS_PER_NAMESPACE; p++)
           api.seed.pod(namespace, `pod-${p}`, {containers: [{name: `app`, image: images[next++ % count]!}]});
       }
-      const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`];
+      const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`, ...(PLATFORMS === undefined ? [] : [`--platform`, PLATFORMS])];
       const profile = process.env.BENCH_CPU_PROF !== undefined && count === max;
       const before = {registryCpuMs: registries.map(registry => treeCpuMs(registry.watchdogPid)), logs: registries.map(registry => logSize(registry.logFile)), own: process.cpuUsage(), tokens: tokenRegistry.tokenRequests.length};
       const child = await runChild([outfile, ...args], {home: tmp, profileDir: profile ? process.env.BENCH_CPU_PROF : undefined});
@@ -115,6 +118,7 @@ try {
         total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks,
         registryCpuMs, benchCpuMs: (own.user + own.system) / 1000, tokenRequests: tokenRegistry.tokenRequests.length - before.tokens,
         manifestRequests: sum(requests.map(counts => sum([...counts].filter(([key]) => key.includes(` manifests `)).map(([, n]) => n)))),
+        blobRequests: sum(requests.map(counts => sum([...counts].filter(([key]) => key.includes(` blobs `)).map(([, n]) => n)))),
         connections: requests.map(counts => counts.get(`connections`) ?? 0),
       };
       rows.push(row);
@@ -135,11 +139,11 @@ try {
   log(``);
   log(`load average at the end: ${os.loadavg().map(load => load.toFixed(1)).join(` `)} (${os.cpus().length} CPUs)`);
   // The CPU floor: all the CPU the run needed (CLI, registries, emulator) spread perfectly over the machine's cores.
-  log(`| distinct images | pods | verify -A wall (s) | CLI CPU (s) | registries CPU basic/token/tls (s) | emulator + token server CPU (s) | CPU floor on ${os.cpus().length} cores (s) | peak RSS (MB) | manifest requests | token requests | connections basic/token/tls | wall s per 1,000 images |`);
+  log(`| distinct images | pods | verify -A wall (s) | CLI CPU (s) | registries CPU basic/token/tls (s) | emulator + token server CPU (s) | CPU floor on ${os.cpus().length} cores (s) | peak RSS (MB) | manifest / blob requests | token requests | connections basic/token/tls | wall s per 1,000 images |`);
   log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
   for (const row of rows) {
     const floor = (row.cpuMs + sum(row.registryCpuMs) + row.benchCpuMs) / os.cpus().length;
-    log(`| ${row.images} | ${row.pods} | ${(row.ms / 1000).toFixed(2)} | ${(row.cpuMs / 1000).toFixed(2)} | ${row.registryCpuMs.map(ms => (ms / 1000).toFixed(2)).join(` / `)} | ${(row.benchCpuMs / 1000).toFixed(2)} | ${(floor / 1000).toFixed(2)} | ${row.peakMb.toFixed(0)} | ${row.manifestRequests} | ${row.tokenRequests} | ${row.connections.join(` / `)} | ${(row.ms / row.images).toFixed(2)} |`);
+    log(`| ${row.images} | ${row.pods} | ${(row.ms / 1000).toFixed(2)} | ${(row.cpuMs / 1000).toFixed(2)} | ${row.registryCpuMs.map(ms => (ms / 1000).toFixed(2)).join(` / `)} | ${(row.benchCpuMs / 1000).toFixed(2)} | ${(floor / 1000).toFixed(2)} | ${row.peakMb.toFixed(0)} | ${row.manifestRequests} / ${row.blobRequests} | ${row.tokenRequests} | ${row.connections.join(` / `)} | ${(row.ms / row.images).toFixed(2)} |`);
   }
   const largest = rows.find(row => row.images === max)!;
   const smallest = rows.find(row => row.images === Math.min(...COUNTS))!;
@@ -150,6 +154,7 @@ try {
     // Fixed costs (start-up, the 20,000 pods) make small runs dearer per image: linear means no worse than linear.
     [`cost grows at most linearly in images (time per image at ${max} ≤ at ${smallest.images})`, largest.ms / largest.images <= smallest.ms / smallest.images],
     [`one manifest request per (image, credential), plus at most 2 per registry to learn its challenge (registry logs)`, largest.manifestRequests <= max + 2 * registries.length],
+    ...PLATFORMS === undefined ? [] : [[`platforms: one config blob GET per single-manifest image, no other request`, largest.blobRequests <= max] as const],
     [`one token per (repository scope, credential): ${Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)} repositories on the token registry`, largest.tokenRequests <= Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)],
     [`connections per registry bounded by --concurrency (16), kept alive`, largest.connections.every(connections => connections <= 16)],
   ] as const;
