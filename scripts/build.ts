@@ -1,11 +1,12 @@
 // `npm run build`: typecheck, bundle, and make the single-executable binary for this machine:
 //   dist/bundle/kubectl-pullsecret.cjs the minified CommonJS bundle (not beside the binary: kubectl would list it as a plugin)
-//   dist/kubectl-pullsecret[.exe]      Node 24 + a V8 startup snapshot of the bundle, stripped where safe
+//   dist/bundle/sea-main.cjs           the executable's main script, which loads the bundle (sources/seaMain.ts)
+//   dist/kubectl-pullsecret[.exe]      Node 24 + the bundle and its V8 code cache, stripped where safe
 //   dist/kubectl_complete-pullsecret   symlink to the binary, for `kubectl __complete pullsecret …`
 // Flags: --no-typecheck (the tests call this after `npm test` already typechecked), --bundle-only.
 import fs from 'node:fs';
 import path from 'node:path';
-import {BINARY_NAME, BUNDLE, CLIENT_NODE_BUNDLE, COMPLETION_NAME, DIST, ROOT, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, settleInPageCache, stripTool} from './lib/sea.ts';
+import {BINARY_NAME, BUNDLE, CLIENT_NODE_BUNDLE, COMPLETION_NAME, DIST, ROOT, SEA_MAIN, bundle, heavyPackagesEvaluatedBy, hasProgram, injectBlob, makeBlob, run, settleInPageCache, stripTool} from './lib/sea.ts';
 
 const args = new Set(process.argv.slice(2));
 const started = performance.now();
@@ -21,9 +22,9 @@ try {
   // Everything is written under a temporary name and renamed into place, so that a binary being
   // run (by a test, a benchmark) while another build runs is never a half-written file.
   const temp = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const {bytes, clientNodeBytes} = await bundle({outfile: temp(BUNDLE), clientNodeOutfile: temp(CLIENT_NODE_BUNDLE)});
-  fs.renameSync(temp(BUNDLE), BUNDLE);
-  fs.renameSync(temp(CLIENT_NODE_BUNDLE), CLIENT_NODE_BUNDLE);
+  const {bytes, clientNodeBytes} = await bundle({outfile: temp(BUNDLE), clientNodeOutfile: temp(CLIENT_NODE_BUNDLE), seaMainOutfile: temp(SEA_MAIN)});
+  for (const file of [BUNDLE, CLIENT_NODE_BUNDLE, SEA_MAIN])
+    fs.renameSync(temp(file), file);
   step(`bundled ${path.relative(ROOT, BUNDLE)} (${bytes.toLocaleString(`en`)} bytes) and ${path.relative(ROOT, CLIENT_NODE_BUNDLE)} (${clientNodeBytes.toLocaleString(`en`)} bytes), no dynamic import`);
 
   // The kube adapter loads @kubernetes/client-node lazily; --help and version must not pay for it
@@ -43,8 +44,8 @@ try {
     const windows = process.platform === `win32`;
     const binary = path.join(DIST, windows ? `${BINARY_NAME}.exe` : BINARY_NAME);
     const blob = temp(path.join(path.dirname(BUNDLE), `sea.blob`));
-    // The blob is made by the very node that becomes the binary, as a startup snapshot requires.
-    makeBlob({node: process.execPath, main: BUNDLE, blob, useCodeCache: false, useSnapshot: true});
+    // The blob and the bundle's code cache are made by the very node that becomes the binary, as a code cache requires.
+    makeBlob({node: process.execPath, blob, codeCache: true});
     const os = windows ? `windows` : process.platform;
     const arch = process.arch === `x64` ? `amd64` : process.arch;
     // node.exe is Authenticode-signed and injection would leave that signature invalid: remove it first where signtool exists.

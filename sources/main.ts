@@ -1,15 +1,11 @@
 // The composition root: the only file that touches `process` and picks the concrete adapters.
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
-import {runCredentialHelper} from './adapters/local/credentialHelper.ts';
-import {runPasswordCommand} from './adapters/local/passwordCommand.ts';
-import {warmUp} from './warmup.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
-function main(): void {
+export function main(): void {
   const context: PullSecretContext = {
     env: process.env,
     stdin: process.stdin,
@@ -23,8 +19,9 @@ function main(): void {
     // commands that need neither a cluster nor a registry start as fast as kubectl.
     connectCluster: async target => (await import('./adapters/kube/connect.ts')).connectCluster(target, {sleep: context.sleep, random: context.random}),
     makeRegistryProbe: async options => (await import('./adapters/registry/probe.ts')).makeRegistryProbe(options),
-    runCredentialHelper,
-    runPasswordCommand,
+    // Like the network adapters, the child-process adapters (and node:child_process) load on first use.
+    runCredentialHelper: async (...args) => (await import('./adapters/local/credentialHelper.ts')).runCredentialHelper(...args),
+    runPasswordCommand: async (...args) => (await import('./adapters/local/passwordCommand.ts')).runPasswordCommand(...args),
     // Where the kubelet mounts the pod's ServiceAccount token (client-go's rest.InClusterConfig reads the same).
     serviceAccountDir: `/var/run/secrets/kubernetes.io/serviceaccount`,
     now: () => new Date(),
@@ -56,15 +53,15 @@ function main(): void {
   });
 }
 
-// The single executable is built from a V8 startup snapshot (scripts/lib/sea.ts): the bundle's modules
-// are evaluated and warmed up at build time and `main` runs after the snapshot is deserialized, so
-// nothing may read `process` (stdio, env, argv, cwd) at module level, and the context must reach
-// clipanion explicitly (its `Cli.defaultContext` holds the build's stdio). Everywhere else
-// (`node sources/main.ts`, tests, a code-cache blob) `main` simply runs now.
-if (v8.startupSnapshot.isBuildingSnapshot()) {
-  v8.startupSnapshot.setDeserializeMainFunction(main);
-  // The snapshot is taken once the event loop is empty, after the warm-up; its rejection fails the build.
-  void warmUp();
-} else {
-  main();
+/**
+ * The build's code-cache warm-up (scripts/lib/codeCache.ts): runs one cache's commands in memory so that V8 has
+ * compiled their code when the cache is written. Loaded only then.
+ */
+export async function warmUp(group?: string): Promise<void> {
+  await (await import('./warmup.ts')).warmUp(group);
 }
+
+// `node sources/main.ts` runs the plugin. The single executable evaluates the bundle of this module and calls
+// `main` itself (sources/seaMain.ts); the build's code-cache warm-up calls `warmUp` instead.
+if (import.meta.main)
+  main();

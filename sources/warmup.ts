@@ -1,39 +1,66 @@
-// Start-up warm-up for the single executable's V8 startup snapshot (scripts/lib/sea.ts, sources/main.ts).
-// V8 compiles a function the first time it runs; functions compiled while the snapshot is made keep
-// their bytecode in it, and the compiled clipanion parsers of the commands run stay in it too (see buildCli
-// in cli.ts). Running the print-only fast paths once at build time therefore saves the binary that work on
-// every start: `add … --dry-run=client -o json` about 3 ms for the bytecode and 6 ms for the parser.
-// Each parser kept costs every start some deserialization, so only those of the commands people run all day
-// are kept: add, decode and list (`decode` and `list` against the emulator 4-5 ms faster, --help unchanged).
+// The build's code-cache warm-up (scripts/lib/codeCache.ts, sources/main.ts `warmUp`). V8 compiles a function the
+// first time it runs; a code cache written after the warm-up holds the bytecode of every function it ran, so the
+// single executable starts those commands without compiling them. Only bytecode is kept, never the heap: what the
+// warm-up reads or builds does not reach the binary. Each function kept costs every start a little
+// deserialization, so only the commands people run all day are warmed: add, decode and list.
 import {Readable, Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode} from './core/errors.ts';
 import {parseKubeconfig} from './adapters/kube/kubeconfig.ts';
-
-/** The runs of the warm-up: print-only commands that need no file, cluster, registry or terminal. */
-const WARM_UP_RUNS: string[][] = [
-  [`--help`],
-  [`add`, `warm-up`, `--docker-server`, `registry.example.com`, `--docker-username`, `user`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`],
-  [`decode`, `--help`],
-  [`list`, `--help`],
-];
+import type {ClusterSession, KubeObject} from './core/ports.ts';
 
 /**
- * Built-in modules that the cluster and registry adapters load on first use and that a startup snapshot can
- * hold; loaded at build time, they cost the binary nothing when a command connects (node:crypto alone is about
- * 15 modules). node:http, node:https and node:tls (and _http_common, _http_client, _tls_wrap) cannot be in a
- * snapshot: V8 rejects their native handles, so they stay behind the adapters' lazy imports.
+ * The warm-up runs of each code cache (sources/bundleLoader.ts CODE_CACHE_GROUPS): print-only commands, or commands
+ * against the made-up cluster below, that need no file, network, registry or terminal. The default cache (`--help`,
+ * `version` and every other command) holds only what evaluating the bundle compiles.
  */
-const SNAPSHOT_BUILTINS = [`node:crypto`, `node:zlib`, `node:net`, `node:dns`, `node:stream`, `_http_agent`, `_http_incoming`];
+const WARM_UP_RUNS: Record<string, string[][]> = {
+  add: [[`add`, `warm-up`, `--docker-server`, `registry.example.com`, `--docker-username`, `user`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`]],
+  decode: [[`decode`, `warm-up`, `-n`, `warm-up`]],
+  list: [[`list`, `-n`, `warm-up`]],
+};
+
+/** The made-up namespace the decode and list warm-ups read: a pull secret, a ServiceAccount, a Deployment, a Pod. */
+function warmUpObjects(): Array<{resource: string; object: KubeObject}> {
+  const auth = {auths: {'registry.example.com': {username: `user`, password: `not-a-password`, auth: `dXNlcjpub3QtYS1wYXNzd29yZA==`}}};
+  const metadata = (name: string) => ({name, namespace: `warm-up`, uid: name, creationTimestamp: `2000-01-01T00:00:00Z`, resourceVersion: `1`});
+  const podSpec = {imagePullSecrets: [{name: `warm-up`}], containers: [{name: `app`, image: `registry.example.com/team/app:1.0`}]};
+  return [
+    {resource: `secrets`, object: {apiVersion: `v1`, kind: `Secret`, metadata: metadata(`warm-up`), type: `kubernetes.io/dockerconfigjson`, data: {'.dockerconfigjson': Buffer.from(JSON.stringify(auth)).toString(`base64`)}}},
+    {resource: `serviceaccounts`, object: {apiVersion: `v1`, kind: `ServiceAccount`, metadata: metadata(`default`), imagePullSecrets: [{name: `warm-up`}]}},
+    {resource: `deployments`, object: {apiVersion: `apps/v1`, kind: `Deployment`, metadata: metadata(`app`), spec: {template: {spec: podSpec}}}},
+    {resource: `pods`, object: {apiVersion: `v1`, kind: `Pod`, metadata: metadata(`app-1`), spec: podSpec}},
+  ];
+}
+
+/** A read-only session over the made-up objects (the kube adapter itself compiles on first use in the binary). */
+function warmUpSession(): ClusterSession {
+  const objects = warmUpObjects();
+  const refuse = async (): Promise<never> => {
+    throw new Error(`the warm-up cluster is read-only`);
+  };
+  return {
+    contextName: `warm-up`,
+    namespace: `warm-up`,
+    namespaceExplicit: true,
+    get: async (resource, namespace, name) => objects.find(entry => entry.resource === resource && entry.object.metadata.namespace === namespace && entry.object.metadata.name === name)?.object ?? null,
+    list: async (resource, options = {}) => objects.filter(entry => entry.resource === resource && (options.namespace === undefined || entry.object.metadata.namespace === options.namespace)).map(entry => options.transform ? options.transform(entry.object) : entry.object),
+    create: refuse,
+    replace: refuse,
+    patch: refuse,
+    delete: refuse,
+    canI: async () => true,
+    requestCount: () => 0,
+  };
+}
 
 /**
- * Kubeconfigs shaped like the ones clusters hand out (a CA, a bearer token, an exec plugin, two contexts), made up
- * here: the first in the block style that `kubectl config` writes (read by the fast reader), the second with flow
- * collections (read by the yaml package). Parsing them compiles both readers' code for every command that reads a
- * kubeconfig. They hold no real key or token.
+ * A kubeconfig shaped like the ones clusters hand out (a CA, a bearer token, an exec plugin, two contexts), in the
+ * block style that `kubectl config` writes, made up here: parsing it compiles the fast kubeconfig reader
+ * (adapters/kube/blockYaml.ts) for the commands that read one. It holds no real key or token.
  */
-const WARM_UP_KUBECONFIGS = [`apiVersion: v1
+const WARM_UP_KUBECONFIG = `apiVersion: v1
 kind: Config
 preferences: {}
 clusters:
@@ -67,28 +94,23 @@ users:
       env: null
       interactiveMode: Never
       provideClusterInfo: true
-`, `apiVersion: v1
-clusters: [{name: warm-up, cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}}]
-contexts:
-  - {name: warm-up, context: {cluster: warm-up, user: warm-up}}
-current-context: warm-up
-users:
-  - name: warm-up
-    user:
-      exec: {apiVersion: client.authentication.k8s.io/v1, command: warm-up, args: ["--flag", value]}
-`];
+`;
 
 /**
- * Runs `--help` and a client-side dry run of `add` against in-memory stdio and an empty environment,
- * so that the code they use is compiled before the snapshot is taken. Touches no file, process, network
- * or clock state that outlives it; throws when a run does not succeed, which fails the build.
+ * Runs the warm-up of one code cache (undefined: the default one, which runs nothing) against in-memory stdio, an
+ * empty environment and the made-up cluster, so that the code they use is compiled before the cache is written.
+ * Touches no file, process, network or clock state that outlives it; throws when a run does not succeed, which
+ * fails the build.
  */
-export async function warmUp(): Promise<void> {
-  for (const name of SNAPSHOT_BUILTINS)
-    process.getBuiltinModule(name);
-  for (const text of WARM_UP_KUBECONFIGS)
-    parseKubeconfig(text, `warm-up`);
-  for (const argv of WARM_UP_RUNS) {
+export async function warmUp(group?: string): Promise<void> {
+  if (group === undefined)
+    return;
+  const runs = WARM_UP_RUNS[group];
+  if (runs === undefined)
+    throw new Error(`no warm-up for the code cache "${group}"`);
+  if (group !== `add`)
+    parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
+  for (const argv of runs) {
     let errors = ``;
     const unavailable = async (): Promise<never> => {
       throw new Error(`not available during the warm-up`);
@@ -102,7 +124,7 @@ export async function warmUp(): Promise<void> {
       homedir: `/nonexistent`,
       cwd: `/nonexistent`,
       nodeVersion: `warm-up`,
-      connectCluster: unavailable,
+      connectCluster: async () => warmUpSession(),
       makeRegistryProbe: unavailable,
       runCredentialHelper: unavailable,
       runPasswordCommand: unavailable,

@@ -1,7 +1,8 @@
 // Renders the README's command reference from the CLI's own definitions, so that the README cannot
 // drift from `--help`: every registered command with a usage (hidden ones such as __complete have none).
 import type {CommandClass} from 'clipanion';
-import {COMMANDS, buildCli} from '../../sources/cli.ts';
+import {buildCli} from '../../sources/cli.ts';
+import {COMMANDS} from '../../sources/commands/all.ts';
 import type {PullSecretContext} from '../../sources/context.ts';
 
 /** The README markers the reference is written between. */
@@ -24,7 +25,7 @@ function escapeCell(text: string): string {
 
 /** The markdown of the whole reference: a summary table, then one section per command. */
 export function renderCommandReference(): string {
-  const cli = buildCli({env: {}, stdout: Object.assign(process.stdout, {isTTY: false})});
+  const cli = buildCli({env: {}, stdout: Object.assign(process.stdout, {isTTY: false})}, COMMANDS);
   const definitions = cli.definitions({colored: false});
   const byPath = new Map<string, CommandClass<PullSecretContext>>();
   for (const command of COMMANDS) {

@@ -5,6 +5,7 @@ import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import {BUNDLE_ASSET, CODE_CACHE_GROUPS, codeCacheAsset} from '../../sources/bundleLoader.ts';
 
 /** The repository root (scripts/lib/ is two levels below it). */
 export const ROOT = path.resolve(import.meta.dirname, `..`, `..`);
@@ -13,6 +14,8 @@ export const DIST = path.join(ROOT, `dist`);
 /** The bundle every binary embeds. */
 // In a subdirectory: a `kubectl-*` file beside the binary would show up in `kubectl plugin list` as a broken plugin.
 export const BUNDLE = path.join(DIST, `bundle`, `kubectl-pullsecret.cjs`);
+/** The single executable's main script (sources/seaMain.ts): it loads BUNDLE from the executable with its code cache. */
+export const SEA_MAIN = path.join(DIST, `bundle`, `sea-main.cjs`);
 /** @kubernetes/client-node as its own bundle, stored in the executable as a SEA asset (sources/adapters/kube/clientNodeAsset.ts). */
 export const CLIENT_NODE_BUNDLE = path.join(DIST, `bundle`, `client-node.cjs`);
 /** The asset's key; sources/adapters/kube/clientNodeAsset.ts reads it under this name. */
@@ -52,16 +55,22 @@ export function gitCommit(): string {
 }
 
 /**
- * Bundles `sources/main.ts` into one minified CommonJS file (the SEA main must be CommonJS on Node 24).
- * `@kubernetes/client-node` stays behind the kube adapter's lazy `import()` of a local re-export module,
- * which esbuild turns into a lazy initializer instead of a real dynamic import.
+ * Bundles `sources/main.ts` into one minified CommonJS file, and `sources/seaMain.ts` (the executable's main script,
+ * which loads that bundle from the executable) into another. `@kubernetes/client-node` stays behind the kube
+ * adapter's lazy `import()` of a local re-export module, and each command behind its loader in
+ * sources/commands/table.ts: esbuild turns those imports into lazy initializers instead of real dynamic imports,
+ * so a run evaluates only the modules of its own command. The `--help` overview is rendered here, from the
+ * commands' own declarations, and defined into the bundle: `--help` loads no command.
  */
-export async function bundle(options: {outfile?: string; clientNodeOutfile?: string; entry?: string; version?: string; commit?: string} = {}): Promise<{outfile: string; bytes: number; clientNodeBytes: number}> {
+export async function bundle(options: {outfile?: string; clientNodeOutfile?: string; seaMainOutfile?: string; entry?: string; version?: string; commit?: string} = {}): Promise<{outfile: string; bytes: number; clientNodeBytes: number}> {
   const outfile = options.outfile ?? BUNDLE;
   const clientNodeOutfile = options.clientNodeOutfile ?? CLIENT_NODE_BUNDLE;
+  const seaMainOutfile = options.seaMainOutfile ?? SEA_MAIN;
   const common = {bundle: true, platform: `node`, target: `node24`, format: `cjs`, minify: true, legalComments: `eof`, logLevel: `warning`} as const;
   const kubeAdapter = path.join(ROOT, `sources`, `adapters`, `kube`);
-  const [main, clientNode] = await Promise.all([
+  const {COMMANDS} = await import(`../../sources/commands/all.ts`);
+  const {renderOverview} = await import(`../../sources/cli.ts`);
+  const [main, clientNode, seaMain] = await Promise.all([
     esbuild.build({
       ...common,
       entryPoints: [options.entry ?? path.join(ROOT, `sources`, `main.ts`)],
@@ -69,8 +78,11 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
       define: {
         __PULLSECRET_VERSION__: JSON.stringify(options.version ?? packageVersion()),
         __PULLSECRET_COMMIT__: JSON.stringify(options.commit ?? gitCommit()),
+        __PULLSECRET_OVERVIEW__: JSON.stringify(renderOverview(COMMANDS)),
+        // The bundle is evaluated by sources/seaMain.ts or by the code-cache warm-up, which call what they need.
+        'import.meta.main': `false`,
       },
-      // client-node stays out of the main bundle (and so out of the start-up snapshot): the binary reads it from its asset.
+      // client-node stays out of the main bundle: the binary reads it from its asset.
       plugins: [{
         name: `client-node-from-asset`,
         setup(build) {
@@ -79,8 +91,9 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
       }],
     }),
     esbuild.build({...common, entryPoints: [path.join(kubeAdapter, `clientNode.ts`)], outfile: clientNodeOutfile}),
+    esbuild.build({...common, entryPoints: [path.join(ROOT, `sources`, `seaMain.ts`)], outfile: seaMainOutfile}),
   ]);
-  if (main.errors.length > 0 || clientNode.errors.length > 0)
+  if (main.errors.length > 0 || clientNode.errors.length > 0 || seaMain.errors.length > 0)
     throw new Error(`esbuild failed`);
   const text = fs.readFileSync(outfile, `utf8`);
   assertNoDynamicImport(text, outfile);
@@ -89,6 +102,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
     throw new Error(`${path.relative(ROOT, outfile)} still contains @kubernetes/client-node; it belongs in the ${CLIENT_NODE_ASSET} asset`);
   const clientNodeText = fs.readFileSync(clientNodeOutfile, `utf8`);
   assertNoDynamicImport(clientNodeText, clientNodeOutfile);
+  assertNoDynamicImport(fs.readFileSync(seaMainOutfile, `utf8`), seaMainOutfile);
   return {outfile, bytes: Buffer.byteLength(text), clientNodeBytes: Buffer.byteLength(clientNodeText)};
 }
 
@@ -153,37 +167,37 @@ export async function heavyPackagesEvaluatedBy(argsList: string[][], options: {e
 export const SEA_EXEC_ARGV = [`--max-semi-space-size=16`];
 
 /**
- * Makes the SEA blob with `node` (the exact version and architecture of the target when `useCodeCache`
- * or `useSnapshot` is on: a code cache from another version or arch is rejected at start-up, and a
- * V8 snapshot only fits the V8 that made it). `runner` prefixes the command, e.g. `qemu-aarch64-static`
- * to run a foreign-arch node.
+ * Makes the SEA blob with `node`, the exact Node version that becomes the binary (a blob from another version can
+ * crash it). The blob's main script is SEA_MAIN; the bundle, its code cache and the client-node bundle are assets.
+ * `codeCache` writes the bundle's V8 code cache (scripts/lib/codeCache.ts) by running `node` itself, with the
+ * binary's V8 flags, so it must be able to run here: the host's node, or a foreign-arch one under `runner` (e.g.
+ * `qemu-aarch64-static`). A cache from another version or architecture would be rejected at every start, so
+ * cross-built blobs carry none and compile the bundle as they read it.
  *
- * `useSnapshot` evaluates the bundle's modules at build time and stores the resulting V8 heap in the
- * blob; the binary deserializes it and runs the function given to
- * `v8.startupSnapshot.setDeserializeMainFunction` (sources/main.ts), with the code that sources/warmup.ts
- * ran at build time already compiled. Host binary against the code cache (hyperfine -N, 30 runs, medians
- * on 2 cores): `add … --dry-run=client -o json` 61 → 44 ms, `--help` 44 → 38.5 ms (kubectl 42–46 ms);
- * `list -A` and `add --dry-run=server` against the emulator 6–7 ms faster too. It supersedes the code
- * cache (Node ignores `useCodeCache` then) and, like it, must be made by the target's exact node.
- * While the snapshot is made, node:http, node:https and node:tls must not be loaded (a V8 fatal error):
- * they stay behind the adapters' lazy imports.
+ * Why a code cache and not a V8 start-up snapshot (which the binary used before): a snapshot's heap is deserialized
+ * by every start whatever the command does; an empty program's snapshot alone cost about 11 ms of CPU and 11 MiB of
+ * memory here, the plugin's about 19 ms and 22 MiB, which put `--help` and `add` above kubectl's memory. The code
+ * cache costs only what the command runs (docs/toolchain.md §3).
  */
-export function makeBlob(options: {node: string; main: string; blob: string; useCodeCache: boolean; useSnapshot?: boolean; runner?: string[]; env?: NodeJS.ProcessEnv; clientNode?: string}): void {
+export function makeBlob(options: {node: string; blob: string; codeCache: boolean; runner?: string[]; env?: NodeJS.ProcessEnv; bundle?: string; seaMain?: string; clientNode?: string}): void {
   const config = `${options.blob}.json`;
-  const kind = options.useSnapshot ? {useSnapshot: true} : {useCodeCache: options.useCodeCache};
-  // Every blob carries the client-node bundle as an asset: the main bundle loads it from there (clientNodeAsset.ts).
-  const assets = {[CLIENT_NODE_ASSET]: options.clientNode ?? CLIENT_NODE_BUNDLE};
-  fs.writeFileSync(config, `${JSON.stringify({main: options.main, output: options.blob, disableExperimentalSEAWarning: true, execArgv: SEA_EXEC_ARGV, assets, ...kind}, null, 2)}\n`);
+  const groups = [undefined, ...CODE_CACHE_GROUPS];
+  const cacheFile = (group: string | undefined) => `${options.blob}.${group ?? `default`}.cache`;
+  const bundleFile = options.bundle ?? BUNDLE;
   const [program, ...prefix] = [...(options.runner ?? []), options.node];
+  // Every blob carries the client-node bundle as an asset: the main bundle loads it from there (clientNodeAsset.ts).
+  const assets: Record<string, string> = {[BUNDLE_ASSET]: bundleFile, [CLIENT_NODE_ASSET]: options.clientNode ?? CLIENT_NODE_BUNDLE};
   try {
+    for (const group of options.codeCache ? groups : []) {
+      run(program!, [...prefix, ...SEA_EXEC_ARGV, path.join(ROOT, `scripts`, `lib`, `codeCache.ts`), bundleFile, cacheFile(group), ...(group === undefined ? [] : [group])], {quiet: true, env: options.env});
+      assets[codeCacheAsset(group)] = cacheFile(group);
+    }
+    fs.writeFileSync(config, `${JSON.stringify({main: options.seaMain ?? SEA_MAIN, output: options.blob, disableExperimentalSEAWarning: true, execArgv: SEA_EXEC_ARGV, assets, useSnapshot: false, useCodeCache: false}, null, 2)}\n`);
     run(program!, [...prefix, `--experimental-sea-config`, config], {quiet: true, env: options.env});
-  } catch (error) {
-    // V8's own words for it are "CheckGlobalAndEternalHandles failed"; say what causes it and what to do.
-    if (options.useSnapshot && /CheckGlobalAndEternalHandles/.test(String(error)))
-      throw new Error(`the start-up snapshot cannot be made: code evaluated at start-up loads node:http, node:https or node:tls (named in the warnings above); load the module that needs it with a lazy import() where it is used`, {cause: error});
-    throw error;
   } finally {
     fs.rmSync(config, {force: true});
+    for (const group of groups)
+      fs.rmSync(cacheFile(group), {force: true});
   }
 }
 

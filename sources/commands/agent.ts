@@ -80,8 +80,7 @@ export class AgentCommand extends KubeCommand {
       throw new PullSecretError(`the cluster connection cannot watch; the agent needs list and watch`);
     const {env, cwd} = this.context;
     const random = Math.floor(this.context.random() * 0xffffffff).toString(16).padStart(8, `0`);
-    // Loaded on first use: the runner's /healthz server needs node:http, which cannot be part of the binary's
-    // start-up snapshot (scripts/lib/sea.ts), and no other command needs the agent's code.
+    // Loaded on first use: the runner's /healthz server needs node:http, and no other command needs the agent's code.
     const {makeLogger, runAgent} = await import('../adapters/agent/runner.ts');
     return runAgent({
       session,

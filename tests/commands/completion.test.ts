@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../helpers/runCli.ts';
-import {COMMANDS, buildCli} from '../../sources/cli.ts';
+import {buildCli} from '../../sources/cli.ts';
+import {COMMANDS} from '../../sources/commands/all.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 
 /** Splits protocol output into candidate values and the directive. */
@@ -45,7 +46,7 @@ test(`__complete filters subcommands by the word being completed`, async () => {
 });
 
 test(`__complete lists a command's flags, long names only after --`, async () => {
-  const cli = buildCli({env: {}, stdout: process.stdout});
+  const cli = buildCli({env: {}, stdout: process.stdout}, COMMANDS);
   for (const definition of cli.definitions()) {
     const name = definition.path.replace(/^kubectl pullsecret /, ``);
     const {values, directive} = parse((await runCli([`__complete`, ...name.split(` `), `--`])).stdout);

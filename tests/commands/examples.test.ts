@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import {COMMANDS} from '../../sources/cli.ts';
+import {COMMANDS} from '../../sources/commands/all.ts';
 import {VERSION} from '../../sources/version.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';

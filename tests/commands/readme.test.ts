@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BEGIN_MARKER, END_MARKER, renderCommandReference, replaceBetweenMarkers} from '../../scripts/lib/commandReference.ts';
-import {COMMANDS} from '../../sources/cli.ts';
+import {COMMANDS} from '../../sources/commands/all.ts';
 
 const README = path.resolve(import.meta.dirname, `..`, `..`, `README.md`);
 

@@ -2,8 +2,8 @@
  * What the single executable runs in place of `clientNode.ts` (scripts/lib/sea.ts swaps it in when bundling).
  * @kubernetes/client-node and its dependencies are about 1.4 MB of the 1.9 MB of code, and only kubeconfig users
  * with an auth-provider need them: in the binary they are a separate bundle stored in the executable as a SEA asset
- * and compiled on first use, so that the start-up snapshot, which every command deserializes, does not carry them
- * (measured: 5-6 MB less peak memory and about 5 ms less CPU for every command, --help included).
+ * and compiled on first use, so that no other command reads, compiles or caches them (measured when the binary had a
+ * start-up snapshot: 5-6 MB less peak memory and about 5 ms less CPU for every command, --help included).
  */
 import {getAsset} from 'node:sea';
 import type * as ClientNode from './clientNode.ts';

@@ -1,0 +1,19 @@
+// The single executable's main script (scripts/lib/sea.ts). It stays tiny: it reads the plugin's bundle from the
+// executable (a SEA asset), compiles it with the V8 code cache that the build wrote after running the warm-up
+// (scripts/lib/codeCache.ts), and calls the bundle's `main`. A code cache written after a warm-up holds the
+// bytecode of every function the warm-up ran, unlike Node's own `useCodeCache`, which holds only what V8 compiles
+// eagerly; and unlike a start-up snapshot, whose heap every start deserializes (about 11 ms and 11 MiB for an
+// empty program here), it costs only what the command uses (docs/toolchain.md §3).
+import {getAsset} from 'node:sea';
+import {BUNDLE_ASSET, codeCacheAsset, codeCacheGroupOf, compileBundle} from './bundleLoader.ts';
+
+let cache: ArrayBuffer | undefined;
+try {
+  cache = getAsset(codeCacheAsset(codeCacheGroupOf(process.argv.slice(2))));
+} catch {
+  // Cross-built binaries (macOS, Windows) carry no cache: the bundle is compiled as it is read.
+}
+const {exports, cacheRejected} = compileBundle(getAsset(BUNDLE_ASSET, `utf8`), cache === undefined ? undefined : new Uint8Array(cache), require);
+if (process.env.PULLSECRET_DEBUG_STARTUP !== undefined)
+  process.stderr.write(`start-up: code cache ${cache === undefined ? `absent` : cacheRejected ? `rejected` : `accepted`}\n`);
+(exports as {main: () => void}).main();
