@@ -24,12 +24,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
 import {startRegistry} from '../tests/helpers/registry/index.ts';
 import type {TestRegistry} from '../tests/helpers/registry/index.ts';
-import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
+import {buildBenchCli} from './lib/cliBundle.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
 
@@ -42,7 +41,6 @@ const TAGS_PER_REPOSITORY = 10;
 const USER = `bench`;
 const PASSWORD = `bench-password-not-printed`;
 
-const root = path.resolve(import.meta.dirname, `..`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `bench-verify-images-`));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -87,11 +85,7 @@ try {
   }));
   log(`pushed ${images.length} distinct images (${byRepository.size} repositories) to 3 registries in ${((performance.now() - pushStarted) / 1000).toFixed(1)} s`);
 
-  const outfile = path.join(tmp, `kubectl-pullsecret.cjs`);
-  if (process.env.BENCH_CPU_PROF === undefined)
-    await bundle({outfile});
-  else // readable names in the profile
-    await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
+  const outfile = await buildBenchCli(tmp, {readable: process.env.BENCH_CPU_PROF !== undefined});
 
   const dockerconfigjson = dockerConfigFor(registries.map(registry => registry.host), USER, PASSWORD);
   for (const count of COUNTS) {
