@@ -18,31 +18,29 @@
 //
 // Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
 // Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
+// BENCH_PLATFORMS=linux/amd64 adds `--platform` (each image is then read: its manifest and its config blob);
 // BENCH_CPU_PROF=DIR profiles the largest run; BENCH_CONCURRENCY=16,48 also runs the largest N with each
 // `--concurrency` (one after the other, same registries and cluster) to compare them.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
 import {startRegistry} from '../tests/helpers/registry/index.ts';
 import type {TestRegistry} from '../tests/helpers/registry/index.ts';
-import {runCli} from '../tests/helpers/runCli.ts';
-import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
-import type {RegistryProbe} from '../sources/core/ports.ts';
-import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
+import {buildBenchCli} from './lib/cliBundle.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
 
 const COUNTS = (process.env.BENCH_IMAGE_COUNTS ?? `1000,5000,10000`).split(`,`).map(Number);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
 const PODS_PER_NAMESPACE = Number(process.env.BENCH_PODS_PER_NAMESPACE ?? 10);
+/** `--platform` for every run: the platform check a cluster with listable nodes gets (the emulator seeds no nodes). */
+const PLATFORMS = process.env.BENCH_PLATFORMS;
 const TAGS_PER_REPOSITORY = 10;
 const USER = `bench`;
 const PASSWORD = `bench-password-not-printed`;
 
-const root = path.resolve(import.meta.dirname, `..`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `bench-verify-images-`));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -52,9 +50,15 @@ const registries: TestRegistry[] = await Promise.all([
   startRegistry({mode: `token`, users: {[USER]: PASSWORD}, grants: {[USER]: {'*': [`pull`]}}}),
   startRegistry({mode: `tls`, users: {[USER]: PASSWORD}}),
 ]);
+const REGISTRY_NAMES = [`basic`, `token`, `tls`];
+const tokenRegistry = registries[1]!;
 const tls = registries[2]!;
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
 
-type Row = {images: number; pods: number; ms: number; cpuMs: number; peakMb: number; total: number; failing: number; registryChecks: number; manifestRequests?: number};
+type Row = {
+  images: number; pods: number; ms: number; cpuMs: number; peakMb: number; total: number; failing: number; registryChecks: number;
+  registryCpuMs: number[]; benchCpuMs: number; manifestRequests: number; blobRequests: number; tokenRequests: number; connections: number[];
+};
 const rows: Row[] = [];
 
 try {
@@ -81,11 +85,7 @@ try {
   }));
   log(`pushed ${images.length} distinct images (${byRepository.size} repositories) to 3 registries in ${((performance.now() - pushStarted) / 1000).toFixed(1)} s`);
 
-  const outfile = path.join(tmp, `kubectl-pullsecret.cjs`);
-  if (process.env.BENCH_CPU_PROF === undefined)
-    await bundle({outfile});
-  else // readable names in the profile
-    await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
+  const outfile = await buildBenchCli(tmp, {readable: process.env.BENCH_CPU_PROF !== undefined});
 
   const dockerconfigjson = dockerConfigFor(registries.map(registry => registry.host), USER, PASSWORD);
   for (const count of COUNTS) {
@@ -97,29 +97,34 @@ try {
         for (let p = 0; p < PODS_PER_NAMESPACE; p++)
           api.seed.pod(namespace, `pod-${p}`, {containers: [{name: `app`, image: images[next++ % count]!}]});
       }
-      const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`];
+      const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`, ...(PLATFORMS === undefined ? [] : [`--platform`, PLATFORMS])];
       const profile = process.env.BENCH_CPU_PROF !== undefined && count === max;
-      const before = {registryCpu: registries.map(registry => treeCpuMs(registry.watchdogPid)), logs: registries.map(registry => logSize(registry.logFile)), own: process.cpuUsage(), tokens: registries[1]!.tokenRequests.length};
+      const before = {registryCpuMs: registries.map(registry => treeCpuMs(registry.watchdogPid)), logs: registries.map(registry => logSize(registry.logFile)), own: process.cpuUsage(), tokens: tokenRegistry.tokenRequests.length};
       const child = await runChild([outfile, ...args], {home: tmp, profileDir: profile ? process.env.BENCH_CPU_PROF : undefined});
-      // Where the wall time went: the CPU of each registry, of this process (the API emulator and the token server
-      // live here), and the requests each registry answered.
+      // Where the wall time went: the CPU of each registry and of this process (the API emulator and the token server
+      // live here) while verify ran, and the requests and connections each registry logged.
       const own = process.cpuUsage(before.own);
-      log(`${count} images, CPU during verify -A: CLI ${(child.cpuMs / 1000).toFixed(2)} s; bench process (emulator + token server) ${((own.user + own.system) / 1e6).toFixed(2)} s; ${registries.map((registry, index) => `registry ${[`basic`, `token`, `tls`][index]} ${((treeCpuMs(registry.watchdogPid) - before.registryCpu[index]!) / 1000).toFixed(2)} s`).join(`; `)}; token requests ${registries[1]!.tokenRequests.length - before.tokens}`);
-      registries.forEach((registry, index) => log(`  registry ${[`basic`, `token`, `tls`][index]} requests: ${[...requestCounts(registry.requestLog(before.logs[index]!))].map(([key, n]) => `${key}: ${n}`).join(`, `)}`));
+      const registryCpuMs = registries.map((registry, index) => treeCpuMs(registry.watchdogPid) - before.registryCpuMs[index]!);
+      const requests = registries.map((registry, index) => requestCounts(registry.requestLog(before.logs[index]!)));
       const report = JSON.parse(child.stdout) as {summary: {total: number; failing: number; registryChecks: number}};
-      const row: Row = {images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, cpuMs: child.cpuMs, peakMb: child.peakKb / 1024, total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks};
+      const row: Row = {
+        images: count, pods: NAMESPACES * PODS_PER_NAMESPACE, ms: child.ms, cpuMs: child.cpuMs, peakMb: child.peakKb / 1024,
+        total: report.summary.total, failing: report.summary.failing, registryChecks: report.summary.registryChecks,
+        registryCpuMs, benchCpuMs: (own.user + own.system) / 1000, tokenRequests: tokenRegistry.tokenRequests.length - before.tokens,
+        manifestRequests: sum(requests.map(counts => sum([...counts].filter(([key]) => key.includes(` manifests `)).map(([, n]) => n)))),
+        blobRequests: sum(requests.map(counts => sum([...counts].filter(([key]) => key.includes(` blobs `)).map(([, n]) => n)))),
+        connections: requests.map(counts => counts.get(`connections`) ?? 0),
+      };
+      rows.push(row);
+      log(`${count} images: verify -A exit ${child.code} in ${(child.ms / 1000).toFixed(2)} s (CPU ${(child.cpuMs / 1000).toFixed(2)} s), peak RSS ${row.peakMb.toFixed(0)} MB; ${row.total} results, ${row.failing} failing, ${row.registryChecks} registry checks`);
+      log(`  CPU meanwhile: ${REGISTRY_NAMES.map((name, index) => `registry ${name} ${(registryCpuMs[index]! / 1000).toFixed(2)} s`).join(`, `)}; emulator + token server ${(row.benchCpuMs / 1000).toFixed(2)} s; ${row.tokenRequests} token requests`);
+      REGISTRY_NAMES.forEach((name, index) => log(`  registry ${name} logged: ${[...requests[index]!].map(([key, n]) => `${key}: ${n}`).join(`, `)}`));
       if (count === max) {
         for (const concurrency of (process.env.BENCH_CONCURRENCY ?? ``).split(`,`).filter(Boolean)) {
           const again = await runChild([outfile, ...args, `--concurrency`, concurrency], {home: tmp});
-          log(`${count} images with --concurrency ${concurrency}: ${(again.ms / 1000).toFixed(2)} s, peak RSS ${(again.peakKb / 1024).toFixed(0)} MB (exit ${again.code})`);
+          log(`${count} images with --concurrency ${concurrency}: ${(again.ms / 1000).toFixed(2)} s (CPU ${(again.cpuMs / 1000).toFixed(2)} s), peak RSS ${(again.peakKb / 1024).toFixed(0)} MB (exit ${again.code})`);
         }
-        // In-process once, for the request counts (the child's registry checks are in its report).
-        let probe: RegistryProbe | undefined;
-        await runCli(args, {context: {makeRegistryProbe: async options => (probe = makeRegistryProbe(options))}});
-        row.manifestRequests = probe!.stats().manifestRequests;
       }
-      rows.push(row);
-      log(`${count} images: verify -A exit ${child.code} in ${(child.ms / 1000).toFixed(2)} s (CPU ${(child.cpuMs / 1000).toFixed(2)} s), peak RSS ${row.peakMb.toFixed(0)} MB; ${row.total} results, ${row.failing} failing, ${row.registryChecks} registry checks${row.manifestRequests === undefined ? `` : `, ${row.manifestRequests} manifest requests`}`);
     } finally {
       await api.stop();
     }
@@ -127,10 +132,13 @@ try {
 
   log(``);
   log(`load average at the end: ${os.loadavg().map(load => load.toFixed(1)).join(` `)} (${os.cpus().length} CPUs)`);
-  log(`| distinct images | pods | verify -A wall (s) | its CPU (s) | peak RSS (MB) | registry checks | wall s per 1,000 images |`);
-  log(`|---|---|---|---|---|---|---|`);
-  for (const row of rows)
-    log(`| ${row.images} | ${row.pods} | ${(row.ms / 1000).toFixed(2)} | ${(row.cpuMs / 1000).toFixed(2)} | ${row.peakMb.toFixed(0)} | ${row.registryChecks} | ${(row.ms / row.images).toFixed(2)} |`);
+  // The CPU floor: all the CPU the run needed (CLI, registries, emulator) spread perfectly over the machine's cores.
+  log(`| distinct images | pods | verify -A wall (s) | CLI CPU (s) | registries CPU basic/token/tls (s) | emulator + token server CPU (s) | CPU floor on ${os.cpus().length} cores (s) | peak RSS (MB) | manifest / blob requests | token requests | connections basic/token/tls | wall s per 1,000 images |`);
+  log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+  for (const row of rows) {
+    const floor = (row.cpuMs + sum(row.registryCpuMs) + row.benchCpuMs) / os.cpus().length;
+    log(`| ${row.images} | ${row.pods} | ${(row.ms / 1000).toFixed(2)} | ${(row.cpuMs / 1000).toFixed(2)} | ${row.registryCpuMs.map(ms => (ms / 1000).toFixed(2)).join(` / `)} | ${(row.benchCpuMs / 1000).toFixed(2)} | ${(floor / 1000).toFixed(2)} | ${row.peakMb.toFixed(0)} | ${row.manifestRequests} / ${row.blobRequests} | ${row.tokenRequests} | ${row.connections.join(` / `)} | ${(row.ms / row.images).toFixed(2)} |`);
+  }
   const largest = rows.find(row => row.images === max)!;
   const smallest = rows.find(row => row.images === Math.min(...COUNTS))!;
   const goals = [
@@ -139,7 +147,10 @@ try {
     [`every image checked, none failing`, rows.every(row => row.failing === 0 && row.registryChecks === row.images)],
     // Fixed costs (start-up, the 20,000 pods) make small runs dearer per image: linear means no worse than linear.
     [`cost grows at most linearly in images (time per image at ${max} ≤ at ${smallest.images})`, largest.ms / largest.images <= smallest.ms / smallest.images],
-    [`one manifest request per (image, credential), plus at most 2 per registry to learn its challenge`, (largest.manifestRequests ?? Infinity) <= max + 2 * registries.length],
+    [`one manifest request per (image, credential), plus at most 2 per registry to learn its challenge (registry logs)`, largest.manifestRequests <= max + 2 * registries.length],
+    ...PLATFORMS === undefined ? [] : [[`platforms: one config blob GET per single-manifest image, no other request`, largest.blobRequests <= max] as const],
+    [`one token per (repository scope, credential): ${Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)} repositories on the token registry`, largest.tokenRequests <= Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)],
+    [`connections per registry bounded by --concurrency (16), kept alive`, largest.connections.every(connections => connections <= 16)],
   ] as const;
   for (const [goal, met] of goals)
     log(`${met ? `PASS` : `FAIL`} ${goal}`);

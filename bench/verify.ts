@@ -17,9 +17,8 @@ import type {TestRegistry} from '../tests/helpers/registry/index.ts';
 import {runCli} from '../tests/helpers/runCli.ts';
 import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../sources/core/ports.ts';
-import * as esbuild from 'esbuild';
-import {bundle} from '../scripts/lib/sea.ts';
 import {runChild} from './lib/child.ts';
+import {buildBenchCli} from './lib/cliBundle.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 2000);
@@ -28,7 +27,6 @@ const IMAGES = Number(process.env.BENCH_IMAGES ?? 400);
 const USER = `bench`;
 const PASSWORD = `bench-password-not-printed`;
 
-const root = path.resolve(import.meta.dirname, `..`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `bench-verify-`));
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -76,11 +74,7 @@ try {
   const args = [`verify`, `-A`, `--kubeconfig`, api.kubeconfigPath, `--certificate-authority`, tls.caFile!, `-o`, `json`];
 
   // 1. The real CLI in a child process (the shipped bundle, built here into a temp dir): wall time and peak RSS.
-  const outfile = path.join(tmp, `kubectl-pullsecret.cjs`);
-  if (process.env.BENCH_CPU_PROF === undefined)
-    await bundle({outfile});
-  else // readable names in the profile
-    await esbuild.build({entryPoints: [path.join(root, `sources`, `main.ts`)], outfile, bundle: true, platform: `node`, target: `node24`, format: `cjs`, define: {__PULLSECRET_VERSION__: `"bench"`, __PULLSECRET_COMMIT__: `"bench"`}, logLevel: `warning`});
+  const outfile = await buildBenchCli(tmp, {readable: process.env.BENCH_CPU_PROF !== undefined});
   const child = await runChild([outfile, ...args], {home: tmp, profileDir: process.env.BENCH_CPU_PROF, nodeOptions: process.env.BENCH_NODE_OPTIONS});
   const report = JSON.parse(child.stdout) as {summary: {total: number; pullable: number; failing: number; registryChecks: number; byStatus: Record<string, number>}};
   log(`child: verify -A exit ${child.code} in ${(child.ms / 1000).toFixed(2)} s, peak RSS ${(child.peakKb / 1024).toFixed(0)} MB; ${report.summary.total} results, ${report.summary.pullable} pullable, ${report.summary.failing} failing, ${report.summary.registryChecks} registry checks; ${JSON.stringify(report.summary.byStatus)}`);

@@ -4,6 +4,7 @@
  * API emulator and the real registry. Only plain data crosses these boundaries.
  */
 import type {SecretRedactor} from './redact.ts';
+import type {ManifestPlatforms} from './registry/platforms.ts';
 
 /** A Kubernetes object as plain JSON. */
 export type KubeObject = {
@@ -195,6 +196,8 @@ export type RegistryCheck = {
   retryAfterSeconds?: number;
   digest?: string;
   mediaType?: string;
+  /** What the manifest says about platforms, when the check read it (`readManifest`, a GET) and it fit the size cap. */
+  manifest?: ManifestPlatforms;
 };
 
 /** An image platform, as an OCI index entry or an image config states it (`linux/arm64/v8`). */
@@ -205,12 +208,18 @@ export type PlatformsCheck = {ok: true; platforms: Platform[]; index: boolean} |
 
 /** What containerd does for one credential: ping, challenge, token, manifest HEAD. */
 export interface RegistryProbe {
-  checkManifest(target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck>;
+  /**
+   * `readManifest`: the platforms will be checked, so GET the manifest instead of HEAD and keep what it says about
+   * platforms (`manifest`): one request instead of a HEAD and a GET (Docker Hub still gets a HEAD: its GETs count
+   * against the pull quota, so only an image proved pullable is read).
+   */
+  checkManifest(target: ManifestTarget, credential: BasicCredential | null, options?: {readManifest?: boolean}): Promise<RegistryCheck>;
   /**
    * The platforms an image offers, read with a credential `checkManifest` proved: one GET of an index, or of a single
-   * manifest and its config blob. Never sent before `checkManifest` succeeded for the same (image, credential).
+   * manifest and its config blob; with `known` (the manifest `checkManifest` read), only the config blob of a single
+   * manifest. Never sent before `checkManifest` succeeded for the same (image, credential).
    */
-  platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck>;
+  platforms(target: ManifestTarget, credential: BasicCredential | null, known?: ManifestPlatforms): Promise<PlatformsCheck>;
   /** Counters for benchmarks: token requests and manifest requests sent so far. */
   stats(): {tokenRequests: number; manifestRequests: number; pings: number};
 }

@@ -1,8 +1,8 @@
 // verify's platform check against the API emulator (nodes with their nodeInfo) and a real docker-registry holding
 // images built here: an OCI index for linux/amd64 and linux/arm64 (plus an attestation entry), an index for
 // linux/amd64 only, and a single-platform image. A pod that may run on a platform its image lacks is
-// `platform-missing`; --platform wins over the nodes; a nodeSelector narrows them; one extra GET per
-// (index, credential) at most.
+// `platform-missing`; --platform wins over the nodes; a nodeSelector narrows them; the check GETs the manifest instead
+// of a HEAD when platforms are checked, so an index costs no extra request and a single manifest one (its config).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import {seedRegcred} from '../helpers/clusters.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
-import type {TestRegistry} from '../helpers/registry/index.ts';
+import type {LoggedRequest, TestRegistry} from '../helpers/registry/index.ts';
 import {makeRegistryProbe} from '../../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../../sources/core/ports.ts';
 
@@ -74,13 +74,33 @@ describe(`the platforms of the cluster's nodes (linux/amd64 and linux/arm64)`, (
     assert.equal(rows.get(`pinned/app`)!.status, `ok`);
   });
 
-  test(`one extra GET per (index, credential): three images read once each, the single one with its config`, async () => {
-    const withNodes = await verify([]);
-    // Images: multi, amd-only (indexes: 1 GET each), single (manifest + config: 2 GETs); each with one credential.
+  test(`the check reads the manifest itself: an index costs no extra request, a single manifest one GET of its config`, async () => {
     const base = await verifyWithoutPlatforms();
-    assert.equal(withNodes.probe.stats().manifestRequests - base, 1 + 1 + 2);
+    const from = fs.statSync(registry.logFile).size;
+    const withNodes = await verify([]);
+    // Images: multi, amd-only (indexes) and single (a manifest), each with one credential: the same number of manifest
+    // requests as without platforms, plus the config blob of the single one.
+    assert.equal(withNodes.probe.stats().manifestRequests - base, 1);
+    const logged = await requestsLogged(from, 4);
+    assert.deepEqual(logged.filter(request => request.status === 200).map(request => `${request.method} ${request.uri.replace(/@?sha256:\w+|:v1$/, ``)}`).sort(), [
+      `GET /v2/team/amd-only/manifests/v1`, `GET /v2/team/multi/manifests/v1`, `GET /v2/team/single/blobs/`, `GET /v2/team/single/manifests/v1`,
+    ]);
+  });
+
+  test(`without platforms to check, the check is a HEAD: no manifest body is read`, async () => {
+    const from = fs.statSync(registry.logFile).size;
+    await verifyWithoutPlatforms();
+    const logged = await requestsLogged(from, 3);
+    assert.deepEqual(logged.filter(request => request.status === 200).map(request => request.method), [`HEAD`, `HEAD`, `HEAD`]);
   });
 });
+
+/** The requests the registry logged after byte `from`, once at least `successes` answers with 200 are in (it logs just after answering). */
+async function requestsLogged(from: number, successes: number): Promise<LoggedRequest[]> {
+  for (const deadline = Date.now() + 2000; registry.requestLog(from).filter(request => request.status === 200).length < successes && Date.now() < deadline;)
+    await new Promise(resolve => setTimeout(resolve, 20));
+  return registry.requestLog(from);
+}
 
 /** The manifest requests of the same run with no platform to check (no nodes listed: a user without list nodes). */
 async function verifyWithoutPlatforms(): Promise<number> {

@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import type {BasicCredential, ManifestTarget, PlatformsCheck, RegistryCheck, RegistryProbe, RegistryProbeOptions} from '../../core/ports.ts';
 import {platformsOfConfig, platformsOfManifest} from '../../core/registry/platforms.ts';
+import type {ManifestPlatforms} from '../../core/registry/platforms.ts';
 import {oneLine} from '../../core/errors.ts';
 import {SecretRedactor} from '../../core/redact.ts';
 import {challengeScopes, parseWwwAuthenticate, preferredChallenge} from '../../core/registry/challenge.ts';
@@ -71,7 +72,7 @@ class HttpRegistryProbe implements RegistryProbe {
     return {...this.#counters};
   }
 
-  async checkManifest(target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> {
+  async checkManifest(target: ManifestTarget, credential: BasicCredential | null, options: {readManifest?: boolean} = {}): Promise<RegistryCheck> {
     const invalid = invalidTargetReason(target);
     if (invalid !== null)
       return {outcome: `invalid-reference`, detail: invalid};
@@ -79,7 +80,9 @@ class HttpRegistryProbe implements RegistryProbe {
       this.#redactor.addCredential(credential.username, credential.password);
     let check: RegistryCheck;
     try {
-      check = await this.#check(dialHost(target.host), target, credential);
+      const host = dialHost(target.host);
+      // Docker Hub counts manifest GETs against the pull quota (R3.8): it gets a HEAD, and a GET only once pullable.
+      check = await this.#check(host, target, credential, options.readManifest === true && host !== DOCKER_HUB_API_HOST ? `GET` : `HEAD`);
     } catch (error) {
       if (error instanceof FinalCheck)
         check = error.check;
@@ -92,18 +95,22 @@ class HttpRegistryProbe implements RegistryProbe {
     return {...check, detail: oneLine(this.#redactor.redact(check.detail))};
   }
 
-  async platforms(target: ManifestTarget, credential: BasicCredential | null): Promise<PlatformsCheck> {
+  async platforms(target: ManifestTarget, credential: BasicCredential | null, known?: ManifestPlatforms): Promise<PlatformsCheck> {
     if (credential !== null)
       this.#redactor.addCredential(credential.username, credential.password);
     const failed = (detail: string): PlatformsCheck => ({ok: false, detail: oneLine(this.#redactor.redact(detail))});
     try {
       const host = dialHost(target.host);
-      // The host's challenge is known from checkManifest: authenticate up front, one GET of the manifest.
+      // The host's challenge is known from checkManifest: authenticate up front, one GET of the manifest (unless the
+      // check read it already).
       const auth = await this.#upFrontAuth(host, credential, `repository:${target.repository}:pull`);
-      const response = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/manifests/${target.reference}`, auth);
-      if (response.status < 200 || response.status >= 300 || response.truncated)
-        return failed(`GET of the manifest of ${describeTarget(target)} answered HTTP ${response.status}${response.truncated ? ` (larger than 4 MiB)` : ``}`);
-      const manifest = platformsOfManifest(response.body.toString(`utf8`), header(response.headers, `content-type`)?.split(`;`)[0]?.trim());
+      let manifest = known;
+      if (manifest === undefined) {
+        const response = await this.#manifestRequest(`GET`, host, `/v2/${target.repository}/manifests/${target.reference}`, auth);
+        if (response.status < 200 || response.status >= 300 || response.truncated)
+          return failed(`GET of the manifest of ${describeTarget(target)} answered HTTP ${response.status}${response.truncated ? ` (larger than 4 MiB)` : ``}`);
+        manifest = platformsOfManifest(response.body.toString(`utf8`), header(response.headers, `content-type`)?.split(`;`)[0]?.trim());
+      }
       if (manifest.kind === `error`)
         return failed(`${describeTarget(target)}: ${manifest.detail}`);
       if (manifest.kind === `index`)
@@ -123,11 +130,12 @@ class HttpRegistryProbe implements RegistryProbe {
     }
   }
 
-  async #check(host: string, target: ManifestTarget, credential: BasicCredential | null): Promise<RegistryCheck> {
+  /** The containerd flow with `method` for the manifest request: HEAD, or GET when the manifest is wanted. */
+  async #check(host: string, target: ManifestTarget, credential: BasicCredential | null, method: `HEAD` | `GET`): Promise<RegistryCheck> {
     const path = `/v2/${target.repository}/manifests/${target.reference}`;
     const scope = `repository:${target.repository}:pull`;
     let auth = await this.#upFrontAuth(host, credential, scope);
-    let response = await this.#manifestRequest(`HEAD`, host, path, auth);
+    let response = await this.#manifestRequest(method, host, path, auth);
     // A token sent up front and refused makes the next token the one fresh retry containerd allows.
     const sentTokenUpFront = auth.scheme === `bearer`;
 
@@ -141,7 +149,7 @@ class HttpRegistryProbe implements RegistryProbe {
       if (answered === null)
         return this.#final401(target, response, auth, credential);
       auth = answered;
-      response = await this.#manifestRequest(`HEAD`, host, path, auth);
+      response = await this.#manifestRequest(method, host, path, auth);
       if (response.status === 401 && challenge.scheme === `bearer` && !sentTokenUpFront) {
         // containerd: a challenge carrying `error=` earns exactly one retry with a fresh token.
         const again = this.#tokens.bind(host, response);
@@ -149,14 +157,14 @@ class HttpRegistryProbe implements RegistryProbe {
           const retried = await this.#answerChallenge(host, again.challenge, credential, challengeScopes(again.challenge).length > 0 ? challengeScopes(again.challenge) : [scope], true);
           if (retried !== null) {
             auth = retried;
-            response = await this.#manifestRequest(`HEAD`, host, path, auth);
+            response = await this.#manifestRequest(method, host, path, auth);
           }
         }
       }
     }
 
     // Some registries refuse HEAD (405/501): ask with GET, as containerd does.
-    if (response.status === 405 || response.status === 501)
+    if (method === `HEAD` && (response.status === 405 || response.status === 501))
       response = await this.#manifestRequest(`GET`, host, path, auth);
 
     if (response.status >= 200 && response.status < 300) {
@@ -178,6 +186,8 @@ class HttpRegistryProbe implements RegistryProbe {
         httpStatus: response.status,
         ...(digest === undefined || digest === `` ? {} : {digest}),
         ...(mediaType === undefined || mediaType === `` ? {} : {mediaType}),
+        // The manifest a GET read, for the platform check (none when it was cut at the size cap: read again there).
+        ...(method === `GET` && !response.truncated && response.body.length > 0 ? {manifest: platformsOfManifest(response.body.toString(`utf8`), mediaType)} : {}),
       };
     }
 
@@ -186,7 +196,7 @@ class HttpRegistryProbe implements RegistryProbe {
 
     let errors = parseRegistryErrors(this.#redactor.redact(response.body.toString(`utf8`), {cut: response.truncated}));
     // Docker Hub counts manifest GETs against the pull quota (R3.8), so it only ever gets HEADs.
-    if ((response.status === 403 || response.status === 404) && errors.length === 0 && host !== DOCKER_HUB_API_HOST) {
+    if (method === `HEAD` && (response.status === 403 || response.status === 404) && errors.length === 0 && host !== DOCKER_HUB_API_HOST) {
       // A HEAD answer has no body: GET once for the registry's error code and message (containerd does this for 403).
       const detailed = await this.#manifestRequest(`GET`, host, path, auth);
       if (detailed.status === response.status)

@@ -108,6 +108,8 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
   const images = new Map<string, ImageInfo>();
   const lookups = new Map<string, ReturnType<typeof lookupCredentials>>();
   const limiter = makeLimiter(Math.max(1, options.concurrency));
+  // When platforms are checked, each check GETs the manifest (instead of a HEAD) and keeps what it says about them.
+  const readManifest = options.platforms !== undefined && options.platforms.platforms.length > 0;
   const checks = new Map<string, Promise<RegistryCheck>>();
   const hostReady = new Map<string, Promise<void>>();
   let done = 0;
@@ -118,7 +120,7 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
     if (!pending) {
       // The first check of a host runs alone: it learns the host's challenge (and scheme), so that the checks after
       // it authenticate up front and each (image, credential) pair costs one manifest request.
-      const run = () => limiter(() => options.probe.checkManifest(target, credential));
+      const run = () => limiter(() => options.probe.checkManifest(target, credential, {readManifest}));
       const gate = hostReady.get(target.host);
       const raw = gate ? gate.then(run) : run();
       if (!gate)
@@ -236,14 +238,15 @@ export async function runVerifyEngine(subjects: PodSubject[], view: EngineView, 
       ...(container.location === undefined ? {} : {source: container.location}),
     };
   });
-  if (options.platforms !== undefined && options.platforms.platforms.length > 0)
-    await checkPlatforms(rows, results, chainResults, options.platforms, limiter, options.probe);
+  if (readManifest)
+    await checkPlatforms(rows, results, chainResults, options.platforms!, limiter, options.probe);
   return {results, registryChecks: checks.size};
 }
 
 /**
  * Platforms: for each pullable row whose pod may run on known platforms, the platforms its image offers, read once
- * per (image, credential that pulled it): one GET of an index (two for a single manifest: it and its config).
+ * per (image, credential that pulled it): from the manifest the check read, plus one GET of the config blob for a
+ * single manifest (when the check could not keep the manifest, one GET of it first).
  * A row whose image lacks a needed platform becomes `platform-missing`; one whose platforms cannot be read keeps
  * its status, with a warning.
  */
@@ -265,12 +268,16 @@ async function checkPlatforms(
     const winner = chain.checks.findIndex(check => check.outcome === `ok`);
     const candidate = winner >= 0 ? row.candidates[winner] : undefined;
     const credential: BasicCredential | null = candidate === undefined || candidate.username === `` ? null : {username: candidate.username, password: candidate.password};
-    const digest = (winner >= 0 ? chain.checks[winner] as RegistryCheck : chain.anonymous)?.digest;
+    const proof = winner >= 0 ? chain.checks[winner] as RegistryCheck : chain.anonymous;
+    const digest = proof?.digest;
     const target = {...row.image.target, ...(digest === undefined ? {} : {reference: digest})};
     const key = `${target.host}/${target.repository}@${target.reference}\u0000${credential ? `${credential.username}\u0000${credential.password}` : `\u0001anonymous`}`;
     let lookup = lookups.get(key);
     if (!lookup) {
-      lookup = limiter(() => probe.platforms(target, credential)).catch((error: unknown): PlatformsCheck => ({ok: false, detail: oneLine(error instanceof Error ? error.message : String(error))}));
+      const known = proof?.manifest;
+      lookup = known?.kind === `index`
+        ? Promise.resolve({ok: true, platforms: known.platforms, index: true})
+        : limiter(() => probe.platforms(target, credential, known)).catch((error: unknown): PlatformsCheck => ({ok: false, detail: oneLine(error instanceof Error ? error.message : String(error))}));
       lookups.set(key, lookup);
     }
     const offered = await lookup;
