@@ -6,7 +6,7 @@
 // plus peak RSS of each command (goal ≤ 60 MiB for the one-call commands: add, decode).
 //
 // The cluster is the HTTPS API emulator (tests/helpers/apiEmulator) with a kubeconfig as a real one has: a bearer token
-// and the cluster CA. kubectl keeps its discovery cache in the private HOME across runs, as on a user's machine.
+// and the cluster CA; it speaks HTTP/2 as real API servers do. kubectl keeps its discovery cache in the private HOME across runs, as on a user's machine.
 // "kubectl" is the real versioned binary: the `kubectl` on PATH may be Google's version dispatcher, which asks the
 // server's /version and then runs the kubectl.1.<minor> beside it (adding its own start-up); the benchmark runs that
 // kubectl.1.<minor> directly, and `kubectl` itself when there is none.
@@ -147,7 +147,8 @@ async function main(): Promise<void> {
     throw new Error(`kubectl is not on PATH`);
   const gnuTime = fs.existsSync(`/usr/bin/time`) && spawnSync(`/usr/bin/time`, [`-f`, `%M`, `true`], {encoding: `utf8`}).status === 0 ? `/usr/bin/time` : null;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-bench-`));
-  const api = await startApiEmulator();
+  // HTTP/2 (ALPN) as well as HTTP/1.1, as a real API server speaks: kubectl and the plugin both use it then.
+  const api = await startApiEmulator({http2: true});
   try {
     seed(api);
     const kubectl = realKubectl(onPath, await serverMinor(api));
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
     out.push(`start-up benchmark (interleaved spawn loop; ${warmup} warm-up + ${runs} rounds; ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? `unknown CPU`}; load average ${load1!.toFixed(2)})`);
     out.push(`  ${binaryVersion}, binary ${fs.statSync(BINARY).size.toLocaleString(`en`)} bytes`);
     out.push(`  kubectl: ${kubectl} (${kubectlVersion})${kubectl === onPath ? `` : `, the binary the dispatcher ${onPath} runs for this cluster`}`);
-    out.push(`  cluster: the HTTPS API emulator (bearer token + CA in the kubeconfig), namespace ${NAMESPACE}`);
+    out.push(`  cluster: the HTTPS API emulator (HTTP/2 and HTTP/1.1, bearer token + CA in the kubeconfig), namespace ${NAMESPACE}`);
     out.push(``);
     const width = Math.max(...cases.map(c => c.label.length));
     const meanCpu = (c: Case) => {

@@ -495,7 +495,7 @@ test(`every request is recorded with its user, verb, resource and namespace`, as
   assert.equal(api.requests.length, 1);
   assert.deepEqual(api.requests[0], {
     method: `GET`, path: `/api/v1/namespaces/${ns}/secrets`, query: {limit: `3`}, status: 200, accept: `application/json`,
-    user: `readonly`, verb: `list`, resource: `secrets`, namespace: ns,
+    user: `readonly`, verb: `list`, resource: `secrets`, namespace: ns, httpVersion: `1.1`, inFlight: 1,
   });
 });
 

@@ -16,7 +16,7 @@ import type {KubeconfigRequest, ResolvedCluster} from './kubeconfig.ts';
 import {inClusterAvailable, resolveInCluster} from './inCluster.ts';
 import {KubeClusterSession} from './session.ts';
 import {Transport} from './transport.ts';
-import type {RequestAuth, RetryPolicy} from './transport.ts';
+import type {Http2Settings, RequestAuth, RetryPolicy} from './transport.ts';
 import {secureContextTrustingOnly, useDefaultTrust} from '../trust.ts';
 
 export {KubeApiError, isKubeApiError} from './errors.ts';
@@ -68,11 +68,15 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
   target.log?.(`using context "${resolved.contextName}" from ${resolved.files.join(`:`)}: server ${cluster.server}, namespace "${resolved.namespace}", credentials: ${credentials.kind}${cluster.proxyUrl ? `, proxy ${redactUrl(cluster.proxyUrl)}` : ``}`);
 
   const agents = new AgentCache(cluster, env, resolved.user.name);
-  const toAuth = (request: RequestCredentials): RequestAuth => ({
-    headers: request.headers,
-    agent: agents.get(request.cert, request.key),
-    renew: request.renew && (async () => toAuth(await request.renew!())),
-  });
+  const toAuth = (request: RequestCredentials): RequestAuth => {
+    const {agent, http2} = agents.get(request.cert, request.key);
+    return {
+      headers: request.headers,
+      agent,
+      ...(http2 === undefined ? {} : {http2}),
+      renew: request.renew && (async () => toAuth(await request.renew!())),
+    };
+  };
   // The first credentials now: a client certificate that TLS cannot use is a kubeconfig error at open time.
   toAuth(credentials.initial);
   const transport = new Transport({
@@ -114,7 +118,7 @@ class AgentCache {
   private readonly cluster: ResolvedCluster;
   private readonly env: Record<string, string | undefined>;
   private readonly userName: string;
-  private last: {cert?: string | Buffer; key?: string | Buffer; agent: HttpAgent} | undefined;
+  private last: {cert?: string | Buffer; key?: string | Buffer; made: MadeAgent} | undefined;
 
   constructor(cluster: ResolvedCluster, env: Record<string, string | undefined>, userName: string) {
     this.cluster = cluster;
@@ -122,16 +126,16 @@ class AgentCache {
     this.userName = userName;
   }
 
-  get(cert: string | Buffer | undefined, key: string | Buffer | undefined): HttpAgent {
+  get(cert: string | Buffer | undefined, key: string | Buffer | undefined): MadeAgent {
     if (this.last && sameMaterial(this.last.cert, cert) && sameMaterial(this.last.key, key))
-      return this.last.agent;
-    const agent = makeAgent(this.cluster, cert, key, this.env, this.userName);
-    const previous = this.last?.agent;
-    this.last = {cert, key, agent};
+      return this.last.made;
+    const made = makeAgent(this.cluster, cert, key, this.env, this.userName);
+    const previous = this.last?.made.agent;
+    this.last = {cert, key, made};
     // Requests still running on the previous agent keep their sockets; only idle ones are closed.
     if (previous)
       closeIdleSockets(previous);
-    return agent;
+    return made;
   }
 }
 
@@ -150,10 +154,13 @@ function closeIdleSockets(agent: HttpAgent): void {
   }
 }
 
-function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): HttpAgent {
+/** The HTTP/1.1 agent, and for HTTPS without a proxy the TLS settings of the HTTP/2 connection (transport.ts). */
+type MadeAgent = {agent: HttpAgent; http2?: Http2Settings};
+
+function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): MadeAgent {
   const proxyEnv = proxyEnvironment(cluster, env);
   if (cluster.server.startsWith(`http:`))
-    return new HttpAgent({keepAlive: true, proxyEnv});
+    return {agent: new HttpAgent({keepAlive: true, proxyEnv})};
   // A proxy's own certificate is checked against Node's default store, and its connections are made later.
   if (proxyEnv !== undefined)
     useDefaultTrust();
@@ -177,7 +184,7 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
   } catch (error) {
     throw new PullSecretError(`the client certificate or key of user "${userName}" cannot be used (${(error as Error).message.split(`\n`)[0]}); fix the kubeconfig`, {cause: error});
   }
-  return new HttpsAgent({
+  const agent = new HttpsAgent({
     ...tlsOptions,
     // One secure context for every connection of the session (CA and client certificate parsed once), unless a proxy
     // is in the way: Node's proxy tunnel then builds its connections from the options, as it always did.
@@ -187,6 +194,10 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
     servername: cluster.tlsServerName,
     proxyEnv,
   });
+  // Through a proxy, HTTP/1.1 only (Node's tunnel is the agent's).
+  return proxyEnv === undefined
+    ? {agent, http2: {secureContext, rejectUnauthorized: !cluster.insecureSkipTlsVerify, ...(cluster.tlsServerName === undefined ? {} : {servername: cluster.tlsServerName})}}
+    : {agent};
 }
 
 /**

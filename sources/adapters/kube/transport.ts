@@ -2,10 +2,17 @@
  * The HTTP layer of the Kubernetes adapter: one request with a per-request timeout, retries with
  * exponential backoff and jitter (honouring `Retry-After`), gzip, a request counter and `-v` log lines.
  * It never logs headers or bodies.
+ *
+ * Over TLS it offers HTTP/2 (ALPN), as kubectl does: API servers speak it, and then every request of the session
+ * shares one connection, however many run at once (`list` sends ten lists together: one TLS handshake instead of
+ * ten). A server that answers HTTP/1.1 gets the keep-alive agent, as before; so do proxies and watches.
  */
-import {request as httpRequest} from 'node:http';
+import {STATUS_CODES, request as httpRequest} from 'node:http';
 import type {Agent, IncomingHttpHeaders} from 'node:http';
+import type {ClientHttp2Session, ClientHttp2Stream} from 'node:http2';
 import {request as httpsRequest} from 'node:https';
+import {connect as tlsConnect} from 'node:tls';
+import type {SecureContext} from 'node:tls';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 
@@ -52,10 +59,15 @@ const MAX_STREAM_LINE = 4 * 1024 * 1024;
 /** kubectl's dial timeout, used when `--request-timeout` is not set. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
+/** The TLS settings of an HTTP/2 connection (the agent's, kept as one object per agent: one connection per object). */
+export type Http2Settings = {secureContext: SecureContext; servername?: string; rejectUnauthorized: boolean};
+
 /** What one request authenticates with: headers and the agent carrying the TLS client certificate. */
 export type RequestAuth = {
   headers: Record<string, string>;
   agent: Agent;
+  /** HTTPS without a proxy: what an HTTP/2 connection needs (absent: HTTP/1.1 through `agent`). */
+  http2?: Http2Settings;
   /** After a 401: fresh credentials (an exec plugin run again) to retry the request with once. */
   renew?: () => Promise<RequestAuth>;
 };
@@ -83,6 +95,8 @@ export class Transport {
   private readonly random: () => number;
   private readonly maxResponseBytes: number;
   private sent = 0;
+  /** One HTTP/2 connection per TLS settings; null once the server answered HTTP/1.1 (the agent's then). */
+  private readonly http2Sessions = new Map<Http2Settings, Promise<ClientHttp2Session | null>>();
 
   constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number}) {
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -243,6 +257,172 @@ export class Transport {
 
   private attempt(request: TransportRequest, auth: RequestAuth): Promise<Omit<TransportResponse, `attempts`>> {
     const url = new URL(`${this.server}${request.path}`);
+    if (auth.http2 !== undefined && url.protocol === `https:`)
+      return this.attemptHttp2(request, auth, auth.http2, url);
+    return this.attemptHttp1(request, auth, url);
+  }
+
+  /** The request over the session's HTTP/2 connection, or over HTTP/1.1 when the server does not speak HTTP/2. */
+  private async attemptHttp2(request: TransportRequest, auth: RequestAuth, settings: Http2Settings, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
+    const started = Date.now();
+    let session: ClientHttp2Session | null;
+    try {
+      session = await this.http2Session(settings, url);
+    } catch (error) {
+      // Counted and logged as the request it was for, as a failed connection of the agent is.
+      this.sent++;
+      this.log?.(`${request.method} ${url.href} ${(error as AttemptError).code ?? `error`} ${Date.now() - started}ms`);
+      throw error;
+    }
+    if (session === null)
+      return this.attemptHttp1(request, auth, url);
+    const reused = this.http2Streams.get(session) !== undefined;
+    this.sent++;
+    const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
+    return new Promise((resolve, reject) => {
+      let responseStarted = false;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const headers: Record<string, string> = {
+        ':method': request.method,
+        ':path': `${url.pathname}${url.search}`,
+        accept: `application/json`,
+        'accept-encoding': `gzip`,
+        'user-agent': `kubectl-pullsecret/${VERSION}`,
+      };
+      for (const [name, value] of Object.entries(auth.headers))
+        headers[name.toLowerCase()] = value;
+      if (request.body !== undefined)
+        headers[`content-type`] = request.contentType ?? `application/json`;
+      let stream: ClientHttp2Stream;
+      try {
+        stream = session.request(headers);
+      } catch (error) {
+        // The connection is going away (GOAWAY) or gone: nothing was sent, so the request may be repeated.
+        this.http2Sessions.delete(settings);
+        const failure = http2Failure(error as Error);
+        failure.reusedSocket = true;
+        failure.responseStarted = false;
+        finish(failure.code ?? `error`);
+        reject(failure);
+        return;
+      }
+      this.http2Active(session, +1);
+      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+        if (settled)
+          return;
+        settled = true;
+        clearTimeout(timer);
+        this.http2Active(session, -1);
+        if (error) {
+          error.reusedSocket = reused;
+          error.responseStarted = responseStarted;
+          if (!stream.destroyed)
+            stream.close();
+          finish(error.code ?? `error`);
+          reject(error);
+        } else {
+          finish(String(value!.status));
+          resolve(value!);
+        }
+      };
+      if (this.timeoutMs > 0) {
+        // The connection's set-up counts against the request's time, as with the agent.
+        timer = setTimeout(() => {
+          const error: AttemptError = new Error(`the request timed out after ${formatMs(this.timeoutMs)} (--request-timeout)`);
+          error.code = `ERR_PULLSECRET_TIMEOUT`;
+          done(error);
+        }, Math.max(0, this.timeoutMs - (Date.now() - started)));
+      }
+      let status = 0;
+      let responseHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on(`response`, answer => {
+        responseStarted = true;
+        status = Number(answer[`:status`] ?? 0);
+        responseHeaders = Object.fromEntries(Object.entries(answer).filter(([name]) => !name.startsWith(`:`))) as IncomingHttpHeaders;
+      });
+      stream.on(`data`, (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.maxResponseBytes) {
+          done(tooLargeAnswer(this.maxResponseBytes));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on(`end`, () => {
+        if (!responseStarted) {
+          // The stream ended without an answer: the connection went away under it.
+          const error: AttemptError = new Error(`the connection closed before the server answered`);
+          error.code = `ECONNRESET`;
+          done(error);
+          return;
+        }
+        let raw = Buffer.concat(chunks);
+        try {
+          if (/gzip/i.test(String(responseHeaders[`content-encoding`] ?? ``)))
+            raw = process.getBuiltinModule(`node:zlib`).gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
+        } catch (error) {
+          done((error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(this.maxResponseBytes) : error as AttemptError);
+          return;
+        }
+        done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body: raw.toString(`utf8`)});
+      });
+      stream.on(`error`, error => done(http2Failure(error)));
+      stream.on(`close`, () => {
+        // A stream the server refused or a connection that went away before the answer: like a reset socket.
+        const error: AttemptError = new Error(`the HTTP/2 stream closed before the answer was complete`);
+        error.code = `ECONNRESET`;
+        done(error);
+      });
+      stream.end(request.body);
+    });
+  }
+
+  /** Requests in flight per HTTP/2 connection: the connection keeps the process alive only while one is. */
+  private readonly http2Streams = new WeakMap<ClientHttp2Session, number>();
+
+  private http2Active(session: ClientHttp2Session, delta: number): void {
+    const active = (this.http2Streams.get(session) ?? 0) + delta;
+    this.http2Streams.set(session, active);
+    if (session.destroyed)
+      return;
+    if (active > 0)
+      session.ref();
+    else
+      session.unref();
+  }
+
+  /** The HTTP/2 connection for these TLS settings: opened on first use (null when the server chose HTTP/1.1). */
+  private http2Session(settings: Http2Settings, url: URL): Promise<ClientHttp2Session | null> {
+    let entry = this.http2Sessions.get(settings);
+    if (entry !== undefined) {
+      return entry.then(session => {
+        if (session !== null && (session.closed || session.destroyed)) {
+          if (this.http2Sessions.get(settings) === entry)
+            this.http2Sessions.delete(settings);
+          return this.http2Session(settings, url);
+        }
+        return session;
+      });
+    }
+    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS).then(session => {
+      session?.once(`close`, () => {
+        if (this.http2Sessions.get(settings) === entry)
+          this.http2Sessions.delete(settings);
+      });
+      return session;
+    }, error => {
+      if (this.http2Sessions.get(settings) === entry)
+        this.http2Sessions.delete(settings);
+      throw error;
+    });
+    this.http2Sessions.set(settings, entry);
+    return entry;
+  }
+
+  private attemptHttp1(request: TransportRequest, auth: RequestAuth, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
     const started = Date.now();
     this.sent++;
     const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
@@ -327,6 +507,59 @@ export class Transport {
       req.end(request.body);
     });
   }
+}
+
+/**
+ * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 session over it, or
+ * null when the server picked HTTP/1.1 (the connection is closed: the agent makes its own).
+ */
+function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promise<ClientHttp2Session | null> {
+  return new Promise((resolve, reject) => {
+    const host = url.hostname.replace(/^\[|\]$/g, ``);
+    const socket = tlsConnect({
+      host,
+      port: Number(url.port || 443),
+      secureContext: settings.secureContext,
+      rejectUnauthorized: settings.rejectUnauthorized,
+      ...(settings.servername !== undefined ? {servername: settings.servername} : /^[\d.]+$|:/.test(host) ? {} : {servername: host}),
+      ALPNProtocols: [`h2`, `http/1.1`],
+    });
+    const timer = setTimeout(() => {
+      const error: AttemptError = new Error(`the connection timed out after ${formatMs(timeoutMs)}`);
+      error.code = `ETIMEDOUT`;
+      socket.destroy(error);
+    }, timeoutMs);
+    socket.once(`error`, error => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.once(`secureConnect`, () => {
+      clearTimeout(timer);
+      if (socket.alpnProtocol !== `h2`) {
+        socket.destroy();
+        resolve(null);
+        return;
+      }
+      const session = process.getBuiltinModule(`node:http2`).connect(url.origin, {createConnection: () => socket});
+      // A failure of the whole connection reaches each request as the failure of its stream.
+      session.on(`error`, () => {});
+      session.unref();
+      resolve(session);
+    });
+  });
+}
+
+/** An HTTP/2 stream error as the retry logic knows socket errors: a refused or cancelled stream is a reset. */
+function http2Failure(error: Error & {code?: string}): AttemptError {
+  const failure: AttemptError = error;
+  if (failure.code === `ERR_HTTP2_STREAM_ERROR` || failure.code === `ERR_HTTP2_SESSION_ERROR` || failure.code === `ERR_HTTP2_GOAWAY_SESSION` || failure.code === `ERR_HTTP2_STREAM_CANCEL`)
+    failure.code = `ECONNRESET`;
+  return failure;
+}
+
+/** HTTP/2 has no reason phrase; messages name the status as HTTP/1.1 servers do. */
+function statusText(status: number): string {
+  return status >= 200 && status < 300 ? `` : STATUS_CODES[status] ?? ``;
 }
 
 /** `Retry-After` in ms: delta-seconds or an HTTP date. */

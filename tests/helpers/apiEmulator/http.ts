@@ -38,6 +38,10 @@ export type RequestRecord = {
   name?: string;
   /** The request body as text: JSON and patches verbatim, protobuf bodies as the JSON they decode to. */
   body?: string;
+  /** `1.1` or `2.0`. */
+  httpVersion: string;
+  /** Requests being handled (this one included) when it arrived: more than one means clients sent them at once. */
+  inFlight: number;
 };
 
 export type HttpDeps = {
@@ -191,10 +195,15 @@ function patchKind(contentType: string): `json` | `merge` | `strategic` | undefi
 
 /** Builds the request handler for one listener. */
 export function makeHandler(deps: HttpDeps, opts: {plain: boolean}) {
+  let inFlight = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    inFlight++;
+    res.once(`close`, () => inFlight--);
     const url = new URL(req.url ?? `/`, `http://emulator`);
     const method = req.method ?? `GET`;
     const record: RequestRecord = {
+      httpVersion: req.httpVersion,
+      inFlight,
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -446,7 +455,9 @@ function watch(res: ServerResponse, def: ResourceDef, namespace: string | undefi
   const rv = query.get(`resourceVersion`);
   if (rv && !/^\d+$/.test(rv))
     throw errors.badRequest(`resourceVersion: Invalid value: "${rv}": must be a non-negative integer`);
-  res.writeHead(200, {'Content-Type': table ? `application/json;as=Table;v=v1;g=meta.k8s.io` : `application/json`, 'Transfer-Encoding': `chunked`, 'Cache-Control': `no-cache, private`});
+  // HTTP/2 frames the stream itself (and refuses the HTTP/1.1-only Transfer-Encoding header).
+  const chunked = (res.req?.httpVersionMajor ?? 1) < 2 ? {'Transfer-Encoding': `chunked`} : {};
+  res.writeHead(200, {'Content-Type': table ? `application/json;as=Table;v=v1;g=meta.k8s.io` : `application/json`, ...chunked, 'Cache-Control': `no-cache, private`});
   // With as=Table (kubectl get -w) each event carries a one-row Table; only the first has column definitions.
   let first = true;
   const write = (type: string, object: any) => {

@@ -43,6 +43,8 @@
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
  *   RBAC objects            rbac.authorization.k8s.io/v1 Roles, ClusterRoles and their bindings are stored (kubectl apply
  *                           accepts them) but not enforced: the emulator's users and rules come from addUser
+ *   api.tlsConnections()                TLS connections accepted so far; startApiEmulator({http2: true}) also speaks HTTP/2
+ *                                          (ALPN), as real API servers do; each request record has httpVersion and inFlight
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
@@ -73,6 +75,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
+import http2 from 'node:http2';
 import type {Socket} from 'node:net';
 import type {ServerResponse} from 'node:http';
 import YAML from 'yaml';
@@ -107,6 +110,8 @@ export type ApiEmulatorOptions = {
   controllers?: boolean;
   /** How often watches with allowWatchBookmarks=true get a BOOKMARK event (default 1000 ms; the real server: about a minute). */
   bookmarkIntervalMs?: number;
+  /** Speak HTTP/2 as well as HTTP/1.1 over TLS, chosen by ALPN, as a real API server does (default: HTTP/1.1 only). */
+  http2?: boolean;
 };
 
 export type ApiEmulator = {
@@ -119,6 +124,8 @@ export type ApiEmulator = {
   addUser(name: string, rules: RbacRule[]): string;
   issueClientCert(user: string, groups?: string[]): ClientCert;
   writeKubeconfig(path: string, opts?: {context?: string; namespace?: string}): void;
+  /** TLS connections accepted so far (each client connection counts once, whatever it carries). */
+  tlsConnections(): number;
   objects(resource: string, namespace?: string): any[];
   getObject(resource: string, namespace: string | undefined, name: string): any | undefined;
   count(resource: string, namespace?: string): number;
@@ -167,23 +174,23 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   const deps = {rest, authorizer, faults, requests, now, watches, bookmarkIntervalMs: options.bookmarkIntervalMs};
 
   const sockets = new Set<Socket>();
+  let tlsConnections = 0;
   const track = (server: http.Server | https.Server) => {
     server.on(`connection`, (s: Socket) => {
       sockets.add(s);
       s.on(`close`, () => sockets.delete(s));
     });
     server.on(`secureConnection`, (s: Socket) => {
+      tlsConnections++;
       sockets.add(s);
       s.on(`close`, () => sockets.delete(s));
     });
   };
-  const tlsServer = https.createServer({
-    cert: pki.serverCertPem,
-    key: pki.serverKeyPem,
-    ca: pki.caPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-  }, makeHandler(deps, {plain: false}));
+  const tlsOptions = {cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: false};
+  // With http2, the same handler answers both protocols (Node's compatibility API gives it request/response objects).
+  const tlsServer = options.http2
+    ? http2.createSecureServer({...tlsOptions, allowHTTP1: true}, makeHandler(deps, {plain: false}) as unknown as Parameters<typeof http2.createSecureServer>[1]) as unknown as https.Server
+    : https.createServer(tlsOptions, makeHandler(deps, {plain: false}));
   track(tlsServer);
   tlsServer.keepAliveTimeout = 30_000;
   const listen = (server: http.Server | https.Server) => new Promise<number>((resolve, reject) => {
@@ -244,6 +251,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
       return issueClientCertificate(pki, user, groups);
     },
     writeKubeconfig,
+    tlsConnections: () => tlsConnections,
     objects(resource, namespace) {
       resourceByName(resource);
       return store.list(resource, {namespace}).items.map(o => structuredClone(o));
@@ -286,7 +294,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
       for (const s of sockets)
         s.destroy();
       for (const s of [tlsServer, plainServer])
-        s?.closeAllConnections();
+        (s as Partial<http.Server> | undefined)?.closeAllConnections?.();
       await Promise.all(closing);
       fs.rmSync(dir, {recursive: true, force: true});
     },
