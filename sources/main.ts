@@ -58,7 +58,9 @@ export function main(): void {
  * compiled their code when the cache is written. Loaded only then.
  */
 export async function warmUp(group?: string): Promise<void> {
-  await (await import('./warmup.ts')).warmUp(group);
+  // The default cache holds what evaluating the bundle compiles, and nothing of the warm-up module.
+  if (group !== undefined)
+    await (await import('./warmup.ts')).warmUp(group);
 }
 
 // `node sources/main.ts` runs the plugin. The single executable evaluates the bundle of this module and calls

@@ -7,7 +7,6 @@ import {Readable, Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode} from './core/errors.ts';
-import {parseKubeconfig} from './adapters/kube/kubeconfig.ts';
 import type {ClusterSession, KubeObject} from './core/ports.ts';
 
 /**
@@ -108,8 +107,9 @@ export async function warmUp(group?: string): Promise<void> {
   const runs = WARM_UP_RUNS[group];
   if (runs === undefined)
     throw new Error(`no warm-up for the code cache "${group}"`);
+  // The kubeconfig reader only for the commands that read one (add's cache does not need it).
   if (group !== `add`)
-    parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
+    (await import('./adapters/kube/kubeconfig.ts')).parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
   for (const argv of runs) {
     let errors = ``;
     const unavailable = async (): Promise<never> => {

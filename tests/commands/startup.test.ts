@@ -4,12 +4,15 @@ import {buildCli} from '../../sources/cli.ts';
 import {AddCommand} from '../../sources/commands/add.ts';
 import {ListCommand} from '../../sources/commands/list.ts';
 import {warmUp} from '../../sources/warmup.ts';
+import {CODE_CACHE_GROUPS} from '../../sources/bundleLoader.ts';
 import {runCli} from '../helpers/runCli.ts';
 
 const ADD_DRY_RUN = [`--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`];
 
-test(`the snapshot warm-up that the build runs succeeds in-process`, async () => {
-  await assert.doesNotReject(warmUp());
+test(`the warm-up of each code cache that the build writes succeeds in-process (a failing run fails the build)`, async () => {
+  for (const group of CODE_CACHE_GROUPS)
+    await assert.doesNotReject(warmUp(group), group);
+  await assert.rejects(warmUp(`no-such-command`), /no warm-up for the code cache "no-such-command"/);
 });
 
 test(`a reused compiled parser parses each run's own arguments`, async () => {
