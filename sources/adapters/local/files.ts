@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import fsSync from 'node:fs';
 import path from 'node:path';
 import {InputError, PullSecretError} from '../../core/errors.ts';
@@ -69,7 +68,8 @@ class CappedChunks {
  * as byte `cap + 1` arrives (memory stays about `cap` whatever the file is). File-system errors propagate as is.
  */
 export async function readBoundedFile(file: string, cap: number, what: string): Promise<Buffer> {
-  const handle = await fs.open(file, `r`);
+  // fs.promises on use: loading node:fs/promises (with readline and the file watchers) costs every start otherwise.
+  const handle = await fsSync.promises.open(file, `r`);
   try {
     const chunks = new CappedChunks(cap, what);
     for (;;) {
@@ -186,7 +186,7 @@ export function defaultPodmanAuthPath(env: Record<string, string | undefined>, h
 /** Appends text to a file the user named (created when missing), e.g. `$GITHUB_STEP_SUMMARY`. */
 export async function appendUserFile(file: string, text: string): Promise<void> {
   try {
-    await fs.appendFile(file, text);
+    await fsSync.promises.appendFile(file, text);
   } catch (error) {
     throw new Error(describeFsError(error));
   }
