@@ -20,7 +20,7 @@
 // Measured 2026-12-07 at a load average of 5-6 (other developers' test suites), so wall times are inflated; the CPU
 // columns and the floor are the figures to compare:
 //   before (bcrypt cost 5; CLI of fc4a039), 10,000 images: wall 19.8-24 s; CPU: CLI 4.7-5.1 s, registries
-//     11.8 / 4.6 / 11.9 s, emulator + token server 0.8 s: floor 17.4 s; 282-311 MB (311 with the profiler).
+//     11.8 / 4.6 / 11.9 s, emulator + token server 0.8 s: floor 17.4 s; 271-282 MB (311 with the profiler).
 //   after:
 //   | distinct images | wall (s) | CLI CPU (s) | registries CPU basic/token/tls (s) | emulator + token (s) | floor (s) | peak RSS (MB) |
 //   | 1,000           | 4.49     | 2.07        | 0.87 / 0.47 / 0.82                 | 0.51                 | 2.37      | 230           |
@@ -30,8 +30,9 @@
 //   on the token registry), 16 kept-alive connections per registry. Goal met: RSS, linear cost, requests. Not met:
 //   under 10 s; the CPU floor alone is 13.5 s on 2 cores, 10.6 s of it the registries'.
 //   With BENCH_PLATFORMS=linux/amd64 (the platform check every cluster with listable nodes gets), 10,000 images:
-//   before, HEAD + GET manifest + GET config per image, registries 87.5 s of CPU, wall 54 s; after, GET manifest +
-//   GET config, registries 66.3 s, CLI 8.1 s, floor 37.9 s, wall 40.0 s, 309 MB (over the 300 MB goal).
+//   before (the tree of 9fa0fc5, same world), HEAD + GET manifest + GET config per image, registries 87.5 s of CPU,
+//   wall 54 s; after, GET manifest + GET config, registries 66.3 s, CLI 8.1 s, floor 37.9 s, wall 40.0 s, 309 MB
+//   (over the 300 MB goal).
 //
 // Each N gets a fresh API emulator; the images are pushed once (manifests sharing their blobs, one request per tag).
 // Environment: BENCH_IMAGE_COUNTS (default 1000,5000,10000), BENCH_NAMESPACES, BENCH_PODS_PER_NAMESPACE;
