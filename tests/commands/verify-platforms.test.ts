@@ -95,11 +95,9 @@ describe(`the platforms of the cluster's nodes (linux/amd64 and linux/arm64)`, (
   });
 });
 
-/** The requests the registry logged after byte `from`, once at least `successes` answers with 200 are in (it logs just after answering). */
-async function requestsLogged(from: number, successes: number): Promise<LoggedRequest[]> {
-  for (const deadline = Date.now() + 2000; registry.requestLog(from).filter(request => request.status === 200).length < successes && Date.now() < deadline;)
-    await new Promise(resolve => setTimeout(resolve, 20));
-  return registry.requestLog(from);
+/** The requests the registry logged after byte `from`, once at least `successes` answers with 200 are in. */
+function requestsLogged(from: number, successes: number): Promise<LoggedRequest[]> {
+  return registry.settledRequestLog(from, requests => requests.filter(request => request.status === 200).length >= successes);
 }
 
 /** The manifest requests of the same run with no platform to check (no nodes listed: a user without list nodes). */

@@ -13,7 +13,7 @@ import {sharedTestTls} from './certs.ts';
 import {basicAuth, rawRequest} from './http.ts';
 import {pushImage, pushTags} from './push.ts';
 import type {ImageKind, PushOptions} from './push.ts';
-import {readRequestLog} from './requestLog.ts';
+import {readRequestLog, settledRequestLog} from './requestLog.ts';
 import type {LoggedRequest} from './requestLog.ts';
 import {startTokenServer} from './tokenServer.ts';
 import type {TokenRequest, TokenServer} from './tokenServer.ts';
@@ -56,6 +56,8 @@ export type TestRegistry = {
   logFile: string;
   /** The requests the registry logged after byte `from` of its log (see requestLog.ts), in order. */
   requestLog(from?: number): LoggedRequest[];
+  /** The same, once `enough` holds for them (up to 2 s: the registry logs a request just after answering it). */
+  settledRequestLog(from: number, enough: (requests: LoggedRequest[]) => boolean): Promise<LoggedRequest[]>;
   /** Pushes a tiny real image with admin rights; returns the digest and media type stored under the tag. */
   push(repository: string, tag: string, kind?: ImageKind, options?: PushOptions): Promise<{digest: string; mediaType: string}>;
   /** Pushes distinct images under many tags of one repository, sharing their blobs (fast: one request per tag). */
@@ -194,6 +196,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Test
           watchdogPid: started.pid!,
           logFile,
           requestLog: from => readRequestLog(logFile, from),
+          settledRequestLog: (from, enough) => settledRequestLog(logFile, from, enough),
           push: (repository, tag, kind, pushOptions) => pushImage({url, ca, authorization}, repository, tag, kind, pushOptions),
           pushTags: (repository, tags) => pushTags({url, ca, authorization}, repository, tags),
           stop: async () => {

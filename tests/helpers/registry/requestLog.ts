@@ -24,3 +24,13 @@ export function readRequestLog(file: string, from = 0): LoggedRequest[] {
   }
   return requests;
 }
+
+/**
+ * The requests logged in `file` after byte `from`, once `enough` says they are all in (the registry logs a request
+ * just after answering it, so a client can be done before its last line is written), or after 2 s.
+ */
+export async function settledRequestLog(file: string, from: number, enough: (requests: LoggedRequest[]) => boolean): Promise<LoggedRequest[]> {
+  for (const deadline = Date.now() + 2000; !enough(readRequestLog(file, from)) && Date.now() < deadline;)
+    await new Promise(resolve => setTimeout(resolve, 20));
+  return readRequestLog(file, from);
+}
