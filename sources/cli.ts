@@ -10,9 +10,7 @@ import {grammarOf} from './commands/grammar.ts';
 import {processDirectly} from './commands/directParse.ts';
 import {COMMAND_TABLE, loadAllCommands} from './commands/table.ts';
 import type {CommandEntry} from './commands/table.ts';
-
-/** The overview text, rendered at build time from the commands' own declarations (scripts/lib/sea.ts); undefined when running from the sources. */
-declare const __PULLSECRET_OVERVIEW__: string | undefined;
+import {BUILT_OVERVIEW, asksForOverview} from './overview.ts';
 
 /** Builds the clipanion CLI; colours only when stdout is a TTY and NO_COLOR is unset. */
 export function buildCli(context: Pick<PullSecretContext, `env` | `stdout`>, commands: Array<CommandClass<PullSecretContext>>): Cli<PullSecretContext> {
@@ -138,7 +136,7 @@ export function renderOverview(commands: Array<CommandClass<PullSecretContext>>)
 
 /** The overview: rendered by the build into the binary (so that `--help` loads no command), else from the loaded commands. */
 export async function overview(): Promise<string> {
-  return typeof __PULLSECRET_OVERVIEW__ === `string` ? __PULLSECRET_OVERVIEW__ : renderOverview(await loadAllCommands());
+  return BUILT_OVERVIEW ?? renderOverview(await loadAllCommands());
 }
 
 /**
@@ -147,13 +145,13 @@ export async function overview(): Promise<string> {
  */
 export async function runPullSecret(argv: string[], given: PullSecretContext): Promise<number> {
   const context = withRedaction(given);
-  // `kubectl pullsecret help [COMMAND]` is `COMMAND --help`, as with kubectl.
-  if (argv[0] === `help`)
-    argv = argv.length === 1 ? [] : [...argv.slice(1), `--help`];
-  if (argv.length === 0 || (argv.length === 1 && (argv[0] === `-h` || argv[0] === `--help`))) {
+  if (asksForOverview(argv)) {
     context.stdout.write(await overview());
     return ExitCode.ok;
   }
+  // `kubectl pullsecret help COMMAND` is `COMMAND --help`, as with kubectl.
+  if (argv[0] === `help`)
+    argv = [...argv.slice(1), `--help`];
   const entries = commandsNamedBy(argv);
   const named = entries === null ? null : await Promise.all(entries.map(entry => entry.load()));
   // kubectl's flag grammar first (core/grammar.ts): its error lines, and an argv clipanion reads unambiguously.

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
+import {pluginArguments} from './overview.ts';
 import type {PullSecretContext} from './context.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
@@ -41,9 +42,7 @@ export function main(): void {
       process.exit(process.exitCode ?? 0);
   });
 
-  // kubectl runs `kubectl_complete-pullsecret <args…>` (a symlink to this binary) to complete `kubectl pullsecret …`.
-  const invokedAs = path.basename(process.argv[1] ?? ``).replace(/\.(exe|cmd)$/i, ``);
-  const argv = invokedAs === `kubectl_complete-pullsecret` ? [`__complete`, ...process.argv.slice(2)] : process.argv.slice(2);
+  const argv = pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2));
 
   runPullSecret(argv, context).then(code => {
     process.exitCode = code;

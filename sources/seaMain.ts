@@ -4,16 +4,36 @@
 // bytecode of every function the warm-up ran, unlike Node's own `useCodeCache`, which holds only what V8 compiles
 // eagerly; and unlike a start-up snapshot, whose heap every start deserializes (about 11 ms and 11 MiB for an
 // empty program here), it costs only what the command uses (docs/toolchain.md §3).
+import path from 'node:path';
 import {getAsset} from 'node:sea';
 import {BUNDLE_ASSET, codeCacheAsset, codeCacheGroupOf, compileBundle} from './bundleLoader.ts';
+import {BUILT_OVERVIEW, asksForOverview, pluginArguments} from './overview.ts';
 
-let cache: ArrayBuffer | undefined;
-try {
-  cache = getAsset(codeCacheAsset(codeCacheGroupOf(process.argv.slice(2))));
-} catch {
-  // Cross-built binaries (macOS, Windows) carry no cache: the bundle is compiled as it is read.
+/** `--help` (and the other spellings of the overview) prints the text the build rendered, without the bundle. */
+function printOverview(): boolean {
+  if (BUILT_OVERVIEW === undefined || !asksForOverview(pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2))))
+    return false;
+  // As main.ts: writing to a closed pipe (`| head`) must not crash with EPIPE.
+  process.stdout.on(`error`, error => {
+    if ((error as NodeJS.ErrnoException).code === `EPIPE`)
+      process.exit(process.exitCode ?? 0);
+  });
+  process.stdout.write(BUILT_OVERVIEW);
+  return true;
 }
-const {exports, cacheRejected} = compileBundle(getAsset(BUNDLE_ASSET, `utf8`), cache === undefined ? undefined : new Uint8Array(cache), require);
-if (process.env.PULLSECRET_DEBUG_STARTUP !== undefined)
-  process.stderr.write(`start-up: code cache ${cache === undefined ? `absent` : cacheRejected ? `rejected` : `accepted`}\n`);
-(exports as {main: () => void}).main();
+
+if (!printOverview())
+  runBundle();
+
+function runBundle(): void {
+  let cache: ArrayBuffer | undefined;
+  try {
+    cache = getAsset(codeCacheAsset(codeCacheGroupOf(process.argv.slice(2))));
+  } catch {
+    // Cross-built binaries (macOS, Windows) carry no cache: the bundle is compiled as it is read.
+  }
+  const {exports, cacheRejected} = compileBundle(getAsset(BUNDLE_ASSET, `utf8`), cache === undefined ? undefined : new Uint8Array(cache), require);
+  if (process.env.PULLSECRET_DEBUG_STARTUP !== undefined)
+    process.stderr.write(`start-up: code cache ${cache === undefined ? `absent` : cacheRejected ? `rejected` : `accepted`}\n`);
+  (exports as {main: () => void}).main();
+}

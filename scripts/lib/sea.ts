@@ -3,6 +3,7 @@
 // Facts behind each choice are measured in docs/toolchain.md §2–§4.
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import {createRequire} from 'node:module';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import {BUNDLE_ASSET, CODE_CACHE_GROUPS, codeCacheAsset} from '../../sources/bundleLoader.ts';
@@ -70,6 +71,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
   const kubeAdapter = path.join(ROOT, `sources`, `adapters`, `kube`);
   const {COMMANDS} = await import(`../../sources/commands/all.ts`);
   const {renderOverview} = await import(`../../sources/cli.ts`);
+  const overviewText = JSON.stringify(renderOverview(COMMANDS));
   const [main, clientNode, seaMain] = await Promise.all([
     esbuild.build({
       ...common,
@@ -78,7 +80,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
       define: {
         __PULLSECRET_VERSION__: JSON.stringify(options.version ?? packageVersion()),
         __PULLSECRET_COMMIT__: JSON.stringify(options.commit ?? gitCommit()),
-        __PULLSECRET_OVERVIEW__: JSON.stringify(renderOverview(COMMANDS)),
+        __PULLSECRET_OVERVIEW__: overviewText,
         // The bundle is evaluated by sources/seaMain.ts or by the code-cache warm-up, which call what they need.
         'import.meta.main': `false`,
       },
@@ -88,10 +90,11 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
         setup(build) {
           build.onResolve({filter: /^\.\/clientNode\.ts$/}, args => args.resolveDir === kubeAdapter ? {path: path.join(kubeAdapter, `clientNodeAsset.ts`)} : undefined);
         },
-      }],
+      }, yamlOnFirstUse()],
     }),
     esbuild.build({...common, entryPoints: [path.join(kubeAdapter, `clientNode.ts`)], outfile: clientNodeOutfile}),
-    esbuild.build({...common, entryPoints: [path.join(ROOT, `sources`, `seaMain.ts`)], outfile: seaMainOutfile}),
+    // The main script prints the overview itself (`--help` then evaluates no bundle at all).
+    esbuild.build({...common, entryPoints: [path.join(ROOT, `sources`, `seaMain.ts`)], outfile: seaMainOutfile, define: {__PULLSECRET_OVERVIEW__: overviewText}}),
   ]);
   if (main.errors.length > 0 || clientNode.errors.length > 0 || seaMain.errors.length > 0)
     throw new Error(`esbuild failed`);
@@ -104,6 +107,38 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
   assertNoDynamicImport(clientNodeText, clientNodeOutfile);
   assertNoDynamicImport(fs.readFileSync(seaMainOutfile, `utf8`), seaMainOutfile);
   return {outfile, bytes: Buffer.byteLength(text), clientNodeBytes: Buffer.byteLength(clientNodeText)};
+}
+
+/**
+ * The `yaml` package (115 KB, about 50 modules) is imported by modules that most runs load (the Docker config reader
+ * of the core, the kubeconfig reader) but used only for YAML input and `-o yaml`: evaluating it cost `add` and
+ * `decode` a few ms of CPU and their code caches its bytecode. In the bundle, `yaml` is a stand-in whose named
+ * exports (esbuild reads them as properties at each use) load the real package on first use. The core keeps its
+ * plain `import ... from 'yaml'` (no dynamic import there); `node sources/main.ts` and the tests use the package as is.
+ */
+function yamlOnFirstUse(): esbuild.Plugin {
+  const NAMESPACE = `yaml-on-first-use`;
+  const keys = Object.keys(createRequire(import.meta.url)(`yaml`) as object);
+  return {
+    name: NAMESPACE,
+    setup(build) {
+      build.onResolve({filter: /^yaml$/}, args => args.namespace === NAMESPACE ? undefined : {path: `yaml`, namespace: NAMESPACE});
+      build.onLoad({filter: /.*/, namespace: NAMESPACE}, () => ({
+        resolveDir: ROOT,
+        loader: `js`,
+        contents: `const KEYS = ${JSON.stringify(keys)};
+let real;
+const load = () => real ??= require("yaml");
+module.exports = new Proxy({}, {
+  get: (_, key) => key === "__esModule" ? undefined : load()[key],
+  has: (_, key) => KEYS.includes(key),
+  ownKeys: () => [...KEYS],
+  getOwnPropertyDescriptor: (_, key) => KEYS.includes(key) ? {enumerable: true, configurable: true, get: () => load()[key]} : undefined,
+});
+`,
+      }));
+    },
+  };
 }
 
 /**

@@ -96,3 +96,45 @@ test(`the executable's blob (bundle, code cache) holds nothing of the machine th
       assert.equal(bytes.indexOf(Buffer.from(value, encoding)), -1, `${what} of the build machine is in the blob (${encoding})`);
   }
 });
+
+test(`the binary prints the overview the build rendered from the commands' declarations, for every way of asking, and only then`, async t => {
+  const home = fixtureDir(t);
+  const {renderOverview} = await import(`../../sources/cli.ts`);
+  const {COMMANDS} = await import(`../../sources/commands/all.ts`);
+  const expected = renderOverview(COMMANDS);
+  for (const args of [[], [`--help`], [`-h`], [`help`]]) {
+    const result = runProgram(BINARY, args, {env: pluginEnv(home)});
+    assert.deepEqual([result.code, result.stdout, result.stderr], [0, expected, ``], args.join(` `));
+  }
+  // kubectl's completion runs the symlink with the words typed so far: that is completion, not the overview.
+  const completion = runProgram(path.join(path.dirname(BINARY), `kubectl_complete-pullsecret`), [], {env: pluginEnv(home)});
+  assert.equal(completion.code, 0);
+  assert.match(completion.stdout, /^add\t/m);
+  assert.notEqual(completion.stdout, expected);
+  // `help COMMAND` is that command's usage, from the bundle.
+  assert.match(runProgram(BINARY, [`help`, `add`], {env: pluginEnv(home)}).stdout, /kubectl pullsecret add/);
+});
+
+test(`the binary reads and writes YAML as the sources do (in the bundle the yaml package loads on first use)`, async t => {
+  const dir = fixtureDir(t);
+  const {runCli} = await import(`../helpers/runCli.ts`);
+  const add = [`add`, `regcred`, `--docker-server`, `r.example.com`, `--docker-username`, `u`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `yaml`];
+  const binary = runProgram(BINARY, add, {env: pluginEnv(dir), input: `p`});
+  const sources = await runCli(add, {stdin: `p`, home: dir});
+  assert.equal(binary.code, 0, binary.stderr);
+  assert.equal(binary.stdout, sources.stdout);
+  assert.match(binary.stdout, /^kind: Secret$/m);
+  // A YAML manifest read back (the Docker config reader of the core parses it with the yaml package).
+  const manifest = path.join(dir, `secret.yaml`);
+  fs.writeFileSync(manifest, binary.stdout);
+  const decoded = runProgram(BINARY, [`decode`, `-f`, manifest], {env: pluginEnv(dir)});
+  assert.equal(decoded.code, 0, decoded.stderr);
+  assert.equal(decoded.stdout, (await runCli([`decode`, `-f`, manifest], {home: dir})).stdout);
+  assert.match(decoded.stdout, /r\.example\.com/);
+  // A kubeconfig in flow style (read by the yaml package, not the block reader): its error names the missing context.
+  const kubeconfig = path.join(dir, `flow.kubeconfig`);
+  fs.writeFileSync(kubeconfig, `apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n`);
+  const missing = runProgram(BINARY, [`list`, `-n`, `ci`, `--kubeconfig`, kubeconfig, `--context`, `nope`], {env: pluginEnv(dir)});
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /context "nope"/);
+});
