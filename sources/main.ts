@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import {pluginArguments} from './overview.ts';
+import {exitWhenWritten} from './exit.ts';
 import type {PullSecretContext} from './context.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
@@ -44,9 +45,7 @@ export function main(): void {
 
   const argv = pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2));
 
-  runPullSecret(argv, context).then(code => {
-    process.exitCode = code;
-  }, error => {
+  runPullSecret(argv, context).then(exitWhenWritten, error => {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });

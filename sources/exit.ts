@@ -1,0 +1,23 @@
+// How the plugin's process ends once its command has finished (sources/main.ts, sources/seaMain.ts).
+
+/**
+ * Ends the process with `code` as soon as stdout and stderr have handed every write to the operating system. A natural
+ * exit would first tear down the Node environment and the V8 heap, about 2 ms of a 40 ms command, for memory the
+ * operating system reclaims anyway. Writes still queued (a pipe the reader drains slowly, on platforms where pipes are
+ * asynchronous) are waited for, so that no output is lost.
+ */
+export function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  const pending = [process.stdout, process.stderr].filter(stream => stream.writableLength > 0);
+  let left = pending.length;
+  if (left === 0) {
+    process.exit(code);
+    return;
+  }
+  for (const stream of pending) {
+    stream.once(`drain`, () => {
+      if (--left === 0)
+        process.exit(code);
+    });
+  }
+}
