@@ -137,8 +137,10 @@ export class SecretRedactor {
   /**
    * Every occurrence of every long form, found in one pass over the text (a run registers hundreds of registry
    * tokens, eight forms each, and redacts every registry answer and every output write: searching the text once
-   * per form was the largest part of `verify`'s own CPU over 10,000 images). Overlapping occurrences are redacted
-   * together as one span, so no part of any of them shows.
+   * per form was the largest part of `verify`'s own CPU over 10,000 images). The pass is Wu-Manber's: a window of
+   * INDEX_PREFIX characters slides over the text, and the hash of its last BLOCK characters says how far it may move
+   * without passing the start of any form (0: a form may start at the window, whose prefix is then looked up).
+   * Overlapping occurrences are redacted together as one span, so no part of any of them shows.
    */
   #redactAnywhere(text: string): string {
     if (text.length < INDEX_PREFIX)
@@ -148,16 +150,21 @@ export class SecretRedactor {
     let copied = 0;
     let spanStart = -1;
     let spanEnd = -1;
-    for (let at = 0; at + INDEX_PREFIX <= text.length; at++) {
-      if (index.filter[prefixHash(text, at)] === 0)
+    for (let end = INDEX_PREFIX - 1; end < text.length;) {
+      const shift = index.shift[blockHash(text, end)]!;
+      if (shift > 0) {
+        end += shift;
         continue;
+      }
+      const at = end - INDEX_PREFIX + 1;
+      end++;
       const forms = index.byPrefix.get(text.slice(at, at + INDEX_PREFIX));
       const match = forms?.find(form => text.startsWith(form.text, at));
       if (match === undefined)
         continue;
-      const end = at + match.text.length;
+      const matchEnd = at + match.text.length;
       if (spanStart >= 0 && at < spanEnd) {
-        spanEnd = Math.max(spanEnd, end);
+        spanEnd = Math.max(spanEnd, matchEnd);
         continue;
       }
       if (spanStart >= 0) {
@@ -165,7 +172,7 @@ export class SecretRedactor {
         copied = spanEnd;
       }
       spanStart = at;
-      spanEnd = end;
+      spanEnd = matchEnd;
     }
     if (spanStart < 0)
       return text;
@@ -174,17 +181,21 @@ export class SecretRedactor {
 
   #anywhereIndex(): AnywhereIndex {
     if (this.#index === null) {
-      const filter = new Uint8Array(PREFIX_HASH_SIZE);
+      // A block not found in any form's prefix lets the window move past it; one found at q moves it INDEX_PREFIX-1-q.
+      const shift = new Uint8Array(BLOCK_HASH_SIZE).fill(INDEX_PREFIX - BLOCK + 1);
       const byPrefix = new Map<string, Form[]>();
       // Longest first, so the longest form starting at a position is the one found there.
       for (const form of this.#sortedForms()) {
         if (!form.anywhere)
           continue;
-        filter[prefixHash(form.text, 0)] = 1;
+        for (let q = BLOCK - 1; q < INDEX_PREFIX; q++) {
+          const hash = blockHash(form.text, q);
+          shift[hash] = Math.min(shift[hash]!, INDEX_PREFIX - 1 - q);
+        }
         const prefix = form.text.slice(0, INDEX_PREFIX);
         byPrefix.set(prefix, [...byPrefix.get(prefix) ?? [], form]);
       }
-      this.#index = {filter, byPrefix};
+      this.#index = {shift, byPrefix};
     }
     return this.#index;
   }
@@ -236,13 +247,15 @@ export class SecretRedactor {
   }
 }
 
-type AnywhereIndex = {filter: Uint8Array; byPrefix: Map<string, Form[]>};
+type AnywhereIndex = {shift: Uint8Array; byPrefix: Map<string, Form[]>};
 
-const PREFIX_HASH_SIZE = 1 << 16;
+/** Characters hashed per step of the scan, and the size of the shift table (hashes collide: shifts only shrink). */
+const BLOCK = 3;
+const BLOCK_HASH_SIZE = 1 << 16;
 
-/** A hash of the 4 characters at `at`: a position whose hash no form has cannot start a form. */
-function prefixHash(text: string, at: number): number {
-  return (((text.charCodeAt(at) * 31 + text.charCodeAt(at + 1)) * 31 + text.charCodeAt(at + 2)) * 31 + text.charCodeAt(at + 3)) & (PREFIX_HASH_SIZE - 1);
+/** A hash of the BLOCK characters ending at `end`. */
+function blockHash(text: string, end: number): number {
+  return ((text.charCodeAt(end - 2) * 31 + text.charCodeAt(end - 1)) * 31 + text.charCodeAt(end)) & (BLOCK_HASH_SIZE - 1);
 }
 
 function decodeBase64(value: string): string | undefined {
