@@ -3,16 +3,20 @@
 // single executable starts those commands without compiling them. Only bytecode is kept, never the heap: what the
 // warm-up reads or builds does not reach the binary. Each function kept costs every start a little
 // deserialization, so only the commands people run all day are warmed: add, decode and list.
+import fs from 'node:fs';
+import {createServer} from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import {Readable, Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode} from './core/errors.ts';
-import type {ClusterSession, KubeObject} from './core/ports.ts';
+import type {KubeObject} from './core/ports.ts';
 
 /**
- * The warm-up runs of each code cache (sources/bundleLoader.ts CODE_CACHE_GROUPS): print-only commands, or commands
- * against the made-up cluster below, that need no file, network, registry or terminal. The default cache (`--help`,
- * `version` and every other command) holds only what evaluating the bundle compiles.
+ * The warm-up runs of each code cache (sources/bundleLoader.ts CODE_CACHE_GROUPS): a print-only command, or commands
+ * against the made-up cluster below (served on a loopback port), that need no user file, registry or terminal. The
+ * default cache (`--help`, `version` and every other command) holds only what evaluating the bundle compiles.
  */
 const WARM_UP_RUNS: Record<string, string[][]> = {
   add: [[`add`, `warm-up`, `--docker-server`, `registry.example.com`, `--docker-username`, `user`, `--docker-password-stdin`, `--dry-run=client`, `-o`, `json`]],
@@ -31,27 +35,6 @@ function warmUpObjects(): Array<{resource: string; object: KubeObject}> {
     {resource: `deployments`, object: {apiVersion: `apps/v1`, kind: `Deployment`, metadata: metadata(`app`), spec: {template: {spec: podSpec}}}},
     {resource: `pods`, object: {apiVersion: `v1`, kind: `Pod`, metadata: metadata(`app-1`), spec: podSpec}},
   ];
-}
-
-/** A read-only session over the made-up objects (the kube adapter itself compiles on first use in the binary). */
-function warmUpSession(): ClusterSession {
-  const objects = warmUpObjects();
-  const refuse = async (): Promise<never> => {
-    throw new Error(`the warm-up cluster is read-only`);
-  };
-  return {
-    contextName: `warm-up`,
-    namespace: `warm-up`,
-    namespaceExplicit: true,
-    get: async (resource, namespace, name) => objects.find(entry => entry.resource === resource && entry.object.metadata.namespace === namespace && entry.object.metadata.name === name)?.object ?? null,
-    list: async (resource, options = {}) => objects.filter(entry => entry.resource === resource && (options.namespace === undefined || entry.object.metadata.namespace === options.namespace)).map(entry => options.transform ? options.transform(entry.object) : entry.object),
-    create: refuse,
-    replace: refuse,
-    patch: refuse,
-    delete: refuse,
-    canI: async () => true,
-    requestCount: () => 0,
-  };
 }
 
 /**
@@ -98,8 +81,7 @@ users:
 /**
  * Runs the warm-up of one code cache (undefined: the default one, which runs nothing) against in-memory stdio, an
  * empty environment and the made-up cluster, so that the code they use is compiled before the cache is written.
- * Touches no file, process, network or clock state that outlives it; throws when a run does not succeed, which
- * fails the build.
+ * Leaves no file, server, process or clock state behind; throws when a run does not succeed, which fails the build.
  */
 export async function warmUp(group?: string): Promise<void> {
   if (group === undefined)
@@ -110,6 +92,48 @@ export async function warmUp(group?: string): Promise<void> {
   // The kubeconfig reader only for the commands that read one (add's cache does not need it).
   if (group !== `add`)
     (await import('./adapters/kube/kubeconfig.ts')).parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
+  const cluster = group === `add` ? undefined : await warmUpCluster();
+  try {
+    await runWarmUps(runs.map(argv => cluster === undefined ? argv : [...argv, `--kubeconfig`, cluster.kubeconfig]), cluster !== undefined);
+  } finally {
+    await cluster?.stop();
+  }
+}
+
+/**
+ * The made-up namespace served over plain HTTP on a loopback port, with a kubeconfig for it in a temporary directory:
+ * the warm-up then runs the kube adapter itself (kubeconfig, credentials, transport, session), so its code is in the
+ * cache too. Only bytecode is kept; the port, the directory and the answers are gone with the build's process.
+ */
+async function warmUpCluster(): Promise<{kubeconfig: string; stop: () => Promise<void>}> {
+  const objects = warmUpObjects();
+  const server = createServer((request, response) => {
+    const parts = new URL(request.url ?? `/`, `http://warm-up`).pathname.split(`/`);
+    const at = parts.indexOf(`namespaces`);
+    const [namespace, resource, name] = [parts[at + 1], parts[at + 2], parts[at + 3]];
+    const matching = objects.filter(entry => entry.resource === resource && entry.object.metadata.namespace === namespace);
+    const found = name === undefined ? {kind: `List`, apiVersion: `v1`, metadata: {resourceVersion: `1`}, items: matching.map(entry => entry.object)} : matching.find(entry => entry.object.metadata.name === name)?.object;
+    const body = JSON.stringify(found ?? {kind: `Status`, apiVersion: `v1`, status: `Failure`, reason: `NotFound`, code: 404, message: `not found`});
+    response.writeHead(found === undefined ? 404 : 200, {'Content-Type': `application/json`});
+    response.end(body);
+  });
+  await new Promise<void>(resolve => server.listen(0, `127.0.0.1`, resolve));
+  const port = (server.address() as {port: number}).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-warm-up-`));
+  const kubeconfig = path.join(dir, `kubeconfig`);
+  // Plain HTTP: no CA (the made-up one is no certificate) and no TLS server name.
+  fs.writeFileSync(kubeconfig, WARM_UP_KUBECONFIG.replace(`https://127.0.0.1:6443`, `http://127.0.0.1:${port}`).replace(/^ {4}(certificate-authority-data|tls-server-name): .*\n/gm, ``));
+  return {
+    kubeconfig,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+      fs.rmSync(dir, {recursive: true, force: true});
+    },
+  };
+}
+
+async function runWarmUps(runs: string[][], realCluster: boolean): Promise<void> {
   for (const argv of runs) {
     let errors = ``;
     const unavailable = async (): Promise<never> => {
@@ -124,7 +148,7 @@ export async function warmUp(group?: string): Promise<void> {
       homedir: `/nonexistent`,
       cwd: `/nonexistent`,
       nodeVersion: `warm-up`,
-      connectCluster: async () => warmUpSession(),
+      connectCluster: realCluster ? async target => (await import('./adapters/kube/connect.ts')).connectCluster(target, {sleep: async () => {}, random: () => 0}) : unavailable,
       makeRegistryProbe: unavailable,
       runCredentialHelper: unavailable,
       runPasswordCommand: unavailable,
