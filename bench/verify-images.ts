@@ -27,8 +27,9 @@
 //   | 5,000           | 14.32    | 3.61        | 4.11 / 2.28 / 4.19                 | 0.83                 | 7.51      | 267           |
 //   | 10,000          | 20.86    | 4.83        | 8.27 / 4.57 / 8.45                 | 0.94                 | 13.53     | 272           |
 //   each: one manifest HEAD per image (+1 challenge per registry), 34 / 167 / 334 token requests (one per repository
-//   on the token registry), 16 kept-alive connections per registry. Goal met: RSS, linear cost, requests. Not met:
-//   under 10 s; the CPU floor alone is 13.5 s on 2 cores, 10.6 s of it the registries'.
+//   on the token registry), 16 kept-alive connections per registry. Two more runs of the final code (load 3-8): 10,000
+//   images in 14.5 and 17.4 s, floor 13.0 and 15.5 s, 280 and 274 MB. Goal met: RSS, linear cost, requests. Not met:
+//   under 10 s; the CPU floor alone is 13-15.5 s on 2 cores, about 21 s of CPU being the registries'.
 //   With BENCH_PLATFORMS=linux/amd64 (the platform check every cluster with listable nodes gets), 10,000 images:
 //   before (the tree of 9fa0fc5, same world), HEAD + GET manifest + GET config per image, registries 87.5 s of CPU,
 //   wall 54 s; after, GET manifest + GET config, registries 66.3 s, CLI 8.1 s, floor 37.9 s, wall 40.0 s, 309 MB
