@@ -33,13 +33,16 @@ after(async () => {
   fs.rmSync(tmp, {recursive: true, force: true});
 });
 
-/** Runs the plugin in-process against `api`; returns its result, the TLS connections it opened and its requests. */
+/**
+ * Runs the plugin in-process against `api`; returns its result, the TLS connections it opened, the TCP connections (a
+ * connection the client closes right after its side of the handshake never counts as a TLS one) and its requests.
+ */
 async function run(api: ApiEmulator, argv: string[]) {
   const kubeconfig = path.join(tmp, `${api.url.replace(/\W/g, `-`)}.kubeconfig`);
   api.writeKubeconfig(kubeconfig);
-  const [connections, requests] = [api.tlsConnections(), api.requests.length];
+  const [connections, tcp, requests] = [api.tlsConnections(), api.tcpConnections(), api.requests.length];
   const result = await runCli([...argv, `--kubeconfig`, kubeconfig], {home: tmp});
-  return {result, connections: api.tlsConnections() - connections, requests: api.requests.slice(requests)};
+  return {result, connections: api.tlsConnections() - connections, tcpConnections: api.tcpConnections() - tcp, requests: api.requests.slice(requests)};
 }
 
 test(`real kubectl reads the emulator over HTTP/2 when it offers it`, async () => {
@@ -70,12 +73,34 @@ test(`list -n NS sends its reads at once over one HTTP/2 connection`, async () =
 });
 
 test(`against a server without HTTP/2 the same list goes over HTTP/1.1 (one connection per read in flight)`, async () => {
-  const {result, connections, requests} = await run(h1, [`list`, `-n`, `ci`]);
+  const {result, tcpConnections, requests} = await run(h1, [`list`, `-n`, `ci`]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^regcred\s/m);
   assert.ok(requests.every(request => request.httpVersion === `1.1`));
-  // The ALPN probe's connection, then the agent's.
-  assert.ok(connections > 2, `${connections} connections`);
+  // The ALPN connection carries the first read; the agent opens one more per read in flight beside it.
+  assert.ok(tcpConnections > 2 && tcpConnections <= requests.length, `${tcpConnections} connections for ${requests.length} reads`);
+});
+
+test(`against a server without HTTP/2 a one-read command opens one TLS connection: the ALPN one carries the HTTP/1.1 request`, async () => {
+  const {result, tcpConnections, requests} = await run(h1, [`decode`, `regcred`, `-n`, `ci`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^registry\.example\.com\s/m);
+  assert.deepEqual(requests.map(request => request.httpVersion), [`1.1`]);
+  assert.equal(tcpConnections, 1);
+});
+
+test(`against a server without HTTP/2 requests one after another share the ALPN connection through the keep-alive agent`, async () => {
+  // add reads the secret, then creates it: two requests in turn.
+  const from = h1.requests.length;
+  const kubeconfig = path.join(tmp, `h1-add.kubeconfig`);
+  h1.writeKubeconfig(kubeconfig);
+  const tcp = h1.tcpConnections();
+  const result = await runCli([`add`, `pushed`, `-n`, `ci`, `--docker-server`, `registry.example.com`, `--docker-username`, `bot`, `--docker-password-stdin`, `--kubeconfig`, kubeconfig], {home: tmp, stdin: `pw\n`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `secret/pushed created\n`);
+  const requests = h1.requests.slice(from);
+  assert.ok(requests.length >= 2, `${requests.length} requests`);
+  assert.equal(h1.tcpConnections() - tcp, 1, `${h1.tcpConnections() - tcp} connections for ${requests.length} requests`);
 });
 
 test(`a read whose HTTP/2 stream is reset before the answer is sent again`, async () => {

@@ -5,14 +5,15 @@
  *
  * Over TLS it offers HTTP/2 (ALPN), as kubectl does: API servers speak it, and then every request of the session
  * shares one connection, however many run at once (`list` sends ten lists together: one TLS handshake instead of
- * ten). A server that answers HTTP/1.1 gets the keep-alive agent, as before; so do proxies and watches.
+ * ten). A server that answers HTTP/1.1 gets the keep-alive agent, whose first request uses the connection ALPN was
+ * offered on (one handshake, as Go's transport); proxies and watches use the agent too.
  */
 import {STATUS_CODES, request as httpRequest} from 'node:http';
 import type {Agent, IncomingHttpHeaders} from 'node:http';
 import type {ClientHttp2Session, ClientHttp2Stream} from 'node:http2';
 import {request as httpsRequest} from 'node:https';
 import {connect as tlsConnect} from 'node:tls';
-import type {SecureContext} from 'node:tls';
+import type {SecureContext, TLSSocket} from 'node:tls';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 
@@ -267,7 +268,7 @@ export class Transport {
     const started = Date.now();
     let session: ClientHttp2Session | null;
     try {
-      session = await this.http2Session(settings, url);
+      session = await this.http2Session(settings, url, auth.agent);
     } catch (error) {
       // Counted and logged as the request it was for, as a failed connection of the agent is.
       this.sent++;
@@ -395,20 +396,26 @@ export class Transport {
   }
 
   /** The HTTP/2 connection for these TLS settings: opened on first use (null when the server chose HTTP/1.1). */
-  private http2Session(settings: Http2Settings, url: URL): Promise<ClientHttp2Session | null> {
+  private http2Session(settings: Http2Settings, url: URL, agent: Agent): Promise<ClientHttp2Session | null> {
     let entry = this.http2Sessions.get(settings);
     if (entry !== undefined) {
       return entry.then(session => {
         if (session !== null && (session.closed || session.destroyed)) {
           if (this.http2Sessions.get(settings) === entry)
             this.http2Sessions.delete(settings);
-          return this.http2Session(settings, url);
+          return this.http2Session(settings, url, agent);
         }
         return session;
       });
     }
-    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS).then(session => {
-      session?.once(`close`, () => {
+    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS).then(opened => {
+      // HTTP/1.1 chosen: the connection is handed to the agent, whose first request uses it (no second handshake).
+      if (!(`request` in opened)) {
+        adoptConnection(agent, opened);
+        return null;
+      }
+      const session = opened;
+      session.once(`close`, () => {
         if (this.http2Sessions.get(settings) === entry)
           this.http2Sessions.delete(settings);
       });
@@ -511,9 +518,9 @@ export class Transport {
 
 /**
  * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 session over it, or
- * null when the server picked HTTP/1.1 (the connection is closed: the agent makes its own).
+ * the connection itself when the server picked HTTP/1.1 (as Go's transport then speaks HTTP/1.1 over it).
  */
-function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promise<ClientHttp2Session | null> {
+function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promise<ClientHttp2Session | TLSSocket> {
   return new Promise((resolve, reject) => {
     const host = url.hostname.replace(/^\[|\]$/g, ``);
     const socket = tlsConnect({
@@ -536,8 +543,7 @@ function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promis
     socket.once(`secureConnect`, () => {
       clearTimeout(timer);
       if (socket.alpnProtocol !== `h2`) {
-        socket.destroy();
-        resolve(null);
+        resolve(socket);
         return;
       }
       const session = process.getBuiltinModule(`node:http2`).connect(url.origin, {createConnection: () => socket});
@@ -547,6 +553,30 @@ function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promis
       resolve(session);
     });
   });
+}
+
+/**
+ * Gives an HTTP/1.1 connection made with the agent's TLS settings to the agent: the next connection the agent would
+ * open is this one, which then lives in its keep-alive pool like the others. Until then it does not keep the process
+ * alive, and a connection that closed meanwhile is not used.
+ */
+function adoptConnection(agent: Agent, socket: TLSSocket): void {
+  const own = agent.createConnection;
+  let spare: TLSSocket | undefined = socket;
+  socket.unref();
+  socket.once(`close`, () => {
+    spare = undefined;
+  });
+  agent.createConnection = function (this: Agent, ...args: Parameters<Agent[`createConnection`]>) {
+    agent.createConnection = own;
+    const adopted = spare;
+    spare = undefined;
+    if (adopted !== undefined && !adopted.destroyed && adopted.writable) {
+      adopted.ref();
+      return adopted;
+    }
+    return own.apply(this, args);
+  };
 }
 
 /** An HTTP/2 stream error as the retry logic knows socket errors: a refused or cancelled stream is a reset. */

@@ -43,6 +43,7 @@
  *   leases                  coordination.k8s.io/v1 Lease objects (kubectl get lease shows NAME, HOLDER, AGE)
  *   RBAC objects            rbac.authorization.k8s.io/v1 Roles, ClusterRoles and their bindings are stored (kubectl apply
  *                           accepts them) but not enforced: the emulator's users and rules come from addUser
+ *   api.tcpConnections()                TCP connections accepted so far (also those closed before their TLS handshake ended)
  *   api.tlsConnections()                TLS connections accepted so far; startApiEmulator({http2: true}) also speaks HTTP/2
  *                                          (ALPN), as real API servers do; each request record has httpVersion and inFlight
  *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
@@ -125,6 +126,7 @@ export type ApiEmulator = {
   issueClientCert(user: string, groups?: string[]): ClientCert;
   writeKubeconfig(path: string, opts?: {context?: string; namespace?: string}): void;
   /** TLS connections accepted so far (each client connection counts once, whatever it carries). */
+  tcpConnections(): number;
   tlsConnections(): number;
   objects(resource: string, namespace?: string): any[];
   getObject(resource: string, namespace: string | undefined, name: string): any | undefined;
@@ -175,8 +177,10 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
 
   const sockets = new Set<Socket>();
   let tlsConnections = 0;
+  let tcpConnections = 0;
   const track = (server: http.Server | https.Server) => {
     server.on(`connection`, (s: Socket) => {
+      tcpConnections++;
       sockets.add(s);
       s.on(`close`, () => sockets.delete(s));
     });
@@ -251,6 +255,7 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
       return issueClientCertificate(pki, user, groups);
     },
     writeKubeconfig,
+    tcpConnections: () => tcpConnections,
     tlsConnections: () => tlsConnections,
     objects(resource, namespace) {
       resourceByName(resource);
