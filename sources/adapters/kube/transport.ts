@@ -79,9 +79,32 @@ type AttemptError = Error & {code?: string; reusedSocket?: boolean; responseStar
 export const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 function tooLargeAnswer(max: number): AttemptError {
-  const error: AttemptError = new Error(`the API server's answer is larger than ${Math.round(max / 1024 / 1024)} MiB, the most this plugin reads from one answer`);
-  error.code = `ERR_PULLSECRET_TOO_LARGE`;
+  return attemptError(`the API server's answer is larger than ${Math.round(max / 1024 / 1024)} MiB, the most this plugin reads from one answer`, `ERR_PULLSECRET_TOO_LARGE`);
+}
+
+function attemptError(message: string, code: string): AttemptError {
+  const error: AttemptError = new Error(message);
+  error.code = code;
   return error;
+}
+
+const requestTimedOut = (ms: number) => attemptError(`the request timed out after ${formatMs(ms)} (--request-timeout)`, `ERR_PULLSECRET_TIMEOUT`);
+const connectionTimedOut = (ms: number) => attemptError(`the connection timed out after ${formatMs(ms)}`, `ETIMEDOUT`);
+
+/**
+ * An answer's body as text: gunzipped when the server compressed it (node:zlib loads only then; API servers compress
+ * large lists), never more than `max` bytes once gunzipped. Throws the error the attempt fails with.
+ */
+function answerBody(chunks: Buffer[], contentEncoding: string | string[] | undefined, max: number): string {
+  let raw = Buffer.concat(chunks);
+  if (/gzip/i.test(String(contentEncoding ?? ``))) {
+    try {
+      raw = process.getBuiltinModule(`node:zlib`).gunzipSync(raw, {maxOutputLength: max});
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(max) : error;
+    }
+  }
+  return raw.toString(`utf8`);
 }
 
 /** Sends requests to one API server. */
@@ -329,11 +352,7 @@ export class Transport {
       };
       if (this.timeoutMs > 0) {
         // The connection's set-up counts against the request's time, as with the agent.
-        timer = setTimeout(() => {
-          const error: AttemptError = new Error(`the request timed out after ${formatMs(this.timeoutMs)} (--request-timeout)`);
-          error.code = `ERR_PULLSECRET_TIMEOUT`;
-          done(error);
-        }, Math.max(0, this.timeoutMs - (Date.now() - started)));
+        timer = setTimeout(() => done(requestTimedOut(this.timeoutMs)), Math.max(0, this.timeoutMs - (Date.now() - started)));
       }
       let status = 0;
       let responseHeaders: IncomingHttpHeaders = {};
@@ -355,27 +374,22 @@ export class Transport {
       stream.on(`end`, () => {
         if (!responseStarted) {
           // The stream ended without an answer: the connection went away under it.
-          const error: AttemptError = new Error(`the connection closed before the server answered`);
-          error.code = `ECONNRESET`;
-          done(error);
+          done(attemptError(`the connection closed before the server answered`, `ECONNRESET`));
           return;
         }
-        let raw = Buffer.concat(chunks);
+        let body: string;
         try {
-          if (/gzip/i.test(String(responseHeaders[`content-encoding`] ?? ``)))
-            raw = process.getBuiltinModule(`node:zlib`).gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
+          body = answerBody(chunks, responseHeaders[`content-encoding`], this.maxResponseBytes);
         } catch (error) {
-          done((error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(this.maxResponseBytes) : error as AttemptError);
+          done(error as AttemptError);
           return;
         }
-        done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body: raw.toString(`utf8`)});
+        done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body});
       });
       stream.on(`error`, error => done(http2Failure(error)));
       stream.on(`close`, () => {
         // A stream the server refused or a connection that went away before the answer: like a reset socket.
-        const error: AttemptError = new Error(`the HTTP/2 stream closed before the answer was complete`);
-        error.code = `ECONNRESET`;
-        done(error);
+        done(attemptError(`the HTTP/2 stream closed before the answer was complete`, `ECONNRESET`));
       });
       stream.end(request.body);
     });
@@ -479,34 +493,24 @@ export class Transport {
         });
         res.on(`error`, error => done(error as AttemptError));
         res.on(`end`, () => {
-          let raw = Buffer.concat(chunks);
+          let body: string;
           try {
-            // node:zlib loads only when a server compresses an answer (API servers do for large lists).
-            if (/gzip/i.test(String(res.headers[`content-encoding`] ?? ``)))
-              raw = process.getBuiltinModule(`node:zlib`).gunzipSync(raw, {maxOutputLength: this.maxResponseBytes});
+            body = answerBody(chunks, res.headers[`content-encoding`], this.maxResponseBytes);
           } catch (error) {
-            done((error as NodeJS.ErrnoException).code === `ERR_BUFFER_TOO_LARGE` ? tooLargeAnswer(this.maxResponseBytes) : error as AttemptError);
+            done(error as AttemptError);
             return;
           }
-          done(undefined, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers, body: raw.toString(`utf8`)});
+          done(undefined, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers, body});
         });
       });
       req.on(`error`, error => done(error as AttemptError));
       if (this.timeoutMs > 0) {
-        timers.push(setTimeout(() => {
-          const error: AttemptError = new Error(`the request timed out after ${formatMs(this.timeoutMs)} (--request-timeout)`);
-          error.code = `ERR_PULLSECRET_TIMEOUT`;
-          req.destroy(error);
-        }, this.timeoutMs));
+        timers.push(setTimeout(() => req.destroy(requestTimedOut(this.timeoutMs)), this.timeoutMs));
       } else {
         req.on(`socket`, socket => {
           if (!socket.connecting)
             return;
-          const timer = setTimeout(() => {
-            const error: AttemptError = new Error(`the connection timed out after ${formatMs(CONNECT_TIMEOUT_MS)}`);
-            error.code = `ETIMEDOUT`;
-            req.destroy(error);
-          }, CONNECT_TIMEOUT_MS);
+          const timer = setTimeout(() => req.destroy(connectionTimedOut(CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
           timers.push(timer);
           socket.once(`connect`, () => clearTimeout(timer));
         });
@@ -531,11 +535,7 @@ function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promis
       ...(settings.servername !== undefined ? {servername: settings.servername} : /^[\d.]+$|:/.test(host) ? {} : {servername: host}),
       ALPNProtocols: [`h2`, `http/1.1`],
     });
-    const timer = setTimeout(() => {
-      const error: AttemptError = new Error(`the connection timed out after ${formatMs(timeoutMs)}`);
-      error.code = `ETIMEDOUT`;
-      socket.destroy(error);
-    }, timeoutMs);
+    const timer = setTimeout(() => socket.destroy(connectionTimedOut(timeoutMs)), timeoutMs);
     socket.once(`error`, error => {
       clearTimeout(timer);
       reject(error);
