@@ -47,6 +47,7 @@ import {startApiEmulator} from '../tests/helpers/apiEmulator/index.ts';
 import {startRegistry} from '../tests/helpers/registry/index.ts';
 import type {TestRegistry} from '../tests/helpers/registry/index.ts';
 import {runChild} from './lib/child.ts';
+import {reportGoals} from './lib/goals.ts';
 import {buildBenchCli} from './lib/cliBundle.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 import {logSize, requestCounts, treeCpuMs} from './lib/processCpu.ts';
@@ -171,10 +172,7 @@ try {
     [`one token per (repository scope, credential): ${Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)} repositories on the token registry`, largest.tokenRequests <= Math.ceil(max / registries.length / TAGS_PER_REPOSITORY)],
     [`connections per registry bounded by --concurrency (16), kept alive`, largest.connections.every(connections => connections <= 16)],
   ] as const;
-  for (const [goal, met] of goals)
-    log(`${met ? `PASS` : `FAIL`} ${goal}`);
-  log(`total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  process.exitCode = goals.every(([, met]) => met) ? 0 : 1;
+  reportGoals(goals, started, log);
 } finally {
   await Promise.all(registries.map(registry => registry.stop()));
   fs.rmSync(tmp, {recursive: true, force: true});

@@ -18,6 +18,7 @@ import {runCli} from '../tests/helpers/runCli.ts';
 import {makeRegistryProbe} from '../sources/adapters/registry/probe.ts';
 import type {RegistryProbe} from '../sources/core/ports.ts';
 import {runChild} from './lib/child.ts';
+import {reportGoals} from './lib/goals.ts';
 import {buildBenchCli} from './lib/cliBundle.ts';
 import {dockerConfigFor, seedTeamNamespace} from './lib/pullWorld.ts';
 
@@ -114,10 +115,7 @@ try {
     [`one manifest request per (image, credential), plus at most 2 per registry to learn its challenge`, stats.manifestRequests <= images.length + 2 * registries.length],
     [`API lists cluster-wide`, [...byResource.values()].every(entry => entry.namespaced === 0)],
   ] as const;
-  for (const [goal, met] of goals)
-    log(`${met ? `PASS` : `FAIL`} ${goal}`);
-  log(`total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  process.exitCode = goals.every(([, met]) => met) ? 0 : 1;
+  reportGoals(goals, started, log);
 } finally {
   await Promise.all([api.stop(), ...registries.map(registry => registry.stop())]);
   fs.rmSync(tmp, {recursive: true, force: true});
