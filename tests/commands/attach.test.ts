@@ -326,6 +326,8 @@ test(`attach without --restart still only warns when pods cannot be listed`, asy
   const result = await runCli([`attach`, `regcred`, `-n`, `att-nopods`, `--context`, `attach-no-pods-2`, ...kube()]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /^warning: could not check running pods in namespace "att-nopods": cannot list pods in namespace "att-nopods": forbidden/m);
+  // The refused list is sent once: the refusal is reported, not asked again.
+  assert.equal(api.requests.filter(request => request.verb === `list` && request.resource === `pods` && request.namespace === `att-nopods`).length, 1);
 });
 
 test(`attach refuses a secret that is not a pull secret (the kubelet ignores it) and writes nothing`, async () => {

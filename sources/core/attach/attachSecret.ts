@@ -101,8 +101,9 @@ export type AttachSnapshot = {
    */
   failedInNamespace?: ReadonlySet<`serviceaccounts` | `workloads`>;
   /**
-   * Per-namespace lists the cluster refused (403/404) when `prepareAttach` fell back to one list per namespace, with
-   * the error: the per-namespace call reports it instead of sending the same list again.
+   * Per-namespace lists the cluster refused (403/404) when `prepareAttach` sent them (in the only namespace, or in
+   * each after a refused cluster-wide list), with the error: the per-namespace call reports it instead of sending the
+   * same list again.
    */
   refusedIn?: Map<string, Map<SnapshotList, unknown>>;
 };
@@ -150,8 +151,8 @@ export async function prepareAttach(session: ClusterSession, namespaces: string[
     const log: ListLog = {notes: [], refused: []};
     try {
       const items = await listInScope(session, resource, [...wanted], log, extra, {perNamespaceLimit: 1});
-      // A refusal in one namespace (of several) is kept, so that namespace's call reports it without asking again.
-      if (as !== undefined && !single) {
+      // A namespace's refusal is kept, so that namespace's call reports it without asking again.
+      if (as !== undefined) {
         for (const refusal of log.refused) {
           if (refusal.namespace === undefined)
             continue;
