@@ -21,3 +21,11 @@ export function exitWhenWritten(code: number): void {
     });
   }
 }
+
+/** Writing to a closed pipe (`| head`) must not crash with EPIPE: the process ends with the code it has. */
+export function exitQuietlyOnClosedStdout(): void {
+  process.stdout.on(`error`, error => {
+    if ((error as NodeJS.ErrnoException).code === `EPIPE`)
+      process.exit(process.exitCode ?? 0);
+  });
+}

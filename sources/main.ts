@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import {pluginArguments} from './overview.ts';
-import {exitWhenWritten} from './exit.ts';
+import {exitQuietlyOnClosedStdout, exitWhenWritten} from './exit.ts';
 import type {PullSecretContext} from './context.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
@@ -37,11 +37,7 @@ export function main(): void {
     random: Math.random,
   };
 
-  // Writing to a closed pipe (`| head`) must not crash with EPIPE.
-  process.stdout.on(`error`, error => {
-    if ((error as NodeJS.ErrnoException).code === `EPIPE`)
-      process.exit(process.exitCode ?? 0);
-  });
+  exitQuietlyOnClosedStdout();
 
   const argv = pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2));
 

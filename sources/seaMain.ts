@@ -8,16 +8,13 @@ import path from 'node:path';
 import {getAsset} from 'node:sea';
 import {BUNDLE_ASSET, codeCacheAsset, codeCacheGroupOf, compileBundle} from './bundleLoader.ts';
 import {BUILT_OVERVIEW, asksForOverview, pluginArguments} from './overview.ts';
+import {exitQuietlyOnClosedStdout} from './exit.ts';
 
 /** `--help` (and the other spellings of the overview) prints the text the build rendered, without the bundle. */
 function printOverview(): boolean {
   if (BUILT_OVERVIEW === undefined || !asksForOverview(pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2))))
     return false;
-  // As main.ts: writing to a closed pipe (`| head`) must not crash with EPIPE.
-  process.stdout.on(`error`, error => {
-    if ((error as NodeJS.ErrnoException).code === `EPIPE`)
-      process.exit(process.exitCode ?? 0);
-  });
+  exitQuietlyOnClosedStdout();
   process.stdout.write(BUILT_OVERVIEW);
   return true;
 }

@@ -115,6 +115,15 @@ test(`the binary prints the overview the build rendered from the commands' decla
   assert.match(runProgram(BINARY, [`help`, `add`], {env: pluginEnv(home)}).stdout, /kubectl pullsecret add/);
 });
 
+test(`the binary writing to a pipe its reader already closed (| true) ends quietly with its own exit code, for the overview and for a command`, t => {
+  const home = fixtureDir(t);
+  for (const args of [[`--help`], [`completion`, `bash`]]) {
+    // `true` reads nothing and exits at once, so the binary's write meets a closed pipe (EPIPE); pipefail keeps its code.
+    const result = runProgram(`bash`, [`-o`, `pipefail`, `-c`, `"$0" "$@" | true`, BINARY, ...args], {env: pluginEnv(home)});
+    assert.deepEqual([result.code, result.stderr], [0, ``], args.join(` `));
+  }
+});
+
 test(`the binary reads and writes YAML as the sources do (in the bundle the yaml package loads on first use)`, async t => {
   const dir = fixtureDir(t);
   const {runCli} = await import(`../helpers/runCli.ts`);
