@@ -1,15 +1,19 @@
 // The kube transport over HTTP/2 (sources/adapters/kube/transport.ts): against an API server that speaks it, as real
-// ones do, a run's requests share one TLS connection however many run at once; against one that speaks only
-// HTTP/1.1 (the emulator's default) the keep-alive agent carries them as before.
+// ones do, requests that run together share one TLS connection however many there are, and a request that runs alone
+// goes over the transport's own HTTP/1.1 connection (node:http2 is not even loaded for it); against one that speaks
+// only HTTP/1.1 (the emulator's default) lone requests take that connection too, and requests together the keep-alive
+// agent.
 import {after, before, test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {connectCluster} from '../../sources/adapters/kube/connect.ts';
 import {startApiEmulator} from '../helpers/apiEmulator/index.ts';
 import type {ApiEmulator} from '../helpers/apiEmulator/index.ts';
 import {runKubectl} from '../helpers/apiEmulator/kubectl.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {ensureBinary, pluginEnv, runProgramAsync} from '../helpers/binary.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `kube-http2-`));
 let h2: ApiEmulator;
@@ -104,23 +108,100 @@ test(`against a server without HTTP/2 requests one after another share the ALPN 
 });
 
 test(`a read whose HTTP/2 stream is reset before the answer is sent again`, async () => {
-  h2.faults.add({method: `GET`, route: `/secrets/regcred`, nth: 1, kind: `reset`});
+  h2.faults.add({method: `GET`, route: /\/namespaces\/ci\/secrets$/, nth: 1, kind: `reset`});
   try {
-    const {result, requests} = await run(h2, [`decode`, `regcred`, `-n`, `ci`]);
+    const {result, requests} = await run(h2, [`list`, `-n`, `ci`]);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /registry\.example\.com/);
-    assert.deepEqual(requests.filter(request => request.path.endsWith(`/secrets/regcred`)).map(request => `${request.httpVersion} ${request.status}`), [`2.0 -1`, `2.0 200`]);
+    assert.match(result.stdout, /^regcred\s/m);
+    assert.deepEqual(requests.filter(request => /\/namespaces\/ci\/secrets$/.test(request.path)).map(request => `${request.httpVersion} ${request.status}`), [`2.0 -1`, `2.0 200`]);
   } finally {
     h2.faults.clear();
   }
 });
 
 test(`an HTTP/2 request that outlives --request-timeout fails with the timeout's message`, async () => {
-  h2.faults.add({method: `GET`, route: `/secrets/regcred`, kind: `latency`, latencyMs: 3000});
+  h2.faults.add({method: `GET`, route: /\/namespaces\/ci\/secrets$/, kind: `latency`, latencyMs: 3000});
   try {
-    const {result} = await run(h2, [`decode`, `regcred`, `-n`, `ci`, `--request-timeout=300ms`]);
+    const {result, requests} = await run(h2, [`list`, `-n`, `ci`, `--request-timeout=300ms`]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /timed out after 300ms/);
+    assert.ok(requests.some(request => /\/namespaces\/ci\/secrets$/.test(request.path) && request.httpVersion === `2.0`));
+  } finally {
+    h2.faults.clear();
+  }
+});
+
+test(`a lone read goes over HTTP/1.1 even when the server speaks HTTP/2: decode opens one connection for its one request`, async () => {
+  const {result, tcpConnections, requests} = await run(h2, [`decode`, `regcred`, `-n`, `ci`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^registry\.example\.com\s/m);
+  assert.deepEqual(requests.map(request => request.httpVersion), [`1.1`]);
+  assert.equal(tcpConnections, 1);
+});
+
+test(`requests one after another share one HTTP/1.1 keep-alive connection when the server speaks HTTP/2 too`, async () => {
+  const kubeconfig = path.join(tmp, `h2-add.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  const [from, tcp] = [h2.requests.length, h2.tcpConnections()];
+  const result = await runCli([`add`, `pushed`, `-n`, `ci`, `--docker-server`, `registry.example.com`, `--docker-username`, `bot`, `--docker-password-stdin`, `--kubeconfig`, kubeconfig], {home: tmp, stdin: `pw\n`});
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `secret/pushed created\n`);
+  const requests = h2.requests.slice(from);
+  assert.ok(requests.length >= 2, `${requests.length} requests`);
+  assert.ok(requests.every(request => request.httpVersion === `1.1`), requests.map(request => request.httpVersion).join(` `));
+  assert.equal(h2.tcpConnections() - tcp, 1);
+});
+
+test(`a request sent while another is in flight takes HTTP/2, and later ones use that connection`, async () => {
+  const kubeconfig = path.join(tmp, `h2-overlap.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  const session = await connectCluster({kubeconfig});
+  h2.faults.add({method: `GET`, route: `/secrets/regcred`, nth: 1, kind: `latency`, latencyMs: 200});
+  try {
+    const from = h2.requests.length;
+    const slow = session.get(`secrets`, `ci`, `regcred`);
+    // The slow read has been sent (alone: over HTTP/1.1) before the next one starts.
+    await new Promise(resolve => setTimeout(resolve, 50));
+    assert.ok(await session.get(`serviceaccounts`, `ci`, `builder`));
+    assert.ok(await slow);
+    assert.ok(await session.get(`serviceaccounts`, `ci`, `builder`));
+    const versions = h2.requests.slice(from).map(request => `${request.path.includes(`/secrets/`) ? `secret` : `sa`} ${request.httpVersion}`);
+    assert.deepEqual(versions.sort(), [`sa 2.0`, `sa 2.0`, `secret 1.1`]);
+  } finally {
+    h2.faults.clear();
+  }
+});
+
+test(`the binary loads node:http2 only for requests that run together, and node:http or node:https not at all for decode's one read`, async () => {
+  const binary = await ensureBinary();
+  const kubeconfig = path.join(tmp, `h2-modules.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  // A preload (NODE_OPTIONS reaches the single executable) reports at exit whether node:http2 was loaded.
+  const hook = path.join(tmp, `http2-hook.cjs`);
+  fs.writeFileSync(hook, `process.on('exit', () => process.stderr.write('LOADED: ' + (['http2', 'https', 'http'].filter(name => process.moduleLoadList.includes('NativeModule ' + name)).join(' ') || 'none') + '\\n'));\n`);
+  // Asynchronously: the emulator answers from this process.
+  const loads = async (args: string[]) => {
+    const result = await runProgramAsync(binary, [...args, `--kubeconfig`, kubeconfig], {env: {...pluginEnv(tmp), NODE_OPTIONS: `--require ${hook}`}});
+    assert.equal(result.code, 0, result.stderr);
+    return result.stderr.trim().split(`\n`).pop();
+  };
+  assert.equal(await loads([`decode`, `regcred`, `-n`, `ci`]), `LOADED: none`);
+  // node:http2 loads node:http; node:https stays out.
+  assert.equal(await loads([`list`, `-n`, `ci`]), `LOADED: http2 http`);
+});
+
+test(`a lone write whose kept connection the server drops before answering is sent again over a new connection`, async () => {
+  const kubeconfig = path.join(tmp, `h2-stale.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  const session = await connectCluster({kubeconfig}, {retry: {baseDelayMs: 1, maxDelayMs: 2}});
+  assert.ok(await session.get(`secrets`, `ci`, `regcred`));
+  // The connection the read was answered on is kept; the server drops it when the create arrives, unanswered.
+  h2.faults.add({method: `POST`, nth: 1, kind: `reset`});
+  try {
+    const [from, tcp] = [h2.requests.length, h2.tcpConnections()];
+    await session.create(`secrets`, `ci`, {apiVersion: `v1`, kind: `Secret`, metadata: {name: `stale-retry`}, type: `Opaque`, data: {}});
+    assert.deepEqual(h2.requests.slice(from).map(request => `${request.method} ${request.httpVersion} ${request.status}`), [`POST 1.1 -1`, `POST 1.1 201`]);
+    assert.equal(h2.tcpConnections() - tcp, 1, `one new connection for the repeated create`);
   } finally {
     h2.faults.clear();
   }

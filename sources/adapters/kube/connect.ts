@@ -4,9 +4,7 @@
  */
 import {createSecureContext} from 'node:tls';
 import type {SecureContextOptions} from 'node:tls';
-import {Agent as HttpAgent} from 'node:http';
-import type {ProxyEnv} from 'node:http';
-import {Agent as HttpsAgent} from 'node:https';
+import type {Agent as HttpAgent, ProxyEnv} from 'node:http';
 import {PullSecretError} from '../../core/errors.ts';
 import type {ClusterSession, ClusterTarget} from '../../core/ports.ts';
 import {loadCredentials} from './credentials.ts';
@@ -16,7 +14,7 @@ import type {KubeconfigRequest, ResolvedCluster} from './kubeconfig.ts';
 import {inClusterAvailable, resolveInCluster} from './inCluster.ts';
 import {KubeClusterSession} from './session.ts';
 import {Transport} from './transport.ts';
-import type {Http2Settings, RequestAuth, RetryPolicy} from './transport.ts';
+import type {DirectSettings, RequestAuth, RetryPolicy} from './transport.ts';
 import {secureContextTrustingOnly, useDefaultTrust} from '../trust.ts';
 
 export {KubeApiError, isKubeApiError} from './errors.ts';
@@ -69,11 +67,11 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
 
   const agents = new AgentCache(cluster, env, resolved.user.name);
   const toAuth = (request: RequestCredentials): RequestAuth => {
-    const {agent, http2} = agents.get(request.cert, request.key);
+    const {agent, direct} = agents.get(request.cert, request.key);
     return {
       headers: request.headers,
       agent,
-      ...(http2 === undefined ? {} : {http2}),
+      ...(direct === undefined ? {} : {direct}),
       renew: request.renew && (async () => toAuth(await request.renew!())),
     };
   };
@@ -130,11 +128,11 @@ class AgentCache {
     if (this.last && sameMaterial(this.last.cert, cert) && sameMaterial(this.last.key, key))
       return this.last.made;
     const made = makeAgent(this.cluster, cert, key, this.env, this.userName);
-    const previous = this.last?.made.agent;
+    const previous = this.last?.made;
     this.last = {cert, key, made};
     // Requests still running on the previous agent keep their sockets; only idle ones are closed.
-    if (previous)
-      closeIdleSockets(previous);
+    if (previous?.made())
+      closeIdleSockets(previous.agent());
     return made;
   }
 }
@@ -154,13 +152,19 @@ function closeIdleSockets(agent: HttpAgent): void {
   }
 }
 
-/** The HTTP/1.1 agent, and for HTTPS without a proxy the TLS settings of the HTTP/2 connection (transport.ts). */
-type MadeAgent = {agent: HttpAgent; http2?: Http2Settings};
+/**
+ * The keep-alive HTTP/1.1 agent, made on first use (node:http and node:https load only then: a run whose requests the
+ * transport sends over its own connections never needs them), and without a proxy what those connections need
+ * (transport.ts).
+ */
+type MadeAgent = {agent: () => HttpAgent; made: () => boolean; direct?: DirectSettings};
 
 function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, key: string | Buffer | undefined, env: Record<string, string | undefined>, userName: string): MadeAgent {
   const proxyEnv = proxyEnvironment(cluster, env);
-  if (cluster.server.startsWith(`http:`))
-    return {agent: new HttpAgent({keepAlive: true, proxyEnv})};
+  if (cluster.server.startsWith(`http:`)) {
+    const made = lazyAgent(() => new (process.getBuiltinModule(`node:http`).Agent)({keepAlive: true, proxyEnv}));
+    return proxyEnv === undefined ? {...made, direct: {}} : made;
+  }
   // A proxy's own certificate is checked against Node's default store, and its connections are made later.
   if (proxyEnv !== undefined)
     useDefaultTrust();
@@ -184,7 +188,7 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
   } catch (error) {
     throw new PullSecretError(`the client certificate or key of user "${userName}" cannot be used (${(error as Error).message.split(`\n`)[0]}); fix the kubeconfig`, {cause: error});
   }
-  const agent = new HttpsAgent({
+  const made = lazyAgent(() => new (process.getBuiltinModule(`node:https`).Agent)({
     ...tlsOptions,
     // One secure context for every connection of the session (CA and client certificate parsed once), unless a proxy
     // is in the way: Node's proxy tunnel then builds its connections from the options, as it always did.
@@ -193,11 +197,17 @@ function makeAgent(cluster: ResolvedCluster, cert: string | Buffer | undefined, 
     rejectUnauthorized: !cluster.insecureSkipTlsVerify,
     servername: cluster.tlsServerName,
     proxyEnv,
-  });
-  // Through a proxy, HTTP/1.1 only (Node's tunnel is the agent's).
+  }));
+  // Through a proxy, the agent only (Node's tunnel is the agent's).
   return proxyEnv === undefined
-    ? {agent, http2: {secureContext, rejectUnauthorized: !cluster.insecureSkipTlsVerify, ...(cluster.tlsServerName === undefined ? {} : {servername: cluster.tlsServerName})}}
-    : {agent};
+    ? {...made, direct: {tls: {secureContext, rejectUnauthorized: !cluster.insecureSkipTlsVerify, ...(cluster.tlsServerName === undefined ? {} : {servername: cluster.tlsServerName})}}}
+    : made;
+}
+
+/** An agent made by `make` on the first call of `agent()`, the same one afterwards. */
+function lazyAgent(make: () => HttpAgent): MadeAgent {
+  let agent: HttpAgent | undefined;
+  return {agent: () => agent ??= make(), made: () => agent !== undefined};
 }
 
 /**

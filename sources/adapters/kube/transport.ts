@@ -3,19 +3,25 @@
  * exponential backoff and jitter (honouring `Retry-After`), gzip, a request counter and `-v` log lines.
  * It never logs headers or bodies.
  *
- * Over TLS it offers HTTP/2 (ALPN), as kubectl does: API servers speak it, and then every request of the session
- * shares one connection, however many run at once (`list` sends ten lists together: one TLS handshake instead of
- * ten). A server that answers HTTP/1.1 gets the keep-alive agent, whose first request uses the connection ALPN was
- * offered on (one handshake, as Go's transport); proxies and watches use the agent too.
+ * Requests that run together share one HTTP/2 connection (ALPN), as kubectl's do: API servers speak it, and `list`
+ * sends ten lists at once over one TLS handshake instead of ten. A request that runs alone (nothing else in flight
+ * or sent in the same turn of the event loop: `decode`'s one read, `add`'s read then its write) goes over an HTTP/1.1
+ * connection the transport keeps itself (http1.ts), reused by the next lone request: one request gains nothing from
+ * HTTP/2, and node:http2 or node:https with node:http's client cost such a run more to load and to run for the first
+ * time than the request itself (docs/toolchain.md). A server that answers the HTTP/2 offer with HTTP/1.1 gets the
+ * keep-alive agent, whose first request uses the connection ALPN was offered on (one handshake, as Go's transport);
+ * so do requests through a proxy, watches, and requests that run together on a plain-HTTP server. node:http and
+ * node:https load only for the agent.
  */
-import {STATUS_CODES, request as httpRequest} from 'node:http';
-import type {Agent, IncomingHttpHeaders} from 'node:http';
+import type {Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions} from 'node:http';
 import type {ClientHttp2Session, ClientHttp2Stream} from 'node:http2';
-import {request as httpsRequest} from 'node:https';
+import {connect as netConnect} from 'node:net';
+import type {Socket} from 'node:net';
 import {connect as tlsConnect} from 'node:tls';
 import type {SecureContext, TLSSocket} from 'node:tls';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
+import {AnswerReader, requestText} from './http1.ts';
 
 /** One request as the session builds it. */
 export type TransportRequest = {
@@ -60,15 +66,25 @@ const MAX_STREAM_LINE = 4 * 1024 * 1024;
 /** kubectl's dial timeout, used when `--request-timeout` is not set. */
 const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The TLS settings of an HTTP/2 connection (the agent's, kept as one object per agent: one connection per object). */
-export type Http2Settings = {secureContext: SecureContext; servername?: string; rejectUnauthorized: boolean};
+/**
+ * The TLS settings of the connections the transport opens itself (HTTP/2, and HTTP/1.1 for a lone request): the
+ * agent's, kept as one object per agent, so that connections are never shared across client certificates.
+ */
+export type TlsSettings = {secureContext: SecureContext; servername?: string; rejectUnauthorized: boolean};
+
+/**
+ * What the transport's own connections need when no proxy is in the way: the TLS settings for an https:// server,
+ * nothing more for http://. One object per agent (connections are kept per object).
+ */
+export type DirectSettings = {tls?: TlsSettings};
 
 /** What one request authenticates with: headers and the agent carrying the TLS client certificate. */
 export type RequestAuth = {
   headers: Record<string, string>;
-  agent: Agent;
-  /** HTTPS without a proxy: what an HTTP/2 connection needs (absent: HTTP/1.1 through `agent`). */
-  http2?: Http2Settings;
+  /** The keep-alive HTTP/1.1 agent, made on first use (node:http and node:https load only then). */
+  agent: () => Agent;
+  /** Without a proxy: what the transport's own connections need (absent: everything goes through `agent`). */
+  direct?: DirectSettings;
   /** After a 401: fresh credentials (an exec plugin run again) to retry the request with once. */
   renew?: () => Promise<RequestAuth>;
 };
@@ -120,7 +136,7 @@ export class Transport {
   private readonly maxResponseBytes: number;
   private sent = 0;
   /** One HTTP/2 connection per TLS settings; null once the server answered HTTP/1.1 (the agent's then). */
-  private readonly http2Sessions = new Map<Http2Settings, Promise<ClientHttp2Session | null>>();
+  private readonly http2Sessions = new Map<TlsSettings, Promise<ClientHttp2Session | null>>();
 
   constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number}) {
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -231,8 +247,7 @@ export class Transport {
         else
           resolve(value!);
       };
-      const send = url.protocol === `https:` ? httpsRequest : httpRequest;
-      const req = send(url, {method: `GET`, agent: auth.agent, headers: {Accept: `application/json`, [`User-Agent`]: `kubectl-pullsecret/${VERSION}`, ...auth.headers}}, res => {
+      const req = sendHttp1(url, {method: `GET`, agent: auth.agent(), headers: {Accept: `application/json`, [`User-Agent`]: `kubectl-pullsecret/${VERSION}`, ...auth.headers}}, res => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {
           const chunks: Buffer[] = [];
@@ -279,15 +294,54 @@ export class Transport {
     return Math.round(base / 2 + this.random() * base / 2);
   }
 
-  private attempt(request: TransportRequest, auth: RequestAuth): Promise<Omit<TransportResponse, `attempts`>> {
+  private async attempt(request: TransportRequest, auth: RequestAuth): Promise<Omit<TransportResponse, `attempts`>> {
     const url = new URL(`${this.server}${request.path}`);
-    if (auth.http2 !== undefined && url.protocol === `https:`)
-      return this.attemptHttp2(request, auth, auth.http2, url);
-    return this.attemptHttp1(request, auth, url);
+    this.inFlight++;
+    try {
+      const direct = auth.direct;
+      if (direct === undefined)
+        return await this.attemptHttp1(request, auth, url);
+      if (await this.runsAlone(direct))
+        return await this.attemptLone(request, auth, direct, url);
+      if (direct.tls !== undefined && url.protocol === `https:`)
+        return await this.attemptHttp2(request, auth, direct.tls, url);
+      return await this.attemptHttp1(request, auth, url);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Requests of this transport in flight, over either protocol (counted from before a lone request's wait). */
+  private inFlight = 0;
+  /** The requests that arrived in this turn of the event loop, while none was in flight: they decide together. */
+  private turn: {requests: number; decided: Promise<void>} | undefined;
+
+  /**
+   * Whether a request runs alone, and so goes over HTTP/1.1: no HTTP/2 connection is open or opening for these TLS
+   * settings, no other request is in flight, and none other is sent in the same turn of the event loop (the requests
+   * of a `Promise.all` all reach here before the turn ends). Requests that arrive together all take HTTP/2.
+   */
+  private async runsAlone(direct: DirectSettings): Promise<boolean> {
+    if (direct.tls !== undefined && this.http2Sessions.has(direct.tls))
+      return false;
+    if (this.turn === undefined) {
+      if (this.inFlight > 1)
+        return false;
+      const turn = {requests: 0, decided: new Promise<void>(resolve => setImmediate(resolve))};
+      this.turn = turn;
+      void turn.decided.then(() => {
+        if (this.turn === turn)
+          this.turn = undefined;
+      });
+    }
+    const turn = this.turn;
+    turn.requests++;
+    await turn.decided;
+    return turn.requests === 1 && !(direct.tls !== undefined && this.http2Sessions.has(direct.tls));
   }
 
   /** The request over the session's HTTP/2 connection, or over HTTP/1.1 when the server does not speak HTTP/2. */
-  private async attemptHttp2(request: TransportRequest, auth: RequestAuth, settings: Http2Settings, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
+  private async attemptHttp2(request: TransportRequest, auth: RequestAuth, settings: TlsSettings, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
     const started = Date.now();
     let session: ClientHttp2Session | null;
     try {
@@ -410,7 +464,7 @@ export class Transport {
   }
 
   /** The HTTP/2 connection for these TLS settings: opened on first use (null when the server chose HTTP/1.1). */
-  private http2Session(settings: Http2Settings, url: URL, agent: Agent): Promise<ClientHttp2Session | null> {
+  private http2Session(settings: TlsSettings, url: URL, agent: () => Agent): Promise<ClientHttp2Session | null> {
     let entry = this.http2Sessions.get(settings);
     if (entry !== undefined) {
       return entry.then(session => {
@@ -425,7 +479,7 @@ export class Transport {
     entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS).then(opened => {
       // HTTP/1.1 chosen: the connection is handed to the agent, whose first request uses it (no second handshake).
       if (!(`request` in opened)) {
-        adoptConnection(agent, opened);
+        adoptConnection(agent(), opened);
         return null;
       }
       const session = opened;
@@ -441,6 +495,132 @@ export class Transport {
     });
     this.http2Sessions.set(settings, entry);
     return entry;
+  }
+
+  /** The connection kept alive between lone requests, with the settings it was opened with. */
+  private lone: {direct: DirectSettings; socket: Socket} | undefined;
+
+  /**
+   * A request that runs alone, over the transport's own HTTP/1.1 connection (http1.ts): the one kept open after the
+   * last lone request when it still is, else a new one (over TLS, offering only HTTP/1.1 by ALPN). Failures carry what the
+   * retry logic reads of the agent's (a reused connection, whether the answer had started).
+   */
+  private attemptLone(request: TransportRequest, auth: RequestAuth, direct: DirectSettings, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
+    const started = Date.now();
+    this.sent++;
+    const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
+    const headers: Record<string, string> = {
+      Accept: `application/json`,
+      [`Accept-Encoding`]: `gzip`,
+      [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
+      ...auth.headers,
+    };
+    if (request.body !== undefined)
+      headers[`Content-Type`] = request.contentType ?? `application/json`;
+    let text: string;
+    try {
+      text = requestText({method: request.method, path: `${url.pathname}${url.search}`, host: url.host, headers, body: request.body});
+    } catch (error) {
+      finish((error as AttemptError).code ?? `error`);
+      return Promise.reject(error);
+    }
+    const kept = this.lone?.direct === direct && !this.lone.socket.destroyed && this.lone.socket.writable ? this.lone.socket : undefined;
+    if (kept === undefined)
+      this.lone?.socket.destroy();
+    this.lone = undefined;
+    const socket = kept ?? this.openLone(url, direct);
+    return new Promise((resolve, reject) => {
+      const reader = new AnswerReader({head: false, maxBodyBytes: this.maxResponseBytes, tooLarge: () => tooLargeAnswer(this.maxResponseBytes)});
+      let settled = false;
+      const timers: NodeJS.Timeout[] = [];
+      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+        if (settled)
+          return;
+        settled = true;
+        for (const timer of timers)
+          clearTimeout(timer);
+        socket.off(`data`, onData);
+        socket.off(`end`, onEnd);
+        socket.off(`error`, onError);
+        socket.off(`close`, onClose);
+        if (error) {
+          error.reusedSocket = kept !== undefined;
+          error.responseStarted = reader.started;
+          socket.destroy();
+          finish(error.code ?? `error`);
+          reject(error);
+          return;
+        }
+        if (reader.reusable && !socket.destroyed && socket.writable) {
+          // Kept for the next lone request; it keeps the process alive no longer.
+          socket.pause();
+          socket.unref();
+          this.lone = {direct, socket};
+        } else {
+          socket.destroy();
+        }
+        finish(String(value!.status));
+        resolve(value!);
+      };
+      const complete = () => {
+        let body: string;
+        try {
+          body = answerBody(reader.chunks, reader.headers[`content-encoding`], this.maxResponseBytes);
+        } catch (error) {
+          done(error as AttemptError);
+          return;
+        }
+        done(undefined, {status: reader.status, statusText: reader.statusText, headers: reader.headers, body});
+      };
+      const onData = (chunk: Buffer) => {
+        let whole: boolean;
+        try {
+          whole = reader.push(chunk);
+        } catch (error) {
+          done(error as AttemptError);
+          return;
+        }
+        if (whole)
+          complete();
+      };
+      const onEnd = () => {
+        if (reader.end())
+          complete();
+        else
+          done(attemptError(reader.started ? `the connection closed before the answer was complete` : `the connection closed before the server answered`, `ECONNRESET`));
+      };
+      const onError = (error: Error) => done(error);
+      const onClose = () => done(attemptError(`the connection closed before the answer was complete`, `ECONNRESET`));
+      socket.on(`data`, onData);
+      socket.once(`end`, onEnd);
+      socket.once(`error`, onError);
+      socket.once(`close`, onClose);
+      socket.ref();
+      socket.resume();
+      if (this.timeoutMs > 0) {
+        // The connection's set-up counts against the request's time, as with the agent.
+        timers.push(setTimeout(() => done(requestTimedOut(this.timeoutMs)), this.timeoutMs));
+      } else if (kept === undefined) {
+        const timer = setTimeout(() => done(connectionTimedOut(CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
+        timers.push(timer);
+        socket.once(direct.tls === undefined ? `connect` : `secureConnect`, () => clearTimeout(timer));
+      }
+      // Written as soon as the connection is up (a socket queues what is written before).
+      socket.write(text);
+    });
+  }
+
+  /** A new connection for lone requests (HTTP/1.1 only); its errors while idle are not the process's. */
+  private openLone(url: URL, direct: DirectSettings): Socket {
+    const socket = direct.tls === undefined
+      ? netConnect({host: url.hostname.replace(/^\[|\]$/g, ``), port: Number(url.port || 80)})
+      : connectTls(url, direct.tls, [`http/1.1`]);
+    socket.on(`error`, () => {});
+    socket.on(`close`, () => {
+      if (this.lone?.socket === socket)
+        this.lone = undefined;
+    });
+    return socket;
   }
 
   private attemptHttp1(request: TransportRequest, auth: RequestAuth, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
@@ -477,8 +657,7 @@ export class Transport {
         requestHeaders[`Content-Type`] = request.contentType ?? `application/json`;
         requestHeaders[`Content-Length`] = String(Buffer.byteLength(request.body));
       }
-      const send = url.protocol === `https:` ? httpsRequest : httpRequest;
-      const req = send(url, {method: request.method, agent: auth.agent, headers: requestHeaders}, res => {
+      const req = sendHttp1(url, {method: request.method, agent: auth.agent(), headers: requestHeaders}, res => {
         responseStarted = true;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -520,21 +699,26 @@ export class Transport {
   }
 }
 
+/** A TLS connection to the server of `url` with the session's TLS settings, offering `protocols` by ALPN. */
+function connectTls(url: URL, settings: TlsSettings, protocols: string[]): TLSSocket {
+  const host = url.hostname.replace(/^\[|\]$/g, ``);
+  return tlsConnect({
+    host,
+    port: Number(url.port || 443),
+    secureContext: settings.secureContext,
+    rejectUnauthorized: settings.rejectUnauthorized,
+    ...(settings.servername !== undefined ? {servername: settings.servername} : /^[\d.]+$|:/.test(host) ? {} : {servername: host}),
+    ALPNProtocols: protocols,
+  });
+}
+
 /**
  * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 session over it, or
  * the connection itself when the server picked HTTP/1.1 (as Go's transport then speaks HTTP/1.1 over it).
  */
-function openHttp2(url: URL, settings: Http2Settings, timeoutMs: number): Promise<ClientHttp2Session | TLSSocket> {
+function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number): Promise<ClientHttp2Session | TLSSocket> {
   return new Promise((resolve, reject) => {
-    const host = url.hostname.replace(/^\[|\]$/g, ``);
-    const socket = tlsConnect({
-      host,
-      port: Number(url.port || 443),
-      secureContext: settings.secureContext,
-      rejectUnauthorized: settings.rejectUnauthorized,
-      ...(settings.servername !== undefined ? {servername: settings.servername} : /^[\d.]+$|:/.test(host) ? {} : {servername: host}),
-      ALPNProtocols: [`h2`, `http/1.1`],
-    });
+    const socket = connectTls(url, settings, [`h2`, `http/1.1`]);
     const timer = setTimeout(() => socket.destroy(connectionTimedOut(timeoutMs)), timeoutMs);
     socket.once(`error`, error => {
       clearTimeout(timer);
@@ -589,7 +773,12 @@ function http2Failure(error: Error & {code?: string}): AttemptError {
 
 /** HTTP/2 has no reason phrase; messages name the status as HTTP/1.1 servers do. */
 function statusText(status: number): string {
-  return status >= 200 && status < 300 ? `` : STATUS_CODES[status] ?? ``;
+  return status >= 200 && status < 300 ? `` : process.getBuiltinModule(`node:http`).STATUS_CODES[status] ?? ``;
+}
+
+/** node:http's or node:https's `request`, loaded on first use (a run whose requests all go over the transport's own connections never needs them). */
+function sendHttp1(url: URL, options: RequestOptions, onAnswer: (answer: IncomingMessage) => void): ClientRequest {
+  return process.getBuiltinModule(url.protocol === `https:` ? `node:https` : `node:http`).request(url, options, onAnswer);
 }
 
 /** `Retry-After` in ms: delta-seconds or an HTTP date. */

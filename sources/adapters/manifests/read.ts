@@ -4,7 +4,8 @@
  * (`kind: List` or any `*List` with `items`) are flattened, so rendered Helm or Kustomize output works as is.
  * Malformed input is an `InputError` (exit 2) naming the file and the document.
  */
-import fs from 'node:fs/promises';
+// fs.promises on use, not node:fs/promises: loading that (with readline and the file watchers) costs every `decode`.
+import fsSync from 'node:fs';
 import path from 'node:path';
 import {LineCounter, isNode, parseAllDocuments, parseDocument} from 'yaml';
 import type {Document} from 'yaml';
@@ -52,12 +53,12 @@ export async function readManifests(paths: string[], options: {cwd: string; stdi
     const file = path.resolve(options.cwd, given);
     let stat;
     try {
-      stat = await fs.stat(file);
+      stat = await fsSync.promises.stat(file);
     } catch {
       throw new InputError(`cannot read ${given}: no such file or directory`);
     }
     const files = stat.isDirectory()
-      ? (await fs.readdir(file)).filter(name => MANIFEST_EXTENSIONS.has(path.extname(name).toLowerCase())).sort().map(name => path.join(file, name))
+      ? (await fsSync.promises.readdir(file)).filter(name => MANIFEST_EXTENSIONS.has(path.extname(name).toLowerCase())).sort().map(name => path.join(file, name))
       : [file];
     if (stat.isDirectory() && files.length === 0)
       throw new InputError(`${given} contains no .yaml, .yml or .json files`);
