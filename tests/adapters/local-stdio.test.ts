@@ -2,7 +2,6 @@
 // only when a condition needs them, and terminals told apart from pipes, files and /dev/null.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import {INPUT_CAPS, readAll} from '../../sources/adapters/local/files.ts';
 import {withRedaction} from '../../sources/cli.ts';
 import {revealed} from '../../sources/adapters/output/redactingStream.ts';
 import type {PullSecretContext} from '../../sources/context.ts';
+import {nonBlockingFifo, readNonBlocking, readerlessFifo} from '../helpers/fifo.ts';
 
 function tempDir(t: {after: (fn: () => void) => void}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-stdio-`));
@@ -36,34 +36,6 @@ function recordingStream(): {stream: () => NodeJS.WriteStream; created: () => nu
   };
 }
 
-/** A FIFO opened for reading and writing, both non-blocking (a pipe holds 64 KiB on Linux). */
-function nonBlockingFifo(dir: string): {reader: number; writer: number} {
-  const fifo = path.join(dir, `fifo`);
-  assert.equal(spawnSync(`mkfifo`, [fifo]).status, 0, `mkfifo`);
-  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const writer = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  return {reader, writer};
-}
-
-function drain(fd: number): string {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const buffer = Buffer.alloc(65536);
-    let read: number;
-    try {
-      read = fs.readSync(fd, buffer);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === `EAGAIN`)
-        break;
-      throw error;
-    }
-    if (read === 0)
-      break;
-    chunks.push(buffer.subarray(0, read));
-  }
-  return Buffer.concat(chunks).toString(`utf8`);
-}
-
 test(`writes go straight to the descriptor, in order, strings in their encoding and bytes as they are, without creating the stream`, async t => {
   const file = path.join(tempDir(t), `out`);
   const fd = fs.openSync(file, `w`);
@@ -82,7 +54,7 @@ test(`writes go straight to the descriptor, in order, strings in their encoding 
   assert.deepEqual([real.created(), writer.started], [0, undefined]);
 });
 
-test(`a full non-blocking pipe (EAGAIN) hands the rest of that write, and every later one, to the stream, keeping the order`, t => {
+test(`a full non-blocking pipe (EAGAIN) hands the rest of that write, and every later one, to the stream, keeping the order`, async t => {
   const {reader, writer: fd} = nonBlockingFifo(tempDir(t));
   t.after(() => {
     fs.closeSync(reader);
@@ -95,22 +67,17 @@ test(`a full non-blocking pipe (EAGAIN) hands the rest of that write, and every 
   writer.write(`after\n`);
   assert.equal(real.created(), 1, `the stream was created once`);
   assert.equal(writer.started !== undefined, true);
-  const inPipe = drain(reader);
+  const inPipe = await readNonBlocking(reader);
   assert.ok(inPipe.length > 0 && inPipe.length < big.length, `the pipe took part of it (${inPipe.length} of ${big.length} bytes)`);
   // Once the pipe has room again, writes still go to the stream, after what it holds.
   writer.write(`last\n`);
-  assert.equal(drain(reader), ``);
+  assert.equal(await readNonBlocking(reader), ``);
   assert.equal(inPipe + real.text(), `${big}after\nlast\n`);
 });
 
 test(`a pipe whose reader is gone (EPIPE) calls onClosed and creates no stream; without onClosed the stream reports it`, t => {
-  const dir = tempDir(t);
-  const fifo = path.join(dir, `fifo`);
-  assert.equal(spawnSync(`mkfifo`, [fifo]).status, 0, `mkfifo`);
-  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const fd = fs.openSync(fifo, fs.constants.O_WRONLY);
+  const fd = readerlessFifo(tempDir(t));
   t.after(() => fs.closeSync(fd));
-  fs.closeSync(reader);
   const real = recordingStream();
   let closed = 0;
   const writer = fdWriter(fd, {stream: real.stream, onClosed: () => closed++});

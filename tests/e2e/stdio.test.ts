@@ -12,6 +12,7 @@ import * as esbuild from 'esbuild';
 import {CLIPANION_PATCHES, ROOT, applyExactPatches, clipanionStdioOnFirstUse} from '../../scripts/lib/sea.ts';
 import {BINARY, ensureBinary, pluginEnv} from '../helpers/binary.ts';
 import {runCli} from '../helpers/runCli.ts';
+import {nonBlockingFifo, readNonBlocking, readerlessFifo} from '../helpers/fifo.ts';
 
 before(async () => {
   await ensureBinary();
@@ -62,15 +63,6 @@ test(`add --dry-run=client -o json with the password piped in prints the same JS
   }
 });
 
-/** A FIFO in `dir`, opened for reading and for writing, both non-blocking (the writer's file description is the child's stdout). */
-function nonBlockingFifo(dir: string): {reader: number; writer: number} {
-  const fifo = path.join(dir, `fifo`);
-  assert.equal(spawnSync(`mkfifo`, [fifo]).status, 0, `mkfifo`);
-  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const writer = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  return {reader, writer};
-}
-
 test(`output larger than a pipe holds, to a non-blocking pipe read late, arrives whole and in order (the writes that meet EAGAIN go through Node's stream)`, async t => {
   const dir = tempDir(t);
   const probe = moduleListProbe(dir);
@@ -91,25 +83,9 @@ test(`output larger than a pipe holds, to a non-blocking pipe read late, arrives
   child.stdin!.end(password);
   // Nothing is read for a while: the pipe fills and the child's writes meet EAGAIN.
   await new Promise(resolve => setTimeout(resolve, 500));
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const buffer = Buffer.alloc(65536);
-    let read: number;
-    try {
-      read = fs.readSync(reader, buffer);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== `EAGAIN`)
-        throw error;
-      await new Promise(resolve => setTimeout(resolve, 5));
-      continue;
-    }
-    if (read === 0)
-      break;
-    chunks.push(buffer.subarray(0, read));
-  }
+  const output = await readNonBlocking(reader, {untilEnd: true});
   fs.closeSync(reader);
   assert.deepEqual([await exited, stderr], [0, ``]);
-  const output = Buffer.concat(chunks).toString(`utf8`);
   assert.equal(output.length, expected.stdout.length);
   assert.ok(output === expected.stdout, `the output arrived whole and in order`);
   assert.ok(probe.loaded().includes(`net`), `the rest went through Node's stream for the pipe`);
@@ -117,12 +93,8 @@ test(`output larger than a pipe holds, to a non-blocking pipe read late, arrives
 
 test(`a write to a pipe whose reader is gone ends the command quietly with exit code 0, nothing on stderr`, async t => {
   const dir = tempDir(t);
-  const fifo = path.join(dir, `fifo`);
-  assert.equal(spawnSync(`mkfifo`, [fifo]).status, 0, `mkfifo`);
-  const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const writer = fs.openSync(fifo, fs.constants.O_WRONLY);
-  // The only reader closes before the child starts: its first write to stdout meets EPIPE.
-  fs.closeSync(reader);
+  // The only reader closed before the child starts: its first write to stdout meets EPIPE.
+  const writer = readerlessFifo(dir);
   let result;
   try {
     result = spawnSync(BINARY, ADD, {env: pluginEnv(dir), input: `p`, stdio: [`pipe`, writer, `pipe`], encoding: `utf8`, timeout: 60_000});
