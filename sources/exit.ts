@@ -1,4 +1,6 @@
 // How the plugin's process ends once its command has finished (sources/main.ts, sources/seaMain.ts).
+import {fdWriter} from './adapters/local/stdio.ts';
+import type {FdWriter} from './adapters/local/stdio.ts';
 
 /**
  * Ends the process with `code` as soon as stdout and stderr have handed every write to the operating system
@@ -27,7 +29,7 @@ export function exitWhenWritten(code: number, streams: Array<NodeJS.WriteStream 
  * Writing to a closed pipe (`| head`) must not crash with EPIPE: the process ends with the code it has. Returns
  * `stdout` (main.ts's stdout writer ends the same way when its own write meets EPIPE).
  */
-export function exitQuietlyOnClosedStdout(stdout: NodeJS.WriteStream = process.stdout): NodeJS.WriteStream {
+export function exitQuietlyOnClosedStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
   stdout.on(`error`, error => {
     if ((error as NodeJS.ErrnoException).code === `EPIPE`)
       exitOnClosedStdout();
@@ -38,4 +40,12 @@ export function exitQuietlyOnClosedStdout(stdout: NodeJS.WriteStream = process.s
 /** The reader of stdout went away: nothing more can be said, so the process ends with the code it has. */
 export function exitOnClosedStdout(): never {
   process.exit(process.exitCode ?? 0);
+}
+
+/**
+ * The process's stdout as main.ts and seaMain.ts write it: without Node's stream until it is needed
+ * (adapters/local/stdio.ts), ending the process quietly when its reader is gone, whichever way the write went.
+ */
+export function stdoutWriter(): FdWriter {
+  return fdWriter(1, {stream: () => exitQuietlyOnClosedStdout(process.stdout), onClosed: exitOnClosedStdout});
 }

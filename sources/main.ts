@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import {pluginArguments} from './overview.ts';
-import {exitOnClosedStdout, exitQuietlyOnClosedStdout, exitWhenWritten} from './exit.ts';
+import {exitWhenWritten, stdoutWriter} from './exit.ts';
 import {fdReader, fdWriter} from './adapters/local/stdio.ts';
 import type {PullSecretContext} from './context.ts';
 
@@ -11,7 +11,7 @@ import type {PullSecretContext} from './context.ts';
 export function main(): void {
   // Node's stdio streams (and node:tty, node:net and the stream modules with them) are created only when a command
   // needs one (adapters/local/stdio.ts); a closed stdout (`| head`) ends the process quietly either way.
-  const stdout = fdWriter(1, {stream: () => exitQuietlyOnClosedStdout(process.stdout), onClosed: exitOnClosedStdout});
+  const stdout = stdoutWriter();
   const stderr = fdWriter(2, {stream: () => process.stderr});
   const context: PullSecretContext = {
     env: process.env,

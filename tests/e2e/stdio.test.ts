@@ -63,6 +63,16 @@ test(`add --dry-run=client -o json with the password piped in prints the same JS
   }
 });
 
+test(`--help (the overview the executable's main script prints) to a pipe loads neither node:tty, node:net nor the streams`, async t => {
+  const dir = tempDir(t);
+  const probe = moduleListProbe(dir);
+  const {renderOverview} = await import(`../../sources/cli.ts`);
+  const {COMMANDS} = await import(`../../sources/commands/all.ts`);
+  const result = spawnSync(BINARY, [`--help`], {env: pluginEnv(dir, probe.env), stdio: [`ignore`, `pipe`, `pipe`], encoding: `utf8`, timeout: 60_000});
+  assert.deepEqual([result.status, result.stdout, result.stderr], [0, renderOverview(COMMANDS), ``]);
+  assert.deepEqual(STREAM_MODULES.filter(name => probe.loaded().includes(name)), []);
+});
+
 test(`output larger than a pipe holds, to a non-blocking pipe read late, arrives whole and in order (the writes that meet EAGAIN go through Node's stream)`, async t => {
   const dir = tempDir(t);
   const probe = moduleListProbe(dir);
