@@ -158,3 +158,26 @@ test(`the bundle's clipanion patches apply to the installed clipanion exactly, a
   assert.doesNotMatch(text, /stdin: process\.stdin,\n\s+stdout: process\.stdout,\n\s+stderr: process\.stderr,\n\s+colorDepth: platform\.getDefaultColorDepth\(\),\n\};/);
   await assert.rejects(build(`without.ts`), /clipanion's .*Cli\.js.* was not bundled/);
 });
+
+test(`on a terminal the binary prompts for the password without echoing it (the prompt gets Node's stdin stream in raw mode)`, async t => {
+  const dir = tempDir(t);
+  const child = spawn(`script`, [`-qec`, `'${BINARY}' add regcred --docker-username=u --dry-run=client -o json`, `/dev/null`], {env: pluginEnv(dir, {TERM: `xterm`}), stdio: [`pipe`, `pipe`, `pipe`]});
+  let output = ``;
+  let typed = false;
+  child.stdout.on(`data`, (chunk: Buffer) => {
+    output += String(chunk);
+    // Typed only once the prompt is up (raw mode, echo off), as a user would.
+    if (!typed && output.includes(`Password for u@https://index.docker.io/v1/: `)) {
+      typed = true;
+      child.stdin.write(`hunter2x\u007f\r`);
+    }
+  });
+  const code = await new Promise<number | null>(resolve => child.on(`close`, resolve));
+  child.stdin.destroy();
+  assert.equal(code, 0, output);
+  assert.equal(typed, true, output);
+  assert.doesNotMatch(output, /hunter2/, `the password was not echoed`);
+  const secret = JSON.parse(output.slice(output.indexOf(`{`)).replace(/\r\n/g, `\n`)) as {data: Record<string, string>};
+  const config = JSON.parse(Buffer.from(secret.data[`.dockerconfigjson`]!, `base64`).toString(`utf8`)) as {auths: Record<string, {password: string}>};
+  assert.equal(config.auths[`https://index.docker.io/v1/`]!.password, `hunter2`, `Backspace removed the last character`);
+});
