@@ -3,17 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import {runPullSecret} from './cli.ts';
 import {pluginArguments} from './overview.ts';
-import {exitQuietlyOnClosedStdout, exitWhenWritten} from './exit.ts';
+import {exitWhenWritten, stdoutWriter} from './exit.ts';
+import {fdReader, fdWriter} from './adapters/local/stdio.ts';
 import type {PullSecretContext} from './context.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
 export function main(): void {
+  // Node's stdio streams (and node:tty, node:net and the stream modules with them) are created only when a command
+  // needs one (adapters/local/stdio.ts); a closed stdout (`| head`) ends the process quietly either way.
+  const stdout = stdoutWriter();
+  const stderr = fdWriter(2, {stream: () => process.stderr});
   const context: PullSecretContext = {
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    colorDepth: process.stdout.isTTY && process.env.NO_COLOR === undefined ? process.stdout.getColorDepth() : 1,
+    stdin: fdReader(0, {stream: () => process.stdin}),
+    stdout,
+    stderr,
+    colorDepth: stdout.isTTY && process.env.NO_COLOR === undefined ? stdout.getColorDepth() : 1,
     homedir: os.homedir(),
     cwd: process.cwd(),
     nodeVersion: process.version,
@@ -37,12 +42,10 @@ export function main(): void {
     random: Math.random,
   };
 
-  exitQuietlyOnClosedStdout();
-
   const argv = pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2));
 
-  runPullSecret(argv, context).then(exitWhenWritten, error => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  runPullSecret(argv, context).then(code => exitWhenWritten(code, [stdout.started, stderr.started]), error => {
+    stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });
 }

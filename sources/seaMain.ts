@@ -8,14 +8,14 @@ import path from 'node:path';
 import {getAsset} from 'node:sea';
 import {BUNDLE_ASSET, codeCacheAsset, codeCacheGroupOf, compileBundle} from './bundleLoader.ts';
 import {BUILT_OVERVIEW, asksForOverview, pluginArguments} from './overview.ts';
-import {exitQuietlyOnClosedStdout} from './exit.ts';
+import {stdoutWriter} from './exit.ts';
 
 /** `--help` (and the other spellings of the overview) prints the text the build rendered, without the bundle. */
 function printOverview(): boolean {
   if (BUILT_OVERVIEW === undefined || !asksForOverview(pluginArguments(path.basename(process.argv[1] ?? ``), process.argv.slice(2))))
     return false;
-  exitQuietlyOnClosedStdout();
-  process.stdout.write(BUILT_OVERVIEW);
+  // Without Node's stdout stream (node:tty, node:net and the stream modules) unless the write needs it.
+  stdoutWriter().write(BUILT_OVERVIEW);
   return true;
 }
 

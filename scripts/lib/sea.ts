@@ -90,7 +90,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
         setup(build) {
           build.onResolve({filter: /^\.\/clientNode\.ts$/}, args => args.resolveDir === kubeAdapter ? {path: path.join(kubeAdapter, `clientNodeAsset.ts`)} : undefined);
         },
-      }, yamlOnFirstUse()],
+      }, yamlOnFirstUse(), clipanionStdioOnFirstUse()],
     }),
     esbuild.build({...common, entryPoints: [path.join(kubeAdapter, `clientNode.ts`)], outfile: clientNodeOutfile}),
     // The main script prints the overview itself (`--help` then evaluates no bundle at all).
@@ -137,6 +137,94 @@ module.exports = new Proxy({}, {
 });
 `,
       }));
+    },
+  };
+}
+
+/**
+ * The text clipanion 3's CommonJS files must hold for `clipanionStdioOnFirstUse` (each patch replaces one exact
+ * text, the number of times given): a clipanion upgrade that changes them fails the build instead of silently
+ * bringing back node:tty and Node's stdio streams at every start.
+ */
+export const CLIPANION_PATCHES: Record<string, Array<{from: string; to: string; times: number}>> = {
+  // Cli.defaultContext (process.stdin/stdout/stderr and the default colour depth) was built when the module loaded,
+  // and spread into every context; it is now built on first read, and spread only when the given context lacks one
+  // of its keys (ours never does), with the same result as before.
+  [path.join(`lib`, `advanced`, `Cli.js`)]: [{
+    from: `...Cli.defaultContext,\n            ...userContext,`,
+    to: `...defaultContextFor(userContext),\n            ...userContext,`,
+    times: 2,
+  }, {
+    from: `Cli.defaultContext = {\n    env: process.env,\n    stdin: process.stdin,\n    stdout: process.stdout,\n    stderr: process.stderr,\n    colorDepth: platform.getDefaultColorDepth(),\n};`,
+    to: `let lazyDefaultContext;
+Object.defineProperty(Cli, \`defaultContext\`, {
+    configurable: true,
+    enumerable: true,
+    get: () => lazyDefaultContext !== undefined ? lazyDefaultContext : (lazyDefaultContext = {
+        env: process.env,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        colorDepth: platform.getDefaultColorDepth(),
+    }),
+    set: value => {
+        lazyDefaultContext = value;
+    },
+});
+const DEFAULT_CONTEXT_KEYS = [\`env\`, \`stdin\`, \`stdout\`, \`stderr\`, \`colorDepth\`];
+function defaultContextFor(userContext) {
+    const complete = typeof userContext === \`object\` && userContext !== null && DEFAULT_CONTEXT_KEYS.every(key => Object.prototype.propertyIsEnumerable.call(userContext, key));
+    return complete ? {} : Cli.defaultContext;
+}`,
+    times: 1,
+  }],
+  // node:tty (which loads node:net and the stream modules) was required when the module loaded; now on first use
+  // of getDefaultColorDepth, its only user.
+  [path.join(`lib`, `platform`, `node.js`)]: [{
+    from: `var tty = require('tty');\n\nfunction _interopDefaultLegacy (e) { return e && typeof e === 'object' && 'default' in e ? e : { 'default': e }; }\n\nvar tty__default = /*#__PURE__*/_interopDefaultLegacy(tty);\n`,
+    to: `var ttyModule;\nvar tty__default = { get ['default']() { return ttyModule !== undefined ? ttyModule : (ttyModule = require('tty')); } };\n`,
+    times: 1,
+  }],
+};
+
+/** `text` with each patch applied; throws naming the file when a patch's text is not there exactly `times` times. */
+export function applyExactPatches(text: string, patches: Array<{from: string; to: string; times: number}>, file: string): string {
+  for (const patch of patches) {
+    const found = text.split(patch.from).length - 1;
+    if (found !== patch.times)
+      throw new Error(`${file}: expected ${patch.times} occurrence(s) of the text to patch, found ${found}: ${JSON.stringify(patch.from.slice(0, 80))}`);
+    text = text.split(patch.from).join(patch.to);
+  }
+  return text;
+}
+
+/**
+ * clipanion creates Node's stdio streams (process.stdin, stdout, stderr) and requires node:tty as soon as it loads,
+ * which loads node:net and about twenty stream modules: about 5 ms of every start, although main.ts gives commands
+ * its own stdio (sources/adapters/local/stdio.ts) and most commands never need a stream. In the bundle those two
+ * clipanion files are patched (CLIPANION_PATCHES) so that both happen on first use only; `node sources/main.ts` and
+ * the tests run clipanion as published. The build fails when a file to patch is not bundled or its text differs.
+ */
+export function clipanionStdioOnFirstUse(): esbuild.Plugin {
+  const clipanion = path.dirname(createRequire(import.meta.url).resolve(`clipanion/package.json`));
+  return {
+    name: `clipanion-stdio-on-first-use`,
+    setup(build) {
+      const patched = new Set<string>();
+      build.onLoad({filter: /[\\/]clipanion[\\/]lib[\\/](advanced[\\/]Cli|platform[\\/]node)\.js$/}, async args => {
+        const file = path.relative(clipanion, args.path);
+        const patches = CLIPANION_PATCHES[file];
+        if (patches === undefined)
+          return undefined;
+        const contents = applyExactPatches(await fs.promises.readFile(args.path, `utf8`), patches, args.path);
+        patched.add(file);
+        return {contents, loader: `js`};
+      });
+      build.onEnd(result => {
+        const missing = Object.keys(CLIPANION_PATCHES).filter(file => !patched.has(file));
+        patched.clear();
+        return missing.length > 0 && result.errors.length === 0 ? {errors: [{text: `clipanion's ${missing.join(`, `)} was not bundled from ${clipanion}: its patch (scripts/lib/sea.ts) would be lost`}]} : undefined;
+      });
     },
   };
 }

@@ -13,7 +13,7 @@
  * without the internals it reads. clipanion then parses the line as before and reports what is wrong.
  * tests/commands/directParse.test.ts holds it to clipanion's result on a corpus of command lines.
  */
-import {Cli} from 'clipanion';
+import type {Cli} from 'clipanion';
 import type {Command, CommandClass} from 'clipanion';
 import type {CommandGrammar} from '../core/grammar.ts';
 import type {PullSecretContext} from '../context.ts';
@@ -78,7 +78,9 @@ export function processDirectly(cli: Cli<PullSecretContext>, commandClass: Comma
   const state = {options, positionals: args.map((value, index) => ({value, extra: index >= required})), path};
 
   // As clipanion's Cli.process: a fresh instance, the merged context, then each option's transformer in order.
-  const merged = {...Cli.defaultContext, ...context};
+  // Our context holds every key of clipanion's default context (env, stdio, colorDepth), so the merge is a copy;
+  // reading Cli.defaultContext would create Node's stdio streams (scripts/lib/sea.ts, clipanionStdioOnFirstUse).
+  const merged = {...context};
   const command = new (commandClass as unknown as new () => Command<PullSecretContext> & Record<string, unknown>)();
   command.context = merged;
   command.path = path;

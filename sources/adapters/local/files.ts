@@ -88,28 +88,42 @@ export async function readBoundedFile(file: string, cap: number, what: string): 
 export function readBoundedFileSync(file: string, cap: number, what: string): Buffer {
   const fd = fsSync.openSync(file, `r`);
   try {
-    const chunks = new CappedChunks(cap, what);
-    for (;;) {
-      const buffer = chunks.nextBuffer();
-      let bytesRead: number;
-      try {
-        bytesRead = fsSync.readSync(fd, buffer, 0, buffer.length, null);
-      } catch (error) {
-        // A non-blocking descriptor (a terminal or pipe shared with the parent) has nothing yet: wait for it.
-        if ((error as NodeJS.ErrnoException).code === `EAGAIN`) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-          continue;
-        }
-        throw error;
-      }
-      if (bytesRead === 0)
-        return chunks.result();
-      chunks.push(buffer.subarray(0, bytesRead));
-    }
+    return readBoundedFdSync(fd, cap, what);
   } finally {
     fsSync.closeSync(fd);
   }
 }
+
+/** `readBoundedFileSync` of an open descriptor (stdin: stdio.ts), read from where it stands to its end; it stays open. */
+export function readBoundedFdSync(fd: number, cap: number, what: string): Buffer {
+  const chunks = new CappedChunks(cap, what);
+  for (;;) {
+    const buffer = chunks.nextBuffer();
+    let bytesRead: number;
+    try {
+      bytesRead = fsSync.readSync(fd, buffer, 0, buffer.length, null);
+    } catch (error) {
+      // A non-blocking descriptor (a terminal or pipe shared with the parent) has nothing yet: wait for it.
+      if ((error as NodeJS.ErrnoException).code === `EAGAIN`) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      // The end of a pipe as Windows reports it (libuv's UV_EOF for a broken pipe).
+      if ((error as NodeJS.ErrnoException).code === `EOF`)
+        return chunks.result();
+      throw error;
+    }
+    if (bytesRead === 0)
+      return chunks.result();
+    chunks.push(buffer.subarray(0, bytesRead));
+  }
+}
+
+/**
+ * A stream that can hand over all of its input synchronously (main.ts's stdin, stdio.ts, before its Node stream
+ * exists): `readWholeSync` returns undefined when it cannot, and the stream is read as a stream.
+ */
+export type WholeInputReader = {readWholeSync?: (cap: number, what: string) => Buffer | undefined};
 
 /** Reads a stream up to `cap` bytes; more is an `InputError` naming `what` and the cap (the stream is destroyed). */
 export async function readBoundedStream(stream: NodeJS.ReadableStream, cap: number, what: string): Promise<Buffer> {
@@ -129,8 +143,8 @@ export function stripOneNewline(text: string): string {
 }
 
 /** Reads all of a stream as UTF-8 (for `--docker-password-stdin` and `-f -`). */
-export async function readAll(stream: NodeJS.ReadableStream, what: string, cap: number = MAX_SECRET_BYTES): Promise<string> {
-  return decodeUtf8Text(await readBoundedStream(stream, cap, what), what);
+export async function readAll(stream: NodeJS.ReadableStream & WholeInputReader, what: string, cap: number = MAX_SECRET_BYTES): Promise<string> {
+  return decodeUtf8Text(stream.readWholeSync?.(cap, what) ?? await readBoundedStream(stream, cap, what), what);
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */
