@@ -187,3 +187,15 @@ test(`isTerminal on real descriptors: a file, a pipe and /dev/null are not termi
     assert.equal(isTerminal(fd, real(name)), false, name);
   assert.deepEqual(asked, [`zero`]);
 });
+
+test(`a writer that is not direct (Windows consoles) hands every write to the stream, in order`, async t => {
+  const file = path.join(tempDir(t), `out`);
+  const fd = fs.openSync(file, `w`);
+  t.after(() => fs.closeSync(fd));
+  const real = recordingStream();
+  const writer = fdWriter(fd, {stream: real.stream, direct: false});
+  writer.write(`one `);
+  writer.write(Buffer.from(`two`));
+  await new Promise(resolve => setImmediate(resolve));
+  assert.deepEqual([real.created(), real.text(), fs.readFileSync(file, `utf8`)], [1, `one two`, ``]);
+});

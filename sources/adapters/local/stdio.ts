@@ -61,6 +61,11 @@ type FdWriterOptions = {
   onClosed?: () => void;
   writeSync?: WriteSync;
   isTerminal?: (fd: number) => boolean;
+  /**
+   * False: every write goes to the real stream. The default is false on Windows, where a console needs Node's own
+   * stream to show text in UTF-8 (and pipes are asynchronous anyway), true elsewhere.
+   */
+  direct?: boolean;
 };
 
 /** The writer's own members; every other property is the real stream's (see `fdWriter`). */
@@ -88,14 +93,15 @@ function toBuffer(chunk: unknown, encoding: unknown): Uint8Array {
  */
 export function fdWriter(fd: number, options: FdWriterOptions): FdWriter {
   const writeSync: WriteSync = options.writeSync ?? ((...args) => fs.writeSync(...args));
+  const direct = options.direct ?? process.platform !== `win32`;
   let real: NodeJS.WriteStream | undefined;
   let tty: boolean | undefined;
   const start = () => real ??= options.stream();
   const own: OwnMembers = {
     write(chunk, encoding, callback) {
       const done = (typeof encoding === `function` ? encoding : callback) as ((error?: Error | null) => void) | undefined;
-      if (real !== undefined)
-        return (real.write as (...args: unknown[]) => boolean)(chunk, encoding, callback);
+      if (real !== undefined || !direct)
+        return (start().write as (...args: unknown[]) => boolean)(chunk, encoding, callback);
       const bytes = toBuffer(chunk, encoding);
       let offset = 0;
       while (offset < bytes.length) {
