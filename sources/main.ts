@@ -54,10 +54,10 @@ export function main(): void {
  * The build's code-cache warm-up (scripts/lib/codeCache.ts): runs one cache's commands in memory so that V8 has
  * compiled their code when the cache is written. Loaded only then.
  */
-export async function warmUp(group?: string): Promise<void> {
+export async function warmUp(group?: string, tls?: {cert: string; key: string}): Promise<void> {
   // The default cache holds what evaluating the bundle compiles, and nothing of the warm-up module.
   if (group !== undefined)
-    await (await import('./warmup.ts')).warmUp(group);
+    await (await import('./warmup.ts')).warmUp(group, tls);
 }
 
 // `node sources/main.ts` runs the plugin. The single executable evaluates the bundle of this module and calls

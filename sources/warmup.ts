@@ -5,10 +5,13 @@
 // deserialization, so only the commands people run all day are warmed: add, decode and list.
 import fs from 'node:fs';
 import {createServer} from 'node:http';
+import type {IncomingMessage, ServerResponse} from 'node:http';
+import type {Socket} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {Readable, Writable} from 'node:stream';
+import {Writable} from 'node:stream';
 import {runPullSecret} from './cli.ts';
+import {fdReader, fdWriter} from './adapters/local/stdio.ts';
 import type {PullSecretContext} from './context.ts';
 import {ExitCode} from './core/errors.ts';
 import type {KubeObject} from './core/ports.ts';
@@ -78,12 +81,17 @@ users:
       provideClusterInfo: true
 `;
 
+/** A certificate and key (PEM) for the made-up cluster: the build makes one for the warm-up (scripts/lib/codeCache.ts). */
+export type WarmUpTls = {cert: string; key: string};
+
 /**
- * Runs the warm-up of one code cache (undefined: the default one, which runs nothing) against in-memory stdio, an
- * empty environment and the made-up cluster, so that the code they use is compiled before the cache is written.
+ * Runs the warm-up of one code cache (undefined: the default one, which runs nothing) against stdio on temporary
+ * files (written and read as main.ts's stdio writes and reads them), an empty environment and the made-up cluster,
+ * so that the code they use is compiled before the cache is written. With `tls`, the cluster is served over TLS with
+ * HTTP/2, as API servers are (the connection code of the kube adapter is then warmed too); without, over plain HTTP.
  * Leaves no file, server, process or clock state behind; throws when a run does not succeed, which fails the build.
  */
-export async function warmUp(group?: string): Promise<void> {
+export async function warmUp(group?: string, tls?: WarmUpTls): Promise<void> {
   if (group === undefined)
     return;
   const runs = WARM_UP_RUNS[group];
@@ -92,7 +100,7 @@ export async function warmUp(group?: string): Promise<void> {
   // The kubeconfig reader only for the commands that read one (add's cache does not need it).
   if (group !== `add`)
     (await import('./adapters/kube/kubeconfig.ts')).parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
-  const cluster = group === `add` ? undefined : await warmUpCluster();
+  const cluster = group === `add` ? undefined : await warmUpCluster(tls);
   try {
     await runWarmUps(runs.map(argv => cluster === undefined ? argv : [...argv, `--kubeconfig`, cluster.kubeconfig]), cluster !== undefined);
   } finally {
@@ -101,13 +109,14 @@ export async function warmUp(group?: string): Promise<void> {
 }
 
 /**
- * The made-up namespace served over plain HTTP on a loopback port, with a kubeconfig for it in a temporary directory:
- * the warm-up then runs the kube adapter itself (kubeconfig, credentials, transport, session), so its code is in the
- * cache too. Only bytecode is kept; the port, the directory and the answers are gone with the build's process.
+ * The made-up namespace served on a loopback port (over TLS with HTTP/2 and HTTP/1.1 when given a certificate, else
+ * plain HTTP), with a kubeconfig for it in a temporary directory: the warm-up then runs the kube adapter itself
+ * (kubeconfig, credentials, transport, session), so its code is in the cache too. Only bytecode is kept; the port, the
+ * directory, the certificate and the answers are gone with the build's process.
  */
-async function warmUpCluster(): Promise<{kubeconfig: string; stop: () => Promise<void>}> {
+async function warmUpCluster(tls: WarmUpTls | undefined): Promise<{kubeconfig: string; stop: () => Promise<void>}> {
   const objects = warmUpObjects();
-  const server = createServer((request, response) => {
+  const answer = (request: IncomingMessage, response: ServerResponse) => {
     const parts = new URL(request.url ?? `/`, `http://warm-up`).pathname.split(`/`);
     const at = parts.indexOf(`namespaces`);
     const [namespace, resource, name] = [parts[at + 1], parts[at + 2], parts[at + 3]];
@@ -116,17 +125,28 @@ async function warmUpCluster(): Promise<{kubeconfig: string; stop: () => Promise
     const body = JSON.stringify(found ?? {kind: `Status`, apiVersion: `v1`, status: `Failure`, reason: `NotFound`, code: 404, message: `not found`});
     response.writeHead(found === undefined ? 404 : 200, {'Content-Type': `application/json`});
     response.end(body);
+  };
+  const server = tls === undefined
+    ? createServer(answer)
+    : process.getBuiltinModule(`node:http2`).createSecureServer({cert: tls.cert, key: tls.key, allowHTTP1: true}, answer as never);
+  const sockets = new Set<Socket>();
+  server.on(tls === undefined ? `connection` : `secureConnection`, (socket: Socket) => {
+    sockets.add(socket);
+    socket.once(`close`, () => sockets.delete(socket));
   });
   await new Promise<void>(resolve => server.listen(0, `127.0.0.1`, resolve));
   const port = (server.address() as {port: number}).port;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-warm-up-`));
   const kubeconfig = path.join(dir, `kubeconfig`);
-  // Plain HTTP: no CA (the made-up one is no certificate) and no TLS server name.
-  fs.writeFileSync(kubeconfig, WARM_UP_KUBECONFIG.replace(`https://127.0.0.1:6443`, `http://127.0.0.1:${port}`).replace(/^ {4}(certificate-authority-data|tls-server-name): .*\n/gm, ``));
+  fs.writeFileSync(kubeconfig, tls === undefined
+    // Plain HTTP: no CA (the made-up one is no certificate) and no TLS server name.
+    ? WARM_UP_KUBECONFIG.replace(`https://127.0.0.1:6443`, `http://127.0.0.1:${port}`).replace(/^ {4}(certificate-authority-data|tls-server-name): .*\n/gm, ``)
+    : WARM_UP_KUBECONFIG.replace(`https://127.0.0.1:6443`, `https://127.0.0.1:${port}`).replace(`d2FybS11cA==`, Buffer.from(tls.cert).toString(`base64`)));
   return {
     kubeconfig,
     stop: async () => {
-      server.closeAllConnections();
+      for (const socket of sockets)
+        socket.destroy();
       await new Promise(resolve => server.close(resolve));
       fs.rmSync(dir, {recursive: true, force: true});
     },
@@ -134,15 +154,32 @@ async function warmUpCluster(): Promise<{kubeconfig: string; stop: () => Promise
 }
 
 async function runWarmUps(runs: string[][], realCluster: boolean): Promise<void> {
-  for (const argv of runs) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-warm-up-stdio-`));
+  try {
+    for (const argv of runs)
+      await runWarmUp(argv, realCluster, dir);
+  } finally {
+    fs.rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+/** One warm-up run; its stdin and stdout are files read and written through main.ts's own stdio (adapters/local/stdio.ts). */
+async function runWarmUp(argv: string[], realCluster: boolean, dir: string): Promise<void> {
+  const stdinFile = path.join(dir, `stdin`);
+  fs.writeFileSync(stdinFile, `password`);
+  const [stdinFd, stdoutFd] = [fs.openSync(stdinFile, `r`), fs.openSync(path.join(dir, `stdout`), `w`)];
+  try {
     let errors = ``;
     const unavailable = async (): Promise<never> => {
       throw new Error(`not available during the warm-up`);
     };
+    const noStream = () => {
+      throw new Error(`the warm-up has no stream for this`);
+    };
     const context: PullSecretContext = {
       env: {},
-      stdin: Readable.from([`password`]),
-      stdout: new Writable({write: (_chunk, _encoding, done) => done()}),
+      stdin: fdReader(stdinFd, {stream: noStream}),
+      stdout: fdWriter(stdoutFd, {stream: noStream}),
       stderr: new Writable({write: (chunk: Buffer, _encoding, done) => { errors += String(chunk); done(); }}),
       colorDepth: 1,
       homedir: `/nonexistent`,
@@ -159,5 +196,8 @@ async function runWarmUps(runs: string[][], realCluster: boolean): Promise<void>
     const code = await runPullSecret(argv, context);
     if (code !== ExitCode.ok)
       throw new Error(`the start-up warm-up \`${argv.join(` `)}\` exited with ${code}: ${errors.trim()}`);
+  } finally {
+    fs.closeSync(stdinFd);
+    fs.closeSync(stdoutFd);
   }
 }

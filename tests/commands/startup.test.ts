@@ -41,3 +41,13 @@ test(`the parser for a set of commands is compiled once per process, not once pe
   assert.equal(compiled([AddCommand]), compiled([AddCommand]));
   assert.notEqual(compiled([AddCommand]), compiled([ListCommand]));
 });
+
+test(`the warm-up reaches its made-up cluster over TLS with the certificate the build makes, and verifies it as a real run does`, async () => {
+  const {warmUpCertificate} = await import(`../../scripts/lib/warmUpCertificate.ts`);
+  const certificate = warmUpCertificate();
+  assert.ok(certificate, `openssl made the warm-up's certificate`);
+  for (const group of CODE_CACHE_GROUPS.filter(group => group !== `add`))
+    await assert.doesNotReject(warmUp(group, certificate), group);
+  // A certificate for another name fails the kubeconfig's tls-server-name: the warm-up's connections are real TLS ones.
+  await assert.rejects(warmUp(`decode`, warmUpCertificate(`not-the-warm-up.example`)), /exited with/);
+});
