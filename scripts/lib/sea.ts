@@ -90,7 +90,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
         setup(build) {
           build.onResolve({filter: /^\.\/clientNode\.ts$/}, args => args.resolveDir === kubeAdapter ? {path: path.join(kubeAdapter, `clientNodeAsset.ts`)} : undefined);
         },
-      }, yamlOnFirstUse(), clipanionStdioOnFirstUse()],
+      }, interopOnce(), yamlOnFirstUse(), clipanionStdioOnFirstUse()],
     }),
     esbuild.build({...common, entryPoints: [path.join(kubeAdapter, `clientNode.ts`)], outfile: clientNodeOutfile}),
     // The main script prints the overview itself (`--help` then evaluates no bundle at all).
@@ -107,6 +107,33 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
   assertNoDynamicImport(clientNodeText, clientNodeOutfile);
   assertNoDynamicImport(fs.readFileSync(seaMainOutfile, `utf8`), seaMainOutfile);
   return {outfile, bytes: Buffer.byteLength(text), clientNodeBytes: Buffer.byteLength(clientNodeText)};
+}
+
+/**
+ * esbuild bundles a CommonJS module (a Node built-in, clipanion) into ESM importers through `__toESM`, which copies
+ * every export of the module into a new object at each importing module: `decode` made 25 such copies at start-up
+ * (clipanion's ~50 exports into each of its importers, node:fs's ~100 into each of its), 1.3-2.2 ms in all. Here the
+ * sources' imports of them go through one ESM facade per module (`export *` and the default), which makes the copy
+ * once; importers then read the facade's bindings. Only the bundle is built this way; `node sources/main.ts` and the
+ * tests import the modules as written, and the facade exports the very objects they do.
+ */
+function interopOnce(): esbuild.Plugin {
+  const NAMESPACE = `interop-once`;
+  const SOURCES = path.join(ROOT, `sources`) + path.sep;
+  const facaded = (specifier: string) => specifier === `clipanion` || /^node:[a-z_/]+$/.test(specifier);
+  return {
+    name: NAMESPACE,
+    setup(build) {
+      build.onResolve({filter: /^(clipanion|node:[a-z_/]+)$/}, args => args.namespace === `file` && args.importer.startsWith(SOURCES) && facaded(args.path) ? {path: args.path, namespace: NAMESPACE} : undefined);
+      build.onLoad({filter: /.*/, namespace: NAMESPACE}, args => ({
+        resolveDir: ROOT,
+        loader: `js`,
+        contents: args.path === `clipanion`
+          ? `export * from "clipanion";\n`
+          : `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport * from ${JSON.stringify(args.path)};\n`,
+      }));
+    },
+  };
 }
 
 /**
