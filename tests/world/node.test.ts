@@ -81,8 +81,15 @@ describe(`a Deployment`, () => {
     await new Promise(resolve => setTimeout(resolve, 700));
     assert.ok(world.api.objects(`pods`, ns).every(p => podState(p) !== `Running`), `no pod heals by itself`);
     await kubectl(`rollout`, `restart`, `deployment/api`, `-n`, ns);
-    const healed = await world.node.waitForPods({namespace: ns, labels: {app: `api`}}, `Running`);
-    assert.equal(healed.length, 2);
+    // The old ReplicaSet may still replace one of its pods while it scales down (the replacement gets the
+    // ServiceAccount's secret and runs): the rollout is over when the Deployment's two new pods are all that run.
+    let healed: any[] = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise(resolve => setTimeout(resolve, 50))) {
+      healed = await world.node.waitForPods({namespace: ns, labels: {app: `api`}}, `Running`);
+      if (healed.length === 2)
+        break;
+    }
+    assert.equal(healed.length, 2, JSON.stringify(world.api.objects(`pods`, ns).map(p => [p.metadata.name, podState(p)])));
     assert.ok(healed.every(p => !failing.some(f => f.metadata.uid === p.metadata.uid)), `new pods replaced the failing ones`);
     assert.deepEqual(healed[0].spec.imagePullSecrets, [{name: `regcred`}]);
   });
