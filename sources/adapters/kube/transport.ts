@@ -123,6 +123,34 @@ function answerBody(chunks: Buffer[], contentEncoding: string | string[] | undef
   return raw.toString(`utf8`);
 }
 
+/** The timers of one attempt, and its end: `end()` is true only the first time, and clears the timers then. */
+class AttemptEnd {
+  readonly timers: NodeJS.Timeout[] = [];
+  private ended = false;
+
+  end(): boolean {
+    if (this.ended)
+      return false;
+    this.ended = true;
+    for (const timer of this.timers)
+      clearTimeout(timer);
+    return true;
+  }
+}
+
+/** The headers of an HTTP/1.1 request (the agent's or the transport's own connection), Content-Length aside. */
+function http1Headers(request: TransportRequest, auth: RequestAuth): Record<string, string> {
+  const headers: Record<string, string> = {
+    Accept: `application/json`,
+    [`Accept-Encoding`]: `gzip`,
+    [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
+    ...auth.headers,
+  };
+  if (request.body !== undefined)
+    headers[`Content-Type`] = request.contentType ?? `application/json`;
+  return headers;
+}
+
 /** Sends requests to one API server. */
 export class Transport {
   private readonly server: string;
@@ -359,8 +387,7 @@ export class Transport {
     const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
     return new Promise((resolve, reject) => {
       let responseStarted = false;
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      const attempt = new AttemptEnd();
       const headers: Record<string, string> = {
         ':method': request.method,
         ':path': `${url.pathname}${url.search}`,
@@ -387,10 +414,8 @@ export class Transport {
       }
       this.http2Active(session, +1);
       const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
-        if (settled)
+        if (!attempt.end())
           return;
-        settled = true;
-        clearTimeout(timer);
         this.http2Active(session, -1);
         if (error) {
           error.reusedSocket = reused;
@@ -406,7 +431,7 @@ export class Transport {
       };
       if (this.timeoutMs > 0) {
         // The connection's set-up counts against the request's time, as with the agent.
-        timer = setTimeout(() => done(requestTimedOut(this.timeoutMs)), Math.max(0, this.timeoutMs - (Date.now() - started)));
+        attempt.timers.push(setTimeout(() => done(requestTimedOut(this.timeoutMs)), Math.max(0, this.timeoutMs - (Date.now() - started))));
       }
       let status = 0;
       let responseHeaders: IncomingHttpHeaders = {};
@@ -509,17 +534,9 @@ export class Transport {
     const started = Date.now();
     this.sent++;
     const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
-    const headers: Record<string, string> = {
-      Accept: `application/json`,
-      [`Accept-Encoding`]: `gzip`,
-      [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
-      ...auth.headers,
-    };
-    if (request.body !== undefined)
-      headers[`Content-Type`] = request.contentType ?? `application/json`;
     let text: string;
     try {
-      text = requestText({method: request.method, path: `${url.pathname}${url.search}`, host: url.host, headers, body: request.body});
+      text = requestText({method: request.method, path: `${url.pathname}${url.search}`, host: url.host, headers: http1Headers(request, auth), body: request.body});
     } catch (error) {
       finish((error as AttemptError).code ?? `error`);
       return Promise.reject(error);
@@ -531,14 +548,10 @@ export class Transport {
     const socket = kept ?? this.openLone(url, direct);
     return new Promise((resolve, reject) => {
       const reader = new AnswerReader({head: false, maxBodyBytes: this.maxResponseBytes, tooLarge: () => tooLargeAnswer(this.maxResponseBytes)});
-      let settled = false;
-      const timers: NodeJS.Timeout[] = [];
+      const attempt = new AttemptEnd();
       const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
-        if (settled)
+        if (!attempt.end())
           return;
-        settled = true;
-        for (const timer of timers)
-          clearTimeout(timer);
         socket.off(`data`, onData);
         socket.off(`end`, onEnd);
         socket.off(`error`, onError);
@@ -599,10 +612,10 @@ export class Transport {
       socket.resume();
       if (this.timeoutMs > 0) {
         // The connection's set-up counts against the request's time, as with the agent.
-        timers.push(setTimeout(() => done(requestTimedOut(this.timeoutMs)), this.timeoutMs));
+        attempt.timers.push(setTimeout(() => done(requestTimedOut(this.timeoutMs)), this.timeoutMs));
       } else if (kept === undefined) {
         const timer = setTimeout(() => done(connectionTimedOut(CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
-        timers.push(timer);
+        attempt.timers.push(timer);
         socket.once(direct.tls === undefined ? `connect` : `secureConnect`, () => clearTimeout(timer));
       }
       // Written as soon as the connection is up (a socket queues what is written before).
@@ -629,14 +642,10 @@ export class Transport {
     const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
     return new Promise((resolve, reject) => {
       let responseStarted = false;
-      let settled = false;
-      const timers: NodeJS.Timeout[] = [];
+      const attempt = new AttemptEnd();
       const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
-        if (settled)
+        if (!attempt.end())
           return;
-        settled = true;
-        for (const timer of timers)
-          clearTimeout(timer);
         if (error) {
           error.reusedSocket = req.reusedSocket;
           error.responseStarted = responseStarted;
@@ -647,16 +656,9 @@ export class Transport {
           resolve(value!);
         }
       };
-      const requestHeaders: Record<string, string> = {
-        Accept: `application/json`,
-        [`Accept-Encoding`]: `gzip`,
-        [`User-Agent`]: `kubectl-pullsecret/${VERSION}`,
-        ...auth.headers,
-      };
-      if (request.body !== undefined) {
-        requestHeaders[`Content-Type`] = request.contentType ?? `application/json`;
+      const requestHeaders = http1Headers(request, auth);
+      if (request.body !== undefined)
         requestHeaders[`Content-Length`] = String(Buffer.byteLength(request.body));
-      }
       const req = sendHttp1(url, {method: request.method, agent: auth.agent(), headers: requestHeaders}, res => {
         responseStarted = true;
         const chunks: Buffer[] = [];
@@ -684,13 +686,13 @@ export class Transport {
       });
       req.on(`error`, error => done(error as AttemptError));
       if (this.timeoutMs > 0) {
-        timers.push(setTimeout(() => req.destroy(requestTimedOut(this.timeoutMs)), this.timeoutMs));
+        attempt.timers.push(setTimeout(() => req.destroy(requestTimedOut(this.timeoutMs)), this.timeoutMs));
       } else {
         req.on(`socket`, socket => {
           if (!socket.connecting)
             return;
           const timer = setTimeout(() => req.destroy(connectionTimedOut(CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS);
-          timers.push(timer);
+          attempt.timers.push(timer);
           socket.once(`connect`, () => clearTimeout(timer));
         });
       }
