@@ -110,27 +110,36 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
 }
 
 /**
- * esbuild bundles a CommonJS module (a Node built-in, clipanion) into ESM importers through `__toESM`, which copies
- * every export of the module into a new object at each importing module: `decode` made 25 such copies at start-up
- * (clipanion's ~50 exports into each of its importers, node:fs's ~100 into each of its), 1.3-2.2 ms in all. Here the
- * sources' imports of them go through one ESM facade per module (`export *` and the default), which makes the copy
- * once; importers then read the facade's bindings. Only the bundle is built this way; `node sources/main.ts` and the
- * tests import the modules as written, and the facade exports the very objects they do.
+ * esbuild hands a CommonJS module to each ESM importer through `__toESM`, a fresh copy of all its exports: `decode`
+ * made 25 such copies at start-up (clipanion's and typanion's ~50 exports into each of their importers, node:fs's
+ * ~100 into each of its, the `yaml` stand-in's through its proxy), 1.3-2.2 ms in an instrumented bundle. In the bundle
+ * the sources import these modules through one ESM facade each, so that importers read the facade's bindings:
+ * - a Node built-in's facade takes the module with `require` (no copy) and exports it as the default and its plain
+ *   data properties by name, read once (accessors such as `fs.promises` stay behind the default: reading them would
+ *   load what they load);
+ * - a bundled package's facade (clipanion, typanion, the yaml stand-in) re-exports it, which copies it once.
+ * Only the bundle is built this way; `node sources/main.ts` and the tests import the modules as written, and the
+ * facades export the very same objects.
  */
 function interopOnce(): esbuild.Plugin {
   const NAMESPACE = `interop-once`;
   const SOURCES = path.join(ROOT, `sources`) + path.sep;
-  const facaded = (specifier: string) => specifier === `clipanion` || /^node:[a-z_/]+$/.test(specifier);
+  const PACKAGES = new Set([`clipanion`, `typanion`, `yaml`]);
+  const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+  const RESERVED = new Set(`await break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof let new null return static super switch this throw true try typeof var void while with yield`.split(` `));
+  const builtinFacade = (specifier: string): string => {
+    const module = process.getBuiltinModule(specifier) as Record<string, unknown>;
+    const names = Object.getOwnPropertyNames(module).filter(name => IDENTIFIER.test(name) && !RESERVED.has(name) && `value` in Object.getOwnPropertyDescriptor(module, name)!);
+    return `const m = require(${JSON.stringify(specifier)});\nexport default m;\nexport const {${names.join(`, `)}} = m;\n`;
+  };
   return {
     name: NAMESPACE,
     setup(build) {
-      build.onResolve({filter: /^(clipanion|node:[a-z_/]+)$/}, args => args.namespace === `file` && args.importer.startsWith(SOURCES) && facaded(args.path) ? {path: args.path, namespace: NAMESPACE} : undefined);
+      build.onResolve({filter: /^(clipanion|typanion|yaml|node:[a-z_/]+)$/}, args => args.namespace === `file` && args.importer.startsWith(SOURCES) ? {path: args.path, namespace: NAMESPACE} : undefined);
       build.onLoad({filter: /.*/, namespace: NAMESPACE}, args => ({
         resolveDir: ROOT,
         loader: `js`,
-        contents: args.path === `clipanion`
-          ? `export * from "clipanion";\n`
-          : `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport * from ${JSON.stringify(args.path)};\n`,
+        contents: PACKAGES.has(args.path) ? `export * from ${JSON.stringify(args.path)};\n` : builtinFacade(args.path),
       }));
     },
   };
