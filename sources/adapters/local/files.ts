@@ -142,9 +142,14 @@ export function stripOneNewline(text: string): string {
   return text;
 }
 
-/** Reads all of a stream as UTF-8 (for `--docker-password-stdin` and `-f -`). */
+/** All of a stream up to `cap` bytes: synchronously when it can hand its input over so (`WholeInputReader`), else as a stream. */
+export async function readWholeInput(stream: NodeJS.ReadableStream & WholeInputReader, cap: number, what: string): Promise<Buffer> {
+  return stream.readWholeSync?.(cap, what) ?? await readBoundedStream(stream, cap, what);
+}
+
+/** Reads all of a stream as UTF-8 (for `--docker-password-stdin` and `--docker-config -`). */
 export async function readAll(stream: NodeJS.ReadableStream & WholeInputReader, what: string, cap: number = MAX_SECRET_BYTES): Promise<string> {
-  return decodeUtf8Text(stream.readWholeSync?.(cap, what) ?? await readBoundedStream(stream, cap, what), what);
+  return decodeUtf8Text(await readWholeInput(stream, cap, what), what);
 }
 
 /** Resolves a user-given path against the working directory, expanding a leading `~/`. */

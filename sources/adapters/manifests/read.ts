@@ -11,7 +11,7 @@ import {LineCounter, isNode, parseAllDocuments, parseDocument} from 'yaml';
 import type {Document} from 'yaml';
 import {invalidNameMessage, namespaceNameProblem, objectNameProblem} from '../../core/names.ts';
 import {InputError} from '../../core/errors.ts';
-import {INPUT_CAPS, readBoundedFile, readBoundedStream} from '../local/files.ts';
+import {INPUT_CAPS, readBoundedFile, readWholeInput} from '../local/files.ts';
 import {decodeUtf8Text} from '../../core/text.ts';
 import {parseGoJson} from '../../core/dockerconfig/goJson.ts';
 import {yamlProblem} from '../../core/yamlProblem.ts';
@@ -179,5 +179,5 @@ function collect(value: unknown, source: string, place: Place, lines: DocumentLi
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  return decodeUtf8Text(await readBoundedStream(stream, INPUT_CAPS.manifest, `-f - (stdin)`), `<stdin>`);
+  return decodeUtf8Text(await readWholeInput(stream, INPUT_CAPS.manifest, `-f - (stdin)`), `<stdin>`);
 }
