@@ -6,6 +6,7 @@ import {pluginArguments} from './overview.ts';
 import {exitWhenWritten, stdoutWriter} from './exit.ts';
 import {fdReader, fdWriter} from './adapters/local/stdio.ts';
 import type {PullSecretContext} from './context.ts';
+import type {WarmUpTls} from './warmup.ts';
 
 /** Runs the plugin with this process's arguments, environment and stdio. */
 export function main(): void {
@@ -54,7 +55,7 @@ export function main(): void {
  * The build's code-cache warm-up (scripts/lib/codeCache.ts): runs one cache's commands in memory so that V8 has
  * compiled their code when the cache is written. Loaded only then.
  */
-export async function warmUp(group?: string, tls?: {cert: string; key: string}): Promise<void> {
+export async function warmUp(group?: string, tls?: WarmUpTls): Promise<void> {
   // The default cache holds what evaluating the bundle compiles, and nothing of the warm-up module.
   if (group !== undefined)
     await (await import('./warmup.ts')).warmUp(group, tls);

@@ -42,8 +42,8 @@ function warmUpObjects(): Array<{resource: string; object: KubeObject}> {
 
 /**
  * A kubeconfig shaped like the ones clusters hand out (a CA, a bearer token, an exec plugin, two contexts), in the
- * block style that `kubectl config` writes, made up here: parsing it compiles the fast kubeconfig reader
- * (adapters/kube/blockYaml.ts) for the commands that read one. It holds no real key or token.
+ * block style that `kubectl config` writes, made up here: the decode and list warm-ups read it (pointed at the
+ * made-up cluster), which compiles the fast kubeconfig reader (adapters/kube/blockYaml.ts). It holds no real key or token.
  */
 const WARM_UP_KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -97,9 +97,6 @@ export async function warmUp(group?: string, tls?: WarmUpTls): Promise<void> {
   const runs = WARM_UP_RUNS[group];
   if (runs === undefined)
     throw new Error(`no warm-up for the code cache "${group}"`);
-  // The kubeconfig reader only for the commands that read one (add's cache does not need it).
-  if (group !== `add`)
-    (await import('./adapters/kube/kubeconfig.ts')).parseKubeconfig(WARM_UP_KUBECONFIG, `warm-up`);
   const cluster = group === `add` ? undefined : await warmUpCluster(tls);
   try {
     await runWarmUps(runs.map(argv => cluster === undefined ? argv : [...argv, `--kubeconfig`, cluster.kubeconfig]), cluster !== undefined);

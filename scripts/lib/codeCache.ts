@@ -9,11 +9,12 @@ import {createRequire} from 'node:module';
 import path from 'node:path';
 import {compileBundle} from '../../sources/bundleLoader.ts';
 import {warmUpCertificate} from './warmUpCertificate.ts';
+import type {WarmUpTls} from '../../sources/warmup.ts';
 
 const [bundle, out, group] = process.argv.slice(2);
 if (bundle === undefined || out === undefined)
   throw new Error(`usage: codeCache.ts BUNDLE OUT [GROUP]`);
 const {exports, script} = compileBundle(fs.readFileSync(bundle, `utf8`), undefined, createRequire(path.resolve(bundle)));
 // add reads no cluster: its warm-up needs no certificate.
-await (exports.warmUp as (group?: string, tls?: {cert: string; key: string}) => Promise<void>)(group, group === undefined || group === `add` ? undefined : warmUpCertificate());
+await (exports.warmUp as (group?: string, tls?: WarmUpTls) => Promise<void>)(group, group === undefined || group === `add` ? undefined : warmUpCertificate());
 fs.writeFileSync(out, script.createCachedData());

@@ -3,13 +3,14 @@ import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type {WarmUpTls} from '../../sources/warmup.ts';
 
 /**
  * A throw-away certificate for the warm-up's made-up cluster (`name`: the warm-up kubeconfig's tls-server-name),
  * made with openssl so that the warm-up reaches the cluster over TLS and HTTP/2 as real runs do; without openssl
  * (undefined) the warm-up serves plain HTTP and the cache misses only the connection code. Gone after the build.
  */
-export function warmUpCertificate(name = `warm-up.example`): {cert: string; key: string} | undefined {
+export function warmUpCertificate(name = `warm-up.example`): WarmUpTls | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pullsecret-warm-up-tls-`));
   try {
     const [cert, key] = [path.join(dir, `cert.pem`), path.join(dir, `key.pem`)];
