@@ -350,7 +350,8 @@ export class Transport {
    * of a `Promise.all` all reach here before the turn ends). Requests that arrive together all take HTTP/2.
    */
   private async runsAlone(direct: DirectSettings): Promise<boolean> {
-    if (direct.tls !== undefined && this.http2Sessions.has(direct.tls))
+    const http2Open = () => direct.tls !== undefined && this.http2Sessions.has(direct.tls);
+    if (http2Open())
       return false;
     if (this.turn === undefined) {
       if (this.inFlight > 1)
@@ -365,7 +366,7 @@ export class Transport {
     const turn = this.turn;
     turn.requests++;
     await turn.decided;
-    return turn.requests === 1 && !(direct.tls !== undefined && this.http2Sessions.has(direct.tls));
+    return turn.requests === 1 && !http2Open();
   }
 
   /** The request over the session's HTTP/2 connection, or over HTTP/1.1 when the server does not speak HTTP/2. */
@@ -626,7 +627,7 @@ export class Transport {
   /** A new connection for lone requests (HTTP/1.1 only); its errors while idle are not the process's. */
   private openLone(url: URL, direct: DirectSettings): Socket {
     const socket = direct.tls === undefined
-      ? netConnect({host: url.hostname.replace(/^\[|\]$/g, ``), port: Number(url.port || 80)})
+      ? netConnect({host: hostOf(url), port: Number(url.port || 80)})
       : connectTls(url, direct.tls, [`http/1.1`]);
     socket.on(`error`, () => {});
     socket.on(`close`, () => {
@@ -701,9 +702,14 @@ export class Transport {
   }
 }
 
+/** The host to connect to: an IPv6 address without the brackets a URL gives it. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, ``);
+}
+
 /** A TLS connection to the server of `url` with the session's TLS settings, offering `protocols` by ALPN. */
 function connectTls(url: URL, settings: TlsSettings, protocols: string[]): TLSSocket {
-  const host = url.hostname.replace(/^\[|\]$/g, ``);
+  const host = hostOf(url);
   return tlsConnect({
     host,
     port: Number(url.port || 443),
