@@ -4,15 +4,17 @@ import {InputError} from '../../core/errors.ts';
 export type TerminalInput = NodeJS.ReadableStream & {isTTY?: boolean; setRawMode?: (mode: boolean) => unknown};
 
 /**
- * Asks for a secret on a terminal without echoing it: writes the question to stderr, reads
- * keystrokes in raw mode until Enter, handles Backspace, and aborts on Ctrl-C / Ctrl-D.
+ * Asks for a secret on a terminal without echoing it: switches to raw mode, writes the question to stderr, reads
+ * keystrokes until Enter, handles Backspace, and aborts on Ctrl-C / Ctrl-D.
  * Raw mode is always switched off again.
  */
 export async function promptHidden(stdin: TerminalInput, stderr: NodeJS.WritableStream, question: string): Promise<string> {
   if (!stdin.isTTY || typeof stdin.setRawMode !== `function`)
     throw new Error(`Assertion failed: promptHidden needs a terminal`);
-  stderr.write(question);
+  // Echo off before the question invites typing: a keystroke that arrives between the two would be echoed by the
+  // terminal, and creating the stdin stream that raw mode needs takes a few ms (adapters/local/stdio.ts).
   stdin.setRawMode(true);
+  stderr.write(question);
   stdin.resume();
   try {
     return await new Promise<string>((resolve, reject) => {
