@@ -249,6 +249,7 @@ const errors: Array<[string, number[], RegExp, {maxTableSize?: number; maxHeader
   [`a table size update after a field, between two updates`, [0x20, 0x82, 0x20], /size update comes after a field/],
   [`a header list over the limit, by a raw value`, [0x00, ...raw(`a`.repeat(40)), ...raw(`b`.repeat(40))], /header list is larger than 100 bytes/, {maxHeaderListBytes: 100}],
   [`a header list over the limit, by a Huffman-coded value`, [0x00, ...raw(`a`), ...huffmanLiteral(Array(120).fill([0x3, 5]))], /header list is larger than 100 bytes/, {maxHeaderListBytes: 100}],
+  [`a header list over the limit, found while a Huffman value is decoded (before its bad padding is reached)`, [0x00, ...raw(`a`), ...huffmanLiteral(Array(120).fill([0x3, 5]), `000`)], /header list is larger than 100 bytes/, {maxHeaderListBytes: 100}],
   [`a header list over the limit, by many small fields`, Array(4).fill(0x82), /header list is larger than 100 bytes/, {maxHeaderListBytes: 100}],
 ];
 

@@ -89,11 +89,14 @@ function huffmanCode(): HuffmanCode {
   return huffman = {codes, lengths, first, limit, start, symbols};
 }
 
-/** Decodes a Huffman-coded string (RFC 7541 §5.2) into Latin-1 text. */
-function huffmanDecode(bytes: Buffer, begin: number, end: number): string {
+/**
+ * Decodes a Huffman-coded string (RFC 7541 §5.2) into Latin-1 text of at most `room` characters (throws `tooLarge()`
+ * beyond them).
+ */
+function huffmanDecode(bytes: Buffer, begin: number, end: number, room: number, tooLarge: () => HpackError): string {
   const {first, limit, start, symbols} = huffmanCode();
   // Every code is at least 5 bits long: the text is at most 8/5 of the coded bytes.
-  const out = Buffer.allocUnsafe(Math.ceil((end - begin) * 8 / 5));
+  const out = Buffer.allocUnsafe(Math.max(0, Math.min(Math.ceil((end - begin) * 8 / 5), room)));
   let written = 0;
   let code = 0;
   let length = 0;
@@ -106,6 +109,8 @@ function huffmanDecode(bytes: Buffer, begin: number, end: number): string {
         const symbol = symbols[start[length]! + code - first[length]!]!;
         if (symbol === EOS)
           throw new HpackError(`HPACK: a Huffman-coded string holds the EOS symbol`);
+        if (written === out.length)
+          throw tooLarge();
         out[written++] = symbol;
         code = 0;
         length = 0;
@@ -212,11 +217,12 @@ export class HpackDecoder {
       }
     };
 
+    const tooLarge = () => new HpackError(`HPACK: the header list is larger than ${this.maxHeaderListBytes} bytes`);
     /** Counts `bytes` more of the header list, before they are built. */
     const count = (more: number): void => {
       listBytes += more;
       if (listBytes > this.maxHeaderListBytes)
-        throw new HpackError(`HPACK: the header list is larger than ${this.maxHeaderListBytes} bytes`);
+        throw tooLarge();
     };
 
     const string = (): string => {
@@ -232,10 +238,8 @@ export class HpackDecoder {
         count(length);
         return bytes.toString(`latin1`, begin, at);
       }
-      // Every code is at most 30 bits: the text is at least 8/30 of the coded bytes.
-      count(Math.floor(length * 8 / 30));
-      const text = huffmanDecode(bytes, begin, at);
-      count(text.length - Math.floor(length * 8 / 30));
+      const text = huffmanDecode(bytes, begin, at, this.maxHeaderListBytes - listBytes, tooLarge);
+      count(text.length);
       return text;
     };
 
