@@ -14,7 +14,6 @@
  * node:https load only for the agent.
  */
 import type {Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions} from 'node:http';
-import type {ClientHttp2Session, ClientHttp2Stream} from 'node:http2';
 import {connect as netConnect} from 'node:net';
 import type {Socket} from 'node:net';
 import {connect as tlsConnect} from 'node:tls';
@@ -22,6 +21,8 @@ import type {SecureContext, TLSSocket} from 'node:tls';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 import {AnswerReader, requestText} from './http1.ts';
+import {Http2Connection} from './http2.ts';
+import type {AnswerHeaders, Http2Failure, Http2Request, RequestField} from './http2.ts';
 
 /** One request as the session builds it. */
 export type TransportRequest = {
@@ -164,7 +165,7 @@ export class Transport {
   private readonly maxResponseBytes: number;
   private sent = 0;
   /** One HTTP/2 connection per TLS settings; null once the server answered HTTP/1.1 (the agent's then). */
-  private readonly http2Sessions = new Map<TlsSettings, Promise<ClientHttp2Session | null>>();
+  private readonly http2Sessions = new Map<TlsSettings, Promise<Http2Connection | null>>();
 
   constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number}) {
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -372,57 +373,32 @@ export class Transport {
   /** The request over the session's HTTP/2 connection, or over HTTP/1.1 when the server does not speak HTTP/2. */
   private async attemptHttp2(request: TransportRequest, auth: RequestAuth, settings: TlsSettings, url: URL): Promise<Omit<TransportResponse, `attempts`>> {
     const started = Date.now();
-    let session: ClientHttp2Session | null;
+    let connection: Http2Connection | null;
     try {
-      session = await this.http2Session(settings, url, auth.agent);
+      connection = await this.http2Session(settings, url, auth.agent);
     } catch (error) {
       // Counted and logged as the request it was for, as a failed connection of the agent is.
       this.sent++;
       this.log?.(`${request.method} ${url.href} ${(error as AttemptError).code ?? `error`} ${Date.now() - started}ms`);
       throw error;
     }
-    if (session === null)
+    if (connection === null)
       return this.attemptHttp1(request, auth, url);
-    const reused = this.http2Streams.get(session) !== undefined;
+    const reused = connection.started > 0;
     this.sent++;
     const finish = (outcome: string) => this.log?.(`${request.method} ${url.href} ${outcome} ${Date.now() - started}ms`);
     return new Promise((resolve, reject) => {
       let responseStarted = false;
+      let sent: Http2Request | undefined;
       const attempt = new AttemptEnd();
-      const headers: Record<string, string> = {
-        ':method': request.method,
-        ':path': `${url.pathname}${url.search}`,
-        accept: `application/json`,
-        'accept-encoding': `gzip`,
-        'user-agent': `kubectl-pullsecret/${VERSION}`,
-      };
-      for (const [name, value] of Object.entries(auth.headers))
-        headers[name.toLowerCase()] = value;
-      if (request.body !== undefined)
-        headers[`content-type`] = request.contentType ?? `application/json`;
-      let stream: ClientHttp2Stream;
-      try {
-        stream = session.request(headers);
-      } catch (error) {
-        // The connection is going away (GOAWAY) or gone: nothing was sent, so the request may be repeated.
-        this.http2Sessions.delete(settings);
-        const failure = http2Failure(error as Error);
-        failure.reusedSocket = true;
-        failure.responseStarted = false;
-        finish(failure.code ?? `error`);
-        reject(failure);
-        return;
-      }
-      this.http2Active(session, +1);
       const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
         if (!attempt.end())
           return;
-        this.http2Active(session, -1);
         if (error) {
-          error.reusedSocket = reused;
+          // A request the server provably did not act on may be sent again whatever its method, as after a stale socket.
+          error.reusedSocket = reused || (error as Partial<Http2Failure>).unprocessed === true;
           error.responseStarted = responseStarted;
-          if (!stream.destroyed)
-            stream.close();
+          sent?.cancel();
           finish(error.code ?? `error`);
           reject(error);
         } else {
@@ -430,93 +406,75 @@ export class Transport {
           resolve(value!);
         }
       };
+      let status = 0;
+      let responseHeaders: AnswerHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        sent = connection.request(http2Fields(request, auth, url), request.body === undefined ? undefined : Buffer.from(request.body), {
+          response: (answerStatus, headers) => {
+            responseStarted = true;
+            status = answerStatus;
+            responseHeaders = headers;
+          },
+          data: chunk => {
+            size += chunk.length;
+            if (size > this.maxResponseBytes) {
+              done(tooLargeAnswer(this.maxResponseBytes));
+              return;
+            }
+            chunks.push(chunk);
+          },
+          end: () => {
+            let body: string;
+            try {
+              body = answerBody(chunks, responseHeaders[`content-encoding`], this.maxResponseBytes);
+            } catch (error) {
+              done(error as AttemptError);
+              return;
+            }
+            done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body});
+          },
+          error: failure => done(failure),
+        });
+      } catch (error) {
+        // A connection going away takes no new request (nothing was sent: it may be sent again); a header value
+        // that would be malformed fails the request.
+        done(error as AttemptError);
+        return;
+      }
       if (this.timeoutMs > 0) {
         // The connection's set-up counts against the request's time, as with the agent.
         attempt.timers.push(setTimeout(() => done(requestTimedOut(this.timeoutMs)), Math.max(0, this.timeoutMs - (Date.now() - started))));
       }
-      let status = 0;
-      let responseHeaders: IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on(`response`, answer => {
-        responseStarted = true;
-        status = Number(answer[`:status`] ?? 0);
-        responseHeaders = Object.fromEntries(Object.entries(answer).filter(([name]) => !name.startsWith(`:`))) as IncomingHttpHeaders;
-      });
-      stream.on(`data`, (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.maxResponseBytes) {
-          done(tooLargeAnswer(this.maxResponseBytes));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.on(`end`, () => {
-        if (!responseStarted) {
-          // The stream ended without an answer: the connection went away under it.
-          done(attemptError(`the connection closed before the server answered`, `ECONNRESET`));
-          return;
-        }
-        let body: string;
-        try {
-          body = answerBody(chunks, responseHeaders[`content-encoding`], this.maxResponseBytes);
-        } catch (error) {
-          done(error as AttemptError);
-          return;
-        }
-        done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body});
-      });
-      stream.on(`error`, error => done(http2Failure(error)));
-      stream.on(`close`, () => {
-        // A stream the server refused or a connection that went away before the answer: like a reset socket.
-        done(attemptError(`the HTTP/2 stream closed before the answer was complete`, `ECONNRESET`));
-      });
-      stream.end(request.body);
     });
   }
 
-  /** Requests in flight per HTTP/2 connection: the connection keeps the process alive only while one is. */
-  private readonly http2Streams = new WeakMap<ClientHttp2Session, number>();
-
-  private http2Active(session: ClientHttp2Session, delta: number): void {
-    const active = (this.http2Streams.get(session) ?? 0) + delta;
-    this.http2Streams.set(session, active);
-    if (session.destroyed)
-      return;
-    if (active > 0)
-      session.ref();
-    else
-      session.unref();
-  }
-
   /** The HTTP/2 connection for these TLS settings: opened on first use (null when the server chose HTTP/1.1). */
-  private http2Session(settings: TlsSettings, url: URL, agent: () => Agent): Promise<ClientHttp2Session | null> {
+  private http2Session(settings: TlsSettings, url: URL, agent: () => Agent): Promise<Http2Connection | null> {
     let entry = this.http2Sessions.get(settings);
     if (entry !== undefined) {
-      return entry.then(session => {
-        if (session !== null && (session.closed || session.destroyed)) {
+      return entry.then(connection => {
+        if (connection !== null && !connection.usable) {
           if (this.http2Sessions.get(settings) === entry)
             this.http2Sessions.delete(settings);
           return this.http2Session(settings, url, agent);
         }
-        return session;
+        return connection;
       });
     }
-    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS).then(opened => {
-      // HTTP/1.1 chosen: the connection is handed to the agent, whose first request uses it (no second handshake).
-      if (!(`request` in opened)) {
-        adoptConnection(agent(), opened);
-        return null;
-      }
-      const session = opened;
-      session.once(`close`, () => {
-        if (this.http2Sessions.get(settings) === entry)
-          this.http2Sessions.delete(settings);
-      });
-      return session;
-    }, error => {
+    const forget = () => {
       if (this.http2Sessions.get(settings) === entry)
         this.http2Sessions.delete(settings);
+    };
+    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS, forget).then(opened => {
+      // HTTP/1.1 chosen: the connection is handed to the agent, whose first request uses it (no second handshake).
+      if (opened instanceof Http2Connection)
+        return opened;
+      adoptConnection(agent(), opened);
+      return null;
+    }, error => {
+      forget();
       throw error;
     });
     this.http2Sessions.set(settings, entry);
@@ -721,10 +679,11 @@ function connectTls(url: URL, settings: TlsSettings, protocols: string[]): TLSSo
 }
 
 /**
- * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 session over it, or
- * the connection itself when the server picked HTTP/1.1 (as Go's transport then speaks HTTP/1.1 over it).
+ * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 connection over it
+ * (http2.ts), or the connection itself when the server picked HTTP/1.1 (as Go's transport then speaks HTTP/1.1 over it).
+ * `onClose` hears when the HTTP/2 connection goes away.
  */
-function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number): Promise<ClientHttp2Session | TLSSocket> {
+function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number, onClose: () => void): Promise<Http2Connection | TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = connectTls(url, settings, [`h2`, `http/1.1`]);
     const timer = setTimeout(() => socket.destroy(connectionTimedOut(timeoutMs)), timeoutMs);
@@ -734,17 +693,29 @@ function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number): Promise<
     });
     socket.once(`secureConnect`, () => {
       clearTimeout(timer);
-      if (socket.alpnProtocol !== `h2`) {
-        resolve(socket);
-        return;
-      }
-      const session = process.getBuiltinModule(`node:http2`).connect(url.origin, {createConnection: () => socket});
-      // A failure of the whole connection reaches each request as the failure of its stream.
-      session.on(`error`, () => {});
-      session.unref();
-      resolve(session);
+      resolve(socket.alpnProtocol === `h2` ? new Http2Connection(socket, {onClose}) : socket);
     });
   });
+}
+
+/** The header fields of an HTTP/2 request; credentials are marked never to be indexed by a proxy's compressor. */
+function http2Fields(request: TransportRequest, auth: RequestAuth, url: URL): RequestField[] {
+  const fields: RequestField[] = [
+    [`:method`, request.method],
+    [`:scheme`, `https`],
+    [`:authority`, url.host],
+    [`:path`, `${url.pathname}${url.search}`],
+    [`accept`, `application/json`],
+    [`accept-encoding`, `gzip`],
+    [`user-agent`, `kubectl-pullsecret/${VERSION}`],
+  ];
+  for (const [name, value] of Object.entries(auth.headers)) {
+    const lower = name.toLowerCase();
+    fields.push([lower, value, lower === `authorization` || lower === `proxy-authorization` || lower === `cookie`]);
+  }
+  if (request.body !== undefined)
+    fields.push([`content-type`, request.contentType ?? `application/json`]);
+  return fields;
 }
 
 /**
@@ -769,14 +740,6 @@ function adoptConnection(agent: Agent, socket: TLSSocket): void {
     }
     return own.apply(this, args);
   };
-}
-
-/** An HTTP/2 stream error as the retry logic knows socket errors: a refused or cancelled stream is a reset. */
-function http2Failure(error: Error & {code?: string}): AttemptError {
-  const failure: AttemptError = error;
-  if (failure.code === `ERR_HTTP2_STREAM_ERROR` || failure.code === `ERR_HTTP2_SESSION_ERROR` || failure.code === `ERR_HTTP2_GOAWAY_SESSION` || failure.code === `ERR_HTTP2_STREAM_CANCEL`)
-    failure.code = `ECONNRESET`;
-  return failure;
 }
 
 /** HTTP/2 has no reason phrase; messages name the status as HTTP/1.1 servers do. */
