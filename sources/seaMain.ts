@@ -5,7 +5,7 @@
 // eagerly; and unlike a start-up snapshot, whose heap every start deserializes (about 11 ms and 11 MiB for an
 // empty program here), it costs only what the command uses (docs/toolchain.md §3).
 import path from 'node:path';
-import {getAsset} from 'node:sea';
+import {getRawAsset} from 'node:sea';
 import {BUNDLE_ASSET, codeCacheAsset, codeCacheGroupOf, compileBundle} from './bundleLoader.ts';
 import {BUILT_OVERVIEW, asksForOverview, pluginArguments} from './overview.ts';
 import {stdoutWriter} from './exit.ts';
@@ -23,13 +23,15 @@ if (!printOverview())
   runBundle();
 
 function runBundle(): void {
+  // The assets are read where the executable maps them (getRawAsset), not copied first: V8 and the decoder only read them.
   let cache: ArrayBuffer | undefined;
   try {
-    cache = getAsset(codeCacheAsset(codeCacheGroupOf(process.argv.slice(2))));
+    cache = getRawAsset(codeCacheAsset(codeCacheGroupOf(process.argv.slice(2)))) as ArrayBuffer;
   } catch {
     // Cross-built binaries (macOS, Windows) carry no cache: the bundle is compiled as it is read.
   }
-  const {exports, cacheRejected} = compileBundle(getAsset(BUNDLE_ASSET, `utf8`), cache === undefined ? undefined : new Uint8Array(cache), require);
+  const source = new TextDecoder().decode(new Uint8Array(getRawAsset(BUNDLE_ASSET) as ArrayBuffer));
+  const {exports, cacheRejected} = compileBundle(source, cache === undefined ? undefined : new Uint8Array(cache), require);
   if (process.env.PULLSECRET_DEBUG_STARTUP !== undefined)
     process.stderr.write(`start-up: code cache ${cache === undefined ? `absent` : cacheRejected ? `rejected` : `accepted`}\n`);
   (exports as {main: () => void}).main();

@@ -100,6 +100,7 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
     throw new Error(`esbuild failed`);
   const text = fs.readFileSync(outfile, `utf8`);
   assertNoDynamicImport(text, outfile);
+  assertAscii(text, outfile);
   // `loadFromDefault` is a method of client-node's KubeConfig that minification keeps.
   if (text.includes(`loadFromDefault`))
     throw new Error(`${path.relative(ROOT, outfile)} still contains @kubernetes/client-node; it belongs in the ${CLIENT_NODE_ASSET} asset`);
@@ -107,6 +108,17 @@ export async function bundle(options: {outfile?: string; clientNodeOutfile?: str
   assertNoDynamicImport(clientNodeText, clientNodeOutfile);
   assertNoDynamicImport(fs.readFileSync(seaMainOutfile, `utf8`), seaMainOutfile);
   return {outfile, bytes: Buffer.byteLength(text), clientNodeBytes: Buffer.byteLength(clientNodeText)};
+}
+
+/**
+ * The binary reads its bundle as UTF-8 at every start: an ASCII text is decoded in half the time (0.3 ms less for the
+ * 580 KB bundle) than one holding a single other character. esbuild escapes non-ASCII characters in string literals,
+ * not in regular expressions, so one there fails the build (write it as an escape).
+ */
+function assertAscii(text: string, file: string): void {
+  const other = /[^\x00-\x7f]/.exec(text);
+  if (other !== null)
+    throw new Error(`${path.relative(ROOT, file)} holds the non-ASCII character ${JSON.stringify(other[0])} in ${JSON.stringify(text.slice(Math.max(0, other.index - 40), other.index + 20))}: write it as an escape in the sources`);
 }
 
 /**

@@ -21,8 +21,9 @@ function parseDurationUnchecked(value: string, flag: string): number {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed))
     return Number(trimmed) * 1000;
-  const units: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  // Go's units; µ written as an escape, as the binary's bundle stays ASCII (scripts/lib/sea.ts).
+  const units: Record<string, number> = {ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000};
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
   for (let match = re.exec(trimmed); match; match = re.exec(trimmed)) {

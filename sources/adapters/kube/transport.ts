@@ -4,11 +4,11 @@
  * It never logs headers or bodies.
  *
  * Requests that run together share one HTTP/2 connection (ALPN), as kubectl's do: API servers speak it, and `list`
- * sends ten lists at once over one TLS handshake instead of ten. A request that runs alone (nothing else in flight
- * or sent in the same turn of the event loop: `decode`'s one read, `add`'s read then its write) goes over an HTTP/1.1
- * connection the transport keeps itself (http1.ts), reused by the next lone request: one request gains nothing from
- * HTTP/2, and node:http2 or node:https with node:http's client cost such a run more to load and to run for the first
- * time than the request itself (docs/toolchain.md). A server that answers the HTTP/2 offer with HTTP/1.1 gets the
+ * sends ten lists at once over one TLS handshake instead of ten. The HTTP/2 client is the transport's own (http2.ts):
+ * node:http2 cost such a run more to load and to run for the first time than its requests (docs/toolchain.md). A
+ * request that runs alone (nothing else in flight or sent in the same turn of the event loop: `decode`'s one read,
+ * `add`'s read then its write) goes over an HTTP/1.1 connection the transport keeps itself (http1.ts), reused by the
+ * next lone request: one request gains nothing from HTTP/2, and node:https with node:http's client cost as much. A server that answers the HTTP/2 offer with HTTP/1.1 gets the
  * keep-alive agent, whose first request uses the connection ALPN was offered on (one handshake, as Go's transport);
  * so do requests through a proxy, watches, and requests that run together on a plain-HTTP server. node:http and
  * node:https load only for the agent.
