@@ -28,7 +28,7 @@ function seed(api: ApiEmulator): void {
 }
 
 before(async () => {
-  [h2, h1] = await Promise.all([startApiEmulator({http2: true}), startApiEmulator()]);
+  [h2, h1] = await Promise.all([startApiEmulator({http2: true}), startApiEmulator({http2: false})]);
   seed(h2);
   seed(h1);
 });

@@ -192,7 +192,9 @@ async function start(dir: string, options: ApiEmulatorOptions): Promise<ApiEmula
   };
   const tlsOptions = {cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: false};
   // With http2, the same handler answers both protocols (Node's compatibility API gives it request/response objects).
-  const tlsServer = options.http2
+  // PULLSECRET_TEST_HTTP2=1 (npm run test:http2) makes HTTP/2 the default, so that every command test also runs over
+  // the transport's own HTTP/2 client, as against a real API server.
+  const tlsServer = (options.http2 ?? process.env.PULLSECRET_TEST_HTTP2 === `1`)
     ? http2.createSecureServer({...tlsOptions, allowHTTP1: true}, makeHandler(deps, {plain: false}) as unknown as Parameters<typeof http2.createSecureServer>[1]) as unknown as https.Server
     : https.createServer(tlsOptions, makeHandler(deps, {plain: false}));
   track(tlsServer);
