@@ -188,6 +188,11 @@ test(`the binary loads none of node:http2, node:https and node:http, neither for
   assert.equal(await loads([`decode`, `regcred`, `-n`, `ci`]), `LOADED: none`);
   // The ten reads go over the transport's own HTTP/2 client (http2.ts).
   assert.equal(await loads([`list`, `-n`, `ci`]), `LOADED: none`);
+  // Refused reads too: an HTTP/2 answer's reason phrase comes from the transport's own table, not node:http's.
+  const refused = await runProgramAsync(binary, [`list`, `-n`, `ci`, `--context`, `limited`, `--kubeconfig`, kubeconfig], {env: {...pluginEnv(tmp), NODE_OPTIONS: `--require ${hook}`}});
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /you may not list secrets in namespace ci \(forbidden\)/);
+  assert.equal(refused.stderr.trim().split(`\n`).pop(), `LOADED: none`);
 });
 
 test(`a lone write whose kept connection the server drops before answering is sent again over a new connection`, async () => {

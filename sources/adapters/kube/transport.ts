@@ -742,9 +742,21 @@ function adoptConnection(agent: Agent, socket: TLSSocket): void {
   };
 }
 
+/**
+ * The reason phrases of the statuses API servers answer with, as Go's server writes them in an HTTP/1.1 status line,
+ * so that messages read the same over both protocols; kept here because node:http's table would load node:http.
+ */
+const REASON_PHRASES: Record<number, string> = {
+  400: `Bad Request`, 401: `Unauthorized`, 403: `Forbidden`, 404: `Not Found`, 405: `Method Not Allowed`, 406: `Not Acceptable`,
+  409: `Conflict`, 410: `Gone`, 413: `Request Entity Too Large`, 415: `Unsupported Media Type`, 422: `Unprocessable Entity`,
+  429: `Too Many Requests`, 500: `Internal Server Error`, 502: `Bad Gateway`, 503: `Service Unavailable`, 504: `Gateway Timeout`,
+};
+
 /** HTTP/2 has no reason phrase; messages name the status as HTTP/1.1 servers do. */
 function statusText(status: number): string {
-  return status >= 200 && status < 300 ? `` : process.getBuiltinModule(`node:http`).STATUS_CODES[status] ?? ``;
+  if (status >= 200 && status < 300)
+    return ``;
+  return REASON_PHRASES[status] ?? process.getBuiltinModule(`node:http`).STATUS_CODES[status] ?? ``;
 }
 
 /** node:http's or node:https's `request`, loaded on first use (a run whose requests all go over the transport's own connections never needs them). */
