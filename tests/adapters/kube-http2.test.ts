@@ -119,6 +119,45 @@ test(`a read whose HTTP/2 stream is reset before the answer is sent again`, asyn
   }
 });
 
+/** Three reads sent together over HTTP/2 from one session, and the reads' record on the server. */
+async function goawayWorld(name: string) {
+  const kubeconfig = path.join(tmp, `h2-${name}.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  const session = await connectCluster({kubeconfig}, {retry: {baseDelayMs: 1, maxDelayMs: 2}});
+  const read = async () => {
+    const [secret, account, accounts] = await Promise.all([session.get(`secrets`, `ci`, `regcred`), session.get(`serviceaccounts`, `ci`, `builder`), session.list(`serviceaccounts`, {namespace: `ci`})]);
+    assert.deepEqual([secret?.metadata.name, account?.metadata.name, accounts.map(item => item.metadata.name).includes(`builder`)], [`regcred`, `builder`, true]);
+  };
+  return {read, from: h2.requests.length, tls: h2.tlsConnections()};
+}
+
+test(`after the server's GOAWAY (kube-apiserver's --goaway-chance) the answers in flight arrive, and the next requests open a new connection`, async () => {
+  // The GOAWAY comes with the last of the three answers: all three were processed.
+  h2.faults.add({method: `GET`, route: /\/serviceaccounts$/, nth: 1, kind: `goaway`});
+  try {
+    const {read, from, tls} = await goawayWorld(`goaway-last`);
+    await read();
+    await read();
+    assert.deepEqual(h2.requests.slice(from).map(request => `${request.httpVersion} ${request.status}`), Array(6).fill(`2.0 200`));
+    assert.equal(h2.tlsConnections() - tls, 2, `the second three went over a new connection`);
+  } finally {
+    h2.faults.clear();
+  }
+});
+
+test(`requests a GOAWAY leaves unprocessed are sent again, and each is processed once`, async () => {
+  // The GOAWAY comes with the first answer and names its stream: the two reads behind it are not processed there.
+  h2.faults.add({method: `GET`, route: `/secrets/regcred`, nth: 1, kind: `goaway`});
+  try {
+    const {read, from} = await goawayWorld(`goaway-first`);
+    await read();
+    const paths = h2.requests.slice(from).map(request => `${request.status} ${request.path}`).sort();
+    assert.deepEqual(paths, [`200 /api/v1/namespaces/ci/secrets/regcred`, `200 /api/v1/namespaces/ci/serviceaccounts`, `200 /api/v1/namespaces/ci/serviceaccounts/builder`]);
+  } finally {
+    h2.faults.clear();
+  }
+});
+
 test(`an HTTP/2 request that outlives --request-timeout fails with the timeout's message`, async () => {
   h2.faults.add({method: `GET`, route: /\/namespaces\/ci\/secrets$/, kind: `latency`, latencyMs: 3000});
   try {

@@ -5,7 +5,7 @@
  * on a seeded random fraction of matching requests or on the Nth matching request.
  */
 
-export type FaultKind = `latency` | `429` | `422` | `500` | `503` | `reset` | `lose-answer`;
+export type FaultKind = `latency` | `429` | `422` | `500` | `503` | `reset` | `lose-answer` | `goaway`;
 
 export type FaultSpec = {
   /** Matches the request path (a RegExp, or a substring). Omit to match every path. */

@@ -193,10 +193,26 @@ function patchKind(contentType: string): `json` | `merge` | `strategic` | undefi
   return undefined;
 }
 
+/** The part of an HTTP/2 server stream (Node's compatibility request's `stream`) that GOAWAY handling uses. */
+type H2Session = {state: {lastProcStreamID?: number}; goaway(code: number, last: number): void; close(): void};
+type H2Stream = {id: number; session?: H2Session; close(code: number): void};
+/** HTTP/2 error code REFUSED_STREAM. */
+const REFUSED_STREAM = 0x7;
+/** The last stream each HTTP/2 connection's GOAWAY named. */
+const goawayLastStream = new WeakMap<H2Session, number>();
+
 /** Builds the request handler for one listener. */
 export function makeHandler(deps: HttpDeps, opts: {plain: boolean}) {
   let inFlight = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // After an HTTP/2 GOAWAY, streams above the last one it named are not processed (RFC 9113 §6.8; Go's server
+    // ignores them): the client sends them again on a new connection.
+    const h2 = (req as IncomingMessage & {stream?: H2Stream}).stream;
+    const goneAfter = h2?.session === undefined ? undefined : goawayLastStream.get(h2.session);
+    if (h2 !== undefined && goneAfter !== undefined && h2.id > goneAfter) {
+      h2.close(REFUSED_STREAM);
+      return;
+    }
     inFlight++;
     res.once(`close`, () => inFlight--);
     const url = new URL(req.url ?? `/`, `http://emulator`);
@@ -239,6 +255,21 @@ export function makeHandler(deps: HttpDeps, opts: {plain: boolean}) {
             res.write = (() => true) as typeof res.write;
             res.end = (() => res) as typeof res.end;
             break;
+          case `goaway`: {
+            // What kube-apiserver's --goaway-chance does: the request is answered, and the connection is told to go
+            // away (Connection: close over HTTP/1.1; over HTTP/2 a GOAWAY naming the last stream received, as Go's
+            // graceful shutdown does, so that every request already sent is still answered).
+            if (h2?.session !== undefined) {
+              const last = h2.session.state.lastProcStreamID ?? h2.id;
+              goawayLastStream.set(h2.session, last);
+              h2.session.goaway(0, last);
+              const session = h2.session;
+              res.once(`finish`, () => session.close());
+            } else {
+              res.setHeader(`Connection`, `close`);
+            }
+            break;
+          }
           case `422`:
             throw errors.unprocessable(`injected fault: the object is refused by policy`);
           case `429`:

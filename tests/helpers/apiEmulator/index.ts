@@ -46,7 +46,7 @@
  *   api.tcpConnections()                TCP connections accepted so far (also those closed before their TLS handshake ended)
  *   api.tlsConnections()                TLS connections accepted so far; startApiEmulator({http2: true}) also speaks HTTP/2
  *                                          (ALPN), as real API servers do; each request record has httpVersion and inFlight
- *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer', latencyMs?, retryAfterSeconds?}); api.faults.clear()
+ *   api.faults.add({route?: RegExp | string, method?, fraction?, nth?, kind: 'latency'|'429'|'422'|'500'|'503'|'reset'|'lose-answer'|'goaway', latencyMs?, retryAfterSeconds?}); api.faults.clear()
  *     `fraction` draws from a PRNG seeded with `options.seed` (default 1); `nth` counts matching requests from 1.
  *   api.stop()              closes listeners, watch streams and every socket, removes the temp dir
  *   api.local               in-process access for the cluster's own components (./local.ts): get/list/create/update/
