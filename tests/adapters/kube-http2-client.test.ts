@@ -68,10 +68,10 @@ async function nodeServer(handler: (stream: http2.ServerHttp2Stream, headers: ht
     server.close();
   }});
   const port = (server.address() as net.AddressInfo).port;
-  const connect = async (onClose?: () => void) => {
+  const connect = async (onClose?: () => void, idleTimeoutMs?: number) => {
     const socket = net.connect(port, `127.0.0.1`);
     await new Promise(resolve => socket.once(`connect`, resolve));
-    return new Http2Connection(socket, {onClose});
+    return new Http2Connection(socket, {onClose, idleTimeoutMs});
   };
   return {connect, sessions};
 }
@@ -216,6 +216,28 @@ test(`after GOAWAY the streams the server processed finish, the others fail as u
   assert.throws(() => connection.request([[`:method`, `GET`], [`:path`, `/`]], undefined, {response() {}, data() {}, end() {}, error() {}}), (error: Http2Failure) => error.unprocessed);
   await new Promise(resolve => setTimeout(resolve, 50));
   assert.equal(closed, true);
+});
+
+test(`a connection without requests for its idle time closes itself with GOAWAY, and not while a request is in flight`, async () => {
+  let goaway = false;
+  const {connect} = await nodeServer((stream, headers, session) => {
+    session.once(`goaway`, () => {
+      goaway = true;
+    });
+    setTimeout(() => {
+      stream.respond({':status': 200});
+      stream.end(`ok`);
+    }, headers[`:path`] === `/slow` ? 200 : 0);
+  });
+  let closed = false;
+  const connection = await connect(() => {
+    closed = true;
+  }, 100);
+  // A request that takes longer than the idle time keeps the connection open.
+  assert.equal(ok(await send(connection, `/slow`)).body.toString(), `ok`);
+  assert.equal(connection.usable, true);
+  await new Promise(resolve => setTimeout(resolve, 250));
+  assert.deepEqual([closed, connection.usable, goaway], [true, false, true]);
 });
 
 test(`a connection that drops mid-answer fails its requests, saying whether the answer had started`, async () => {

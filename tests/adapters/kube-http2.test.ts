@@ -158,6 +158,26 @@ test(`requests a GOAWAY leaves unprocessed are sent again, and each is processed
   }
 });
 
+test(`the transport's own connections close after idling, and the next requests open new ones`, async () => {
+  const kubeconfig = path.join(tmp, `h2-idle.kubeconfig`);
+  h2.writeKubeconfig(kubeconfig);
+  const session = await connectCluster({kubeconfig}, {idleTimeoutMs: 150});
+  const tls = h2.tlsConnections();
+  const together = () => Promise.all([session.get(`secrets`, `ci`, `regcred`), session.get(`serviceaccounts`, `ci`, `builder`)]);
+  // A lone read (HTTP/1.1) and two together (HTTP/2): two connections, each reused while it is fresh.
+  await session.get(`secrets`, `ci`, `regcred`);
+  await together();
+  await session.get(`secrets`, `ci`, `regcred`);
+  await together();
+  assert.equal(h2.tlsConnections() - tls, 2);
+  await new Promise(resolve => setTimeout(resolve, 400));
+  const from = h2.requests.length;
+  await session.get(`secrets`, `ci`, `regcred`);
+  await together();
+  assert.equal(h2.tlsConnections() - tls, 4, `both idle connections were closed and replaced`);
+  assert.deepEqual(h2.requests.slice(from).map(request => request.httpVersion), [`1.1`, `2.0`, `2.0`]);
+});
+
 test(`an HTTP/2 request that outlives --request-timeout fails with the timeout's message`, async () => {
   h2.faults.add({method: `GET`, route: /\/namespaces\/ci\/secrets$/, kind: `latency`, latencyMs: 3000});
   try {

@@ -25,6 +25,8 @@ export type ConnectOptions = {
   retry?: Partial<RetryPolicy>;
   /** The most of one API answer read (default 512 MiB, transport.ts MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
+  /** How long the transport's own connections stay open without a request (default 90 s, http2.ts IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
   /** Waits between transport retries (default: a timer); the composition root passes the context's `sleep`. */
   sleep?: (ms: number) => Promise<void>;
   /** The back-off's jitter, a number in [0, 1) (default `Math.random`); the composition root passes the context's `random`. */
@@ -87,6 +89,7 @@ export async function connectCluster(target: ClusterTarget, options: ConnectOpti
     sleep: options.sleep,
     random: options.random,
     maxResponseBytes: options.maxResponseBytes,
+    idleTimeoutMs: options.idleTimeoutMs,
   });
   return new KubeClusterSession({
     contextName: resolved.contextName,

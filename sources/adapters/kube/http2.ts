@@ -54,6 +54,8 @@ const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** The largest header list we accept (SETTINGS_MAX_HEADER_LIST_SIZE), and the largest compressed block. */
 const MAX_HEADER_LIST_BYTES = 256 * 1024;
 const MAX_HEADER_BLOCK_BYTES = 2 * MAX_HEADER_LIST_BYTES;
+/** How long a connection without requests stays open (Go's http.Transport IdleConnTimeout). */
+export const IDLE_TIMEOUT_MS = 90_000;
 /** The peer's dynamic table may hold this much (SETTINGS_HEADER_TABLE_SIZE, the protocol's default). */
 const HEADER_TABLE_BYTES = 4096;
 
@@ -158,11 +160,18 @@ export class Http2Connection {
   /** Streams started on this connection so far. */
   started = 0;
   private readonly onClose: () => void;
+  private readonly idleTimeoutMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  /** Starts HTTP/2 on `socket` (TLS, `h2` negotiated): the preface and our SETTINGS are written at once. */
-  constructor(socket: Socket, options: {onClose?: () => void} = {}) {
+  /**
+   * Starts HTTP/2 on `socket` (TLS, `h2` negotiated): the preface and our SETTINGS are written at once. A connection
+   * without a request for `idleTimeoutMs` (default 90 s, Go's IdleConnTimeout) closes itself, so that a long-running
+   * process (`agent`) never sends into a connection a load balancer dropped without a word while it idled.
+   */
+  constructor(socket: Socket, options: {onClose?: () => void; idleTimeoutMs?: number} = {}) {
     this.socket = socket;
     this.onClose = options.onClose ?? (() => {});
+    this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     const settings = Buffer.allocUnsafe(18);
     // ENABLE_PUSH 0, INITIAL_WINDOW_SIZE, MAX_HEADER_LIST_SIZE.
     settings.writeUInt16BE(0x2, 0);
@@ -175,7 +184,7 @@ export class Http2Connection {
     socket.on(`data`, (chunk: Buffer) => this.read(chunk));
     socket.on(`error`, () => {});
     socket.once(`close`, () => this.fail(failure(`the connection closed before the answer was complete`, `ECONNRESET`)));
-    socket.unref();
+    this.updateRef();
   }
 
   /** False once the connection is going away or gone: a new request needs a new connection. */
@@ -610,14 +619,19 @@ export class Http2Connection {
       this.waiting.shift()!();
   }
 
-  /** The connection keeps the process alive only while a request is in flight or waiting. */
+  /** The connection keeps the process alive only while a request is in flight or waiting; idle, it counts down. */
   private updateRef(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     if (this.closed)
       return;
-    if (this.streams.size > 0 || this.waiting.length > 0)
+    if (this.streams.size > 0 || this.waiting.length > 0) {
       this.socket.ref();
-    else
-      this.socket.unref();
+      return;
+    }
+    this.socket.unref();
+    this.idleTimer = setTimeout(() => this.close(), this.idleTimeoutMs);
+    this.idleTimer.unref();
   }
 
   /** The peer broke the protocol: GOAWAY with the code, the connection ends, every request fails. */
@@ -629,6 +643,7 @@ export class Http2Connection {
 
   /** The connection is gone: every request in flight or waiting fails with `error`. */
   private fail(error: Http2Failure): void {
+    clearTimeout(this.idleTimer);
     const wasClosed = this.closed;
     this.closed = true;
     this.goingAway = true;

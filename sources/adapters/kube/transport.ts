@@ -21,7 +21,7 @@ import type {SecureContext, TLSSocket} from 'node:tls';
 import {VERSION} from '../../version.ts';
 import {networkError} from './errors.ts';
 import {AnswerReader, requestText} from './http1.ts';
-import {Http2Connection} from './http2.ts';
+import {Http2Connection, IDLE_TIMEOUT_MS} from './http2.ts';
 import type {AnswerHeaders, Http2Failure, Http2Request, RequestField} from './http2.ts';
 
 /** One request as the session builds it. */
@@ -163,12 +163,14 @@ export class Transport {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly maxResponseBytes: number;
+  private readonly idleTimeoutMs: number;
   private sent = 0;
   /** One HTTP/2 connection per TLS settings; null once the server answered HTTP/1.1 (the agent's then). */
   private readonly http2Sessions = new Map<TlsSettings, Promise<Http2Connection | null>>();
 
-  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number}) {
+  constructor(options: {server: string; contextName: string; auth: () => Promise<RequestAuth>; timeoutMs?: number; log?: (line: string) => void; retry?: Partial<RetryPolicy>; sleep?: (ms: number) => Promise<void>; random?: () => number; maxResponseBytes?: number; idleTimeoutMs?: number}) {
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
     this.server = options.server.replace(/\/+$/, ``);
     this.contextName = options.contextName;
     this.auth = options.auth;
@@ -467,7 +469,7 @@ export class Transport {
       if (this.http2Sessions.get(settings) === entry)
         this.http2Sessions.delete(settings);
     };
-    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS, forget).then(opened => {
+    entry = openHttp2(url, settings, this.timeoutMs > 0 ? this.timeoutMs : CONNECT_TIMEOUT_MS, {onClose: forget, idleTimeoutMs: this.idleTimeoutMs}).then(opened => {
       // HTTP/1.1 chosen: the connection is handed to the agent, whose first request uses it (no second handshake).
       if (opened instanceof Http2Connection)
         return opened;
@@ -481,8 +483,11 @@ export class Transport {
     return entry;
   }
 
-  /** The connection kept alive between lone requests, with the settings it was opened with. */
-  private lone: {direct: DirectSettings; socket: Socket} | undefined;
+  /**
+   * The connection kept alive between lone requests, with the settings it was opened with; closed after
+   * IDLE_TIMEOUT_MS without a request, as the HTTP/2 connections are.
+   */
+  private lone: {direct: DirectSettings; socket: Socket; idle: NodeJS.Timeout} | undefined;
 
   /**
    * A request that runs alone, over the transport's own HTTP/1.1 connection (http1.ts): the one kept open after the
@@ -501,6 +506,7 @@ export class Transport {
       return Promise.reject(error);
     }
     const kept = this.lone?.direct === direct && !this.lone.socket.destroyed && this.lone.socket.writable ? this.lone.socket : undefined;
+    clearTimeout(this.lone?.idle);
     if (kept === undefined)
       this.lone?.socket.destroy();
     this.lone = undefined;
@@ -527,7 +533,9 @@ export class Transport {
           // Kept for the next lone request; it keeps the process alive no longer.
           socket.pause();
           socket.unref();
-          this.lone = {direct, socket};
+          const idle = setTimeout(() => socket.destroy(), this.idleTimeoutMs);
+          idle.unref();
+          this.lone = {direct, socket, idle};
         } else {
           socket.destroy();
         }
@@ -681,9 +689,9 @@ function connectTls(url: URL, settings: TlsSettings, protocols: string[]): TLSSo
 /**
  * A TLS connection offering HTTP/2 and HTTP/1.1 (ALPN), as Go's client offers them; the HTTP/2 connection over it
  * (http2.ts), or the connection itself when the server picked HTTP/1.1 (as Go's transport then speaks HTTP/1.1 over it).
- * `onClose` hears when the HTTP/2 connection goes away.
+ * `options` go to the HTTP/2 connection (its `onClose` hears when it goes away).
  */
-function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number, onClose: () => void): Promise<Http2Connection | TLSSocket> {
+function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number, options: {onClose: () => void; idleTimeoutMs: number}): Promise<Http2Connection | TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = connectTls(url, settings, [`h2`, `http/1.1`]);
     const timer = setTimeout(() => socket.destroy(connectionTimedOut(timeoutMs)), timeoutMs);
@@ -693,7 +701,7 @@ function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number, onClose: 
     });
     socket.once(`secureConnect`, () => {
       clearTimeout(timer);
-      resolve(socket.alpnProtocol === `h2` ? new Http2Connection(socket, {onClose}) : socket);
+      resolve(socket.alpnProtocol === `h2` ? new Http2Connection(socket, options) : socket);
     });
   });
 }
