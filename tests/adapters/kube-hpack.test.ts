@@ -7,6 +7,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type {AddressInfo} from 'node:net';
 import {HpackDecoder, HpackError, encodeHeaderBlock} from '../../sources/adapters/kube/hpack.ts';
+import {frame} from '../helpers/http2Frames.ts';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ``), `hex`);
 const decoder = (maxTableSize = 4096, maxHeaderListBytes = 64 * 1024) => new HpackDecoder({maxTableSize, maxHeaderListBytes});
@@ -339,15 +340,6 @@ function random(seed: number): () => number {
 
 const FRAME = {DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, CONTINUATION: 9};
 const FLAG = {END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20};
-
-function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
 
 /** A client connection that writes our HEADERS and decodes, in arrival order, every header block the server sends. */
 class RawClient {

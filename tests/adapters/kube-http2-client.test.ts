@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {Http2Connection} from '../../sources/adapters/kube/http2.ts';
 import type {AnswerHeaders, Http2Failure, RequestField} from '../../sources/adapters/kube/http2.ts';
+import {frame} from '../helpers/http2Frames.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import {basicAuth} from '../helpers/registry/http.ts';
 
@@ -22,12 +23,12 @@ after(() => {
 type Outcome = {status: number; headers: AnswerHeaders; body: Buffer} | {failure: Http2Failure; status: number};
 
 /** Sends one request and collects its answer or failure. */
-function send(connection: Http2Connection, path: string, options: {method?: string; body?: Buffer; fields?: RequestField[]} = {}): Promise<Outcome> {
+function send(connection: Http2Connection, path: string, options: {method?: string; body?: Buffer; fields?: RequestField[]; scheme?: string; authority?: string} = {}): Promise<Outcome> {
   return new Promise(resolve => {
     let status = 0;
     let headers: AnswerHeaders = {};
     const chunks: Buffer[] = [];
-    connection.request([[`:method`, options.method ?? `GET`], [`:scheme`, `http`], [`:authority`, `localhost`], [`:path`, path], ...(options.fields ?? [])], options.body, {
+    connection.request([[`:method`, options.method ?? `GET`], [`:scheme`, options.scheme ?? `http`], [`:authority`, options.authority ?? `localhost`], [`:path`, path], ...(options.fields ?? [])], options.body, {
       response: (answerStatus, answerHeaders) => {
         status = answerStatus;
         headers = answerHeaders;
@@ -303,15 +304,6 @@ test(`a header value that would be malformed is refused before anything is sent`
 
 // --- A raw server: exactly the frames a test writes. ---
 
-function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
-
 const SERVER_SETTINGS = frame(0x4, 0, 0);
 /** HPACK: `:status: 200` is index 8 of the static table (one byte, 0x80 | 8). */
 const STATUS_200 = Buffer.from([0x88]);
@@ -506,20 +498,7 @@ test(`against Go's HTTP/2 server (the real registry): answers, challenges, HEAD,
   assert.equal(socket.alpnProtocol, `h2`);
   const connection = new Http2Connection(socket);
   const auth: RequestField = [`authorization`, basicAuth(`alice`, `s3cret`), true];
-  const request = (method: string, path: string, fields: RequestField[] = [], body?: Buffer) => new Promise<Outcome>(resolve => {
-    let status = 0;
-    let headers: AnswerHeaders = {};
-    const chunks: Buffer[] = [];
-    connection.request([[`:method`, method], [`:scheme`, `https`], [`:authority`, url.host], [`:path`, path], ...fields], body, {
-      response: (answerStatus, answerHeaders) => {
-        status = answerStatus;
-        headers = answerHeaders;
-      },
-      data: chunk => chunks.push(chunk),
-      end: () => resolve({status, headers, body: Buffer.concat(chunks)}),
-      error: failure => resolve({failure, status}),
-    });
-  });
+  const request = (method: string, path: string, fields: RequestField[] = [], body?: Buffer) => send(connection, path, {method, fields, body, scheme: `https`, authority: url.host});
   // Twenty at once: Go's encoder fills its dynamic table and Huffman-codes the values.
   const answers = (await Promise.all(Array.from({length: 20}, (_, index) => (index % 2 === 0 ? request(`GET`, `/v2/`, [auth]) : request(`GET`, `/v2/`))))).map(ok);
   assert.deepEqual(answers.map(answer => answer.status), Array.from({length: 20}, (_, index) => (index % 2 === 0 ? 200 : 401)));
