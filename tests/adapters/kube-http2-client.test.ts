@@ -109,6 +109,21 @@ test(`the headers a request carries reach the server exactly, credentials includ
   assert.equal(seen[`impersonate-group`], `a,b`);
 });
 
+test(`a request whose headers pass the server's frame size goes as HEADERS and CONTINUATION frames (a 40 KB token)`, async () => {
+  let seen: http2.IncomingHttpHeaders = {};
+  const {connect} = await nodeServer((stream, headers) => {
+    seen = headers;
+    stream.respond({':status': 200});
+    stream.end();
+  }, {maxHeaderListSize: 256 * 1024});
+  const connection = await connect();
+  const token = `Bearer ${crypto.randomBytes(30_000).toString(`base64`)}`;
+  ok(await send(connection, `/big`, {fields: [[`authorization`, token, true]]}));
+  assert.equal(seen.authorization, token);
+  // And the connection goes on.
+  ok(await send(connection, `/after`));
+});
+
 test(`answers of many megabytes flow: the client keeps the windows open as it reads`, async () => {
   const big = crypto.randomBytes(9 * 1024 * 1024);
   const {connect} = await nodeServer(stream => {
