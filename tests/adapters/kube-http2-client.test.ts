@@ -176,6 +176,41 @@ test(`requests beyond the server's concurrent-stream limit wait for a stream to 
   assert.equal(most, 2);
 });
 
+test(`a request cancelled while it waits for a free stream never reaches the server, and the ones after it go on`, async () => {
+  const paths: string[] = [];
+  const held: http2.ServerHttp2Stream[] = [];
+  const {connect} = await nodeServer((stream, headers) => {
+    paths.push(String(headers[`:path`]));
+    if (headers[`:path`] === `/hold`) {
+      held.push(stream);
+      return;
+    }
+    stream.respond({':status': 200});
+    stream.end();
+  }, {maxConcurrentStreams: 1});
+  const connection = await connect();
+  ok(await send(connection, `/warm`));
+  const holding = send(connection, `/hold`);
+  let heard = false;
+  const waiting = connection.request([[`:method`, `GET`], [`:scheme`, `http`], [`:authority`, `x`], [`:path`, `/cancelled`]], undefined, {response() {
+    heard = true;
+  }, data() {
+    heard = true;
+  }, end() {
+    heard = true;
+  }, error() {
+    heard = true;
+  }});
+  waiting.cancel();
+  await new Promise(resolve => setTimeout(resolve, 30));
+  held[0]!.respond({':status': 200});
+  held[0]!.end();
+  ok(await holding);
+  ok(await send(connection, `/after`));
+  assert.deepEqual(paths, [`/warm`, `/hold`, `/after`]);
+  assert.equal(heard, false);
+});
+
 test(`informational answers are skipped and trailers end the answer`, async () => {
   const {connect} = await nodeServer(stream => {
     stream.additionalHeaders({':status': 103, link: `</style.css>; rel=preload`});

@@ -225,6 +225,10 @@ export class Http2Connection {
     return {
       cancel: () => {
         cancelled = true;
+        // Still waiting for a free stream: it leaves the queue (which would keep the process alive).
+        const queued = this.waiting.indexOf(start);
+        if (queued >= 0)
+          this.waiting.splice(queued, 1);
         if (stream !== undefined && this.streams.get(stream.id) === stream) {
           this.forget(stream);
           if (!this.closed)
