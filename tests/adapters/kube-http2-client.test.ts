@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import {Http2Connection} from '../../sources/adapters/kube/http2.ts';
-import type {AnswerHeaders, Http2Failure, RequestField} from '../../sources/adapters/kube/http2.ts';
+import type {AnswerHeaders, Http2Failure, RequestField, StreamHandlers} from '../../sources/adapters/kube/http2.ts';
 import {frame} from '../helpers/http2Frames.ts';
 import {startRegistry} from '../helpers/registry/index.ts';
 import {basicAuth} from '../helpers/registry/http.ts';
@@ -38,6 +38,17 @@ function send(connection: Http2Connection, path: string, options: {method?: stri
       error: failure => resolve({failure, status}),
     });
   });
+}
+
+/** Handlers that only note whether anything at all was heard of the request (for requests that are cancelled). */
+function listening(): {handlers: StreamHandlers; readonly heard: boolean} {
+  let heard = false;
+  const hear = () => {
+    heard = true;
+  };
+  return {handlers: {response: hear, data: hear, end: hear, error: hear}, get heard() {
+    return heard;
+  }};
 }
 
 function ok(outcome: Outcome): {status: number; headers: AnswerHeaders; body: Buffer} {
@@ -191,16 +202,8 @@ test(`a request cancelled while it waits for a free stream never reaches the ser
   const connection = await connect();
   ok(await send(connection, `/warm`));
   const holding = send(connection, `/hold`);
-  let heard = false;
-  const waiting = connection.request([[`:method`, `GET`], [`:scheme`, `http`], [`:authority`, `x`], [`:path`, `/cancelled`]], undefined, {response() {
-    heard = true;
-  }, data() {
-    heard = true;
-  }, end() {
-    heard = true;
-  }, error() {
-    heard = true;
-  }});
+  const listener = listening();
+  const waiting = connection.request([[`:method`, `GET`], [`:scheme`, `http`], [`:authority`, `x`], [`:path`, `/cancelled`]], undefined, listener.handlers);
   waiting.cancel();
   await new Promise(resolve => setTimeout(resolve, 30));
   held[0]!.respond({':status': 200});
@@ -208,7 +211,7 @@ test(`a request cancelled while it waits for a free stream never reaches the ser
   ok(await holding);
   ok(await send(connection, `/after`));
   assert.deepEqual(paths, [`/warm`, `/hold`, `/after`]);
-  assert.equal(heard, false);
+  assert.equal(listener.heard, false);
 });
 
 test(`informational answers are skipped and trailers end the answer`, async () => {
@@ -323,21 +326,13 @@ test(`a cancelled request resets its stream on the server, and the connection ca
     stream.end(`fast`);
   });
   const connection = await connect();
-  let heard = false;
-  const slow = connection.request([[`:method`, `GET`], [`:scheme`, `http`], [`:authority`, `x`], [`:path`, `/slow`]], undefined, {response() {
-    heard = true;
-  }, data() {
-    heard = true;
-  }, end() {
-    heard = true;
-  }, error() {
-    heard = true;
-  }});
+  const listener = listening();
+  const slow = connection.request([[`:method`, `GET`], [`:scheme`, `http`], [`:authority`, `x`], [`:path`, `/slow`]], undefined, listener.handlers);
   await new Promise(resolve => setTimeout(resolve, 30));
   slow.cancel();
   await serverSawReset;
   assert.equal(ok(await send(connection, `/fast`)).body.toString(), `fast`);
-  assert.equal(heard, false);
+  assert.equal(listener.heard, false);
 });
 
 test(`a header value that would be malformed is refused before anything is sent`, async () => {
