@@ -15,14 +15,26 @@ export class MalformedAnswerError extends Error {
   readonly code = `ERR_PULLSECRET_BAD_ANSWER`;
 }
 
-/** The text of one request; throws like node:http for a header value that would split the request (CR, LF, NUL). */
+/** A header name as HTTP/1.1 writes it: a token (RFC 9110 §5.6.2). */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Throws as node:http does for a header field the transport's own connections must not send: a name that `name`
+ * does not match (a token by default; http2.ts asks for lowercase, pseudo-header fields allowed), or a value that
+ * would split the request (CR, LF, NUL).
+ */
+export function checkHeaderField(fieldName: string, value: string, name: RegExp = HTTP_TOKEN): void {
+  if (!name.test(fieldName))
+    throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${fieldName}"]`), {code: `ERR_INVALID_HTTP_TOKEN`});
+  if (/[\r\n\0]/.test(value))
+    throw Object.assign(new TypeError(`Invalid character in header content ["${fieldName}"]`), {code: `ERR_INVALID_CHAR`});
+}
+
+/** The text of one request; throws like node:http for a header field it must not send (`checkHeaderField`). */
 export function requestText(request: {method: string; path: string; host: string; headers: Record<string, string>; body?: string}): string {
   const lines = [`${request.method} ${request.path} HTTP/1.1`, `Host: ${request.host}`];
   for (const [name, value] of Object.entries(request.headers)) {
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name))
-      throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${name}"]`), {code: `ERR_INVALID_HTTP_TOKEN`});
-    if (/[\r\n\0]/.test(value))
-      throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), {code: `ERR_INVALID_CHAR`});
+    checkHeaderField(name, value);
     lines.push(`${name}: ${value}`);
   }
   if (request.body !== undefined)

@@ -15,6 +15,10 @@
  */
 import type {Socket} from 'node:net';
 import {HpackDecoder, encodeHeaderBlock} from './hpack.ts';
+import {checkHeaderField} from './http1.ts';
+
+/** A field name HTTP/2 may carry: a lowercase token, or a pseudo-header field's (RFC 9113 §8.2.1, §8.3). */
+const HTTP2_FIELD_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
 const PREFACE = Buffer.from(`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, `latin1`);
 
@@ -199,12 +203,8 @@ export class Http2Connection {
   request(fields: readonly RequestField[], body: Buffer | undefined, handlers: StreamHandlers): Http2Request {
     if (!this.usable)
       throw failure(`the HTTP/2 connection is closing`, `ECONNRESET`, true);
-    for (const [name, value] of fields) {
-      if (!/^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(name))
-        throw Object.assign(new TypeError(`Header name must be a valid HTTP token ["${name}"]`), {code: `ERR_INVALID_HTTP_TOKEN`});
-      if (/[\r\n\0]/.test(value))
-        throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), {code: `ERR_INVALID_CHAR`});
-    }
+    for (const [name, value] of fields)
+      checkHeaderField(name, value, HTTP2_FIELD_NAME);
     const block = encodeHeaderBlock(fields);
     let stream: Stream | undefined;
     let cancelled = false;

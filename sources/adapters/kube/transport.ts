@@ -139,7 +139,7 @@ class AttemptEnd {
   }
 }
 
-/** The headers of an HTTP/1.1 request (the agent's or the transport's own connection), Content-Length aside. */
+/** The headers of a request (the agent's connections, the transport's own: http2Fields lowercases them), Content-Length aside. */
 function http1Headers(request: TransportRequest, auth: RequestAuth): Record<string, string> {
   const headers: Record<string, string> = {
     Accept: `application/json`,
@@ -708,21 +708,12 @@ function openHttp2(url: URL, settings: TlsSettings, timeoutMs: number, options: 
 
 /** The header fields of an HTTP/2 request; credentials are marked never to be indexed by a proxy's compressor. */
 function http2Fields(request: TransportRequest, auth: RequestAuth, url: URL): RequestField[] {
-  const fields: RequestField[] = [
-    [`:method`, request.method],
-    [`:scheme`, `https`],
-    [`:authority`, url.host],
-    [`:path`, `${url.pathname}${url.search}`],
-    [`accept`, `application/json`],
-    [`accept-encoding`, `gzip`],
-    [`user-agent`, `kubectl-pullsecret/${VERSION}`],
-  ];
-  for (const [name, value] of Object.entries(auth.headers)) {
+  const fields: RequestField[] = [[`:method`, request.method], [`:scheme`, `https`], [`:authority`, url.host], [`:path`, `${url.pathname}${url.search}`]];
+  // The same header fields as over HTTP/1.1, lowercase as HTTP/2 writes names.
+  for (const [name, value] of Object.entries(http1Headers(request, auth))) {
     const lower = name.toLowerCase();
     fields.push([lower, value, lower === `authorization` || lower === `proxy-authorization` || lower === `cookie`]);
   }
-  if (request.body !== undefined)
-    fields.push([`content-type`, request.contentType ?? `application/json`]);
   return fields;
 }
 
