@@ -40,6 +40,7 @@ const PRIORITY = 0x20;
 
 /** RFC 9113 §7 error codes, by name (for messages) and number. */
 const ERROR_NAMES = [`NO_ERROR`, `PROTOCOL_ERROR`, `INTERNAL_ERROR`, `FLOW_CONTROL_ERROR`, `SETTINGS_TIMEOUT`, `STREAM_CLOSED`, `FRAME_SIZE_ERROR`, `REFUSED_STREAM`, `CANCEL`, `COMPRESSION_ERROR`, `CONNECT_ERROR`, `ENHANCE_YOUR_CALM`, `INADEQUATE_SECURITY`, `HTTP_1_1_REQUIRED`];
+const NO_ERROR = 0x0;
 const PROTOCOL_ERROR = 0x1;
 const FLOW_CONTROL_ERROR = 0x3;
 const FRAME_SIZE_ERROR = 0x6;
@@ -241,11 +242,8 @@ export class Http2Connection {
 
   /** Ends the connection politely (GOAWAY NO_ERROR); requests in flight fail. */
   close(): void {
-    if (this.closed)
-      return;
-    this.write(frame(GOAWAY, 0, 0, Buffer.concat([uint32(0), uint32(0)])));
-    this.socket.end();
-    this.fail(failure(`the HTTP/2 connection was closed`, `ECONNRESET`));
+    if (!this.closed)
+      this.goAway(NO_ERROR, failure(`the HTTP/2 connection was closed`, `ECONNRESET`));
   }
 
   private open(block: Buffer, body: Buffer | undefined, handlers: StreamHandlers, head: boolean): Stream {
@@ -640,9 +638,14 @@ export class Http2Connection {
 
   /** The peer broke the protocol: GOAWAY with the code, the connection ends, every request fails. */
   private abort(code: number, message: string): void {
+    this.goAway(code, failure(`HTTP/2 ${codeName(code)}: ${message}`, `ERR_PULLSECRET_HTTP2`));
+  }
+
+  /** Ends the connection from this side: GOAWAY with `code` (no stream of the server's was processed), then `fail`. */
+  private goAway(code: number, error: Http2Failure): void {
     this.write(frame(GOAWAY, 0, 0, Buffer.concat([uint32(0), uint32(code)])));
     this.socket.end();
-    this.fail(failure(`HTTP/2 ${codeName(code)}: ${message}`, `ERR_PULLSECRET_HTTP2`));
+    this.fail(error);
   }
 
   /** The connection is gone: every request in flight or waiting fails with `error`. */
@@ -656,7 +659,7 @@ export class Http2Connection {
     for (const start of this.waiting.splice(0))
       start();
     for (const stream of streams)
-      stream.handlers.error(Object.assign(new Error(error.message), {code: error.code, unprocessed: error.unprocessed, responseStarted: stream.phase === `body`}));
+      stream.handlers.error(failure(error.message, error.code, error.unprocessed, stream.phase === `body`));
     if (!this.socket.destroyed)
       setImmediate(() => this.socket.destroy());
     if (!wasClosed)
