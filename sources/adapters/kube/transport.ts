@@ -124,6 +124,21 @@ function answerBody(chunks: Buffer[], contentEncoding: string | string[] | undef
   return raw.toString(`utf8`);
 }
 
+/** How an attempt ends: with an error, or with the answer. */
+type AttemptDone = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => void;
+
+/** Ends an attempt with its complete answer: the body as answerBody reads it, or the error reading it makes. */
+function endWithAnswer(done: AttemptDone, answer: Omit<TransportResponse, `attempts` | `body`>, chunks: Buffer[], max: number): void {
+  let body: string;
+  try {
+    body = answerBody(chunks, answer.headers[`content-encoding`], max);
+  } catch (error) {
+    done(error as AttemptError);
+    return;
+  }
+  done(undefined, {...answer, body});
+}
+
 /** The timers of one attempt, and its end: `end()` is true only the first time, and clears the timers then. */
 class AttemptEnd {
   readonly timers: NodeJS.Timeout[] = [];
@@ -393,7 +408,7 @@ export class Transport {
       let responseStarted = false;
       let sent: Http2Request | undefined;
       const attempt = new AttemptEnd();
-      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+      const done: AttemptDone = (error, value) => {
         if (!attempt.end())
           return;
         if (error) {
@@ -427,16 +442,7 @@ export class Transport {
             }
             chunks.push(chunk);
           },
-          end: () => {
-            let body: string;
-            try {
-              body = answerBody(chunks, responseHeaders[`content-encoding`], this.maxResponseBytes);
-            } catch (error) {
-              done(error as AttemptError);
-              return;
-            }
-            done(undefined, {status, statusText: statusText(status), headers: responseHeaders, body});
-          },
+          end: () => endWithAnswer(done, {status, statusText: statusText(status), headers: responseHeaders}, chunks, this.maxResponseBytes),
           error: failure => done(failure),
         });
       } catch (error) {
@@ -514,7 +520,7 @@ export class Transport {
     return new Promise((resolve, reject) => {
       const reader = new AnswerReader({head: false, maxBodyBytes: this.maxResponseBytes, tooLarge: () => tooLargeAnswer(this.maxResponseBytes)});
       const attempt = new AttemptEnd();
-      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+      const done: AttemptDone = (error, value) => {
         if (!attempt.end())
           return;
         socket.off(`data`, onData);
@@ -542,16 +548,7 @@ export class Transport {
         finish(String(value!.status));
         resolve(value!);
       };
-      const complete = () => {
-        let body: string;
-        try {
-          body = answerBody(reader.chunks, reader.headers[`content-encoding`], this.maxResponseBytes);
-        } catch (error) {
-          done(error as AttemptError);
-          return;
-        }
-        done(undefined, {status: reader.status, statusText: reader.statusText, headers: reader.headers, body});
-      };
+      const complete = () => endWithAnswer(done, {status: reader.status, statusText: reader.statusText, headers: reader.headers}, reader.chunks, this.maxResponseBytes);
       const onData = (chunk: Buffer) => {
         let whole: boolean;
         try {
@@ -610,7 +607,7 @@ export class Transport {
     return new Promise((resolve, reject) => {
       let responseStarted = false;
       const attempt = new AttemptEnd();
-      const done = (error: AttemptError | undefined, value?: Omit<TransportResponse, `attempts`>) => {
+      const done: AttemptDone = (error, value) => {
         if (!attempt.end())
           return;
         if (error) {
@@ -640,16 +637,7 @@ export class Transport {
           chunks.push(chunk);
         });
         res.on(`error`, error => done(error as AttemptError));
-        res.on(`end`, () => {
-          let body: string;
-          try {
-            body = answerBody(chunks, res.headers[`content-encoding`], this.maxResponseBytes);
-          } catch (error) {
-            done(error as AttemptError);
-            return;
-          }
-          done(undefined, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers, body});
-        });
+        res.on(`end`, () => endWithAnswer(done, {status: res.statusCode ?? 0, statusText: res.statusMessage ?? ``, headers: res.headers}, chunks, this.maxResponseBytes));
       });
       req.on(`error`, error => done(error as AttemptError));
       if (this.timeoutMs > 0) {
